@@ -1,0 +1,180 @@
+"""streamlib's core: frames, clock and sync, ports, connections, processors, graph, events.
+
+The core imports nothing from the runtime, processors, CLI or any device or
+codec library. Users import these names from ``streamlib`` itself.
+"""
+
+from ._audio_frame import AudioFrame
+from ._buffer_pool import BufferPool
+from ._clock import ManualClock, MediaClock, MonotonicClock
+from ._config import ProcessorConfig, live_field
+from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
+from ._context import ProcessorContext
+from ._data_frame import DataFrame
+from ._delivery import DeliveryProfile, default_capacity, default_profile
+from ._descriptor import ProcessorDescriptor
+from ._errors import (
+    BackpressureTimeout,
+    ConfigError,
+    ConnectionClosedError,
+    ConsumerGoneError,
+    CycleError,
+    DeviceError,
+    FrameError,
+    GraphError,
+    PipelineFileError,
+    PortBusyError,
+    PortTypeError,
+    ProcessorError,
+    RegistryError,
+    RuntimeStateError,
+    StreamError,
+    UnknownPortError,
+    UnknownProcessorError,
+)
+from ._event_bus import EventBus, Subscription
+from ._events import (
+    RUNTIME_TOPIC,
+    ConnectionCreated,
+    ConnectionRemoved,
+    CustomEvent,
+    Event,
+    ProcessorAdded,
+    ProcessorErrored,
+    ProcessorRemoved,
+    ProcessorStarted,
+    ProcessorState,
+    ProcessorStateChanged,
+    ProcessorStopped,
+    RuntimePaused,
+    RuntimeResumed,
+    RuntimeStarted,
+    RuntimeStopped,
+    RuntimeWarning,
+    processor_topic,
+)
+from ._frame import Frame, FrameType
+from ._graph import Edge, Graph
+from ._graph_loading import graph_from_spec, load_graph
+from ._ids import ConnectionId, PortRef, ProcessorId
+from ._pipeline_spec import (
+    ConnectionSpec,
+    PipelineSpec,
+    ProcessorSpec,
+    dump_pipeline,
+    load_pipeline_file,
+    parse_pipeline,
+)
+from ._ports import Input, InputPort, Output, OutputPort, PortSpec
+from ._processor import Processor
+from ._registry import ENTRY_POINT_GROUP, Registry
+from ._suggest import did_you_mean
+from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
+from ._sync import (
+    DEFAULT_SYNC_TOLERANCE_MS,
+    RtpTimestamper,
+    SyncAction,
+    are_synchronized,
+    av_sync_action,
+    rtp_timestamp_diff,
+    rtp_timestamp_newer,
+    timestamp_delta_ms,
+)
+from ._video_frame import PixelFormat, VideoFrame
+from ._wakeup import Wakeup
+
+__all__ = [
+    "DEFAULT_SYNC_TOLERANCE_MS",
+    "DEFAULT_WRITE_TIMEOUT_S",
+    "ENTRY_POINT_GROUP",
+    "RUNTIME_TOPIC",
+    "AudioFrame",
+    "BackpressureTimeout",
+    "BufferPool",
+    "ConfigError",
+    "Connection",
+    "ConnectionClosedError",
+    "ConnectionCreated",
+    "ConnectionId",
+    "ConnectionRemoved",
+    "ConnectionSpec",
+    "ConnectionStatistics",
+    "ConsumerGoneError",
+    "CustomEvent",
+    "CycleError",
+    "DataFrame",
+    "DeliveryProfile",
+    "DeviceError",
+    "Edge",
+    "ErrorPolicy",
+    "Event",
+    "EventBus",
+    "Frame",
+    "FrameError",
+    "FrameType",
+    "Graph",
+    "GraphError",
+    "Input",
+    "InputPort",
+    "ManualClock",
+    "MediaClock",
+    "MonotonicClock",
+    "Output",
+    "OutputPort",
+    "PipelineFileError",
+    "PipelineSpec",
+    "PixelFormat",
+    "PortBusyError",
+    "PortRef",
+    "PortSpec",
+    "PortTypeError",
+    "Priority",
+    "Processor",
+    "ProcessorAdded",
+    "ProcessorConfig",
+    "ProcessorContext",
+    "ProcessorDescriptor",
+    "ProcessorError",
+    "ProcessorErrored",
+    "ProcessorId",
+    "ProcessorRemoved",
+    "ProcessorSpec",
+    "ProcessorStarted",
+    "ProcessorState",
+    "ProcessorStateChanged",
+    "ProcessorStopped",
+    "Registry",
+    "RegistryError",
+    "RestartBackoff",
+    "RtpTimestamper",
+    "RuntimePaused",
+    "RuntimeResumed",
+    "RuntimeStarted",
+    "RuntimeStateError",
+    "RuntimeStopped",
+    "RuntimeWarning",
+    "Scheduling",
+    "SchedulingMode",
+    "StreamError",
+    "Subscription",
+    "SyncAction",
+    "UnknownPortError",
+    "UnknownProcessorError",
+    "VideoFrame",
+    "Wakeup",
+    "are_synchronized",
+    "av_sync_action",
+    "default_capacity",
+    "default_profile",
+    "did_you_mean",
+    "dump_pipeline",
+    "graph_from_spec",
+    "live_field",
+    "load_graph",
+    "load_pipeline_file",
+    "parse_pipeline",
+    "processor_topic",
+    "rtp_timestamp_diff",
+    "rtp_timestamp_newer",
+    "timestamp_delta_ms",
+]

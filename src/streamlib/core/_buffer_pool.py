@@ -1,0 +1,58 @@
+"""Reusable frame buffers: allocate once, reuse when no frame refers to a buffer any more."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BufferPool"]
+
+# References to a pooled buffer that are ours: the pool's list, the loop
+# variable, and getrefcount's own argument. More means a frame still holds it.
+_OWN_REFERENCES = 3
+
+
+class BufferPool:
+    """A few same-shaped numpy arrays, handed out again once every frame using one is gone.
+
+    Sources use it to produce frames without allocating per frame::
+
+        pool = BufferPool((480, 640, 3), np.uint8)
+        buffer = pool.acquire()          # writable, contents are stale
+        draw_into(buffer)
+        output.write(VideoFrame(buffer, "rgb24"))
+
+    A buffer is free when only the pool refers to it, so consumers that keep a
+    frame (or a view of its array) simply keep that buffer out of the pool. When
+    all ``max_buffers`` are in use, ``acquire`` allocates a fresh, unpooled array
+    and counts it in ``misses``.
+    """
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any, *, max_buffers: int = 8) -> None:
+        if max_buffers < 1:
+            raise ValueError(f"max_buffers must be at least 1, got {max_buffers}")
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.max_buffers = max_buffers
+        self._buffers: list[np.ndarray[Any, Any]] = []
+        self.misses = 0
+
+    def acquire(self) -> np.ndarray[Any, Any]:
+        """A writable buffer that no live frame refers to."""
+        for buffer in self._buffers:
+            if sys.getrefcount(buffer) <= _OWN_REFERENCES:
+                buffer.flags.writeable = True  # fan-out may have frozen it
+                return buffer
+        fresh = np.empty(self.shape, self.dtype)
+        if len(self._buffers) < self.max_buffers:
+            self._buffers.append(fresh)
+        else:
+            self.misses += 1
+        return fresh
+
+    @property
+    def allocated(self) -> int:
+        """Buffers the pool owns."""
+        return len(self._buffers)

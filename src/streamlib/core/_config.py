@@ -1,0 +1,94 @@
+"""Processor configuration: a pydantic model per processor type.
+
+::
+
+    class TestPattern(sl.Processor):
+        class Config(sl.ProcessorConfig):
+            width: int = Field(640, ge=16, le=7680)
+            pattern: Literal["bars", "gradient"] = sl.live_field("bars")
+
+Configs are immutable and validated on construction; their JSON Schema goes into
+the processor's descriptor. Fields made with :func:`live_field` may be changed
+while the processor runs (``Runtime.update_config``); the others need a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._errors import ConfigError
+
+__all__ = ["ProcessorConfig", "live_field"]
+
+C = TypeVar("C", bound="ProcessorConfig")
+
+_LIVE_KEY = "live"
+
+
+def live_field(default: Any, *, description: str | None = None, **constraints: Any) -> Any:
+    """A config field that may change while the processor runs.
+
+    ``constraints`` are pydantic's (``ge``, ``le``, ``pattern``...). The JSON
+    Schema marks the field with ``"live": true``.
+    """
+    return Field(
+        default, description=description, json_schema_extra={_LIVE_KEY: True}, **constraints
+    )
+
+
+class ProcessorConfig(BaseModel):
+    """Base of every processor's ``Config``: frozen, and unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @classmethod
+    def live_fields(cls) -> frozenset[str]:
+        """Names of the fields that may change while running."""
+        return frozenset(
+            name
+            for name, field in cls.model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(_LIVE_KEY)
+        )
+
+    @classmethod
+    def parse(cls: type[C], values: C | Mapping[str, Any] | None, *, owner: str) -> C:
+        """Validate ``values`` into this config; ``ConfigError`` names each bad field."""
+        if isinstance(values, cls):
+            return values
+        if values is not None and not isinstance(values, Mapping):
+            raise ConfigError(
+                f"{owner} config must be a mapping of field names to values, "
+                f"not {type(values).__name__}"
+            )
+        try:
+            return cls.model_validate(dict(values or {}))
+        except ValidationError as error:
+            raise ConfigError(describe_validation_error(error, owner=owner, model=cls)) from None
+
+    def updated(self: C, changes: Mapping[str, Any], *, owner: str) -> C:
+        """A validated copy with ``changes`` applied (all fields revalidated together)."""
+        return type(self).parse({**self.model_dump(), **changes}, owner=owner)
+
+
+def describe_validation_error(
+    error: ValidationError, *, owner: str, model: type[BaseModel]
+) -> str:
+    """One readable line per problem, with the valid field names for typos."""
+    import difflib
+
+    problems: list[str] = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "config"
+        if item["type"] == "extra_forbidden":
+            known = list(model.model_fields)
+            close = difflib.get_close_matches(str(item["loc"][-1]), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                f"{where}: unknown field; {hint}fields are: {', '.join(known) or '(none)'}"
+            )
+        else:
+            problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+    return f"invalid {owner} config: " + "; ".join(problems)

@@ -1,0 +1,45 @@
+"""What a processor receives in ``setup(ctx)``: its id and the runtime's services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Protocol, TypeVar, runtime_checkable
+
+from ._clock import MediaClock
+from ._event_bus import EventBus
+from ._ids import ProcessorId
+
+__all__ = ["ProcessorContext"]
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class ProcessorContext(Protocol):
+    """The runtime's services, handed to ``Processor.setup``.
+
+    ``run_on_main`` runs a function on the thread that called ``Runtime.run()``
+    (window toolkits need the main thread on macOS); called from that thread it
+    runs inline instead of deadlocking::
+
+        def setup(self, ctx):
+            self.window = ctx.run_on_main(lambda: open_window(640, 480))
+    """
+
+    @property
+    def processor_id(self) -> ProcessorId: ...
+
+    @property
+    def events(self) -> EventBus: ...
+
+    @property
+    def clock(self) -> MediaClock: ...
+
+    def run_on_main(self, fn: Callable[[], T], *, timeout: float | None = None) -> T:
+        """Run ``fn`` on the main thread and return its result (blocking)."""
+        ...
+
+    def run_on_main_async(self, fn: Callable[[], T]) -> Future[T]:
+        """Queue ``fn`` for the main thread; the future holds its result or exception."""
+        ...

@@ -1,0 +1,132 @@
+"""The one exception hierarchy of streamlib.
+
+Every fallible operation raises a subclass of :class:`StreamError` whose message
+says what was wrong and what to do about it. Where an error resembles a builtin,
+it is also catchable as that builtin::
+
+    StreamError
+    ├── ConfigError (ValueError)            invalid processor or runtime configuration
+    ├── GraphError (ValueError)             a graph change that would break the graph
+    │   ├── UnknownProcessorError (KeyError)
+    │   ├── UnknownPortError (KeyError)
+    │   ├── PortTypeError (TypeError)       producer and consumer frame types differ
+    │   ├── PortBusyError                   the input already has a producer
+    │   └── CycleError                      the connection would close a loop
+    ├── RegistryError (LookupError)         no processor type of that name
+    ├── PipelineFileError (ValueError)      a pipeline file that cannot be read (has .line)
+    ├── FrameError (ValueError)             a frame whose data does not match its format
+    ├── ConnectionClosedError               write or read on a connection that was removed
+    ├── BackpressureTimeout (TimeoutError)  a lossless consumer did not make room in time
+    ├── ConsumerGoneError                   a lossless consumer stopped; nobody will read
+    ├── RuntimeStateError (RuntimeError)    the operation is not allowed in this state
+    ├── ProcessorError (RuntimeError)       a processor raised; wraps the original
+    └── DeviceError (OSError)               a device is missing or busy (later issues)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackpressureTimeout",
+    "ConfigError",
+    "ConnectionClosedError",
+    "ConsumerGoneError",
+    "CycleError",
+    "DeviceError",
+    "FrameError",
+    "GraphError",
+    "PipelineFileError",
+    "PortBusyError",
+    "PortTypeError",
+    "ProcessorError",
+    "RegistryError",
+    "RuntimeStateError",
+    "StreamError",
+    "UnknownPortError",
+    "UnknownProcessorError",
+]
+
+
+class StreamError(Exception):
+    """Base of every error streamlib raises on purpose."""
+
+
+class ConfigError(StreamError, ValueError):
+    """A configuration did not validate; the message lists each bad field."""
+
+
+class GraphError(StreamError, ValueError):
+    """A graph change was refused; the graph is unchanged."""
+
+
+class UnknownProcessorError(GraphError, KeyError):
+    """No processor with that id is in the graph."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownPortError(GraphError, KeyError):
+    """The processor has no port of that name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class PortTypeError(GraphError, TypeError):
+    """The output's frame type cannot feed the input's frame type."""
+
+
+class PortBusyError(GraphError):
+    """The input already has a producer; disconnect it first."""
+
+
+class CycleError(GraphError):
+    """The connection would close a loop in the graph."""
+
+
+class RegistryError(StreamError, LookupError):
+    """No processor type of that name or tag is registered."""
+
+
+class PipelineFileError(StreamError, ValueError):
+    """A pipeline file could not be read; ``line`` is 1-based where known."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = path or "<pipeline>"
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class FrameError(StreamError, ValueError):
+    """Frame data does not match the declared format, size or channel count."""
+
+
+class ConnectionClosedError(StreamError):
+    """The connection was removed from the graph; nothing more passes through it."""
+
+
+class BackpressureTimeout(StreamError, TimeoutError):
+    """A lossless consumer kept its queue full for longer than the write timeout."""
+
+
+class ConsumerGoneError(StreamError):
+    """The consumer of a lossless connection stopped, so the write can never complete."""
+
+
+class RuntimeStateError(StreamError, RuntimeError):
+    """The runtime is in a state that does not allow this operation."""
+
+
+class ProcessorError(StreamError, RuntimeError):
+    """A processor raised while running; ``processor_id`` names it, ``__cause__`` holds why."""
+
+    def __init__(self, message: str, *, processor_id: str) -> None:
+        self.processor_id = processor_id
+        super().__init__(message)
+
+
+class DeviceError(StreamError, OSError):
+    """A capture or playback device is missing, busy or failed."""

@@ -1,0 +1,60 @@
+"""Build a :class:`Graph` from a pipeline file or spec, with errors at the file's line."""
+
+from __future__ import annotations
+
+import os
+
+from ._errors import ConfigError, GraphError, PipelineFileError, RegistryError
+from ._graph import Graph
+from ._pipeline_spec import PipelineSpec, load_pipeline_file
+from ._registry import Registry
+
+__all__ = ["graph_from_spec", "load_graph"]
+
+
+def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Graph:
+    """Instantiate every processor (validating configs) and connect them.
+
+    Any problem raises ``PipelineFileError`` naming the line of the processor or
+    connection at fault; nothing is half-built (a new graph is returned whole).
+    """
+    types = registry if registry is not None else Registry.default()
+    graph = Graph()
+    for item in spec.processors:
+        try:
+            processor_class = types.get(item.type)
+            processor = processor_class(item.config)
+            graph.add(processor, item.id)
+        except ConfigError as error:
+            line = _line_of_bad_field(str(error), item.config_lines) or item.line
+            raise PipelineFileError(f"processor {item.id!r}: {error}", path=spec.path, line=line) from None
+        except (RegistryError, GraphError) as error:
+            raise PipelineFileError(f"processor {item.id!r}: {error}", path=spec.path, line=item.line) from None
+    for connection in spec.connections:
+        try:
+            graph.connect(
+                f"{connection.source}.{connection.source_port}",
+                f"{connection.target}.{connection.target_port}",
+                profile=connection.profile,
+                capacity=connection.capacity,
+            )
+        except (GraphError, ConfigError) as error:
+            raise PipelineFileError(
+                f"connection {str(connection)!r}: {error}", path=spec.path, line=connection.line
+            ) from None
+    return graph
+
+
+def load_graph(path: str | os.PathLike[str], registry: Registry | None = None) -> Graph:
+    """Read a YAML or JSON pipeline file into a graph."""
+    return graph_from_spec(load_pipeline_file(path), registry)
+
+
+def _line_of_bad_field(message: str, config_lines: dict[str, int]) -> int | None:
+    # ConfigError messages start each problem with "<field>: ..."; point at the first one.
+    body = message.split(" config: ", 1)[-1]
+    for problem in body.split("; "):
+        field = problem.split(":", 1)[0].split(".", 1)[0]
+        if field in config_lines:
+            return config_lines[field]
+    return None

@@ -1,0 +1,263 @@
+"""Ports: the typed inputs and outputs a processor declares on its class.
+
+Declare them as class attributes; each processor instance gets its own bound
+port under the same name::
+
+    class Invert(sl.Processor):
+        video_in = sl.Input(sl.VideoFrame)                  # latest, depth 3
+        video_out = sl.Output(sl.VideoFrame)
+
+        def process(self) -> None:
+            frame = self.video_in.read_latest()
+            if frame is not None:
+                self.video_out.write(frame.replace(data=255 - frame.to_ndarray()))
+
+Processors only read and write. The runtime attaches and detaches the
+connections behind the ports, at any time, also while the processor runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, overload
+
+from ._audio_frame import AudioFrame
+from ._connection import Connection
+from ._delivery import DeliveryProfile, default_capacity, default_profile
+from ._errors import FrameError
+from ._frame import ArrayFrame, Frame, FrameType
+
+__all__ = ["Input", "InputPort", "Output", "OutputPort", "PortSpec"]
+
+F = TypeVar("F", bound=Frame)
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """What a port declaration says: name, frame type and (for inputs) delivery."""
+
+    name: str
+    frame_type: FrameType
+    is_input: bool
+    profile: DeliveryProfile | None = None
+    capacity: int | None = None
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "type": str(self.frame_type)}
+        if self.is_input:
+            assert self.profile is not None
+            data["profile"] = self.profile.value
+            data["capacity"] = self.capacity
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+class _PortDeclaration(Generic[F]):
+    """Shared by ``Input`` and ``Output``: a class-level declaration."""
+
+    def __init__(self, frame_type: type[F] | FrameType, description: str = "") -> None:
+        self.frame_type = FrameType.of(frame_type)
+        self.description = description
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+
+class Input(_PortDeclaration[F]):
+    """Declare an input port: ``video_in = Input(VideoFrame, profile="latest")``.
+
+    ``profile`` defaults to ``latest`` for video and ``fifo`` otherwise;
+    ``capacity`` to the profile's default depth. A connection may override both.
+    """
+
+    def __init__(
+        self,
+        frame_type: type[F] | FrameType,
+        *,
+        profile: DeliveryProfile | str | None = None,
+        capacity: int | None = None,
+        description: str = "",
+    ) -> None:
+        super().__init__(frame_type, description)
+        cls = self.frame_type.frame_class
+        self.profile = default_profile(cls) if profile is None else DeliveryProfile.parse(profile)
+        self.capacity = default_capacity(self.profile, cls) if capacity is None else capacity
+        if self.capacity < 1:
+            raise ValueError(f"input capacity must be at least 1, got {self.capacity}")
+
+    def spec(self) -> PortSpec:
+        return PortSpec(
+            self.name, self.frame_type, True, self.profile, self.capacity, self.description
+        )
+
+    def bind(self) -> InputPort[F]:
+        return InputPort(self.spec())
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Input[F]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> InputPort[F]: ...
+    def __get__(self, instance: object | None, owner: type) -> Input[F] | InputPort[F]:
+        # Instances hold their bound port in __dict__, which wins over this
+        # non-data descriptor; so this runs only for class access (or before init).
+        if instance is None:
+            return self
+        raise AttributeError(f"port {self.name!r} is bound when the processor is constructed")
+
+
+class Output(_PortDeclaration[F]):
+    """Declare an output port: ``video_out = Output(VideoFrame)``."""
+
+    def spec(self) -> PortSpec:
+        return PortSpec(self.name, self.frame_type, False, description=self.description)
+
+    def bind(self) -> OutputPort[F]:
+        return OutputPort(self.spec())
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Output[F]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> OutputPort[F]: ...
+    def __get__(self, instance: object | None, owner: type) -> Output[F] | OutputPort[F]:
+        if instance is None:
+            return self
+        raise AttributeError(f"port {self.name!r} is bound when the processor is constructed")
+
+
+class InputPort(Generic[F]):
+    """A processor's own end of an input: read what its single producer wrote.
+
+    All reads return immediately; ``None`` (or an empty list) means nothing is
+    queued. Reading an unconnected input is allowed and returns nothing.
+    """
+
+    __slots__ = ("_connection", "_delivered_before", "spec")
+
+    def __init__(self, spec: PortSpec) -> None:
+        self.spec = spec
+        self._connection: Connection[F] | None = None
+        self._delivered_before = 0  # by connections since detached, for frames_in
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def read_latest(self) -> F | None:
+        """The newest frame, skipping (and counting as dropped) any older ones."""
+        connection = self._connection
+        return None if connection is None else connection.pop_latest()
+
+    def read(self) -> F | None:
+        """The oldest queued frame: call until None to see every frame in order."""
+        connection = self._connection
+        return None if connection is None else connection.pop()
+
+    def read_all(self) -> list[F]:
+        """Every queued frame, oldest first."""
+        connection = self._connection
+        return [] if connection is None else connection.pop_all()
+
+    def peek(self) -> F | None:
+        """The oldest queued frame, left in the queue."""
+        connection = self._connection
+        return None if connection is None else connection.peek()
+
+    def has_data(self) -> bool:
+        connection = self._connection
+        return connection is not None and len(connection) > 0
+
+    def is_connected(self) -> bool:
+        return self._connection is not None
+
+    @property
+    def connection(self) -> Connection[F] | None:
+        """The connection feeding this input (runtime use; processors just read)."""
+        return self._connection
+
+    @property
+    def frames_in(self) -> int:
+        """Frames this input has delivered to the processor, over all its connections."""
+        connection = self._connection
+        current = 0 if connection is None else connection.delivered
+        return self._delivered_before + current
+
+    def attach(self, connection: Connection[F]) -> None:
+        """Runtime use: make ``connection`` this input's producer."""
+        self._connection = connection
+
+    def detach(self) -> Connection[F] | None:
+        """Runtime use: cut the producer off; queued frames are discarded."""
+        connection = self._connection
+        if connection is not None:
+            self._delivered_before += connection.delivered
+            self._connection = None
+        return connection
+
+    def __repr__(self) -> str:
+        return f"InputPort({self.name!r}, {self.spec.frame_type}, {self._connection!r})"
+
+
+class OutputPort(Generic[F]):
+    """A processor's own end of an output: ``write()`` hands a frame to every consumer.
+
+    With several consumers the frame's array is made read-only first, so no
+    consumer can change what another sees. With a single consumer it stays
+    writable: that consumer may work in place.
+    """
+
+    __slots__ = ("_channels", "_connections", "_freezes", "_frame_class", "frames_out", "spec")
+
+    def __init__(self, spec: PortSpec) -> None:
+        self.spec = spec
+        self._frame_class = spec.frame_type.frame_class
+        self._channels = spec.frame_type.channels
+        self._freezes = issubclass(self._frame_class, ArrayFrame)
+        self._connections: tuple[Connection[F], ...] = ()
+        self.frames_out = 0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def write(self, frame: F) -> None:
+        """Send ``frame`` to every connected input (by reference, no copy)."""
+        if not isinstance(frame, self._frame_class):
+            raise FrameError(
+                f"output {self.name!r} carries {self.spec.frame_type}, "
+                f"not {type(frame).__name__}"
+            )
+        if self._channels is not None and isinstance(frame, AudioFrame):
+            if frame.channels != self._channels:
+                raise FrameError(
+                    f"output {self.name!r} carries {self.spec.frame_type}; this block has "
+                    f"{frame.channels} channels (convert it first)"
+                )
+        connections = self._connections
+        if len(connections) > 1 and self._freezes:
+            frame.freeze()  # type: ignore[attr-defined]
+        now_ns = time.monotonic_ns()
+        for connection in connections:
+            connection.push(frame, now_ns)
+        self.frames_out += 1
+
+    def is_connected(self) -> bool:
+        return bool(self._connections)
+
+    @property
+    def connections(self) -> tuple[Connection[F], ...]:
+        return self._connections
+
+    def attach(self, connection: Connection[F]) -> None:
+        """Runtime use: add a consumer. Replaces the tuple, so a concurrent write sees old or new."""
+        self._connections = (*self._connections, connection)
+
+    def detach(self, connection: Connection[F]) -> None:
+        """Runtime use: remove a consumer."""
+        self._connections = tuple(c for c in self._connections if c is not connection)
+
+    def __repr__(self) -> str:
+        return f"OutputPort({self.name!r}, {self.spec.frame_type}, {len(self._connections)} out)"

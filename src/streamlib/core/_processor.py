@@ -1,0 +1,169 @@
+"""The processor base class: declared ports, a validated config, a lifecycle.
+
+::
+
+    class Gain(sl.Processor):
+        \"\"\"Scale audio by a factor.\"\"\"
+
+        tags = ("audio", "effect")
+
+        class Config(sl.ProcessorConfig):
+            factor: float = sl.live_field(1.0, ge=0.0, le=8.0)
+
+        audio_in = sl.Input(sl.AudioFrame)
+        audio_out = sl.Output(sl.AudioFrame)
+
+        def process(self) -> None:
+            for block in self.audio_in.read_all():
+                self.audio_out.write(block.replace(data=block.data * self.config.factor))
+
+The runtime constructs it (validating the config), calls ``setup(ctx)`` on the
+worker thread, then ``process()`` as its scheduling says, then ``teardown()``.
+Processors never create threads for the graph, hold connections or edit the graph.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._config import ProcessorConfig
+from ._errors import ConfigError
+from ._ports import Input, InputPort, Output, OutputPort, PortSpec
+from ._scheduling import ErrorPolicy, Scheduling
+
+if TYPE_CHECKING:
+    from ._context import ProcessorContext
+
+__all__ = ["Processor"]
+
+
+class Processor:
+    """Base class of every processor. Subclass it, declare ports, implement ``process``.
+
+    Class attributes a subclass may set:
+
+    - ``Config``: a :class:`ProcessorConfig` subclass (default: no fields).
+    - ``tags``: words to find it by (``"video"``, ``"source"``...).
+    - ``default_scheduling``: a :class:`Scheduling` (default push); override
+      :meth:`scheduling` when it depends on the config (a timer at ``fps``).
+    - ``error_policy``: the default :class:`ErrorPolicy` (restart with backoff).
+    - ``type_name``: the registry name (default: the class name).
+    - ``fusible``: whether the runtime may run this push processor on the thread
+      of the processor feeding it (default True). Set False for processors whose
+      ``process`` blocks or takes long, so they never delay their producer.
+    """
+
+    Config: ClassVar[type[ProcessorConfig]] = ProcessorConfig
+    tags: ClassVar[tuple[str, ...]] = ()
+    default_scheduling: ClassVar[Scheduling] = Scheduling.push()
+    error_policy: ClassVar[ErrorPolicy] = ErrorPolicy.RESTART
+    type_name: ClassVar[str] = "Processor"
+    fusible: ClassVar[bool] = True
+
+    _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
+    _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
+
+    config: Any
+    ctx: ProcessorContext | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type_name" not in cls.__dict__:
+            cls.type_name = cls.__name__
+        inputs: dict[str, Input[Any]] = {}
+        outputs: dict[str, Output[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Input):
+                    inputs[name] = value
+                    outputs.pop(name, None)
+                elif isinstance(value, Output):
+                    outputs[name] = value
+                    inputs.pop(name, None)
+        cls._input_declarations = inputs
+        cls._output_declarations = outputs
+        config_cls = cls.__dict__.get("Config")
+        if config_cls is not None and not (
+            isinstance(config_cls, type) and issubclass(config_cls, ProcessorConfig)
+        ):
+            raise TypeError(f"{cls.__name__}.Config must subclass streamlib.ProcessorConfig")
+
+    def __init__(
+        self, config: ProcessorConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
+        """Validate the config (a ``Config`` instance, a mapping, or keyword fields)."""
+        if config is not None and fields:
+            raise ConfigError(
+                f"{self.type_name}: pass the config either as one object or as keywords, not both"
+            )
+        self.config = self.Config.parse(
+            fields if config is None else config, owner=self.type_name
+        )
+        self.ctx = None
+        self.inputs: dict[str, InputPort[Any]] = {}
+        self.outputs: dict[str, OutputPort[Any]] = {}
+        for name, declared_input in self._input_declarations.items():
+            port_in = declared_input.bind()
+            self.inputs[name] = port_in
+            self.__dict__[name] = port_in
+        for name, declared_output in self._output_declarations.items():
+            port_out = declared_output.bind()
+            self.outputs[name] = port_out
+            self.__dict__[name] = port_out
+
+    # -- lifecycle (override what you need) ---------------------------------------
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        """Open devices and allocate buffers; runs on the processor's worker thread.
+
+        The base implementation keeps ``ctx`` as ``self.ctx``; call it from overrides
+        (``super().setup(ctx)``) or keep the context yourself.
+        """
+        self.ctx = ctx
+
+    def process(self) -> None:
+        """Read inputs, write outputs. Called per the processor's scheduling mode."""
+        raise TypeError(
+            f"{self.type_name} does not implement process(); every processor that the "
+            "runtime schedules must (pull-mode processors write from their own callback)"
+        )
+
+    def teardown(self) -> None:
+        """Release what ``setup`` acquired. Runs on the worker thread, also after errors.
+
+        The base implementation drops the context.
+        """
+        self.ctx = None
+
+    def on_config_changed(self, previous: ProcessorConfig) -> None:
+        """Called on the worker thread after a live config change.
+
+        ``self.config`` already holds the new values. The base implementation
+        relies on ``process`` reading ``self.config`` each call, which needs no
+        action; override to rebuild derived state (a filter's coefficients).
+        """
+        del previous
+
+    def scheduling(self) -> Scheduling:
+        """When the runtime calls ``process``; by default ``default_scheduling``."""
+        return self.default_scheduling
+
+    # -- introspection -------------------------------------------------------------
+
+    @classmethod
+    def input_specs(cls) -> tuple[PortSpec, ...]:
+        return tuple(declared.spec() for declared in cls._input_declarations.values())
+
+    @classmethod
+    def output_specs(cls) -> tuple[PortSpec, ...]:
+        return tuple(declared.spec() for declared in cls._output_declarations.values())
+
+    @classmethod
+    def description(cls) -> str:
+        """The docstring's text, for descriptors and ``--help``."""
+        return inspect.cleandoc(cls.__doc__ or "").strip()
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} {self.config!r}>"

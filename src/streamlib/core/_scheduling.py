@@ -1,0 +1,107 @@
+"""How and when the runtime calls a processor: scheduling mode, priority, error policy."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ._errors import ConfigError
+
+__all__ = ["ErrorPolicy", "Priority", "RestartBackoff", "Scheduling", "SchedulingMode"]
+
+
+class SchedulingMode(enum.Enum):
+    """When ``process()`` runs.
+
+    - ``PUSH``: whenever an input has new data (transforms and sinks; the default).
+    - ``LOOP``: over and over; ``process()`` itself waits on its source (polling sources).
+    - ``PULL``: never by the runtime; the processor's own device callback, started in
+      ``setup``, writes its outputs.
+    - ``TIMER``: at a fixed rate (``rate_hz``), e.g. a 30 fps test pattern.
+    """
+
+    PUSH = "push"
+    LOOP = "loop"
+    PULL = "pull"
+    TIMER = "timer"
+
+
+class Priority(enum.Enum):
+    """A hint for the worker thread's OS priority; the runtime reports when it cannot apply it."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+    REALTIME = "realtime"
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduling:
+    """A processor's scheduling: build with ``Scheduling.push()``, ``.timer(30)`` and so on."""
+
+    mode: SchedulingMode = SchedulingMode.PUSH
+    rate_hz: float | None = None
+    priority: Priority = Priority.NORMAL
+
+    def __post_init__(self) -> None:
+        if self.mode is SchedulingMode.TIMER:
+            if self.rate_hz is None or not self.rate_hz > 0:
+                raise ConfigError(f"timer scheduling needs a positive rate_hz, got {self.rate_hz}")
+        elif self.rate_hz is not None:
+            raise ConfigError(f"rate_hz applies to timer scheduling only, not {self.mode.value}")
+
+    @classmethod
+    def push(cls, priority: Priority = Priority.NORMAL) -> Scheduling:
+        return cls(SchedulingMode.PUSH, None, priority)
+
+    @classmethod
+    def loop(cls, priority: Priority = Priority.NORMAL) -> Scheduling:
+        return cls(SchedulingMode.LOOP, None, priority)
+
+    @classmethod
+    def pull(cls, priority: Priority = Priority.NORMAL) -> Scheduling:
+        return cls(SchedulingMode.PULL, None, priority)
+
+    @classmethod
+    def timer(cls, rate_hz: float, priority: Priority = Priority.NORMAL) -> Scheduling:
+        return cls(SchedulingMode.TIMER, float(rate_hz), priority)
+
+
+class ErrorPolicy(enum.Enum):
+    """What the runtime does when ``process()`` (or ``setup``) raises.
+
+    - ``RESTART``: report it, tear the processor down, set it up again after a
+      growing pause (:class:`RestartBackoff`); the rest of the graph keeps running.
+    - ``STOP``: report it and stop this processor only; lossless producers feeding
+      it get ``ConsumerGoneError``.
+    - ``RAISE``: report it, stop the whole runtime and re-raise from ``Runtime.run()``.
+    """
+
+    RESTART = "restart"
+    STOP = "stop"
+    RAISE = "raise"
+
+    @classmethod
+    def parse(cls, value: ErrorPolicy | str) -> ErrorPolicy:
+        if isinstance(value, ErrorPolicy):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            known = ", ".join(p.value for p in cls)
+            raise ConfigError(f"unknown error policy {value!r}; use one of: {known}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class RestartBackoff:
+    """Pause before restart ``n`` (0-based): ``initial_s * factor**n``, capped at ``max_s``.
+
+    After ``reset_after_s`` of running without an error the count starts again.
+    """
+
+    initial_s: float = 0.1
+    factor: float = 2.0
+    max_s: float = 5.0
+    reset_after_s: float = 10.0
+
+    def delay_s(self, restarts: int) -> float:
+        return float(min(self.max_s, self.initial_s * self.factor**restarts))

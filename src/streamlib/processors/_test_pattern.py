@@ -1,0 +1,125 @@
+"""TestPattern: a moving synthetic picture, for pipelines without a camera."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..core import (
+    BufferPool,
+    Output,
+    PixelFormat,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    Scheduling,
+    VideoFrame,
+    live_field,
+)
+
+__all__ = ["TestPattern"]
+
+# SMPTE-like colour bars: white, yellow, cyan, green, magenta, red, blue.
+_BARS = np.array(
+    [[235, 235, 235], [235, 235, 16], [16, 235, 235], [16, 235, 16],
+     [235, 16, 235], [235, 16, 16], [16, 16, 235]],
+    dtype=np.uint8,
+)  # fmt: skip
+
+
+class TestPattern(Processor):
+    """A moving test picture (colour bars, gradient or checkerboard) at a fixed frame rate.
+
+    The pattern scrolls by ``speed`` pixels per frame, so frozen or dropped
+    frames show. Frames come from a small pool of reused buffers: nothing is
+    allocated per frame once the pool is warm.
+
+    Example pipeline entry::
+
+        src: {type: TestPattern, config: {width: 1280, height: 720, fps: 30, pattern: bars}}
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    tags = ("video", "source", "test")
+
+    class Config(ProcessorConfig):
+        width: int = Field(640, ge=16, le=7680, description="Frame width in pixels.")
+        height: int = Field(480, ge=16, le=4320, description="Frame height in pixels.")
+        fps: float = live_field(30.0, gt=0, le=1000, description="Frames per second.")
+        pattern: Literal["bars", "gradient", "checker"] = live_field(
+            "bars", description="What to draw."
+        )
+        speed: int = live_field(4, ge=0, le=256, description="Pixels scrolled per frame.")
+        pixel_format: Literal["rgb24", "rgba", "bgra", "gray8"] = Field(
+            "rgb24", description="Pixel format of the frames."
+        )
+
+    video = Output(VideoFrame, description="The pattern, one frame per tick.")
+
+    def scheduling(self) -> Scheduling:
+        return Scheduling.timer(self.config.fps)
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        cfg = self.config
+        self._format = PixelFormat(cfg.pixel_format)
+        self._pool = BufferPool(self._format.array_shape(cfg.width, cfg.height), np.uint8)
+        self._strip = self._render(cfg.pattern)
+        self._pattern = cfg.pattern
+        self._frame_number = 0
+        self._clock = ctx.clock
+
+    def on_config_changed(self, previous: ProcessorConfig) -> None:
+        if self.config.pattern != self._pattern:
+            self._strip = self._render(self.config.pattern)
+            self._pattern = self.config.pattern
+
+    def process(self) -> None:
+        width = self.config.width
+        offset = (self._frame_number * self.config.speed) % width
+        buffer = self._pool.acquire()
+        np.copyto(buffer, self._strip[:, offset : offset + width])
+        self.video.write(
+            VideoFrame(
+                buffer,
+                self._format,
+                timestamp_ns=self._clock.now_ns(),
+                frame_number=self._frame_number,
+            )
+        )
+        self._frame_number += 1
+
+    def _render(self, pattern: str) -> np.ndarray[Any, Any]:
+        """The pattern twice side by side, so any scroll offset is one slice."""
+        cfg = self.config
+        width, height = cfg.width, cfg.height
+        x = np.arange(width)
+        y = np.arange(height)
+        if pattern == "bars":
+            rgb = np.broadcast_to(_BARS[x * len(_BARS) // width], (height, width, 3))
+        elif pattern == "gradient":
+            red = (x[None, :] * 255 // max(1, width - 1)).repeat(height, 0)
+            green = (y[:, None] * 255 // max(1, height - 1)).repeat(width, 1)
+            blue = 255 - (red + green) // 2
+            rgb = np.stack([red, green, blue], axis=-1).astype(np.uint8)
+        else:
+            cell = max(8, min(width, height) // 8)
+            on = ((x[None, :] // cell + y[:, None] // cell) % 2).astype(np.uint8) * 255
+            rgb = np.repeat(on[:, :, None], 3, axis=2)
+        one = _to_format(np.ascontiguousarray(rgb, dtype=np.uint8), self._format)
+        return np.concatenate([one, one], axis=1)
+
+
+def _to_format(rgb: np.ndarray[Any, Any], fmt: PixelFormat) -> np.ndarray[Any, Any]:
+    if fmt is PixelFormat.RGB24:
+        return rgb
+    if fmt is PixelFormat.GRAY8:
+        weights = np.array([0.299, 0.587, 0.114])
+        return (rgb @ weights).round().astype(np.uint8)
+    alpha = np.full(rgb.shape[:2] + (1,), 255, np.uint8)
+    if fmt is PixelFormat.RGBA:
+        return np.concatenate([rgb, alpha], axis=2)
+    return np.concatenate([rgb[:, :, ::-1], alpha], axis=2)  # BGRA

@@ -1,0 +1,15 @@
+"""The runtime: workers, scheduling, live graph changes, statistics, pipeline files."""
+
+from ._context import RuntimeContext
+from ._refs import ProcessorRef
+from ._runtime import Runtime, RuntimeState
+from ._stats import ProcessorStatistics, RuntimeStatistics
+
+__all__ = [
+    "ProcessorRef",
+    "ProcessorStatistics",
+    "Runtime",
+    "RuntimeContext",
+    "RuntimeState",
+    "RuntimeStatistics",
+]

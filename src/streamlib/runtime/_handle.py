@@ -1,0 +1,269 @@
+"""The runtime's record of one processor: state, counters, and error handling around each call."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..core import (
+    ErrorPolicy,
+    Processor,
+    ProcessorConfig,
+    ProcessorErrored,
+    ProcessorId,
+    ProcessorStarted,
+    ProcessorState,
+    ProcessorStateChanged,
+    ProcessorStopped,
+    RestartBackoff,
+    Scheduling,
+    SchedulingMode,
+)
+from ._stats import CallTimings, ProcessorStatistics
+
+if TYPE_CHECKING:
+    from ..core import EventBus, ProcessorContext
+
+__all__ = ["ProcessorHandle"]
+
+_log = logging.getLogger("streamlib.runtime")
+
+
+class ProcessorHandle:
+    """Wraps a processor for the worker that runs it.
+
+    All methods run on the worker thread that currently owns the processor,
+    except the read-only snapshots. ``on_fatal`` is the runtime's hook for the
+    ``raise`` policy.
+    """
+
+    def __init__(
+        self,
+        processor_id: ProcessorId,
+        processor: Processor,
+        *,
+        error_policy: ErrorPolicy,
+        backoff: RestartBackoff,
+        events: EventBus,
+        clock_ns: Callable[[], int],
+        on_fatal: Callable[[ProcessorId, BaseException], None],
+    ) -> None:
+        self.id = processor_id
+        self.processor = processor
+        self.error_policy = error_policy
+        self.backoff = backoff
+        self.scheduling: Scheduling = processor.scheduling()
+        self._events = events
+        self._clock_ns = clock_ns
+        self._on_fatal = on_fatal
+        self.state = ProcessorState.ADDED
+        self.timings = CallTimings()
+        self.errors = 0
+        self.restarts = 0
+        self.last_error: str | None = None
+        self.restart_at = 0.0  # monotonic seconds, while BACKING_OFF
+        self._consecutive_failures = 0
+        self._healthy_since = 0.0
+        self.worker_name: str | None = None
+        self.pending_config: ProcessorConfig | None = None
+        # Push scheduling: what the inputs looked like when process() last ran.
+        self._inputs = tuple(processor.inputs.values())
+        self._seen_written = -1
+        self._consumed_last = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def is_set_up(self) -> bool:
+        return self.state in (ProcessorState.RUNNING, ProcessorState.PAUSED)
+
+    @property
+    def is_active(self) -> bool:
+        """Set up, or due to be set up again: a worker must keep serving it."""
+        return self.state not in (ProcessorState.STOPPED, ProcessorState.FAILED)
+
+    def set_up(self, ctx: ProcessorContext) -> bool:
+        """Run ``setup``; on error apply the policy. True when the processor is running."""
+        self._set_state(ProcessorState.STARTING)
+        try:
+            self.processor.setup(ctx)
+        except Exception as error:
+            self._failed(error, "setup")
+            return False
+        self._healthy_since = time.monotonic()
+        self._seen_written = -1
+        self._set_state(ProcessorState.RUNNING)
+        self._events.publish(ProcessorStarted(processor_id=self.id, timestamp_ns=self._clock_ns()))
+        return True
+
+    def tear_down(self, *, final_state: ProcessorState = ProcessorState.STOPPED) -> None:
+        """Run ``teardown`` if set up (errors reported, never raised) and settle the state."""
+        if self.is_set_up:
+            try:
+                self.processor.teardown()
+            except Exception as error:
+                self._report(error, "teardown", action="stop")
+            self._events.publish(
+                ProcessorStopped(processor_id=self.id, timestamp_ns=self._clock_ns())
+            )
+        self._set_state(final_state)
+
+    def maybe_restart(self, ctx: ProcessorContext, now: float) -> bool:
+        """Set up again once a backoff has passed; True when that happened and worked."""
+        if self.state is not ProcessorState.BACKING_OFF or now < self.restart_at:
+            return False
+        self.restarts += 1
+        return self.set_up(ctx)
+
+    # -- running ---------------------------------------------------------------------
+
+    def has_new_input(self) -> bool:
+        """Push scheduling: data is queued and something changed since the last call.
+
+        A processor that leaves data queued (waiting for a second input, say) is
+        not called again until more arrives, so it never spins.
+        """
+        written = 0
+        pending = False
+        for port in self._inputs:
+            connection = port._connection
+            if connection is not None:
+                written += connection.written
+                if len(connection):
+                    pending = True
+        if not pending:
+            return False
+        return written != self._seen_written or self._consumed_last
+
+    def run_push(self) -> None:
+        """One ``process()`` call for push scheduling, with input bookkeeping."""
+        written = delivered = 0
+        for port in self._inputs:
+            connection = port._connection
+            if connection is not None:
+                written += connection.written
+                delivered += connection.delivered
+        self._seen_written = written
+        self.run_process()
+        after = 0
+        for port in self._inputs:
+            connection = port._connection
+            if connection is not None:
+                after += connection.delivered
+        self._consumed_last = after != delivered
+
+    def run_process(self) -> None:
+        """One timed ``process()`` call; errors go to the error policy."""
+        pending = self.pending_config
+        if pending is not None:
+            self._apply_config(pending)
+        start = time.perf_counter_ns()
+        try:
+            self.processor.process()
+        except Exception as error:
+            self._failed(error, "process")
+        self.timings.record(start, time.perf_counter_ns() - start)
+
+    def _apply_config(self, config: ProcessorConfig) -> None:
+        self.pending_config = None
+        previous = self.processor.config
+        self.processor.config = config
+        try:
+            scheduling = self.processor.scheduling()
+            if scheduling.mode is self.scheduling.mode:  # a new timer rate applies at once
+                self.scheduling = scheduling
+            self.processor.on_config_changed(previous)
+        except Exception as error:
+            self._failed(error, "config")
+
+    # -- errors ----------------------------------------------------------------------
+
+    def _failed(self, error: Exception, phase: str) -> None:
+        self.errors += 1
+        self.last_error = f"{type(error).__name__}: {error}"
+        policy = self.error_policy
+        if policy is ErrorPolicy.RESTART:
+            now = time.monotonic()
+            if now - self._healthy_since > self.backoff.reset_after_s:
+                self._consecutive_failures = 0
+            delay = self.backoff.delay_s(self._consecutive_failures)
+            self._consecutive_failures += 1
+            self._report(error, phase, action="restart", restart_in_s=delay)
+            self.tear_down(final_state=ProcessorState.BACKING_OFF)
+            self.restart_at = now + delay
+        elif policy is ErrorPolicy.STOP:
+            self._report(error, phase, action="stop")
+            self._give_up()
+        else:
+            self._report(error, phase, action="raise")
+            self._give_up()
+            self._on_fatal(self.id, error)
+
+    def _give_up(self) -> None:
+        self.tear_down(final_state=ProcessorState.FAILED)
+        for port in self._inputs:  # lossless producers must not wait for us
+            connection = port.connection
+            if connection is not None:
+                connection.mark_consumer_gone()
+
+    def _report(
+        self, error: BaseException, phase: str, *, action: str, restart_in_s: float | None = None
+    ) -> None:
+        _log.error(
+            "processor %s raised in %s (%s): %s", self.id, phase, action, error, exc_info=error
+        )
+        self._events.publish(
+            ProcessorErrored(
+                processor_id=self.id,
+                timestamp_ns=self._clock_ns(),
+                error_type=type(error).__name__,
+                message=str(error),
+                phase=phase,
+                action=action,
+                restart_in_s=restart_in_s,
+            )
+        )
+
+    def _set_state(self, new: ProcessorState) -> None:
+        old = self.state
+        if old is new:
+            return
+        self.state = new
+        self._events.publish(
+            ProcessorStateChanged(
+                processor_id=self.id, timestamp_ns=self._clock_ns(), old=old, new=new
+            )
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def mode(self) -> SchedulingMode:
+        return self.scheduling.mode
+
+    def statistics(self) -> ProcessorStatistics:
+        processor = self.processor
+        fps, p50, p99 = self.timings.summary(time.perf_counter_ns())
+        return ProcessorStatistics(
+            id=str(self.id),
+            type=processor.type_name,
+            state=self.state.value,
+            calls=self.timings.calls,
+            frames_in=sum(port.frames_in for port in processor.inputs.values()),
+            frames_out=sum(port.frames_out for port in processor.outputs.values()),
+            errors=self.errors,
+            restarts=self.restarts,
+            fps=fps,
+            process_ms_p50=p50,
+            process_ms_p99=p99,
+            worker=self.worker_name,
+            last_error=self.last_error,
+        )
+
+    def __repr__(self) -> str:
+        return f"<ProcessorHandle {self.id} {self.state.value}>"
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": str(self.id), "type": self.processor.type_name, "state": self.state.value}

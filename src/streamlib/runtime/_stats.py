@@ -1,0 +1,110 @@
+"""Per-processor counters kept by workers, and the immutable snapshots users read."""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from ..core import ConnectionStatistics
+
+__all__ = ["CallTimings", "ProcessorStatistics", "RuntimeStatistics"]
+
+_WINDOW = 256  # recent calls kept for fps and process-time percentiles
+
+
+class CallTimings:
+    """The start time and duration of the last ``_WINDOW`` calls, in preallocated arrays."""
+
+    __slots__ = ("_durations", "_starts", "calls")
+
+    def __init__(self) -> None:
+        self._starts = array("q", bytes(8 * _WINDOW))
+        self._durations = array("q", bytes(8 * _WINDOW))
+        self.calls = 0
+
+    def record(self, start_ns: int, duration_ns: int) -> None:
+        slot = self.calls % _WINDOW
+        self._starts[slot] = start_ns
+        self._durations[slot] = duration_ns
+        self.calls += 1
+
+    def summary(self, now_ns: int) -> tuple[float, float | None, float | None]:
+        """``(calls per second, p50 ms, p99 ms)`` over the recent window."""
+        n = min(self.calls, _WINDOW)
+        if n == 0:
+            return 0.0, None, None
+        durations = sorted(self._durations[:n])
+        p50 = durations[(n - 1) // 2] / 1e6
+        p99 = durations[min(n - 1, round(0.99 * (n - 1)))] / 1e6
+        starts = self._starts[:n]
+        oldest, newest = min(starts), max(starts)
+        # A rate from calls in the window, counting the time since the last call,
+        # so a processor that stopped being called decays towards 0 fps.
+        span_ns = max(now_ns, newest) - oldest
+        fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
+        return fps, p50, p99
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorStatistics:
+    """An immutable snapshot of one processor's counters."""
+
+    id: str
+    type: str
+    state: str
+    calls: int
+    frames_in: int
+    frames_out: int
+    errors: int
+    restarts: int
+    fps: float
+    process_ms_p50: float | None
+    process_ms_p99: float | None
+    worker: str | None
+    last_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "state": self.state,
+            "calls": self.calls,
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "errors": self.errors,
+            "restarts": self.restarts,
+            "fps": round(self.fps, 2),
+            "process_ms_p50": _round(self.process_ms_p50),
+            "process_ms_p99": _round(self.process_ms_p99),
+            "worker": self.worker,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeStatistics:
+    """A snapshot of the whole runtime: every processor and connection."""
+
+    state: str
+    uptime_s: float
+    processors: dict[str, ProcessorStatistics]
+    connections: list[ConnectionStatistics]
+    workers: int
+    events_skipped: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"state", "uptime_s", "processors": {id: {...}}, "connections": [{...}], ...}``."""
+        return {
+            "state": self.state,
+            "uptime_s": round(self.uptime_s, 3),
+            "workers": self.workers,
+            "events_skipped": self.events_skipped,
+            "processors": {pid: stats.to_json() for pid, stats in self.processors.items()},
+            "connections": [c.to_json() for c in self.connections],
+            "taken_at_monotonic_ns": time.monotonic_ns(),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -1,0 +1,186 @@
+"""Workers: one thread running one group of processors (usually one; a fused chain when cheap).
+
+The group's head decides how the thread is driven (push, loop, timer or pull);
+the other members are push processors fed only by the member before them, run
+right after it on the same thread, so a hop between them wakes nobody.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from ..core import ProcessorContext, ProcessorId, ProcessorState, SchedulingMode, Wakeup
+from ._handle import ProcessorHandle
+
+__all__ = ["Worker"]
+
+_IDLE_PARK_S = 0.25  # longest sleep before re-checking flags nobody woke us for
+
+
+class Worker:
+    """Runs ``members`` (head first, in graph order) on one thread until asked to stop."""
+
+    def __init__(
+        self,
+        members: Sequence[ProcessorHandle],
+        *,
+        context_for: Callable[[ProcessorHandle], ProcessorContext],
+        is_paused: Callable[[], bool],
+        on_thread_start: Callable[[Worker], None],
+    ) -> None:
+        self.members = tuple(members)
+        self.head = self.members[0]
+        self.name = "streamlib:" + "+".join(str(m.id) for m in self.members)
+        self.wakeup = Wakeup()
+        self._context_for = context_for
+        self._is_paused = is_paused
+        self._on_thread_start = on_thread_start
+        self._stop = False
+        self._drain = False
+        self._drain_deadline = 0.0
+        self._teardown: frozenset[ProcessorId] = frozenset()
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        for member in self.members:
+            member.worker_name = self.name
+
+    @property
+    def ids(self) -> tuple[ProcessorId, ...]:
+        return tuple(m.id for m in self.members)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def request_stop(
+        self, *, teardown: frozenset[ProcessorId], drain_s: float = 0.0
+    ) -> None:
+        """Ask the thread to finish: optionally drain queued input for ``drain_s`` seconds
+        first, then tear down the members in ``teardown`` (the rest move to another worker).
+        """
+        self._teardown = teardown
+        if drain_s > 0:
+            self._drain_deadline = time.monotonic() + drain_s
+            self._drain = True
+        self._stop = True
+        self.wakeup.unpark()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the thread; False if it is still running (a processor stuck in a call)."""
+        if self.thread.ident is None:
+            return True
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    # -- the thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._on_thread_start(self)
+        try:
+            for member in self.members:
+                if member.state in (ProcessorState.ADDED, ProcessorState.STOPPED):
+                    member.set_up(self._context_for(member))
+            mode = self.head.mode
+            if mode is SchedulingMode.TIMER:
+                self._run_timer()
+            elif mode is SchedulingMode.LOOP:
+                self._run_loop()
+            elif mode is SchedulingMode.PULL:
+                self._run_pull()
+            else:
+                self._run_push()
+            if self._drain:
+                self._drain_inputs()
+        finally:
+            for member in self.members:
+                if member.id in self._teardown and member.is_active:
+                    member.tear_down()
+
+    def _run_push(self) -> None:
+        while not self._stop:
+            if self._is_paused():
+                self.wakeup.park(_IDLE_PARK_S)
+                continue
+            if not self._run_members(0):
+                self.wakeup.park(self._idle_timeout())
+
+    def _run_loop(self) -> None:
+        head = self.head
+        while not self._stop:
+            if self._is_paused():
+                self.wakeup.park(_IDLE_PARK_S)
+                continue
+            if head.is_set_up:
+                head.run_process()
+                self._run_members(1)
+            else:
+                self._restart_due()
+                self.wakeup.park(self._idle_timeout())
+
+    def _run_timer(self) -> None:
+        head = self.head
+        next_tick = time.monotonic()
+        while not self._stop:
+            if self._is_paused():
+                self.wakeup.park(_IDLE_PARK_S)
+                next_tick = time.monotonic()
+                continue
+            now = time.monotonic()
+            if now < next_tick:
+                self.wakeup.park(next_tick - now)
+                continue
+            if head.is_set_up:
+                head.run_process()
+            else:
+                self._restart_due()
+            self._run_members(1)
+            next_tick += 1.0 / (head.scheduling.rate_hz or 1.0)  # a live config may change it
+            if next_tick < now:  # fell behind (overloaded): skip the missed ticks
+                next_tick = now
+
+    def _run_pull(self) -> None:
+        # The processor's own callback writes; the runtime only keeps it alive.
+        while not self._stop:
+            self._restart_due()
+            self.wakeup.park(self._idle_timeout())
+
+    def _drain_inputs(self) -> None:
+        """On an orderly stop, let push members consume what is already queued."""
+        while time.monotonic() < self._drain_deadline:
+            if not self._run_members(0):
+                return
+
+    def _run_members(self, first: int) -> bool:
+        """Run every push member with new input, in order, until none has any."""
+        ran_any = False
+        members = self.members
+        while True:
+            ran = False
+            for index in range(first, len(members)):
+                member = members[index]
+                if member.is_set_up:
+                    if member.mode is SchedulingMode.PUSH and member.has_new_input():
+                        member.run_push()
+                        ran = True
+                elif member.state is ProcessorState.BACKING_OFF:
+                    self._restart_due()
+            if not ran:
+                return ran_any
+            ran_any = True
+
+    def _restart_due(self) -> None:
+        now = time.monotonic()
+        for member in self.members:
+            if member.state is ProcessorState.BACKING_OFF:
+                member.maybe_restart(self._context_for(member), now)
+
+    def _idle_timeout(self) -> float:
+        waits = [
+            m.restart_at - time.monotonic()
+            for m in self.members
+            if m.state is ProcessorState.BACKING_OFF
+        ]
+        return max(0.0005, min([_IDLE_PARK_S, *waits]))
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.name}>"
