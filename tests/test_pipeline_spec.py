@@ -230,6 +230,7 @@ def test_typed_scalars() -> None:
               exponent: 1e-3
               big: 2E6
               quoted_exponent: "1e-3"
+              tagged_exponent: !!str 1e-3
               bool: true
               null_value: null
               tilde: ~
@@ -252,6 +253,7 @@ def test_typed_scalars() -> None:
         "exponent": 0.001,
         "big": 2e6,
         "quoted_exponent": "1e-3",
+        "tagged_exponent": "1e-3",
         "bool": True,
         "null_value": None,
         "tilde": None,
@@ -271,9 +273,11 @@ def test_typed_scalars() -> None:
 
 
 def test_special_floats() -> None:
-    config = parse("processors: {a: {type: A, config: {x: .inf, y: -.inf, z: .nan}}}").processor(
-        "a"
-    ).config
+    config = (
+        parse("processors: {a: {type: A, config: {x: .inf, y: -.inf, z: .nan}}}")
+        .processor("a")
+        .config
+    )
     assert config["x"] == math.inf
     assert config["y"] == -math.inf
     assert math.isnan(config["z"])
@@ -324,6 +328,11 @@ def test_tab_indented_json() -> None:
     a = spec.processor("a")
     assert a.line == 3
     assert a.config == {"s": "keep\ttab"}
+
+
+def test_tabs_in_flow_yaml_quotes_are_kept() -> None:
+    text = "{processors: {a: {type: A, config: {s: 'it''s\ta', t:\t'#\tx'}}}} # a\tcomment"
+    assert parse_pipeline(text).processor("a").config == {"s": "it's\ta", "t": "#\tx"}
 
 
 def test_tab_indented_json_error_keeps_its_line() -> None:
@@ -676,7 +685,9 @@ def test_duplicate_config_key() -> None:
 
 
 def test_duplicate_nested_key() -> None:
-    err = error("processors:\n  a:\n    type: A\n    config:\n      n:\n        k: 1\n        k: 2\n")
+    err = error(
+        "processors:\n  a:\n    type: A\n    config:\n      n:\n        k: 1\n        k: 2\n"
+    )
     assert err.line == 7
     assert 'duplicate key "k" (first on line 6)' in str(err)
 
@@ -1073,7 +1084,9 @@ def _random_value(rng: random.Random, depth: int) -> Any:
 
 
 def _random_key(rng: random.Random) -> str:
-    return rng.choice(["k", "yes", "on", "1", "1.5", "null", "", "a b", "x: y", "é", "<<x", "<<", "1e3"])
+    return rng.choice(
+        ["k", "yes", "on", "1", "1.5", "null", "", "a b", "x: y", "é", "<<x", "<<", "1e3"]
+    )
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])

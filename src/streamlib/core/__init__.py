@@ -68,8 +68,8 @@ from ._pipeline_spec import (
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._processor import Processor
 from ._registry import ENTRY_POINT_GROUP, Registry
-from ._suggest import did_you_mean
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
+from ._suggest import did_you_mean
 from ._sync import (
     DEFAULT_SYNC_TOLERANCE_MS,
     RtpTimestamper,

@@ -69,7 +69,9 @@ class AudioFrame(ArrayFrame):
     def with_channels(cls, channels: int) -> FrameType:
         """The port type for audio of exactly ``channels`` channels."""
         if not isinstance(channels, int) or isinstance(channels, bool):
-            raise FrameError(f"AudioFrame[...] takes a channel count, e.g. AudioFrame[2]; got {channels!r}")
+            raise FrameError(
+                f"AudioFrame[...] takes a channel count, e.g. AudioFrame[2]; got {channels!r}"
+            )
         return FrameType(cls, channels)
 
     @classmethod

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ._errors import ConfigError
+
 __all__ = ["BufferPool"]
 
 # References to a pooled buffer that are ours: the pool's list, the loop
@@ -32,7 +34,7 @@ class BufferPool:
 
     def __init__(self, shape: tuple[int, ...], dtype: Any, *, max_buffers: int = 8) -> None:
         if max_buffers < 1:
-            raise ValueError(f"max_buffers must be at least 1, got {max_buffers}")
+            raise ConfigError(f"max_buffers must be at least 1, got {max_buffers}")
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.max_buffers = max_buffers

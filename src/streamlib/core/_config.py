@@ -73,9 +73,7 @@ class ProcessorConfig(BaseModel):
         return type(self).parse({**self.model_dump(), **changes}, owner=owner)
 
 
-def describe_validation_error(
-    error: ValidationError, *, owner: str, model: type[BaseModel]
-) -> str:
+def describe_validation_error(error: ValidationError, *, owner: str, model: type[BaseModel]) -> str:
     """One readable line per problem, with the valid field names for typos."""
     import difflib
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ._delivery import DeliveryProfile
-from ._errors import BackpressureTimeout, ConnectionClosedError, ConsumerGoneError
+from ._errors import (
+    BackpressureTimeout,
+    ConfigError,
+    ConnectionClosedError,
+    ConsumerGoneError,
+)
 from ._frame import Frame
 from ._ids import ConnectionId, PortRef
 from ._wakeup import Wakeup
@@ -97,7 +102,7 @@ class Connection(Generic[F]):
         write_timeout_s: float = DEFAULT_WRITE_TIMEOUT_S,
     ) -> None:
         if capacity < 1:
-            raise ValueError(f"connection capacity must be at least 1, got {capacity}")
+            raise ConfigError(f"connection capacity must be at least 1, got {capacity}")
         self.id = ConnectionId.between(source, target)
         self.source = source
         self.target = target

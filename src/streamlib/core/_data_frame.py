@@ -9,6 +9,9 @@ from ._frame import Frame
 
 __all__ = ["DataFrame"]
 
+# replace()'s "not given": None is a valid payload (JSON null), so it cannot be that.
+_KEEP: Any = object()
+
 
 class DataFrame(Frame):
     """A payload that is not media: a JSON-able value (dict, list, str, number) or bytes.
@@ -39,14 +42,14 @@ class DataFrame(Frame):
     def replace(
         self,
         *,
-        payload: Any = None,
+        payload: Any = _KEEP,
         timestamp_ns: int | None = None,
         frame_number: int | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> DataFrame:
         """A new frame with some fields changed; the others shared."""
         return DataFrame(
-            self.payload if payload is None else payload,
+            self.payload if payload is _KEEP else payload,
             timestamp_ns=self.timestamp_ns if timestamp_ns is None else timestamp_ns,
             frame_number=self.frame_number if frame_number is None else frame_number,
             metadata=self.metadata if metadata is None else metadata,

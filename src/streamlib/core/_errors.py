@@ -108,7 +108,7 @@ class ConnectionClosedError(StreamError):
     """The connection was removed from the graph; nothing more passes through it."""
 
 
-class BackpressureTimeout(StreamError, TimeoutError):
+class BackpressureTimeout(StreamError, TimeoutError):  # noqa: N818 - a kind of TimeoutError
     """A lossless consumer kept its queue full for longer than the write timeout."""
 
 

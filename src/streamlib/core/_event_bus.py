@@ -45,9 +45,7 @@ class Subscription:
         "skipped",
     )
 
-    def __init__(
-        self, bus: EventBus, pattern: str, callback: Callable[[Event], object]
-    ) -> None:
+    def __init__(self, bus: EventBus, pattern: str, callback: Callable[[Event], object]) -> None:
         self._bus = weakref.ref(bus)
         self.pattern = pattern
         self.callback = callback
@@ -58,7 +56,7 @@ class Subscription:
 
     def matches(self, topic: str) -> bool:
         pattern = self.pattern
-        return pattern == topic or pattern == "*" or fnmatch.fnmatchcase(topic, pattern)
+        return pattern in (topic, "*") or fnmatch.fnmatchcase(topic, pattern)
 
     def close(self) -> None:
         """Stop receiving events."""
@@ -118,7 +116,9 @@ class EventBus:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was handed to its listener; False on timeout."""
         deadline = time.monotonic() + timeout
-        while self._dispatching or any(s._inbox for s in self._live()):
+        # Inboxes first: the dispatcher raises _dispatching before it takes an event,
+        # so an empty inbox followed by a lowered flag means every callback returned.
+        while any(s._inbox for s in self._live()) or self._dispatching:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.001)
@@ -151,24 +151,31 @@ class EventBus:
         while not self._closed:
             self._wakeup.park(0.5)
             self._dispatching = True
-            while not self._closed:
-                busy = False
-                for subscription in self._live():
-                    try:
-                        event = subscription._inbox.popleft()
-                    except IndexError:
-                        continue
-                    busy = True
-                    try:
-                        subscription.callback(event)
-                        subscription.delivered += 1
-                    except Exception:
-                        subscription.errors += 1
-                        _log.exception("event listener %r failed", subscription.callback)
-                if not busy:
-                    break
+            while not self._closed and self._deliver_one_round():
+                pass
             self._dispatching = False
             # drop refs of collected listeners
             if any(ref() is None for ref in self._subscriptions):
                 with self._lock:
                     self._subscriptions = tuple(r for r in self._subscriptions if r() is not None)
+
+    def _deliver_one_round(self) -> bool:
+        """Hand each listener its oldest queued event; False when none was queued.
+
+        A method of its own so that no local variable outlives the round: a parked
+        dispatcher holding the last listener would keep a dropped subscription alive.
+        """
+        busy = False
+        for subscription in self._live():
+            try:
+                event = subscription._inbox.popleft()
+            except IndexError:
+                continue
+            busy = True
+            try:
+                subscription.callback(event)
+                subscription.delivered += 1
+            except Exception:
+                subscription.errors += 1
+                _log.exception("event listener %r failed", subscription.callback)
+        return busy

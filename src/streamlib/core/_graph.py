@@ -52,12 +52,12 @@ class Edge:
         return ConnectionId.between(self.source, self.target)
 
     def to_json(self) -> dict[str, Any]:
+        # Exactly a pipeline file's connection keys, so a graph's JSON loads back.
         return {
             "from": str(self.source),
             "to": str(self.target),
             "profile": self.profile.value,
             "capacity": self.capacity,
-            "type": self.frame_type,
         }
 
 
@@ -80,7 +80,7 @@ class Graph:
         pid = ProcessorId(processor_id) if processor_id is not None else self._fresh_id(processor)
         if pid in self._processors:
             raise GraphError(
-                f"a processor with id {pid!r} already exists; choose another id or remove it first"
+                f"a processor with id {str(pid)!r} already exists; choose another id or remove it first"
             )
         self._processors[pid] = processor
         return pid
@@ -88,7 +88,9 @@ class Graph:
     def remove(self, processor_id: str) -> list[Edge]:
         """Remove a processor and every edge touching it; returns those edges."""
         pid = self._known(processor_id)
-        touching = [e for e in self._edges.values() if pid in (e.source.processor, e.target.processor)]
+        touching = [
+            e for e in self._edges.values() if pid in (e.source.processor, e.target.processor)
+        ]
         for edge in touching:
             self._drop_edge(edge)
         del self._processors[pid]
@@ -123,7 +125,8 @@ class Graph:
                 f"connecting {src} -> {dst} would close a loop "
                 f"({dst.processor} already feeds {src.processor}); graphs must be acyclic"
             )
-        assert in_spec.profile is not None and in_spec.capacity is not None
+        assert in_spec.profile is not None
+        assert in_spec.capacity is not None
         chosen = in_spec.profile if profile is None else DeliveryProfile.parse(profile)
         if capacity is not None and capacity < 1:
             raise GraphError(f"capacity of {src} -> {dst} must be at least 1, got {capacity}")
@@ -213,11 +216,15 @@ class Graph:
 
     def successors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(e.target.processor for e in self._edges.values() if e.source.processor == pid)
+        return _unique(
+            e.target.processor for e in self._edges.values() if e.source.processor == pid
+        )
 
     def predecessors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(e.source.processor for e in self._edges.values() if e.target.processor == pid)
+        return _unique(
+            e.source.processor for e in self._edges.values() if e.target.processor == pid
+        )
 
     def upstream(self, processor_id: str) -> set[ProcessorId]:
         """Every processor whose output reaches ``processor_id``."""
@@ -294,7 +301,7 @@ class Graph:
         if processor_id in self._processors:
             return ProcessorId(processor_id)
         raise UnknownProcessorError(
-            f"no processor {processor_id!r} in the graph; "
+            f"no processor {str(processor_id)!r} in the graph; "
             + did_you_mean(str(processor_id), self._processors, what="processors")
         )
 
@@ -345,4 +352,5 @@ def _snake(name: str) -> str:
 
 
 def _mermaid_id(pid: str) -> str:
-    return "p_" + pid.replace("-", "_")
+    # Mermaid ids cannot hold "-"; escape "_" too, so "a-b" and "a_b" stay two nodes.
+    return "p_" + pid.replace("_", "__").replace("-", "_h")

@@ -27,9 +27,13 @@ def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Gra
             graph.add(processor, item.id)
         except ConfigError as error:
             line = _line_of_bad_field(str(error), item.config_lines) or item.line
-            raise PipelineFileError(f"processor {item.id!r}: {error}", path=spec.path, line=line) from None
+            raise PipelineFileError(
+                f"processor {item.id!r}: {error}", path=spec.path, line=line
+            ) from None
         except (RegistryError, GraphError) as error:
-            raise PipelineFileError(f"processor {item.id!r}: {error}", path=spec.path, line=item.line) from None
+            raise PipelineFileError(
+                f"processor {item.id!r}: {error}", path=spec.path, line=item.line
+            ) from None
     for connection in spec.connections:
         try:
             graph.connect(

@@ -56,7 +56,7 @@ _PROCESSOR_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Ports are attributes of a processor class, so they are Python identifiers.
 _PORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # YAML 1.1 (what PyYAML reads) takes `1e-3` and `2E6` for strings; JSON and YAML 1.2
-# read them as numbers, and so do we for plain (unquoted) scalars.
+# read them as numbers, and so do we for plain (unquoted, untagged) scalars.
 _EXPONENT_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+\Z")
 # Anchors and aliases are expanded into independent copies; this caps how many values
 # the expansion may build, so a "billion laughs" file fails fast instead of eating memory.
@@ -217,13 +217,6 @@ def dump_pipeline(spec: PipelineSpec, *, format: Literal["yaml", "json"] = "yaml
     raise ValueError(f"unknown format {format!r}; use 'yaml' or 'json'")
 
 
-class _Dumper(yaml.SafeDumper):
-    """A safe dumper that quotes strings the parser would read as exponent floats."""
-
-
-_Dumper.add_implicit_resolver(_FLOAT, _EXPONENT_FLOAT, list("-+0123456789."))
-
-
 def _dump_connection(connection: ConnectionSpec) -> str | dict[str, Any]:
     if connection.profile is None and connection.capacity is None:
         return str(connection)
@@ -241,9 +234,21 @@ def _dump_connection(connection: ConnectionSpec) -> str | dict[str, Any]:
 # --- reading YAML into nodes ----------------------------------------------------------------
 
 
-def _open_loader(text: str, path: str | None) -> yaml.SafeLoader:
+class _Loader(yaml.SafeLoader):
+    """The safe loader, reading plain ``1e-3`` as a float (see ``_EXPONENT_FLOAT``)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, quoting strings such as ``"1e-3"`` that ``_Loader`` reads as floats."""
+
+
+_Loader.add_implicit_resolver(_FLOAT, _EXPONENT_FLOAT, list("-+0123456789."))
+_Dumper.add_implicit_resolver(_FLOAT, _EXPONENT_FLOAT, list("-+0123456789."))
+
+
+def _open_loader(text: str, path: str | None) -> _Loader:
     try:
-        return yaml.SafeLoader(_flow_tabs_to_spaces(text))
+        return _Loader(_flow_tabs_to_spaces(text))
     except ReaderError as exc:  # raised up front for control characters
         line = text.count("\n", 0, exc.position) + 1
         raise PipelineFileError(
@@ -253,7 +258,7 @@ def _open_loader(text: str, path: str | None) -> yaml.SafeLoader:
         ) from None
 
 
-def _compose(loader: yaml.SafeLoader, text: str, path: str | None) -> Node:
+def _compose(loader: _Loader, text: str, path: str | None) -> Node:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -313,7 +318,9 @@ def _flow_tabs_to_spaces(text: str) -> str:
             elif char == '"':
                 quote = ""
         elif quote == "'":
-            if char == "'":  # a doubled '' reopens at once on the next character
+            if char == "'" and text.startswith("''", i):  # '' is an escaped quote
+                i += 1
+            elif char == "'":
                 quote = ""
         elif char in "\"'" and previous in "{[,:?":
             quote = char
@@ -373,7 +380,7 @@ def _is_null(node: Node) -> bool:
 class _Parser:
     """Walks the composed node tree once, building specs and plain Python values."""
 
-    def __init__(self, loader: yaml.SafeLoader, path: str | None) -> None:
+    def __init__(self, loader: _Loader, path: str | None) -> None:
         self._loader = loader
         self._path = path
         # Nodes already built once: meeting one again means an alias is being expanded.
@@ -712,8 +719,6 @@ class _Parser:
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag in _KEEP_AS_TEXT:
-            if node.style is None and _EXPONENT_FLOAT.fullmatch(node.value):
-                return float(node.value)
             return str(node.value)
         if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
             try:

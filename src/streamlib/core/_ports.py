@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar, overload
 from ._audio_frame import AudioFrame
 from ._connection import Connection
 from ._delivery import DeliveryProfile, default_capacity, default_profile
-from ._errors import FrameError
+from ._errors import ConfigError, FrameError
 from ._frame import ArrayFrame, Frame, FrameType
 
 __all__ = ["Input", "InputPort", "Output", "OutputPort", "PortSpec"]
@@ -87,7 +87,7 @@ class Input(_PortDeclaration[F]):
         self.profile = default_profile(cls) if profile is None else DeliveryProfile.parse(profile)
         self.capacity = default_capacity(self.profile, cls) if capacity is None else capacity
         if self.capacity < 1:
-            raise ValueError(f"input capacity must be at least 1, got {self.capacity}")
+            raise ConfigError(f"input capacity must be at least 1, got {self.capacity}")
 
     def spec(self) -> PortSpec:
         return PortSpec(
@@ -209,13 +209,12 @@ class OutputPort(Generic[F]):
     writable: that consumer may work in place.
     """
 
-    __slots__ = ("_channels", "_connections", "_freezes", "_frame_class", "frames_out", "spec")
+    __slots__ = ("_channels", "_connections", "_frame_class", "frames_out", "spec")
 
     def __init__(self, spec: PortSpec) -> None:
         self.spec = spec
         self._frame_class = spec.frame_type.frame_class
         self._channels = spec.frame_type.channels
-        self._freezes = issubclass(self._frame_class, ArrayFrame)
         self._connections: tuple[Connection[F], ...] = ()
         self.frames_out = 0
 
@@ -227,18 +226,18 @@ class OutputPort(Generic[F]):
         """Send ``frame`` to every connected input (by reference, no copy)."""
         if not isinstance(frame, self._frame_class):
             raise FrameError(
-                f"output {self.name!r} carries {self.spec.frame_type}, "
-                f"not {type(frame).__name__}"
+                f"output {self.name!r} carries {self.spec.frame_type}, not {type(frame).__name__}"
             )
-        if self._channels is not None and isinstance(frame, AudioFrame):
-            if frame.channels != self._channels:
-                raise FrameError(
-                    f"output {self.name!r} carries {self.spec.frame_type}; this block has "
-                    f"{frame.channels} channels (convert it first)"
-                )
+        channels = self._channels
+        if channels is not None and isinstance(frame, AudioFrame) and frame.channels != channels:
+            raise FrameError(
+                f"output {self.name!r} carries {self.spec.frame_type}; this block has "
+                f"{frame.channels} channels (convert it first)"
+            )
         connections = self._connections
-        if len(connections) > 1 and self._freezes:
-            frame.freeze()  # type: ignore[attr-defined]
+        # Checked per frame, not per port: a generic ``Frame`` output (a tee) carries arrays too.
+        if len(connections) > 1 and isinstance(frame, ArrayFrame):
+            frame.freeze()
         now_ns = time.monotonic_ns()
         for connection in connections:
             connection.push(frame, now_ns)
@@ -252,7 +251,7 @@ class OutputPort(Generic[F]):
         return self._connections
 
     def attach(self, connection: Connection[F]) -> None:
-        """Runtime use: add a consumer. Replaces the tuple, so a concurrent write sees old or new."""
+        """Runtime use: add a consumer (a new tuple: a concurrent write sees old or new)."""
         self._connections = (*self._connections, connection)
 
     def detach(self, connection: Connection[F]) -> None:

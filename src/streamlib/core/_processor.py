@@ -98,9 +98,7 @@ class Processor:
             raise ConfigError(
                 f"{self.type_name}: pass the config either as one object or as keywords, not both"
             )
-        self.config = self.Config.parse(
-            fields if config is None else config, owner=self.type_name
-        )
+        self.config = self.Config.parse(fields if config is None else config, owner=self.type_name)
         self.ctx = None
         self.inputs: dict[str, InputPort[Any]] = {}
         self.outputs: dict[str, OutputPort[Any]] = {}

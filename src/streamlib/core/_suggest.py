@@ -14,7 +14,7 @@ def did_you_mean(word: str, candidates: Iterable[str], *, what: str = "names") -
     >>> did_you_mean("vidoe", ["video", "audio"])
     "did you mean 'video'?"
     """
-    options = sorted(set(candidates))
+    options = sorted({str(c) for c in candidates})  # plain text: ids would show their repr
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]!r}?"

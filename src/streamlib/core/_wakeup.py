@@ -34,7 +34,7 @@ class Wakeup:
         """Leave a wake-up for the parked (or next parking) thread; never blocks."""
         permit = self._permit
         if permit.locked():
-            try:
+            try:  # noqa: SIM105 - contextlib.suppress costs a context manager per wake-up
                 permit.release()
             except RuntimeError:  # another producer released it first: already pending
                 pass

@@ -70,9 +70,7 @@ class Collector(Processor):
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         limit = self.config.max_frames
-        self.frames: dict[str, deque[Frame]] = {
-            name: deque(maxlen=limit) for name in self.inputs
-        }
+        self.frames: dict[str, deque[Frame]] = {name: deque(maxlen=limit) for name in self.inputs}
         self.arrivals_ns: dict[str, deque[int]] = {
             name: deque(maxlen=limit) for name in self.inputs
         }

@@ -44,6 +44,7 @@ class TestPattern(Processor):
     __test__ = False  # not a pytest test class, despite the name
 
     tags = ("video", "source", "test")
+    default_scheduling = Scheduling.timer(30.0)  # the real rate comes from the config
 
     class Config(ProcessorConfig):
         width: int = Field(640, ge=16, le=7680, description="Frame width in pixels.")
@@ -118,8 +119,9 @@ def _to_format(rgb: np.ndarray[Any, Any], fmt: PixelFormat) -> np.ndarray[Any, A
         return rgb
     if fmt is PixelFormat.GRAY8:
         weights = np.array([0.299, 0.587, 0.114])
-        return (rgb @ weights).round().astype(np.uint8)
-    alpha = np.full(rgb.shape[:2] + (1,), 255, np.uint8)
+        gray: np.ndarray[Any, Any] = (rgb @ weights).round().astype(np.uint8)
+        return gray
+    alpha = np.full((*rgb.shape[:2], 1), 255, np.uint8)
     if fmt is PixelFormat.RGBA:
         return np.concatenate([rgb, alpha], axis=2)
     return np.concatenate([rgb[:, :, ::-1], alpha], axis=2)  # BGRA

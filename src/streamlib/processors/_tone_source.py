@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -33,6 +34,7 @@ class ToneSource(Processor):
     """
 
     tags = ("audio", "source", "test")
+    default_scheduling = Scheduling.timer(30.0)  # the real rate comes from the config
 
     class Config(ProcessorConfig):
         frequencies: tuple[float, ...] = live_field(

@@ -206,6 +206,9 @@ class ProcessorHandle:
         for port in self._inputs:  # lossless producers must not wait for us
             connection = port.connection
             if connection is not None:
+                # Fused behind its producer, this input took writes past capacity
+                # because we drained it right after; now nobody will, so it is bounded.
+                connection.inline_consumer = False
                 connection.mark_consumer_gone()
 
     def _report(

@@ -24,12 +24,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 from typing import Any
 
 from ..core import (
+    ConfigError,
     Connection,
     ConnectionCreated,
     ConnectionId,
@@ -39,6 +40,7 @@ from ..core import (
     ErrorPolicy,
     EventBus,
     Graph,
+    GraphError,
     MediaClock,
     MonotonicClock,
     PipelineSpec,
@@ -58,8 +60,6 @@ from ..core import (
     RuntimeStateError,
     RuntimeStopped,
     RuntimeWarning,
-    ConfigError,
-    GraphError,
     graph_from_spec,
     load_pipeline_file,
 )
@@ -168,7 +168,7 @@ class Runtime:
         processor: type[Processor] | str | Processor,
         config: ProcessorConfig | Mapping[str, Any] | None = None,
         *,
-        id: str | None = None,  # noqa: A002 - the natural name in this API
+        id: str | None = None,
         error_policy: ErrorPolicy | str | None = None,
         **fields: Any,
     ) -> ProcessorRef:
@@ -179,9 +179,7 @@ class Runtime:
         """
         instance = self._instantiate(processor, config, fields)
         policy = (
-            type(instance).error_policy
-            if error_policy is None
-            else ErrorPolicy.parse(error_policy)
+            type(instance).error_policy if error_policy is None else ErrorPolicy.parse(error_policy)
         )
         with self._lock:
             pid = self._graph.add(instance, id)
@@ -218,7 +216,9 @@ class Runtime:
             for edge in edges:
                 self._drop_connection(edge)
             self._graph.remove(pid)
-            self.events.publish(ProcessorRemoved(processor_id=pid, timestamp_ns=self.clock.now_ns()))
+            self.events.publish(
+                ProcessorRemoved(processor_id=pid, timestamp_ns=self.clock.now_ns())
+            )
             self._regroup()
 
     def connect(
@@ -335,7 +335,9 @@ class Runtime:
         """Stop calling ``process()`` everywhere; threads and devices stay set up."""
         with self._lock:
             if self._state is not RuntimeState.RUNNING:
-                raise RuntimeStateError(f"only a running runtime can pause (it is {self._state.value})")
+                raise RuntimeStateError(
+                    f"only a running runtime can pause (it is {self._state.value})"
+                )
             self._paused = True
             self._state = RuntimeState.PAUSED
             self.events.publish(RuntimePaused(timestamp_ns=self.clock.now_ns()))
@@ -343,7 +345,9 @@ class Runtime:
     def resume(self) -> None:
         with self._lock:
             if self._state is not RuntimeState.PAUSED:
-                raise RuntimeStateError(f"only a paused runtime can resume (it is {self._state.value})")
+                raise RuntimeStateError(
+                    f"only a paused runtime can resume (it is {self._state.value})"
+                )
             self._paused = False
             self._state = RuntimeState.RUNNING
             for worker in self._workers.values():
@@ -476,11 +480,15 @@ class Runtime:
             return processor
         cls = self.registry.get(processor) if isinstance(processor, str) else processor
         if not (isinstance(cls, type) and issubclass(cls, Processor)):
-            raise GraphError(f"add() takes a Processor subclass, instance or type name, not {processor!r}")
+            raise GraphError(
+                f"add() takes a Processor subclass, instance or type name, not {processor!r}"
+            )
         return cls(config, **fields)
 
     def _open_connection(self, edge: Edge) -> Connection[Any]:
-        connection: Connection[Any] = Connection(edge.source, edge.target, edge.profile, edge.capacity)
+        connection: Connection[Any] = Connection(
+            edge.source, edge.target, edge.profile, edge.capacity
+        )
         self._connections[edge.id] = connection
         source = self._graph.processor(edge.source.processor)
         target = self._graph.processor(edge.target.processor)
@@ -494,7 +502,10 @@ class Runtime:
         target = self._graph.processor(edge.target.processor)
         source.outputs[edge.source.port].detach(connection)  # no new frames first
         target.inputs[edge.target.port].detach()
-        connection.close()
+        # Not closed: a write the producer already began may still reach this ring,
+        # and a closed one would raise in that (untouched) producer. Emptying it drops
+        # the queued frames and frees a producer waiting there for room.
+        connection.pop_all()
         self.events.publish(
             ConnectionRemoved(connection_id=edge.id, timestamp_ns=self.clock.now_ns())
         )
@@ -506,11 +517,17 @@ class Runtime:
             return
         plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
         wanted = set(plan)
-        changed = [group for group in self._workers if group not in wanted]
+        # Producers first, one at a time: a producer waiting for room on a lossless
+        # connection finishes its write while the consumer's worker still drains it.
+        order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
+        changed = sorted(
+            (group for group in self._workers if group not in wanted),
+            key=lambda group: order.get(group[0], -1),
+        )
         for group in changed:
-            self._workers[group].request_stop(teardown=frozenset())
-        for group in changed:
-            self._join(self._workers.pop(group))
+            worker = self._workers.pop(group)
+            worker.request_stop(teardown=frozenset())
+            self._join(worker)
         fresh: list[Worker] = []
         for group in plan:
             if group not in self._workers:
@@ -531,13 +548,13 @@ class Runtime:
         for connection in self._connections.values():
             producer = worker_of.get(connection.source.processor)
             consumer = worker_of.get(connection.target.processor)
-            inline = consumer is not None and consumer is producer
+            handle = self._handles.get(connection.target.processor)
+            gone = handle is not None and handle.state is ProcessorState.FAILED
+            # A failed consumer never drains, also not inline: the producer must see it.
+            inline = consumer is not None and consumer is producer and not gone
             connection.inline_consumer = inline
             connection.consumer_wakeup = None if consumer is None or inline else consumer.wakeup
-            handle = self._handles.get(connection.target.processor)
-            connection.mark_consumer_gone(
-                handle is not None and handle.state is ProcessorState.FAILED
-            )
+            connection.mark_consumer_gone(gone)
 
     def _join(self, worker: Worker) -> None:
         deadline = time.monotonic() + self.stop_timeout_s
@@ -551,7 +568,9 @@ class Runtime:
                     "(a process() call is blocking); it is left running as a daemon thread"
                 )
                 _log.warning(message)
-                self.events.publish(RuntimeWarning(message=message, timestamp_ns=self.clock.now_ns()))
+                self.events.publish(
+                    RuntimeWarning(message=message, timestamp_ns=self.clock.now_ns())
+                )
                 return
 
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
@@ -601,7 +620,7 @@ class Runtime:
                 raise KeyboardInterrupt
             self.request_stop()
 
-        previous: dict[int, Callable[..., Any] | int | None] = {}
+        previous: dict[signal.Signals, Any] = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, handler)
         try:

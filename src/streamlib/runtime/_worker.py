@@ -52,9 +52,7 @@ class Worker:
     def start(self) -> None:
         self.thread.start()
 
-    def request_stop(
-        self, *, teardown: frozenset[ProcessorId], drain_s: float = 0.0
-    ) -> None:
+    def request_stop(self, *, teardown: frozenset[ProcessorId], drain_s: float = 0.0) -> None:
         """Ask the thread to finish: optionally drain queued input for ``drain_s`` seconds
         first, then tear down the members in ``teardown`` (the rest move to another worker).
         """
@@ -135,8 +133,7 @@ class Worker:
                 self._restart_due()
             self._run_members(1)
             next_tick += 1.0 / (head.scheduling.rate_hz or 1.0)  # a live config may change it
-            if next_tick < now:  # fell behind (overloaded): skip the missed ticks
-                next_tick = now
+            next_tick = max(next_tick, now)  # fell behind (overloaded): skip missed ticks
 
     def _run_pull(self) -> None:
         # The processor's own callback writes; the runtime only keeps it alive.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up, then run the demo pipeline with live statistics (Ctrl-C stops it in order).
+# Extra arguments go to `streamlib run`, e.g. `bash scripts/demo.sh --duration 30`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [[ $# -eq 0 ]]; then set -- --duration 10; fi
+exec .venv/bin/streamlib run examples/demo.yaml "$@"

@@ -1,0 +1,63 @@
+"""Argument parsing and dispatch for the ``streamlib`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..core import StreamError
+from ._catalog import add_describe_command, add_list_command
+from ._graph_command import add_graph_command
+from ._run_command import add_run_command
+
+__all__ = ["build_parser", "main"]
+
+_EPILOG = """\
+examples:
+  streamlib run examples/demo.yaml --duration 10      run a pipeline for 10 s with live stats
+  streamlib run pipe.yaml --stats-json stats.json     ... and keep the final statistics
+  streamlib list --tag video                          processor types tagged 'video'
+  streamlib describe TestPattern                      ports and config of one type
+  streamlib graph pipe.yaml --format mermaid          draw a pipeline file
+
+A pipeline file (YAML or JSON):
+  processors:
+    src: {type: TestPattern, config: {width: 640, height: 480, fps: 30}}
+    sink: {type: NullSink}
+  connections:
+    - src.video -> sink.video
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamlib",
+        description="Real-time streaming media pipelines: run them, inspect processor types, "
+        "draw graphs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"streamlib {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_run_command(commands)
+    add_list_command(commands)
+    add_describe_command(commands)
+    add_graph_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status (0 ok, 1 failed while running, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except StreamError as error:
+        print(f"streamlib: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `streamlib list | head`
+        return 0
+    return status

@@ -1,0 +1,100 @@
+"""``streamlib list`` and ``streamlib describe``: what processor types exist and how to use them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..core import ProcessorDescriptor, Registry
+
+__all__ = ["add_describe_command", "add_list_command"]
+
+
+def add_list_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "list",
+        help="list processor types",
+        description="List the processor types this installation knows (built-ins and plug-ins).",
+    )
+    parser.add_argument("--tag", metavar="T", help="only types tagged T (e.g. video, audio, sink)")
+    parser.add_argument("--json", action="store_true", help="print descriptors as JSON")
+    parser.set_defaults(handler=_list)
+
+
+def add_describe_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "describe",
+        help="show one processor type's ports and config",
+        description="Show a processor type's description, ports and config fields.",
+    )
+    parser.add_argument("name", metavar="NAME", help="a type name, as `streamlib list` shows")
+    parser.add_argument("--json", action="store_true", help="print the descriptor as JSON")
+    parser.set_defaults(handler=_describe)
+
+
+def _list(args: argparse.Namespace) -> int:
+    registry = Registry.default()
+    descriptors = registry.descriptors(tag=args.tag)
+    if args.json:
+        json.dump([d.to_json() for d in descriptors], sys.stdout, indent=2)
+        print()
+        return 0
+    width = max((len(d.name) for d in descriptors), default=4)
+    for d in descriptors:
+        tags = ",".join(d.tags)
+        print(f"{d.name:<{width}}  {d.summary}  [{tags}]")
+    for name, problem in registry.load_errors.items():
+        print(f"(skipped broken plug-in {name}: {problem})", file=sys.stderr)
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    descriptor = Registry.default().describe(args.name)
+    if args.json:
+        json.dump(descriptor.to_json(), sys.stdout, indent=2)
+        print()
+    else:
+        print(render_descriptor(descriptor))
+    return 0
+
+
+def render_descriptor(d: ProcessorDescriptor) -> str:
+    """A descriptor as text for people."""
+    lines = [f"{d.name}  [{', '.join(d.tags)}]  scheduling: {d.scheduling}", ""]
+    lines.extend(f"  {line}" for line in d.description.splitlines())
+    lines.append("")
+    lines.append("inputs:" if d.inputs else "inputs: none")
+    for port in d.inputs:
+        assert port.profile is not None
+        lines.append(
+            f"  {port.name:<12} {port.frame_type!s:<16} {port.profile.value} "
+            f"(depth {port.capacity})  {port.description}".rstrip()
+        )
+    lines.append("outputs:" if d.outputs else "outputs: none")
+    for port in d.outputs:
+        lines.append(f"  {port.name:<12} {port.frame_type!s:<16} {port.description}".rstrip())
+    properties: dict[str, Any] = d.config_schema.get("properties", {})
+    lines.append("config:" if properties else "config: none")
+    for name, field in properties.items():
+        kind = field.get("type") or _union(field)
+        default = f" = {json.dumps(field['default'])}" if "default" in field else ""
+        live = "  (live)" if field.get("live") else ""
+        limits = _limits(field)
+        text = field.get("description", "")
+        lines.append(f"  {name}: {kind}{default}{limits}{live}  {text}".rstrip())
+    return "\n".join(lines)
+
+
+def _union(field: dict[str, Any]) -> str:
+    if "enum" in field:
+        return " | ".join(json.dumps(v) for v in field["enum"])
+    options = field.get("anyOf") or field.get("oneOf") or []
+    return " | ".join(str(o.get("type", o.get("const", "?"))) for o in options) or "any"
+
+
+def _limits(field: dict[str, Any]) -> str:
+    marks = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    parts = [f"{sign} {field[key]}" for key, sign in marks.items() if key in field]
+    return f"  [{', '.join(parts)}]" if parts else ""
