@@ -316,8 +316,17 @@ def test_cycles_are_refused() -> None:
     msg = refused(graph, CycleError, lambda: graph.connect("c.video_out", "a.video_in"))
     assert "connecting c.video_out -> a.video_in would close a loop" in msg
     assert "graphs must be acyclic" in msg
-    refused(graph, CycleError, lambda: graph.connect("b.video_out", "b.video_in"))  # self-loop
-    refused(graph, CycleError, lambda: graph.connect("c.video_out", "b.video_in"))
+    # a loop through a second input of a processor already in the chain
+    graph.add(Mixer(), "mix")
+    graph.connect("c.video_out", "mix.left")
+    msg = refused(graph, CycleError, lambda: graph.connect("mix.video_out", "a.video_in"))
+    assert "(a already feeds mix)" in msg
+    msg = refused(graph, CycleError, lambda: graph.connect("mix.video_out", "mix.right"))
+    assert "would close a loop" in msg  # onto itself
+    graph.add(Blur(), "alone")
+    refused(graph, CycleError, lambda: graph.connect("alone.video_out", "alone.video_in"))
+    graph.connect("a.video_out", "mix.right")  # a diamond is not a loop
+    assert graph.upstream("mix") == {"a", "b", "c"}
 
 
 def test_graph_errors_are_value_errors() -> None:

@@ -60,7 +60,9 @@ class PortRef:
     def __post_init__(self) -> None:
         object.__setattr__(self, "processor", ProcessorId(self.processor))
         if not _IDENTIFIER.match(self.port):
-            raise GraphError(f"invalid port name {self.port!r} on processor {str(self.processor)!r}")
+            raise GraphError(
+                f"invalid port name {self.port!r} on processor {str(self.processor)!r}"
+            )
 
     @classmethod
     def parse(cls, text: str | PortRef) -> PortRef:

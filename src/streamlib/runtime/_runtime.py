@@ -80,6 +80,8 @@ Group = tuple[ProcessorId, ...]
 
 
 class RuntimeState(enum.Enum):
+    """Where the runtime is: ``idle -> running <-> paused -> stopped`` (and ``stopped -> running``)."""
+
     IDLE = "idle"
     RUNNING = "running"
     PAUSED = "paused"
@@ -517,17 +519,11 @@ class Runtime:
             return
         plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
         wanted = set(plan)
-        # Producers first, one at a time: a producer waiting for room on a lossless
-        # connection finishes its write while the consumer's worker still drains it.
-        order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
-        changed = sorted(
-            (group for group in self._workers if group not in wanted),
-            key=lambda group: order.get(group[0], -1),
-        )
+        changed = [group for group in self._workers if group not in wanted]
         for group in changed:
-            worker = self._workers.pop(group)
-            worker.request_stop(teardown=frozenset())
-            self._join(worker)
+            self._workers[group].request_stop(teardown=frozenset())
+        for group in changed:
+            self._join(self._workers.pop(group))
         fresh: list[Worker] = []
         for group in plan:
             if group not in self._workers:

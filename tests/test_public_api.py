@@ -1,0 +1,86 @@
+"""The public surface: what users import, and the layering DESIGN.md promises."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import streamlib
+import streamlib.core
+import streamlib.processors
+import streamlib.runtime
+import streamlib.testing
+
+PACKAGE = Path(streamlib.__file__).parent
+
+EXPECTED_TOP_LEVEL = {
+    "AudioFrame", "BackpressureTimeout", "BufferPool", "ConfigError", "ConnectionClosedError",
+    "ConnectionStatistics", "ConsumerGoneError", "CycleError", "DataFrame", "DeliveryProfile",
+    "DeviceError", "ErrorPolicy", "Event", "EventBus", "Frame", "FrameError", "Graph",
+    "GraphError", "Input", "ManualClock", "MediaClock", "MonotonicClock", "Output",
+    "PipelineFileError", "PixelFormat", "PortBusyError", "PortRef", "PortTypeError", "Priority",
+    "Processor", "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError",
+    "ProcessorId", "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState",
+    "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode", "StreamError",
+    "UnknownPortError", "UnknownProcessorError", "VideoFrame", "__version__", "live_field",
+}  # fmt: skip
+
+
+def test_top_level_exports() -> None:
+    assert set(streamlib.__all__) == EXPECTED_TOP_LEVEL
+
+
+@pytest.mark.parametrize(
+    "module", [streamlib, streamlib.core, streamlib.runtime, streamlib.processors, streamlib.testing]
+)
+def test_every_exported_name_exists_and_is_documented(module: object) -> None:
+    for name in module.__all__:  # type: ignore[attr-defined]
+        value = getattr(module, name)
+        if callable(value) and not name.startswith("_"):
+            assert value.__doc__, f"{module.__name__}.{name} has no docstring"  # type: ignore[attr-defined]
+
+
+def test_builtin_processors() -> None:
+    assert set(streamlib.processors.__all__) == {
+        "Collector", "NullSink", "Passthrough", "TestPattern", "ToneSource",
+    }  # fmt: skip
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Absolute module names a source file imports (relative ones resolved)."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(parts[: len(parts) - node.level])
+                found.add(".".join([*base, node.module] if node.module else base))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("core", ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.testing")),
+        ("processors", ("streamlib.runtime", "streamlib.cli")),
+        ("runtime", ("streamlib.processors", "streamlib.cli")),
+    ],
+)
+def test_layering(layer: str, forbidden: tuple[str, ...]) -> None:
+    """core/ imports nothing above it; processors never import the runtime (DESIGN.md)."""
+    for path in (PACKAGE / layer).rglob("*.py"):
+        for module in _imports_of(path):
+            assert not module.startswith(forbidden), f"{path.name} imports {module}"
+
+
+def test_core_imports_no_device_or_codec_library() -> None:
+    heavy = ("av", "sounddevice", "wgpu", "aiortc", "mcp")
+    for path in (PACKAGE / "core").rglob("*.py"):
+        for module in _imports_of(path):
+            assert module.split(".")[0] not in heavy, f"{path.name} imports {module}"
