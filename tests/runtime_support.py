@@ -7,6 +7,7 @@ written the way a user would write them, that make what the runtime did visible
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +44,7 @@ def assert_no_gaps(values: Sequence[int], *, start: int | None = 0) -> None:
     assert values, "no frames arrived"
     if start is not None:
         assert values[0] == start, f"first frame is {values[0]}, expected {start}"
-    gaps = [(a, b) for a, b in zip(values, values[1:], strict=False) if b != a + 1]
+    gaps = [(a, b) for a, b in itertools.pairwise(values) if b != a + 1]
     assert not gaps, f"{len(gaps)} gaps or repeats, first: {gaps[:5]}"
 
 
@@ -159,6 +160,29 @@ class SlowReader(sl.Processor):
         if frame is not None:
             self.received.append(frame)
             time.sleep(self.config.delay_s)
+
+
+class Busy(sl.Processor):
+    """Takes longer per call than its input's period, so new input is always waiting."""
+
+    class Config(sl.ProcessorConfig):
+        delay_s: float = 0.003
+
+    data = sl.Input(sl.DataFrame, profile="fifo")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        self.calls = 0
+        self.teardown_thread = ""
+
+    def process(self) -> None:
+        self.calls += 1
+        self.data.read_all()
+        time.sleep(self.config.delay_s)
+
+    def teardown(self) -> None:
+        self.teardown_thread = threading.current_thread().name
+        super().teardown()
 
 
 class EventLog:

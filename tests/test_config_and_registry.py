@@ -30,9 +30,9 @@ from streamlib.core import (
     SchedulingMode,
     StreamError,
     VideoFrame,
+    _registry,
     live_field,
 )
-from streamlib.core import _registry
 from streamlib.processors import Collector, NullSink, Passthrough, TestPattern, ToneSource
 
 BUILT_INS = {
@@ -355,14 +355,16 @@ def test_built_ins_are_registered_through_the_entry_point_group() -> None:
 
 def test_lookup_suggests_a_close_name() -> None:
     registry = Registry.default()
-    with pytest.raises(RegistryError, match=r"no processor type 'TestPatern'; did you mean 'TestPattern'\?"):
+    with pytest.raises(
+        RegistryError, match=r"no processor type 'TestPatern'; did you mean 'TestPattern'\?"
+    ):
         registry.get("TestPatern")
     with pytest.raises(LookupError, match="see `streamlib list`"):
         registry.get("TestPatern")
 
 
 def test_lookup_of_a_far_name_lists_the_known_types() -> None:
-    with pytest.raises(RegistryError, match="known types: .*Collector.*NullSink"):
+    with pytest.raises(RegistryError, match=r"known types: .*Collector.*NullSink"):
         Registry.default().get("Zzzzzz")
 
 
@@ -374,7 +376,9 @@ def test_lookup_by_tag() -> None:
     assert {"TestPattern", "ToneSource"} <= sources
     everything = registry.descriptors()
     assert [d.name for d in everything] == registry.names()
-    with pytest.raises(RegistryError, match=r"no processor type is tagged 'sinks'; did you mean 'sink'\?"):
+    with pytest.raises(
+        RegistryError, match=r"no processor type is tagged 'sinks'; did you mean 'sink'\?"
+    ):
         registry.descriptors(tag="sinks")
 
 
@@ -393,9 +397,9 @@ def test_register_and_describe_a_custom_type() -> None:
 
 def test_register_refuses_non_processors_and_name_clashes() -> None:
     registry = Registry()
-    with pytest.raises(RegistryError, match="is not a streamlib.Processor subclass"):
+    with pytest.raises(RegistryError, match=r"is not a streamlib\.Processor subclass"):
         registry.register(dict)  # type: ignore[arg-type]
-    with pytest.raises(RegistryError, match="is not a streamlib.Processor subclass"):
+    with pytest.raises(RegistryError, match=r"is not a streamlib\.Processor subclass"):
         registry.register(Scaler())  # type: ignore[arg-type]
     registry.register(Scaler)
 
@@ -405,7 +409,9 @@ def test_register_refuses_non_processors_and_name_clashes() -> None:
         def process(self) -> None:
             pass
 
-    with pytest.raises(RegistryError, match=r"two processor types want the name 'Scaler'.*rename one"):
+    with pytest.raises(
+        RegistryError, match=r"two processor types want the name 'Scaler'.*rename one"
+    ):
         registry.register(Scaler2)
     assert registry.get("Scaler") is Scaler
 

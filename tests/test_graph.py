@@ -14,7 +14,6 @@ from streamlib.core import (
     AudioFrame,
     ConfigError,
     CycleError,
-    DataFrame,
     DeliveryProfile,
     Edge,
     Graph,
@@ -170,7 +169,11 @@ def test_connect_uses_the_input_defaults() -> None:
     graph = chain()
     edge = graph.edge_between("src.video", "blur.video_in")
     assert isinstance(edge, Edge)
-    assert (edge.profile, edge.capacity, edge.frame_type) == (DeliveryProfile.LATEST, 3, "VideoFrame")
+    assert (edge.profile, edge.capacity, edge.frame_type) == (
+        DeliveryProfile.LATEST,
+        3,
+        "VideoFrame",
+    )
     assert edge.source == PortRef(ProcessorId("src"), "video")
     assert str(edge.id) == "src.video->blur.video_in"
 
@@ -186,7 +189,10 @@ def test_connect_overrides_profile_and_capacity() -> None:
     deep = graph.connect("src.video", "b.video", capacity=10)
     assert (deep.profile, deep.capacity) == (DeliveryProfile.LATEST, 10)
     both = graph.connect(
-        PortRef.parse("src.video"), PortRef.parse("c.video"), profile=DeliveryProfile.FIFO, capacity=2
+        PortRef.parse("src.video"),
+        PortRef.parse("c.video"),
+        profile=DeliveryProfile.FIFO,
+        capacity=2,
     )
     assert (both.profile, both.capacity) == (DeliveryProfile.FIFO, 2)
     assert len(graph.edges()) == 3  # one output feeds many inputs
@@ -196,7 +202,9 @@ def test_bad_profile_or_capacity_leaves_the_graph_unchanged() -> None:
     graph = Graph()
     graph.add(TestPattern(), "src")
     graph.add(NullSink(), "sink")
-    msg = refused(graph, ConfigError, lambda: graph.connect("src.video", "sink.video", profile="lossy"))
+    msg = refused(
+        graph, ConfigError, lambda: graph.connect("src.video", "sink.video", profile="lossy")
+    )
     assert "unknown delivery profile 'lossy'" in msg
     msg = refused(graph, GraphError, lambda: graph.connect("src.video", "sink.video", capacity=0))
     assert "capacity of src.video -> sink.video must be at least 1, got 0" in msg
@@ -330,7 +338,13 @@ def test_cycles_are_refused() -> None:
 
 
 def test_graph_errors_are_value_errors() -> None:
-    for error in (UnknownProcessorError, UnknownPortError, PortTypeError, PortBusyError, CycleError):
+    for error in (
+        UnknownProcessorError,
+        UnknownPortError,
+        PortTypeError,
+        PortBusyError,
+        CycleError,
+    ):
         assert issubclass(error, GraphError)
         assert issubclass(error, ValueError)
 

@@ -218,9 +218,7 @@ def test_default_profiles_and_depths(port: str, profile: DeliveryProfile, capaci
         ("data_latest", DeliveryProfile.LATEST, 1),
     ],
 )
-def test_profile_and_capacity_overrides(
-    port: str, profile: DeliveryProfile, capacity: int
-) -> None:
+def test_profile_and_capacity_overrides(port: str, profile: DeliveryProfile, capacity: int) -> None:
     spec = Tuned().inputs[port].spec
     assert (spec.profile, spec.capacity) == (profile, capacity)
 
@@ -244,9 +242,7 @@ def test_capacity_below_one_is_refused(capacity: int) -> None:
     with pytest.raises(ConfigError, match=f"at least 1, got {capacity}"):
         Input(AudioFrame, capacity=capacity)
     with pytest.raises(ConfigError, match=f"at least 1, got {capacity}"):
-        Connection(
-            PortRef.parse("a.out"), PortRef.parse("b.in"), DeliveryProfile.FIFO, capacity
-        )
+        Connection(PortRef.parse("a.out"), PortRef.parse("b.in"), DeliveryProfile.FIFO, capacity)
 
 
 def test_output_spec_has_no_profile() -> None:
@@ -515,9 +511,7 @@ def test_lossless_delivers_everything_in_order_between_threads() -> None:
 
 def test_lossless_times_out_with_backpressure_error() -> None:
     source, sink = Source(), Sink()
-    connection = wire(
-        source.data, sink.data, profile="lossless", capacity=1, write_timeout_s=0.05
-    )
+    connection = wire(source.data, sink.data, profile="lossless", capacity=1, write_timeout_s=0.05)
     source.data.write(DataFrame(1))
     with pytest.raises(BackpressureTimeout, match=r"sink left lossless connection .* full") as info:
         source.data.write(DataFrame(2))
@@ -735,7 +729,9 @@ def test_wakeup_wakes_a_parked_thread() -> None:
 
 def test_wakeup_from_many_threads_never_raises() -> None:
     wakeup = Wakeup()
-    threads = [in_thread(lambda: [wakeup.unpark() for _ in range(2_000)], f"u{i}") for i in range(4)]
+    threads = [
+        in_thread(lambda: [wakeup.unpark() for _ in range(2_000)], f"u{i}") for i in range(4)
+    ]
     for thread, outcome in threads:
         join(thread)
         assert outcome == ["done"]

@@ -33,7 +33,8 @@ def test_top_level_exports() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [streamlib, streamlib.core, streamlib.runtime, streamlib.processors, streamlib.testing]
+    "module",
+    [streamlib, streamlib.core, streamlib.runtime, streamlib.processors, streamlib.testing],
 )
 def test_every_exported_name_exists_and_is_documented(module: object) -> None:
     for name in module.__all__:  # type: ignore[attr-defined]
@@ -67,7 +68,10 @@ def _imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        ("core", ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.testing")),
+        (
+            "core",
+            ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.testing"),
+        ),
         ("processors", ("streamlib.runtime", "streamlib.cli")),
         ("runtime", ("streamlib.processors", "streamlib.cli")),
     ],

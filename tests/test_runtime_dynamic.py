@@ -11,7 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+import streamlib as sl
 from runtime_support import (
+    WAIT_S,
+    Busy,
     Counter,
     EventLog,
     Faulty,
@@ -23,14 +27,13 @@ from runtime_support import (
     streamlib_threads,
     wait_until,
 )
-
-import streamlib as sl
 from streamlib.core import (
     ConsumerGoneError,
     ProcessorErrored,
     ProcessorState,
     RestartBackoff,
 )
+from streamlib.core import RuntimeWarning as RuntimeWarningEvent
 from streamlib.processors import Collector, NullSink, TestPattern
 
 
@@ -105,11 +108,13 @@ def test_remove_branch_while_running(rt: sl.Runtime) -> None:
     rt.remove("gone")
     # remove() returned: the processor was torn down on its worker, and is never called again.
     assert gone.teardowns == 1
-    assert gone.threads["teardown"] <= {t for t in gone.threads["setup"]} | gone.threads["process"]
+    assert gone.threads["teardown"] <= set(gone.threads["setup"]) | gone.threads["process"]
     calls, received = gone.calls, len(gone.received)
     keep.wait_for(len(keep.received("data")) + 50, port="data")
     assert (gone.calls, len(gone.received)) == (calls, received)
     assert "gone" not in rt.graph
+    assert not gone.data.is_connected()  # its ports were cut loose
+    assert [str(c.target) for c in src.data.connections] == ["keep.data"]
     assert all("gone" not in group for group in rt.worker_groups())
     assert not any("gone" in name for name in streamlib_threads())
     if rt.fuse:  # src has a single consumer again: fused back together
@@ -235,6 +240,40 @@ def test_regroup_with_a_lossless_producer_waiting_for_room(rt: sl.Runtime) -> No
     assert log.of(ProcessorErrored) == []
     assert_no_gaps(numbers(slow.received))
     assert len(slow.received) == counter(rt, "src").next_number
+
+
+@pytest.mark.parametrize("change", ["remove", "regroup"])
+def test_overloaded_consumer_still_stops_for_a_change(rt: sl.Runtime, change: str) -> None:
+    """A consumer slower than its input always has more to do; its worker must still stop
+    when a change needs it to (not be left running beside its replacement)."""
+    src = rt.add(Counter, id="src", rate_hz=1000.0)
+    rt.add(NullSink, id="side")
+    rt.connect(src.data, "side.data")
+    busy = Busy()
+    rt.add(busy, id="busy")
+    rt.connect(src.data, "busy.data")
+    log = EventLog(rt.events, "*")
+    rt.start()
+    wait_until(lambda: busy.calls >= 20, what="the busy consumer to be busy")
+    if change == "remove":
+        rt.remove("busy")
+        calls = busy.calls
+        assert busy.teardown_thread.startswith("streamlib:")  # its own worker tore it down
+        sent = counter(rt, "src").next_number
+        wait_until(lambda: counter(rt, "src").next_number > sent + 50, what="more frames")
+        assert busy.calls == calls
+    else:
+        rt.disconnect("src.data", "side.data")  # fused: src+busy become one chain
+        if rt.fuse:
+            assert ("src", "busy") in rt.worker_groups()
+        calls = busy.calls
+        wait_until(lambda: busy.calls > calls + 10, what="calls on the new worker")
+    assert rt.events.flush(WAIT_S)
+    assert [e for e in log.events if isinstance(e, RuntimeWarningEvent)] == []
+    assert [name for name in streamlib_threads() if "busy" in name] == (
+        [] if change == "remove" else ["streamlib:src+busy" if rt.fuse else "streamlib:busy"]
+    )
+    rt.stop()
 
 
 # -- failures ------------------------------------------------------------------------
@@ -467,7 +506,7 @@ def test_load_pipeline_while_running_adds_it(rt: sl.Runtime, tmp_path: Path) -> 
 def test_no_threads_left_after_stop_and_close() -> None:
     runtime = sl.Runtime()
     with running(runtime):
-        src, keep = add_kept_branch(runtime)
+        _, keep = add_kept_branch(runtime)
         keep.wait_for(5, port="data")
         runtime.add(Recorder, id="extra")
         runtime.connect("src.data", "extra.data")

@@ -80,7 +80,8 @@ class Graph:
         pid = ProcessorId(processor_id) if processor_id is not None else self._fresh_id(processor)
         if pid in self._processors:
             raise GraphError(
-                f"a processor with id {str(pid)!r} already exists; choose another id or remove it first"
+                f"a processor with id {str(pid)!r} already exists; "
+                "choose another id or remove it first"
             )
         self._processors[pid] = processor
         return pid

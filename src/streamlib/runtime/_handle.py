@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,10 @@ class ProcessorHandle:
         self._consecutive_failures = 0
         self._healthy_since = 0.0
         self.worker_name: str | None = None
+        # Set by the control plane, taken by the worker before its next call; the
+        # lock only makes that hand-over atomic (the worker takes it only when set).
         self.pending_config: ProcessorConfig | None = None
+        self.config_lock = threading.Lock()
         # Push scheduling: what the inputs looked like when process() last ran.
         self._inputs = tuple(processor.inputs.values())
         self._seen_written = -1
@@ -156,9 +160,11 @@ class ProcessorHandle:
 
     def run_process(self) -> None:
         """One timed ``process()`` call; errors go to the error policy."""
-        pending = self.pending_config
-        if pending is not None:
-            self._apply_config(pending)
+        if self.pending_config is not None:
+            with self.config_lock:
+                pending, self.pending_config = self.pending_config, None
+            if pending is not None:
+                self._apply_config(pending)
         start = time.perf_counter_ns()
         try:
             self.processor.process()
@@ -167,7 +173,6 @@ class ProcessorHandle:
         self.timings.record(start, time.perf_counter_ns() - start)
 
     def _apply_config(self, config: ProcessorConfig) -> None:
-        self.pending_config = None
         previous = self.processor.config
         self.processor.config = config
         try:

@@ -17,7 +17,8 @@ T = TypeVar("T")
 
 
 class MainThreadQueue:
-    """Functions queued for one thread (the one that created the runtime).
+    """Functions queued for one thread: the one in ``Runtime.run()`` while it runs,
+    else the one that created the runtime (``owner``).
 
     That thread runs them whenever it is inside ``Runtime.run()``, ``Runtime.stop()``
     or ``Runtime.pump_main()``. A call from that thread itself runs inline.

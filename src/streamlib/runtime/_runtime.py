@@ -80,7 +80,7 @@ Group = tuple[ProcessorId, ...]
 
 
 class RuntimeState(enum.Enum):
-    """Where the runtime is: ``idle -> running <-> paused -> stopped`` (and ``stopped -> running``)."""
+    """Where the runtime is: ``idle -> running <-> paused -> stopped`` (``stopped -> running``)."""
 
     IDLE = "idle"
     RUNNING = "running"
@@ -292,21 +292,27 @@ class Runtime:
             pid = ProcessorId(str(processor_id))
             processor = self._graph.processor(pid)
             handle = self._handles[pid]
-            updated = processor.config.updated(changes, owner=f"{pid} ({processor.type_name})")
-            fixed = sorted(set(changes) - type(processor.config).live_fields())
-            if fixed and self._state in (RuntimeState.RUNNING, RuntimeState.PAUSED):
-                raise ConfigError(
-                    f"{pid}: {', '.join(fixed)} cannot change while running (not a live field); "
-                    "stop the runtime first, or remove the processor and add it again"
-                )
-            if self._state in (RuntimeState.RUNNING, RuntimeState.PAUSED) and handle.is_active:
-                handle.pending_config = updated
+            running = self._state in (RuntimeState.RUNNING, RuntimeState.PAUSED)
+            with handle.config_lock:
+                # On top of a change the worker has not applied yet, so none is lost.
+                pending = handle.pending_config
+                base = processor.config if pending is None else pending
+                updated = base.updated(changes, owner=f"{pid} ({processor.type_name})")
+                fixed = sorted(set(changes) - type(processor.config).live_fields())
+                if fixed and running:
+                    raise ConfigError(
+                        f"{pid}: {', '.join(fixed)} cannot change while running (not a live "
+                        "field); stop the runtime first, or remove the processor and add it again"
+                    )
+                queued = running and handle.is_active
+                if queued:
+                    handle.pending_config = updated
+                else:
+                    handle.pending_config = None
+                    processor.config = updated
+                    handle.scheduling = processor.scheduling()
+            if queued:
                 self._wake_worker_of(pid)
-            else:
-                previous = processor.config
-                processor.config = updated
-                handle.scheduling = processor.scheduling()
-                del previous
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -396,20 +402,25 @@ class Runtime:
         Raises:
             ProcessorError: a processor with the ``raise`` error policy failed.
         """
-        if self._state is not RuntimeState.PAUSED:
-            self.start()
-        deadline = None if duration is None else time.monotonic() + duration
-        with self._signals_stop_runtime():
-            try:
-                while not self._stop_requested:
-                    timeout = 0.25
-                    if deadline is not None:
-                        timeout = min(timeout, deadline - time.monotonic())
-                        if timeout <= 0:
-                            break
-                    self._main.pump(timeout)
-            finally:
-                self.stop()
+        # ``run_on_main`` means the thread in run(), wherever the runtime was made.
+        owner, self._main.owner = self._main.owner, threading.get_ident()
+        try:
+            if self._state in (RuntimeState.IDLE, RuntimeState.STOPPED):
+                self.start()
+            deadline = None if duration is None else time.monotonic() + duration
+            with self._signals_stop_runtime():
+                try:
+                    while not self._stop_requested:
+                        timeout = 0.25
+                        if deadline is not None:
+                            timeout = min(timeout, deadline - time.monotonic())
+                            if timeout <= 0:
+                                break
+                        self._main.pump(timeout)
+                finally:
+                    self.stop()
+        finally:
+            self._main.owner = owner
         fatal = self._fatal
         if fatal is not None:
             pid, error = fatal
@@ -519,11 +530,17 @@ class Runtime:
             return
         plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
         wanted = set(plan)
-        changed = [group for group in self._workers if group not in wanted]
+        # Producers first, one at a time: a producer waiting for room on a lossless
+        # connection finishes its write while the consumer's worker still drains it.
+        order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
+        changed = sorted(
+            (group for group in self._workers if group not in wanted),
+            key=lambda group: order.get(group[0], -1),
+        )
         for group in changed:
-            self._workers[group].request_stop(teardown=frozenset())
-        for group in changed:
-            self._join(self._workers.pop(group))
+            worker = self._workers.pop(group)
+            worker.request_stop(teardown=frozenset())
+            self._join(worker)
         fresh: list[Worker] = []
         for group in plan:
             if group not in self._workers:

@@ -148,7 +148,11 @@ class Worker:
                 return
 
     def _run_members(self, first: int) -> bool:
-        """Run every push member with new input, in order, until none has any."""
+        """Run every push member with new input, in order, until none has any.
+
+        Returns after each round when asked to stop or pause: a member slower than
+        its input always has more, and would otherwise never let the worker stop.
+        """
         ran_any = False
         members = self.members
         while True:
@@ -164,6 +168,8 @@ class Worker:
             if not ran:
                 return ran_any
             ran_any = True
+            if self._stop or self._is_paused():
+                return ran_any
 
     def _restart_due(self) -> None:
         now = time.monotonic()
