@@ -290,7 +290,10 @@ def test_descriptor_json_shape() -> None:
         }
     ]
     assert data["outputs"] == [{"name": "video_out", "type": "VideoFrame"}]
-    assert data["config_schema"] == Scaler.Config.model_json_schema()
+    assert data["config_schema"] == {
+        **Scaler.Config.model_json_schema(),
+        "title": "Scaler config",  # named after the type, not the nested class
+    }
     assert data["scheduling"] == "push"
     assert data["module"] == f"{__name__}:Scaler"
     json.dumps(data)  # JSON-able as it is
@@ -387,9 +390,8 @@ def test_register_and_describe_a_custom_type() -> None:
     registry.register(Scaler)
     registry.register(Meter)
     registry.register(Scaler)  # the same class again is fine
-    registry.register(Scaler, name="Resize")
-    assert registry.names() == ["LevelMeter", "Resize", "Scaler"]
-    assert registry.get("Resize") is Scaler
+    assert registry.names() == ["LevelMeter", "Scaler"]
+    assert registry.get("Scaler") is Scaler
     descriptor = registry.describe("LevelMeter")
     assert descriptor.processor_class is Meter
     assert {d.processor_class for d in registry.descriptors(tag="effect")} == {Scaler}
@@ -451,10 +453,11 @@ def test_broken_entry_points_are_skipped_and_reported(
         registry.get("Missing")
 
 
-def test_entry_point_name_is_the_registry_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entry_point_name_must_match_the_type_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A type is known by one name: the one it describes and exports itself under."""
     entries = [EntryPoint("Blank", "streamlib.processors:NullSink", ENTRY_POINT_GROUP)]
     monkeypatch.setattr(_registry, "entry_points", lambda *, group: entries)
     registry = Registry()
     registry.load_entry_points()
-    assert registry.names() == ["Blank"]
-    assert registry.get("Blank") is NullSink
+    assert registry.names() == []
+    assert "calls itself 'NullSink'" in registry.load_errors["Blank"]

@@ -11,9 +11,21 @@ from ._errors import ConfigError
 
 __all__ = ["BufferPool"]
 
-# References to a pooled buffer that are ours: the pool's list, the loop
-# variable, and getrefcount's own argument. More means a frame still holds it.
-_OWN_REFERENCES = 3
+
+def _own_references() -> int:
+    """References a pooled buffer has inside ``acquire`` when nothing else holds it.
+
+    Measured with the same code shape as ``acquire`` (a list entry, a loop
+    variable, getrefcount's argument) rather than assumed, because CPython
+    versions count borrowed references differently.
+    """
+    buffers = [np.empty(1)]
+    for buffer in buffers:
+        return sys.getrefcount(buffer)
+    raise AssertionError("unreachable")
+
+
+_OWN_REFERENCES = _own_references()
 
 
 class BufferPool:

@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ._audio_frame import AudioFrame
 from ._delivery import DeliveryProfile
 from ._errors import (
     BackpressureTimeout,
     ConfigError,
     ConnectionClosedError,
     ConsumerGoneError,
+    FrameError,
 )
-from ._frame import Frame
+from ._frame import Frame, FrameType
 from ._ids import ConnectionId, PortRef
 from ._wakeup import Wakeup
 
@@ -82,9 +84,11 @@ class Connection(Generic[F]):
         "consumer_gone",
         "consumer_wakeup",
         "delivered",
+        "expected",
         "id",
         "inline_consumer",
         "last_write_ns",
+        "on_hold",
         "profile",
         "source",
         "target",
@@ -125,6 +129,11 @@ class Connection(Generic[F]):
         # chain): it cannot drain while the producer waits, so lossless writes
         # queue past capacity instead of blocking; the worker drains right after.
         self.inline_consumer = False
+        # Set while the runtime is paused: a lossless wait then never times out.
+        self.on_hold = False
+        # The consumer's frame type, where the producer's is less specific (a
+        # passthrough, audio of any channel count): then each frame is checked.
+        self.expected: FrameType | None = None
 
     # -- producer side -------------------------------------------------------------
 
@@ -134,6 +143,8 @@ class Connection(Generic[F]):
             raise ConnectionClosedError(
                 f"connection {self.id} was removed; the output no longer feeds it"
             )
+        if self.expected is not None:
+            self._check(frame)
         ring = self._ring
         if self._space is not None and len(ring) >= self.capacity and not self.inline_consumer:
             self._wait_for_space()
@@ -143,6 +154,21 @@ class Connection(Generic[F]):
         wakeup = self.consumer_wakeup
         if wakeup is not None:
             wakeup.unpark()
+
+    def _check(self, frame: Frame) -> None:
+        expected = self.expected
+        assert expected is not None
+        if not isinstance(frame, expected.frame_class):
+            raise FrameError(
+                f"{self.target} takes {expected}, but {self.source} sent a "
+                f"{type(frame).__name__}; connect it to a matching input"
+            )
+        channels = expected.channels
+        if channels is not None and isinstance(frame, AudioFrame) and frame.channels != channels:
+            raise FrameError(
+                f"{self.target} takes {expected}, but {self.source} sent {frame.channels}-channel "
+                "audio; put an AudioChannelConverter between them"
+            )
 
     def _wait_for_space(self) -> None:
         assert self._space is not None
@@ -158,6 +184,8 @@ class Connection(Generic[F]):
                         f"{self.target.processor} stopped, so lossless connection {self.id} "
                         "will never drain; restart or remove it, or disconnect this output"
                     )
+                if self.on_hold:  # paused: the consumer is not slow, just not running
+                    deadline = time.monotonic() + self.write_timeout_s
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise BackpressureTimeout(

@@ -39,7 +39,10 @@ class ProcessorDescriptor:
             tags=tuple(processor_class.tags),
             inputs=processor_class.input_specs(),
             outputs=processor_class.output_specs(),
-            config_schema=processor_class.Config.model_json_schema(),
+            config_schema={
+                **processor_class.Config.model_json_schema(),
+                "title": f"{processor_class.type_name} config",
+            },
             scheduling=processor_class.default_scheduling.mode.value,
             processor_class=processor_class,
         )

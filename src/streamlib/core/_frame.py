@@ -116,6 +116,12 @@ class FrameType:
             return False
         return self.channels is None or consumer.channels in (None, self.channels)
 
+    def is_less_specific_than(self, consumer: FrameType) -> bool:
+        """Whether frames of this type might not fit ``consumer`` (so each must be checked)."""
+        if not issubclass(self.frame_class, consumer.frame_class):
+            return True
+        return consumer.channels is not None and self.channels is None
+
     def __str__(self) -> str:
         name = self.frame_class.port_type_name
         return name if self.channels is None else f"{name}[{self.channels}]"

@@ -50,9 +50,12 @@ class Processor:
       :meth:`scheduling` when it depends on the config (a timer at ``fps``).
     - ``error_policy``: the default :class:`ErrorPolicy` (restart with backoff).
     - ``type_name``: the registry name (default: the class name).
-    - ``fusible``: whether the runtime may run this push processor on the thread
-      of the processor feeding it (default True). Set False for processors whose
-      ``process`` blocks or takes long, so they never delay their producer.
+    - ``fusible``: whether the runtime may share this processor's thread with its
+      neighbours in a linear chain (default True). Set False for processors whose
+      ``process`` blocks or takes long, so they never delay their producer, and
+      for thread-affine resources: a non-fusible processor keeps one thread for
+      its whole life. A fusible one may move to another thread (without a new
+      ``setup``) when the graph around it changes.
     """
 
     Config: ClassVar[type[ProcessorConfig]] = ProcessorConfig
@@ -82,6 +85,13 @@ class Processor:
                 elif isinstance(value, Output):
                     outputs[name] = value
                     inputs.pop(name, None)
+        reserved = {*dir(Processor), *Processor.__annotations__, "inputs", "outputs"}
+        clashes = sorted(name for name in (*inputs, *outputs) if name in reserved)
+        if clashes:
+            raise TypeError(
+                f"{cls.__name__}: port name(s) {', '.join(clashes)} would hide the Processor "
+                "attribute of the same name; rename the port (e.g. 'video_in')"
+            )
         cls._input_declarations = inputs
         cls._output_declarations = outputs
         config_cls = cls.__dict__.get("Config")

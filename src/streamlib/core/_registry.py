@@ -58,17 +58,23 @@ class Registry:
         for entry in entry_points(group=group):
             try:
                 loaded = entry.load()
-                self.register(loaded, name=entry.name)
+                named = getattr(loaded, "type_name", None)
+                if named != entry.name:
+                    raise RegistryError(
+                        f"the entry point is named {entry.name!r} but the class calls itself "
+                        f"{named!r}; use the same name in both places"
+                    )
+                self.register(loaded)
             except Exception as error:
                 message = f"{entry.value}: {type(error).__name__}: {error}"
                 self.load_errors[entry.name] = message
                 _log.warning("skipping processor entry point %s (%s)", entry.name, message)
 
-    def register(self, processor_class: type[Processor], *, name: str | None = None) -> None:
-        """Add a type (under its ``type_name`` unless ``name`` is given)."""
+    def register(self, processor_class: type[Processor]) -> None:
+        """Add a type under its ``type_name`` (the class name unless the class sets one)."""
         if not (isinstance(processor_class, type) and issubclass(processor_class, Processor)):
             raise RegistryError(f"{processor_class!r} is not a streamlib.Processor subclass")
-        key = name or processor_class.type_name
+        key = processor_class.type_name
         existing = self._types.get(key)
         if existing is not None and existing is not processor_class:
             raise RegistryError(

@@ -4,8 +4,13 @@ A hop between threads costs a wake-up (100-250 µs on a loaded 2-core machine);
 a hop inside one thread costs a function call. So a *linear chain* of push
 processors is fused onto the worker of the processor feeding it:
 
-    B joins A's group when B is push-scheduled, fusible and normal priority, A is
-    B's only producer, B is A's only consumer, and A is not pull-scheduled.
+    B joins A's group when A and B are both fusible and normal priority, B is
+    push-scheduled, A is B's only producer, B is A's only consumer, and A is not
+    pull-scheduled.
+
+A processor with ``fusible = False`` is always alone on its thread, and that
+thread lives as long as the processor: it never moves when the graph changes
+(for thread-affine resources such as GL contexts).
 
 Anything else (fan-out, fan-in, timers, pull sources, high priority) starts a
 group of its own, so parallel branches still run in parallel.
@@ -57,6 +62,8 @@ def _fusable_producer(
     producer = producers[0]
     producer_handle = handles[producer]
     if producer_handle.scheduling.mode is SchedulingMode.PULL:
+        return None
+    if not producer_handle.processor.fusible:  # it keeps a thread of its own
         return None
     if producer_handle.scheduling.priority is not Priority.NORMAL:
         return None

@@ -31,6 +31,10 @@ __all__ = ["ProcessorHandle"]
 
 _log = logging.getLogger("streamlib.runtime")
 
+# What a processor's call may raise and the runtime handles by the error policy.
+# SystemExit too: on a worker thread it would only end that thread, silently.
+_PROCESSOR_FAILURES = (Exception, SystemExit)
+
 
 class ProcessorHandle:
     """Wraps a processor for the worker that runs it.
@@ -93,7 +97,7 @@ class ProcessorHandle:
         self._set_state(ProcessorState.STARTING)
         try:
             self.processor.setup(ctx)
-        except Exception as error:
+        except _PROCESSOR_FAILURES as error:
             self._failed(error, "setup")
             return False
         self._healthy_since = time.monotonic()
@@ -107,7 +111,7 @@ class ProcessorHandle:
         if self.is_set_up:
             try:
                 self.processor.teardown()
-            except Exception as error:
+            except _PROCESSOR_FAILURES as error:
                 self._report(error, "teardown", action="stop")
             self._events.publish(
                 ProcessorStopped(processor_id=self.id, timestamp_ns=self._clock_ns())
@@ -168,7 +172,7 @@ class ProcessorHandle:
         start = time.perf_counter_ns()
         try:
             self.processor.process()
-        except Exception as error:
+        except _PROCESSOR_FAILURES as error:
             self._failed(error, "process")
         self.timings.record(start, time.perf_counter_ns() - start)
 
@@ -180,12 +184,12 @@ class ProcessorHandle:
             if scheduling.mode is self.scheduling.mode:  # a new timer rate applies at once
                 self.scheduling = scheduling
             self.processor.on_config_changed(previous)
-        except Exception as error:
+        except _PROCESSOR_FAILURES as error:
             self._failed(error, "config")
 
     # -- errors ----------------------------------------------------------------------
 
-    def _failed(self, error: Exception, phase: str) -> None:
+    def _failed(self, error: BaseException, phase: str) -> None:
         self.errors += 1
         self.last_error = f"{type(error).__name__}: {error}"
         policy = self.error_policy

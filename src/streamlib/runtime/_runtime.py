@@ -347,6 +347,7 @@ class Runtime:
                     f"only a running runtime can pause (it is {self._state.value})"
                 )
             self._paused = True
+            self._hold_connections(True)
             self._state = RuntimeState.PAUSED
             self.events.publish(RuntimePaused(timestamp_ns=self.clock.now_ns()))
 
@@ -357,6 +358,7 @@ class Runtime:
                     f"only a paused runtime can resume (it is {self._state.value})"
                 )
             self._paused = False
+            self._hold_connections(False)
             self._state = RuntimeState.RUNNING
             for worker in self._workers.values():
                 worker.wakeup.unpark()
@@ -378,6 +380,7 @@ class Runtime:
                 self._state = RuntimeState.STOPPED
                 return
             self._paused = False
+            self._hold_connections(False)
             everyone = frozenset(self._handles)
             order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
             groups = sorted(self._workers, key=lambda group: order[group[0]])
@@ -455,11 +458,14 @@ class Runtime:
     # -- reading ---------------------------------------------------------------------
 
     def statistics(self) -> RuntimeStatistics:
-        """A snapshot of every processor's and connection's counters."""
-        with self._lock:
-            handles = list(self._handles.values())
-            connections = list(self._connections.values())
-            workers = len(self._workers)
+        """A snapshot of every processor's and connection's counters.
+
+        Takes no lock (copies of the dicts are atomic), so a processor may call it
+        from ``process()`` even while the runtime is regrouping or stopping.
+        """
+        handles = list(self._handles.copy().values())
+        connections = list(self._connections.copy().values())
+        workers = len(self._workers)
         now_ns = time.monotonic_ns()
         uptime = time.monotonic() - self._started_at if self._started_at else 0.0
         return RuntimeStatistics(
@@ -505,6 +511,10 @@ class Runtime:
         self._connections[edge.id] = connection
         source = self._graph.processor(edge.source.processor)
         target = self._graph.processor(edge.target.processor)
+        produced = source.outputs[edge.source.port].spec.frame_type
+        wanted = target.inputs[edge.target.port].spec.frame_type
+        if produced.is_less_specific_than(wanted):  # only then is each frame checked
+            connection.expected = wanted
         target.inputs[edge.target.port].attach(connection)
         source.outputs[edge.source.port].attach(connection)
         return connection
@@ -568,6 +578,12 @@ class Runtime:
             connection.inline_consumer = inline
             connection.consumer_wakeup = None if consumer is None or inline else consumer.wakeup
             connection.mark_consumer_gone(gone)
+            connection.on_hold = self._paused
+
+    def _hold_connections(self, hold: bool) -> None:
+        """While paused, a lossless producer waiting for room waits without timing out."""
+        for connection in self._connections.values():
+            connection.on_hold = hold
 
     def _join(self, worker: Worker) -> None:
         deadline = time.monotonic() + self.stop_timeout_s
