@@ -64,6 +64,7 @@ class ProcessorHandle:
         self._clock_ns = clock_ns
         self._on_fatal = on_fatal
         self.state = ProcessorState.ADDED
+        self.is_set_up = False  # RUNNING or PAUSED; a plain attribute for the hot path
         self.timings = CallTimings()
         self.errors = 0
         self.restarts = 0
@@ -82,10 +83,6 @@ class ProcessorHandle:
         self._consumed_last = False
 
     # -- lifecycle -------------------------------------------------------------------
-
-    @property
-    def is_set_up(self) -> bool:
-        return self.state in (ProcessorState.RUNNING, ProcessorState.PAUSED)
 
     @property
     def is_active(self) -> bool:
@@ -127,32 +124,24 @@ class ProcessorHandle:
 
     # -- running ---------------------------------------------------------------------
 
-    def has_new_input(self) -> bool:
-        """Push scheduling: data is queued and something changed since the last call.
+    def run_if_ready(self) -> bool:
+        """Push scheduling: call ``process()`` if input is queued and something changed
+        since the last call; True if it ran.
 
         A processor that leaves data queued (waiting for a second input, say) is
-        not called again until more arrives, so it never spins.
+        not called again until more arrives or it consumed something, so it never spins.
         """
-        written = 0
+        written = delivered = 0
         pending = False
         for port in self._inputs:
             connection = port._connection
             if connection is not None:
                 written += connection.written
-                if len(connection):
-                    pending = True
-        if not pending:
-            return False
-        return written != self._seen_written or self._consumed_last
-
-    def run_push(self) -> None:
-        """One ``process()`` call for push scheduling, with input bookkeeping."""
-        written = delivered = 0
-        for port in self._inputs:
-            connection = port._connection
-            if connection is not None:
-                written += connection.written
                 delivered += connection.delivered
+                if connection._ring:
+                    pending = True
+        if not pending or (written == self._seen_written and not self._consumed_last):
+            return False
         self._seen_written = written
         self.run_process()
         after = 0
@@ -161,6 +150,7 @@ class ProcessorHandle:
             if connection is not None:
                 after += connection.delivered
         self._consumed_last = after != delivered
+        return True
 
     def run_process(self) -> None:
         """One timed ``process()`` call; errors go to the error policy."""
@@ -243,6 +233,7 @@ class ProcessorHandle:
         if old is new:
             return
         self.state = new
+        self.is_set_up = new in (ProcessorState.RUNNING, ProcessorState.PAUSED)
         self._events.publish(
             ProcessorStateChanged(
                 processor_id=self.id, timestamp_ns=self._clock_ns(), old=old, new=new
@@ -254,6 +245,11 @@ class ProcessorHandle:
     @property
     def mode(self) -> SchedulingMode:
         return self.scheduling.mode
+
+    def forgive(self) -> None:
+        """Let a processor that failed (STOP/RAISE) be set up again on the next start."""
+        if self.state is ProcessorState.FAILED:
+            self._set_state(ProcessorState.STOPPED)
 
     def statistics(self) -> ProcessorStatistics:
         processor = self.processor

@@ -329,8 +329,7 @@ class Runtime:
                     self._drop_connection(edge)
                     self._open_connection(edge)
             for handle in self._handles.values():
-                if handle.state is ProcessorState.FAILED:
-                    handle.state = ProcessorState.STOPPED
+                handle.forgive()
             self._fatal = None
             self._stop_requested = False
             self._paused = False

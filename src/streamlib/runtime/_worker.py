@@ -42,6 +42,9 @@ class Worker:
         self._drain_deadline = 0.0
         self._teardown: frozenset[ProcessorId] = frozenset()
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        # Scheduling modes never change while a worker runs (only a timer's rate).
+        self._push_members = tuple(m for m in self.members if m.mode is SchedulingMode.PUSH)
+        self._push_followers = tuple(m for m in self.members[1:] if m.mode is SchedulingMode.PUSH)
         for member in self.members:
             member.worker_name = self.name
 
@@ -154,14 +157,12 @@ class Worker:
         its input always has more, and would otherwise never let the worker stop.
         """
         ran_any = False
-        members = self.members
+        members = self._push_followers if first else self._push_members
         while True:
             ran = False
-            for index in range(first, len(members)):
-                member = members[index]
+            for member in members:
                 if member.is_set_up:
-                    if member.mode is SchedulingMode.PUSH and member.has_new_input():
-                        member.run_push()
+                    if member.run_if_ready():
                         ran = True
                 elif member.state is ProcessorState.BACKING_OFF:
                     self._restart_due()
@@ -178,12 +179,11 @@ class Worker:
                 member.maybe_restart(self._context_for(member), now)
 
     def _idle_timeout(self) -> float:
-        waits = [
-            m.restart_at - time.monotonic()
-            for m in self.members
-            if m.state is ProcessorState.BACKING_OFF
-        ]
-        return max(0.0005, min([_IDLE_PARK_S, *waits]))
+        timeout = _IDLE_PARK_S
+        for member in self.members:
+            if member.state is ProcessorState.BACKING_OFF:
+                timeout = min(timeout, member.restart_at - time.monotonic())
+        return max(0.0005, timeout)
 
     def __repr__(self) -> str:
         return f"<Worker {self.name}>"
