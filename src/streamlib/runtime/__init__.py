@@ -1,11 +1,13 @@
 """The runtime: workers, scheduling, live graph changes, statistics, pipeline files."""
 
 from ._context import RuntimeContext
+from ._main_thread import MainThreadQueue
 from ._refs import ProcessorRef
 from ._runtime import Runtime, RuntimeState
 from ._stats import ProcessorStatistics, RuntimeStatistics
 
 __all__ = [
+    "MainThreadQueue",
     "ProcessorRef",
     "ProcessorStatistics",
     "Runtime",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any
 
 from ..core import (
     Connection,
@@ -20,40 +19,11 @@ from ..core import (
     UnknownPortError,
     did_you_mean,
 )
+from ..runtime import MainThreadQueue, RuntimeContext
 
 __all__ = ["run_processor"]
 
-T = TypeVar("T")
-
 _HARNESS_ID = ProcessorId("under_test")
-
-
-class _InlineContext:
-    """A ``ProcessorContext`` for the harness: everything runs on the calling thread."""
-
-    def __init__(self, events: EventBus, clock: MediaClock) -> None:
-        self._events = events
-        self._clock = clock
-
-    @property
-    def processor_id(self) -> ProcessorId:
-        return _HARNESS_ID
-
-    @property
-    def events(self) -> EventBus:
-        return self._events
-
-    @property
-    def clock(self) -> MediaClock:
-        return self._clock
-
-    def run_on_main(self, fn: Any, *, timeout: float | None = None) -> Any:
-        return fn()
-
-    def run_on_main_async(self, fn: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn())
-        return future
 
 
 def run_processor(
@@ -100,7 +70,9 @@ def run_processor(
         port.attach(sink)
         collected[name] = sink
     events = EventBus()
-    instance.setup(_InlineContext(events, clock or MonotonicClock()))
+    # The queue belongs to the calling thread, so run_on_main calls run inline.
+    context = RuntimeContext(_HARNESS_ID, events, clock or MonotonicClock(), MainThreadQueue())
+    instance.setup(context)
     try:
         count = calls if calls is not None else max([1, *(len(f) for f in feeds.values())])
         for _ in range(count):
