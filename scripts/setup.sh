@@ -8,9 +8,16 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 
-# System packages the processors and tests use, installed with apt when root.
-# The core needs none; the media, audio, GPU and WebRTC processors add theirs.
+# System packages the processors and tests use, installed with apt when root:
+# one file per feature in scripts/apt/ (one package a line, '#' comments).
+# The core needs none.
 APT_PACKAGES=()
+for list in scripts/apt/*.txt; do
+    [[ -e "$list" ]] || continue
+    while read -r pkg _; do
+        [[ -n "$pkg" && "$pkg" != \#* ]] && APT_PACKAGES+=("$pkg")
+    done < "$list"
+done
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
