@@ -32,6 +32,7 @@ from streamlib.core import (
     VideoFrame,
     _registry,
     live_field,
+    path_field,
 )
 from streamlib.processors import Collector, NullSink, Passthrough, TestPattern, ToneSource
 
@@ -275,6 +276,7 @@ def test_descriptor_json_shape() -> None:
         "outputs",
         "config_schema",
         "scheduling",
+        "capabilities",
         "module",
     ]
     assert data["name"] == "Scaler"
@@ -295,6 +297,7 @@ def test_descriptor_json_shape() -> None:
         "title": "Scaler config",  # named after the type, not the nested class
     }
     assert data["scheduling"] == "push"
+    assert data["capabilities"] == []
     assert data["module"] == f"{__name__}:Scaler"
     json.dumps(data)  # JSON-able as it is
 
@@ -461,3 +464,25 @@ def test_entry_point_name_must_match_the_type_name(monkeypatch: pytest.MonkeyPat
     registry.load_entry_points()
     assert registry.names() == []
     assert "calls itself 'NullSink'" in registry.load_errors["Blank"]
+
+
+def test_capabilities_and_write_paths_are_declared() -> None:
+    """What an agent must be granted, readable from the descriptor before anything runs."""
+
+    class Recorder(Processor):
+        capabilities = frozenset({"write"})
+
+        class Config(ProcessorConfig):
+            path: str = path_field("out.mp4", description="Where to write.")
+            title: str = "untitled"
+
+        video = Input(VideoFrame)
+
+    assert Recorder.Config.write_path_fields() == {"path"}
+    descriptor = ProcessorDescriptor.of(Recorder).to_json()
+    assert descriptor["capabilities"] == ["write"]
+    assert descriptor["config_schema"]["properties"]["path"]["path"] == "write"
+    with pytest.raises(TypeError, match="microphone"):
+
+        class Spy(Processor):
+            capabilities = frozenset({"microphone"})

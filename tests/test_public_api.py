@@ -25,6 +25,7 @@ EXPECTED_TOP_LEVEL = {
     "ProcessorId", "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState",
     "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode", "StreamError",
     "UnknownPortError", "UnknownProcessorError", "VideoFrame", "__version__", "live_field",
+    "path_field",
 }  # fmt: skip
 
 

@@ -61,6 +61,7 @@ from .core import (
     UnknownProcessorError,
     VideoFrame,
     live_field,
+    path_field,
 )
 from .runtime import ProcessorRef, Runtime, RuntimeState, RuntimeStatistics
 
@@ -117,4 +118,5 @@ __all__ = [
     "VideoFrame",
     "__version__",
     "live_field",
+    "path_field",
 ]

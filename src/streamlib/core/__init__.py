@@ -7,7 +7,7 @@ codec library. Users import these names from ``streamlib`` itself.
 from ._audio_frame import AudioFrame
 from ._buffer_pool import BufferPool
 from ._clock import ManualClock, MediaClock, MonotonicClock
-from ._config import ProcessorConfig, live_field
+from ._config import ProcessorConfig, live_field, path_field
 from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
 from ._context import ProcessorContext
 from ._data_frame import DataFrame
@@ -66,7 +66,7 @@ from ._pipeline_spec import (
     parse_pipeline,
 )
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
-from ._processor import Processor
+from ._processor import CAPABILITIES, Processor
 from ._registry import ENTRY_POINT_GROUP, Registry
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
 from ._suggest import did_you_mean
@@ -84,6 +84,7 @@ from ._video_frame import PixelFormat, VideoFrame
 from ._wakeup import Wakeup
 
 __all__ = [
+    "CAPABILITIES",
     "DEFAULT_SYNC_TOLERANCE_MS",
     "DEFAULT_WRITE_TIMEOUT_S",
     "ENTRY_POINT_GROUP",
@@ -173,6 +174,7 @@ __all__ = [
     "load_graph",
     "load_pipeline_file",
     "parse_pipeline",
+    "path_field",
     "processor_topic",
     "rtp_timestamp_diff",
     "rtp_timestamp_newer",

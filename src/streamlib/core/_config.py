@@ -21,11 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import ConfigError
 
-__all__ = ["ProcessorConfig", "live_field"]
+__all__ = ["ProcessorConfig", "live_field", "path_field"]
 
 C = TypeVar("C", bound="ProcessorConfig")
 
 _LIVE_KEY = "live"
+_PATH_KEY = "path"
 
 
 def live_field(default: Any, *, description: str | None = None, **constraints: Any) -> Any:
@@ -36,6 +37,17 @@ def live_field(default: Any, *, description: str | None = None, **constraints: A
     """
     return Field(
         default, description=description, json_schema_extra={_LIVE_KEY: True}, **constraints
+    )
+
+
+def path_field(default: Any, *, description: str | None = None, **constraints: Any) -> Any:
+    """A config field holding a path the processor writes (a recording, a log).
+
+    The JSON Schema marks it ``"path": "write"``, so whoever grants permissions
+    (the MCP server's ``--allow-write DIR``) can check it before anything runs.
+    """
+    return Field(
+        default, description=description, json_schema_extra={_PATH_KEY: "write"}, **constraints
     )
 
 
@@ -51,6 +63,16 @@ class ProcessorConfig(BaseModel):
             name
             for name, field in cls.model_fields.items()
             if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(_LIVE_KEY)
+        )
+
+    @classmethod
+    def write_path_fields(cls) -> frozenset[str]:
+        """Names of the fields holding paths the processor writes."""
+        return frozenset(
+            name
+            for name, field in cls.model_fields.items()
+            if isinstance(field.json_schema_extra, dict)
+            and field.json_schema_extra.get(_PATH_KEY) == "write"
         )
 
     @classmethod

@@ -29,6 +29,7 @@ class ProcessorDescriptor:
     outputs: tuple[PortSpec, ...]
     config_schema: dict[str, Any]
     scheduling: str
+    capabilities: tuple[str, ...]
     processor_class: type[Processor]
 
     @classmethod
@@ -44,6 +45,7 @@ class ProcessorDescriptor:
                 "title": f"{processor_class.type_name} config",
             },
             scheduling=processor_class.default_scheduling.mode.value,
+            capabilities=tuple(sorted(processor_class.capabilities)),
             processor_class=processor_class,
         )
 
@@ -61,5 +63,6 @@ class ProcessorDescriptor:
             "outputs": [port.to_json() for port in self.outputs],
             "config_schema": self.config_schema,
             "scheduling": self.scheduling,
+            "capabilities": list(self.capabilities),
             "module": f"{self.processor_class.__module__}:{self.processor_class.__qualname__}",
         }

@@ -36,7 +36,11 @@ from ._scheduling import ErrorPolicy, Scheduling
 if TYPE_CHECKING:
     from ._context import ProcessorContext
 
-__all__ = ["Processor"]
+__all__ = ["CAPABILITIES", "Processor"]
+
+CAPABILITIES = frozenset({"camera", "audio", "display", "network", "write"})
+"""What a processor may reach outside the process: cameras, audio devices, a
+window, the network, or files it writes. Declared per type in ``capabilities``."""
 
 
 class Processor:
@@ -50,6 +54,10 @@ class Processor:
       :meth:`scheduling` when it depends on the config (a timer at ``fps``).
     - ``error_policy``: the default :class:`ErrorPolicy` (restart with backoff).
     - ``type_name``: the registry name (default: the class name).
+    - ``capabilities``: what the processor reaches outside the process, from
+      :data:`CAPABILITIES` (``"camera"``, ``"audio"``, ``"display"``, ``"network"``,
+      ``"write"``); agents are granted each one explicitly. A processor that
+      writes files names the config fields holding paths with ``path_field``.
     - ``fusible``: whether the runtime may share this processor's thread with its
       neighbours in a linear chain (default True). Set False for processors whose
       ``process`` blocks or takes long, so they never delay their producer, and
@@ -64,6 +72,7 @@ class Processor:
     error_policy: ClassVar[ErrorPolicy] = ErrorPolicy.RESTART
     type_name: ClassVar[str] = "Processor"
     fusible: ClassVar[bool] = True
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
@@ -94,6 +103,12 @@ class Processor:
             )
         cls._input_declarations = inputs
         cls._output_declarations = outputs
+        unknown = set(cls.capabilities) - CAPABILITIES
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__}.capabilities has {sorted(unknown)}; "
+                f"use some of {sorted(CAPABILITIES)}"
+            )
         config_cls = cls.__dict__.get("Config")
         if config_cls is not None and not (
             isinstance(config_cls, type) and issubclass(config_cls, ProcessorConfig)
