@@ -499,6 +499,7 @@ def test_load_pipeline_while_running_adds_it(rt: sl.Runtime, tmp_path: Path) -> 
     assert [str(ref) for ref in refs] == ["tp", "got"]
     frames = collector(rt, "got").wait_for(5, port="video")
     assert frames[0].width == 32
+    assert frames[0].frame_number == 0  # connected before the source started: nothing lost
     rt.stop()
     assert_kept_whole(src, keep)
 

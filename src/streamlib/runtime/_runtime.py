@@ -132,6 +132,7 @@ class Runtime:
         self._fatal: tuple[ProcessorId, BaseException] | None = None
         self._started_at = 0.0
         self._closed = False
+        self._regroup_held = 0  # > 0 inside _one_regroup()
 
     # -- properties ------------------------------------------------------------------
 
@@ -269,7 +270,9 @@ class Runtime:
                 f"the pipeline's processor ids {', '.join(clashes)} are already in use; "
                 "remove those processors or rename them in the file"
             )
-        with self._lock:
+        with self._lock, self._one_regroup():
+            # While running, nothing starts until every connection exists: no
+            # source writes into a port that is about to be connected.
             refs = [self.add(proc, id=pid) for pid, proc in staged.processors().items()]
             for edge in staged.edges():
                 self.connect(edge.source, edge.target, profile=edge.profile, capacity=edge.capacity)
@@ -532,8 +535,20 @@ class Runtime:
             ConnectionRemoved(connection_id=edge.id, timestamp_ns=self.clock.now_ns())
         )
 
+    @contextmanager
+    def _one_regroup(self) -> Iterator[None]:
+        """Hold back regrouping during a batch of changes, then regroup once."""
+        self._regroup_held += 1
+        try:
+            yield
+        finally:
+            self._regroup_held -= 1
+            self._regroup()
+
     def _regroup(self) -> None:
         """Bring the workers in line with the graph: restart only groups that changed."""
+        if self._regroup_held:
+            return
         if self._state not in (RuntimeState.RUNNING, RuntimeState.PAUSED):
             self._bind_connections({})
             return
