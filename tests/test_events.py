@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import logging
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -207,19 +208,18 @@ def test_closing_a_subscription_drops_its_queued_events(bus: EventBus) -> None:
     got: list[str] = []
 
     def slow(event: Event) -> None:
+        got.append(event.name)
         entered.set()
         release.wait(WAIT_S)
 
-    blocker = bus.subscribe("block", slow)
-    subscription = bus.subscribe("scene", lambda e: got.append(e.name))
-    bus.publish(custom("x", topic="block"))
+    subscription = bus.subscribe("scene", slow)
+    bus.publish(custom("first"))
     assert entered.wait(WAIT_S)
-    bus.publish(custom("queued"))  # waits behind the blocked dispatcher
+    bus.publish(custom("queued"))  # waits in the inbox behind the running callback
     subscription.close()
     release.set()
     flushed(bus)
-    assert got == []
-    assert blocker.delivered == 1
+    assert got == ["first"]
 
 
 # -- slow listeners ------------------------------------------------------------------------------
@@ -303,44 +303,74 @@ def test_listener_exceptions_are_counted_not_propagated(
 # -- closing the bus ---------------------------------------------------------------------------
 
 
-def dispatchers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "streamlib-events"]
+def delivery_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("streamlib-events:")]
 
 
-def test_close_stops_the_dispatcher_thread() -> None:
-    event_bus = EventBus()
-    assert event_bus._dispatcher is None  # started by the first subscription
-    subscription = event_bus.subscribe("*", lambda e: None)
-    dispatcher = event_bus._dispatcher
-    assert dispatcher is not None
-    assert dispatcher.is_alive()
-    assert dispatcher.daemon
-    assert dispatcher in dispatchers()
-    event_bus.close()
-    assert not dispatcher.is_alive()
-    assert dispatcher not in dispatchers()
-    event_bus.close()  # twice is fine
-    assert subscription.delivered == 0
-
-
-def test_one_dispatcher_per_bus() -> None:
+def test_each_subscription_has_a_delivery_thread_that_close_stops() -> None:
     event_bus = EventBus()
     first = event_bus.subscribe("a", lambda e: None)
-    dispatcher = event_bus._dispatcher
     second = event_bus.subscribe("b", lambda e: None)
-    assert event_bus._dispatcher is dispatcher
+    threads = [first._thread, second._thread]
+    assert all(t is not None and t.is_alive() and t.daemon for t in threads)
+    assert {t.name for t in threads if t is not None} == {
+        "streamlib-events:a",
+        "streamlib-events:b",
+    }
     event_bus.close()
-    assert not dispatcher.is_alive()
-    assert first.pattern == "a"
-    assert second.pattern == "b"
+    assert not any(t is not None and t.is_alive() for t in threads)
+    event_bus.close()  # twice is fine
+    assert first.delivered == second.delivered == 0
 
 
-def test_a_closed_bus_starts_no_dispatcher_and_delivers_nothing() -> None:
+def test_a_dropped_subscription_ends_its_thread() -> None:
+    event_bus = EventBus()
+    subscription = event_bus.subscribe("*", lambda e: None)
+    thread = subscription._thread
+    assert thread is not None
+    del subscription
+    gc.collect()
+    thread.join(timeout=WAIT_S)  # it notices within its idle check
+    assert not thread.is_alive()
+    event_bus.close()
+
+
+def test_a_slow_listener_does_not_delay_the_others() -> None:
+    event_bus = EventBus(inbox_size=128)
+    release = threading.Event()
+    entered = threading.Event()
+    fast: list[str] = []
+
+    def stuck(event: Event) -> None:
+        entered.set()
+        release.wait(WAIT_S)
+
+    slow = event_bus.subscribe("*", stuck)
+    quick = event_bus.subscribe("*", lambda e: fast.append(e.name))
+    try:
+        event_bus.publish(custom("first"))
+        assert entered.wait(WAIT_S)
+        for i in range(100):
+            event_bus.publish(custom(str(i)))
+        deadline = time.monotonic() + WAIT_S
+        while len(fast) < 101 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert len(fast) == 101  # every event, while the other listener is stuck
+        assert slow.delivered == 0
+    finally:
+        release.set()
+    assert event_bus.flush(WAIT_S)
+    assert slow.delivered == 101
+    assert slow.skipped == quick.skipped == 0
+    event_bus.close()
+
+
+def test_a_closed_bus_delivers_nothing() -> None:
     event_bus = EventBus()
     event_bus.close()
     got: list[Event] = []
     subscription = event_bus.subscribe("*", got.append)
-    assert event_bus._dispatcher is None
+    assert subscription._thread is None
     event_bus.publish(custom("late"))  # still never raises
     assert got == []
     assert subscription.delivered == 0

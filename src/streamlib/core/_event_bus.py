@@ -1,9 +1,10 @@
 """The event bus: topics, weakly held listeners, and publishers that never wait.
 
-``publish`` only appends to each matching listener's bounded inbox; one
-dispatcher thread per bus calls the listeners. A listener too slow to keep up
-finds its inbox full, and further events for it are skipped and counted; the
-publisher (often a processor's worker) is never held up::
+``publish`` only appends to each matching listener's bounded inbox; each
+subscription's own delivery thread calls its listener. A listener too slow to
+keep up finds its inbox full, and further events for it are skipped and
+counted; the publisher (often a processor's worker) and the other listeners
+are never held up::
 
     bus = EventBus()
     subscription = bus.subscribe("processor:*", lambda event: print(event.to_json()))
@@ -29,15 +30,25 @@ __all__ = ["EventBus", "Subscription"]
 _log = logging.getLogger("streamlib.events")
 
 DEFAULT_INBOX_SIZE = 1024
+_IDLE_CHECK_S = 0.5  # how often an idle delivery thread checks its subscription still exists
 
 
 class Subscription:
-    """A listener's handle. Keep it referenced: the bus holds it only weakly."""
+    """A listener's handle. Keep it referenced: the bus holds it only weakly.
+
+    Each subscription has its own delivery thread, so a slow listener delays
+    only itself: its inbox fills and further events for it are skipped (and
+    counted in ``skipped``), while other listeners keep receiving theirs.
+    """
 
     __slots__ = (
         "__weakref__",
         "_bus",
+        "_closed",
+        "_delivering",
         "_inbox",
+        "_thread",
+        "_wakeup",
         "callback",
         "delivered",
         "errors",
@@ -50,6 +61,10 @@ class Subscription:
         self.pattern = pattern
         self.callback = callback
         self._inbox: deque[Event] = deque()
+        self._wakeup = Wakeup()
+        self._closed = False
+        self._delivering = False
+        self._thread: threading.Thread | None = None
         self.delivered = 0
         self.skipped = 0
         self.errors = 0
@@ -59,16 +74,63 @@ class Subscription:
         return pattern in (topic, "*") or fnmatch.fnmatchcase(topic, pattern)
 
     def close(self) -> None:
-        """Stop receiving events."""
+        """Stop receiving events; events still queued for this listener are dropped."""
         bus = self._bus()
         if bus is not None:
             bus._remove(self)
+        self._stop()
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing queued and no callback running."""
+        return not self._inbox and not self._delivering
+
+    def _start(self) -> None:
+        # The thread holds the subscription only weakly: dropping the handle ends it.
+        self._thread = threading.Thread(
+            target=_deliver,
+            args=(weakref.ref(self), self._inbox, self._wakeup),
+            name=f"streamlib-events:{self.pattern}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _stop(self) -> None:
+        self._closed = True
+        self._inbox.clear()
+        self._wakeup.unpark()
 
     def __enter__(self) -> Subscription:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _deliver(ref: weakref.ref[Subscription], inbox: deque[Event], wakeup: Wakeup) -> None:
+    """A subscription's delivery thread: call the listener for each queued event."""
+    while True:
+        wakeup.park(_IDLE_CHECK_S)
+        while True:
+            subscription = ref()
+            if subscription is None or subscription._closed:
+                return
+            subscription._delivering = True  # before the pop, so flush() never misses it
+            try:
+                event = inbox.popleft()
+            except IndexError:
+                subscription._delivering = False
+                break
+            try:
+                subscription.callback(event)
+                subscription.delivered += 1
+            except Exception:
+                subscription.errors += 1
+                _log.exception("event listener %r failed", subscription.callback)
+            finally:
+                subscription._delivering = False
+            del subscription, event  # hold nothing while parked: the handle may be dropped
+        del subscription
 
 
 class EventBus:
@@ -78,29 +140,30 @@ class EventBus:
         self._inbox_size = inbox_size
         self._subscriptions: tuple[weakref.ref[Subscription], ...] = ()
         self._lock = threading.Lock()  # guards subscribe/unsubscribe only
-        self._wakeup = Wakeup()
-        self._dispatcher: threading.Thread | None = None
         self._closed = False
-        self._dispatching = False
         self.published = 0
 
     def subscribe(self, pattern: str, callback: Callable[[Event], object]) -> Subscription:
-        """Call ``callback(event)`` for each event whose topic matches ``pattern``."""
+        """Call ``callback(event)`` for each event whose topic matches ``pattern``.
+
+        The callback runs on the subscription's own thread, one event at a time.
+        """
         subscription = Subscription(self, pattern, callback)
         with self._lock:
-            self._subscriptions = (*self._subscriptions, weakref.ref(subscription))
-            if self._dispatcher is None and not self._closed:
-                self._dispatcher = threading.Thread(
-                    target=self._dispatch, name="streamlib-events", daemon=True
-                )
-                self._dispatcher.start()
+            if self._closed:
+                subscription._closed = True
+                return subscription
+            self._subscriptions = (
+                *(ref for ref in self._subscriptions if ref() is not None),
+                weakref.ref(subscription),
+            )
+        subscription._start()
         return subscription
 
     def publish(self, event: Event) -> None:
         """Queue ``event`` for every matching listener; never blocks."""
         self.published += 1
         topic = event.topic
-        queued = False
         for ref in self._subscriptions:
             subscription = ref()
             if subscription is None or not subscription.matches(topic):
@@ -109,28 +172,30 @@ class EventBus:
                 subscription.skipped += 1
                 continue
             subscription._inbox.append(event)
-            queued = True
-        if queued:
-            self._wakeup.unpark()
+            subscription._wakeup.unpark()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was handed to its listener; False on timeout."""
         deadline = time.monotonic() + timeout
-        # Inboxes first: the dispatcher raises _dispatching before it takes an event,
-        # so an empty inbox followed by a lowered flag means every callback returned.
-        while any(s._inbox for s in self._live()) or self._dispatching:
+        while not all(s.is_idle for s in self._live()):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.001)
         return True
 
     def close(self) -> None:
-        """Stop the dispatcher thread; queued events are dropped."""
-        self._closed = True
-        self._wakeup.unpark()
-        dispatcher = self._dispatcher
-        if dispatcher is not None and dispatcher is not threading.current_thread():
-            dispatcher.join(timeout=2.0)
+        """Stop every delivery thread; queued events are dropped."""
+        with self._lock:
+            self._closed = True
+            live = self._live()
+            self._subscriptions = ()
+        for subscription in live:
+            subscription._stop()
+        current = threading.current_thread()
+        for subscription in live:
+            thread = subscription._thread
+            if thread is not None and thread is not current:
+                thread.join(timeout=2.0)
 
     @property
     def skipped(self) -> int:
@@ -145,37 +210,3 @@ class EventBus:
             self._subscriptions = tuple(
                 ref for ref in self._subscriptions if ref() not in (None, subscription)
             )
-        subscription._inbox.clear()
-
-    def _dispatch(self) -> None:
-        while not self._closed:
-            self._wakeup.park(0.5)
-            self._dispatching = True
-            while not self._closed and self._deliver_one_round():
-                pass
-            self._dispatching = False
-            # drop refs of collected listeners
-            if any(ref() is None for ref in self._subscriptions):
-                with self._lock:
-                    self._subscriptions = tuple(r for r in self._subscriptions if r() is not None)
-
-    def _deliver_one_round(self) -> bool:
-        """Hand each listener its oldest queued event; False when none was queued.
-
-        A method of its own so that no local variable outlives the round: a parked
-        dispatcher holding the last listener would keep a dropped subscription alive.
-        """
-        busy = False
-        for subscription in self._live():
-            try:
-                event = subscription._inbox.popleft()
-            except IndexError:
-                continue
-            busy = True
-            try:
-                subscription.callback(event)
-                subscription.delivered += 1
-            except Exception:
-                subscription.errors += 1
-                _log.exception("event listener %r failed", subscription.callback)
-        return busy
