@@ -10,5 +10,5 @@ echo "== ruff format --check"
 .venv/bin/ruff format --check src tests bench
 echo "== mypy --strict"
 .venv/bin/mypy
-echo "== pytest"
-.venv/bin/python -m pytest "$@"
+echo "== pytest (with branch coverage)"
+.venv/bin/python -m pytest --cov=streamlib --cov-branch --cov-report=term:skip-covered "$@"
