@@ -370,14 +370,16 @@ def test_lookup_suggests_a_close_name() -> None:
 
 
 def test_lookup_of_a_far_name_lists_the_known_types() -> None:
-    with pytest.raises(RegistryError, match=r"known types: .*Collector.*NullSink"):
+    # The list is cut after 20 names (then "..."), so only early names are certain.
+    with pytest.raises(RegistryError, match=r"known types: .*Collector.*\.\.\. \(see"):
         Registry.default().get("Zzzzzz")
 
 
 def test_lookup_by_tag() -> None:
     registry = Registry.default()
     sinks = [d.name for d in registry.descriptors(tag="sink")]
-    assert sinks == ["Collector", "NullSink"]
+    assert {"Collector", "NullSink"} <= set(sinks)  # devices and writers are sinks too
+    assert sinks == sorted(sinks)
     sources = {d.name for d in registry.descriptors(tag="source")}
     assert {"TestPattern", "ToneSource"} <= sources
     everything = registry.descriptors()

@@ -16,14 +16,15 @@ import streamlib.testing
 PACKAGE = Path(streamlib.__file__).parent
 
 EXPECTED_TOP_LEVEL = {
-    "AudioFrame", "BackpressureTimeout", "BufferPool", "ConfigError", "ConnectionClosedError",
-    "ConnectionStatistics", "ConsumerGoneError", "CycleError", "DataFrame", "DeliveryProfile",
-    "DeviceError", "ErrorPolicy", "Event", "EventBus", "Frame", "FrameError", "Graph",
-    "GraphError", "Input", "ManualClock", "MediaClock", "MonotonicClock", "Output",
-    "PipelineFileError", "PixelFormat", "PortBusyError", "PortRef", "PortTypeError", "Priority",
-    "Processor", "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError",
-    "ProcessorId", "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState",
-    "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode", "StreamError",
+    "AudioFrame", "BackpressureTimeout", "BufferPool", "CodecError", "ConfigError",
+    "ConnectionClosedError", "ConnectionStatistics", "ConsumerGoneError", "CycleError", "DataFrame",
+    "DeliveryProfile", "DeviceError", "EncodedPacket", "ErrorPolicy", "Event", "EventBus", "Frame",
+    "FrameError", "GpuError", "Graph", "GraphError", "Input", "ManualClock", "MediaClock",
+    "MonotonicClock", "Output", "PermissionDeniedError", "PipelineFileError", "PixelFormat",
+    "PluginError", "PortBusyError", "PortRef", "PortTypeError", "Priority", "Processor",
+    "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError", "ProcessorId",
+    "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState", "RuntimeStateError",
+    "RuntimeStatistics", "Scheduling", "SchedulingMode", "ShaderError", "StreamError",
     "UnknownPortError", "UnknownProcessorError", "VideoFrame", "__version__", "live_field",
     "path_field",
 }  # fmt: skip
@@ -46,7 +47,14 @@ def test_every_exported_name_exists_and_is_documented(module: object) -> None:
 
 def test_builtin_processors() -> None:
     assert set(streamlib.processors.__all__) == {
-        "Collector", "NullSink", "Passthrough", "TestPattern", "ToneSource",
+        "Brightness", "Collector", "NullSink", "Passthrough", "TestPattern", "ToneSource",
+        "AudioCapture", "AudioChannelConverter", "AudioDeviceStatistics", "AudioMixer",
+        "AudioOutput", "AudioResampler", "BufferRechunker", "ChordGenerator", "ClapEffect",
+        "ClapEffectStatistics", "Gain", "LevelMeter", "list_audio_devices",
+        "AudioDecoder", "AudioEncoder", "Camera", "FFmpegSource", "MediaFile", "Mp4Writer",
+        "VideoConvert", "VideoDecoder", "VideoEncoder",
+        "ChromaKey", "ColorInvert", "ColorMatrix", "Compositor", "Display", "GaussianBlur",
+        "Grayscale", "ImageOverlay", "PerformanceOverlay", "ShaderEffect", "TextOverlay",
     }  # fmt: skip
 
 

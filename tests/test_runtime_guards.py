@@ -136,3 +136,33 @@ def test_system_exit_in_a_processor_is_an_error_not_a_silent_death() -> None:
         wait_until(lambda: rt.processor_state("quitter") is sl.core.ProcessorState.FAILED)
         assert rt.statistics().processors["src"].state == "running"
         log.close()
+
+
+class EndsAfterThree(sl.Processor):
+    """Asks the runtime to stop once it has seen three frames, and reads the statistics."""
+
+    video = sl.Input(sl.VideoFrame)
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self.seen = 0
+        self.stats_seen: dict[str, object] = {}
+
+    def process(self) -> None:
+        self.seen += len(self.video.read_all())
+        if self.seen >= 3 and self.ctx is not None:
+            self.stats_seen = self.ctx.statistics()  # from a worker thread, mid-run
+            self.ctx.request_stop()
+
+
+def test_a_processor_can_end_the_run_and_read_the_statistics() -> None:
+    with sl.Runtime() as rt:
+        src = rt.add(TestPattern, id="src", width=32, height=32, fps=100)
+        end = rt.add(EndsAfterThree, id="end")
+        rt.connect(src.video, end.video)
+        started = time.monotonic()
+        rt.run(duration=30)  # returns long before: the processor asked
+        assert time.monotonic() - started < 20
+        assert rt.state is sl.RuntimeState.STOPPED
+        stats = rt.processor("end").stats_seen  # type: ignore[attr-defined]
+        assert set(stats["processors"]) == {"src", "end"}  # type: ignore[index]

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 from ..core import StreamError
 from ._catalog import add_describe_command, add_list_command
+from ._devices_command import add_devices_command
 from ._graph_command import add_graph_command
+from ._mcp_command import add_mcp_command
 from ._run_command import add_run_command
 
 __all__ = ["build_parser", "main"]
@@ -20,6 +22,7 @@ examples:
   streamlib list --tag video                          processor types tagged 'video'
   streamlib describe TestPattern                      ports and config of one type
   streamlib graph pipe.yaml --format mermaid          draw a pipeline file
+  streamlib devices                                   cameras FFmpeg can open
 
 A pipeline file (YAML or JSON):
   processors:
@@ -46,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_list_command(commands)
     add_describe_command(commands)
     add_graph_command(commands)
+    add_devices_command(commands)
+    add_mcp_command(commands)
     return parser
 
 

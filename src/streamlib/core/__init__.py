@@ -13,21 +13,27 @@ from ._context import ProcessorContext
 from ._data_frame import DataFrame
 from ._delivery import DeliveryProfile, default_capacity, default_profile
 from ._descriptor import ProcessorDescriptor
+from ._encoded_packet import EncodedPacket
 from ._errors import (
     BackpressureTimeout,
+    CodecError,
     ConfigError,
     ConnectionClosedError,
     ConsumerGoneError,
     CycleError,
     DeviceError,
     FrameError,
+    GpuError,
     GraphError,
+    PermissionDeniedError,
     PipelineFileError,
+    PluginError,
     PortBusyError,
     PortTypeError,
     ProcessorError,
     RegistryError,
     RuntimeStateError,
+    ShaderError,
     StreamError,
     UnknownPortError,
     UnknownProcessorError,
@@ -54,6 +60,7 @@ from ._events import (
     processor_topic,
 )
 from ._frame import Frame, FrameType
+from ._gpu_texture import GpuTexture, GpuUploader
 from ._graph import Edge, Graph
 from ._graph_loading import graph_from_spec, load_graph
 from ._ids import ConnectionId, PortRef, ProcessorId
@@ -92,6 +99,7 @@ __all__ = [
     "AudioFrame",
     "BackpressureTimeout",
     "BufferPool",
+    "CodecError",
     "ConfigError",
     "Connection",
     "ConnectionClosedError",
@@ -107,12 +115,16 @@ __all__ = [
     "DeliveryProfile",
     "DeviceError",
     "Edge",
+    "EncodedPacket",
     "ErrorPolicy",
     "Event",
     "EventBus",
     "Frame",
     "FrameError",
     "FrameType",
+    "GpuError",
+    "GpuTexture",
+    "GpuUploader",
     "Graph",
     "GraphError",
     "Input",
@@ -122,9 +134,11 @@ __all__ = [
     "MonotonicClock",
     "Output",
     "OutputPort",
+    "PermissionDeniedError",
     "PipelineFileError",
     "PipelineSpec",
     "PixelFormat",
+    "PluginError",
     "PortBusyError",
     "PortRef",
     "PortSpec",
@@ -156,6 +170,7 @@ __all__ = [
     "RuntimeWarning",
     "Scheduling",
     "SchedulingMode",
+    "ShaderError",
     "StreamError",
     "Subscription",
     "SyncAction",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ._clock import MediaClock
 from ._event_bus import EventBus
@@ -42,4 +42,12 @@ class ProcessorContext(Protocol):
 
     def run_on_main_async(self, fn: Callable[[], T]) -> Future[T]:
         """Queue ``fn`` for the main thread; the future holds its result or exception."""
+        ...
+
+    def request_stop(self) -> None:
+        """Ask the runtime to stop in order soon (a window was closed, a file ended)."""
+        ...
+
+    def statistics(self) -> dict[str, Any]:
+        """The runtime's statistics as JSON (``RuntimeStatistics.to_json()``)."""
         ...

@@ -19,27 +19,37 @@ it is also catchable as that builtin::
     ├── BackpressureTimeout (TimeoutError)  a lossless consumer did not make room in time
     ├── ConsumerGoneError                   a lossless consumer stopped; nobody will read
     ├── RuntimeStateError (RuntimeError)    the operation is not allowed in this state
+    ├── PermissionDeniedError (PermissionError)  a capability or path an agent was not granted
     ├── ProcessorError (RuntimeError)       a processor raised; wraps the original
-    └── DeviceError (OSError)               a device is missing or busy (later issues)
+    ├── DeviceError (OSError)               a device is missing or busy (later issues)
+    │   └── GpuError                        no usable GPU adapter, or the GPU failed
+    ├── ShaderError (ValueError)            a shader (WGSL) that does not compile
+    ├── CodecError (ValueError)             media that cannot be decoded, encoded or muxed
+    └── PluginError (OSError)               an audio plugin that cannot be loaded or used
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BackpressureTimeout",
+    "CodecError",
     "ConfigError",
     "ConnectionClosedError",
     "ConsumerGoneError",
     "CycleError",
     "DeviceError",
     "FrameError",
+    "GpuError",
     "GraphError",
+    "PermissionDeniedError",
     "PipelineFileError",
+    "PluginError",
     "PortBusyError",
     "PortTypeError",
     "ProcessorError",
     "RegistryError",
     "RuntimeStateError",
+    "ShaderError",
     "StreamError",
     "UnknownPortError",
     "UnknownProcessorError",
@@ -130,3 +140,35 @@ class ProcessorError(StreamError, RuntimeError):
 
 class DeviceError(StreamError, OSError):
     """A capture or playback device is missing, busy or failed."""
+
+
+class PermissionDeniedError(StreamError, PermissionError):
+    """What was asked needs a permission that was not granted (the MCP server's flags).
+
+    The message names the capability (``camera``, ``write``...) or the path, and
+    the flag that grants it (``--allow-camera``, ``--allow-write DIR``).
+    """
+
+
+class CodecError(StreamError, ValueError):
+    """Media data could not be demuxed, decoded, encoded or muxed (corrupt or unsupported).
+
+    The message names the file or stream and where in it (time, byte offset).
+    """
+
+
+class GpuError(DeviceError):
+    """No GPU adapter fits the request (the message names those found), or the GPU failed."""
+
+
+class ShaderError(StreamError, ValueError):
+    """A shader did not compile; the message holds the compiler's report with line numbers."""
+
+
+class PluginError(StreamError, OSError):
+    """An audio plugin (CLAP) could not be found, loaded, activated or used.
+
+    The message names the file or plugin id and what was wrong with it: a path
+    that does not exist, a file that is not a CLAP bundle, a missing
+    ``clap_entry`` symbol, an unknown plugin id or parameter id.
+    """

@@ -311,8 +311,12 @@ class Graph:
         if processor is None:
             self._known(ref.processor)
         assert processor is not None
-        wanted = processor.input_specs() if want_input else processor.output_specs()
-        other = processor.output_specs() if want_input else processor.input_specs()
+        # The instance's bound ports, not the class declarations: a processor may narrow
+        # a port's type when it is constructed (ClapEffect: the plugin's channel count).
+        inputs = tuple(port.spec for port in processor.inputs.values())
+        outputs = tuple(port.spec for port in processor.outputs.values())
+        wanted = inputs if want_input else outputs
+        other = outputs if want_input else inputs
         for spec in wanted:
             if spec.name == ref.port:
                 return spec

@@ -1,8 +1,9 @@
-"""Video frames: a numpy array plus the pixel format that says how to read it."""
+"""Video frames: a numpy array (or a GPU texture) plus the pixel format that says how to read it."""
 
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from ._errors import FrameError
 from ._frame import ArrayFrame
+from ._gpu_texture import GpuTexture, GpuUploader
 
 __all__ = ["PixelFormat", "VideoFrame"]
 
@@ -80,8 +82,17 @@ class PixelFormat(enum.Enum):
 _PACKED_CHANNELS = {PixelFormat.RGB24: 3, PixelFormat.RGBA: 4, PixelFormat.BGRA: 4}
 
 
+# The array slot declared by ArrayFrame, which VideoFrame's ``data`` property wraps.
+_DATA_SLOT: Any = ArrayFrame.__dict__["data"]
+
+# Converting between array and texture happens once per frame, but two consumers of
+# a fanned-out frame may ask at once; striped locks keep that to one conversion
+# without a lock object per frame.
+_CONVERSION_LOCKS = tuple(threading.Lock() for _ in range(16))
+
+
 class VideoFrame(ArrayFrame):
-    """One picture: a uint8 numpy array in a :class:`PixelFormat`.
+    """One picture: a uint8 numpy array in a :class:`PixelFormat`, or a GPU texture.
 
     The size is read from the array and checked against the format, so a frame
     never claims a size its data does not have::
@@ -90,34 +101,55 @@ class VideoFrame(ArrayFrame):
                            timestamp_ns=clock.now_ns(), frame_number=7)
         frame.width, frame.height                 # (640, 480)
         darker = frame.replace(data=frame.to_ndarray() // 2)
+
+    A frame made from a :class:`GpuTexture` keeps its pixels on the GPU:
+    ``to_gpu(gpu)`` hands the texture to GPU processors as it is, and
+    ``to_ndarray()`` (or ``data``) downloads it once and caches the array,
+    read-only because every consumer of the frame shares it. Likewise an
+    array frame's ``to_gpu`` uploads once and caches the texture.
     """
 
-    __slots__ = ("height", "pixel_format", "width")
+    __slots__ = ("_texture", "height", "pixel_format", "width")
 
     port_type_name: ClassVar[str] = "VideoFrame"
 
     pixel_format: PixelFormat
     width: int
     height: int
+    _texture: GpuTexture | None
 
     def __init__(
         self,
-        data: np.ndarray[Any, Any],
-        pixel_format: PixelFormat | str = PixelFormat.RGB24,
+        data: np.ndarray[Any, Any] | GpuTexture,
+        pixel_format: PixelFormat | str | None = None,
         *,
         timestamp_ns: int = 0,
         frame_number: int = 0,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        fmt = PixelFormat.parse(pixel_format)
-        if not isinstance(data, np.ndarray):
-            raise FrameError(f"VideoFrame data must be a numpy array, not {type(data).__name__}")
-        if data.dtype != np.uint8:
-            raise FrameError(f"{fmt.value} frames hold uint8 pixels; got a {data.dtype} array")
-        width, height = fmt.size_of(data.shape)
-        super().__init__(timestamp_ns=timestamp_ns, frame_number=frame_number, metadata=metadata)
         setter = object.__setattr__
-        setter(self, "data", data)
+        if isinstance(data, np.ndarray):
+            fmt = PixelFormat.RGB24 if pixel_format is None else PixelFormat.parse(pixel_format)
+            if data.dtype != np.uint8:
+                raise FrameError(f"{fmt.value} frames hold uint8 pixels; got a {data.dtype} array")
+            width, height = fmt.size_of(data.shape)
+            _DATA_SLOT.__set__(self, data)
+            setter(self, "_texture", None)
+        elif isinstance(data, GpuTexture):
+            fmt = data.pixel_format
+            if pixel_format is not None and PixelFormat.parse(pixel_format) is not fmt:
+                raise FrameError(
+                    f"this texture downloads as {fmt.value}, not "
+                    f"{PixelFormat.parse(pixel_format).value}; leave pixel_format out"
+                )
+            width, height = data.width, data.height
+            setter(self, "_texture", data)
+        else:
+            raise FrameError(
+                f"VideoFrame data must be a numpy array, not {type(data).__name__} "
+                "(or, for a frame kept on the GPU, a GpuTexture)"
+            )
+        super().__init__(timestamp_ns=timestamp_ns, frame_number=frame_number, metadata=metadata)
         setter(self, "pixel_format", fmt)
         setter(self, "width", width)
         setter(self, "height", height)
@@ -137,26 +169,109 @@ class VideoFrame(ArrayFrame):
         data = np.zeros(fmt.array_shape(width, height), dtype=np.uint8)
         return cls(data, fmt, timestamp_ns=timestamp_ns, frame_number=frame_number)
 
+    # -- array and texture ------------------------------------------------------------
+
+    @property
+    def data(self) -> np.ndarray[Any, Any]:  # type: ignore[override]  # frames are immutable
+        """The pixels as a numpy array; a GPU frame is downloaded on first use."""
+        try:
+            array: np.ndarray[Any, Any] = _DATA_SLOT.__get__(self, VideoFrame)
+        except AttributeError:
+            return self._download()
+        return array
+
+    def to_ndarray(self) -> np.ndarray[Any, Any]:
+        """The pixels as a numpy array (no copy; a GPU frame downloads once, then cached)."""
+        return self.data
+
+    @property
+    def texture(self) -> GpuTexture | None:
+        """The GPU texture holding the pixels, if the frame has one (made or cached)."""
+        return self._texture
+
+    @property
+    def is_on_gpu(self) -> bool:
+        """Whether the pixels are (also) on a GPU, so ``to_gpu`` costs nothing."""
+        return self._texture is not None
+
+    @property
+    def has_array(self) -> bool:
+        """Whether the pixels are (also) in a numpy array, so ``to_ndarray`` costs nothing."""
+        try:
+            _DATA_SLOT.__get__(self, VideoFrame)
+        except AttributeError:
+            return False
+        return True
+
+    def to_gpu(self, gpu: GpuUploader) -> GpuTexture:
+        """The frame as a texture on ``gpu``'s device: the frame's own when it has one
+        there, else uploaded once and cached on the frame."""
+        texture = self._texture
+        if texture is not None and gpu.owns(texture):
+            return texture
+        with _CONVERSION_LOCKS[id(self) % len(_CONVERSION_LOCKS)]:
+            texture = self._texture
+            if texture is None or not gpu.owns(texture):
+                texture = gpu.upload(self)
+                object.__setattr__(self, "_texture", texture)
+            return texture
+
+    def _download(self) -> np.ndarray[Any, Any]:
+        with _CONVERSION_LOCKS[id(self) % len(_CONVERSION_LOCKS)]:
+            try:
+                array: np.ndarray[Any, Any] = _DATA_SLOT.__get__(self, VideoFrame)
+            except AttributeError:
+                texture = self._texture
+                assert texture is not None  # a frame holds an array, a texture, or both
+                array = texture.download()
+                self.pixel_format.size_of(array.shape)  # a texture must keep its word
+                array.flags.writeable = False  # shared by every consumer of this frame
+                _DATA_SLOT.__set__(self, array)
+            return array
+
+    def freeze(self) -> None:
+        """Make the array read-only (a GPU frame's download is read-only already)."""
+        if self.has_array:
+            super().freeze()
+
+    @property
+    def is_frozen(self) -> bool:
+        return not self.has_array or not self.data.flags.writeable
+
     def replace(
         self,
         *,
-        data: np.ndarray[Any, Any] | None = None,
+        data: np.ndarray[Any, Any] | GpuTexture | None = None,
         pixel_format: PixelFormat | str | None = None,
         timestamp_ns: int | None = None,
         frame_number: int | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> VideoFrame:
-        """A new frame with some fields changed; the others (the array too, unless given) shared."""
-        return VideoFrame(
-            self.data if data is None else data,
-            self.pixel_format if pixel_format is None else pixel_format,
+        """A new frame with some fields changed; the others (the array or texture too,
+        unless given) shared."""
+        kept_texture = None
+        if data is None:
+            kept_texture = self._texture
+            if self.has_array or kept_texture is None:
+                data = self.data
+            else:
+                data, kept_texture = kept_texture, None
+            if pixel_format is None:
+                pixel_format = self.pixel_format
+        frame = VideoFrame(
+            data,
+            pixel_format,
             timestamp_ns=self.timestamp_ns if timestamp_ns is None else timestamp_ns,
             frame_number=self.frame_number if frame_number is None else frame_number,
             metadata=self.metadata if metadata is None else metadata,
         )
+        if kept_texture is not None and frame.pixel_format is self.pixel_format:
+            object.__setattr__(frame, "_texture", kept_texture)  # same pixels, same texture
+        return frame
 
     def __repr__(self) -> str:
+        where = " on GPU" if self._texture is not None and not self.has_array else ""
         return (
-            f"VideoFrame({self.width}x{self.height} {self.pixel_format.value}, "
+            f"VideoFrame({self.width}x{self.height} {self.pixel_format.value}{where}, "
             f"#{self.frame_number} at {self.timestamp_ns} ns)"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..core import EventBus, MediaClock, ProcessorId
 from ._main_thread import MainThreadQueue
@@ -15,17 +15,30 @@ T = TypeVar("T")
 
 
 class RuntimeContext:
-    """A processor's id and the runtime's services (satisfies ``ProcessorContext``)."""
+    """A processor's id and the runtime's services (satisfies ``ProcessorContext``).
 
-    __slots__ = ("_clock", "_events", "_main", "_processor_id")
+    ``request_stop`` and ``statistics`` are the runtime's own, handed in as
+    callables so a context can also be built without a runtime (the test harness).
+    """
+
+    __slots__ = ("_clock", "_events", "_main", "_processor_id", "_request_stop", "_statistics")
 
     def __init__(
-        self, processor_id: ProcessorId, events: EventBus, clock: MediaClock, main: MainThreadQueue
+        self,
+        processor_id: ProcessorId,
+        events: EventBus,
+        clock: MediaClock,
+        main: MainThreadQueue,
+        *,
+        request_stop: Callable[[], None],
+        statistics: Callable[[], dict[str, Any]],
     ) -> None:
         self._processor_id = processor_id
         self._events = events
         self._clock = clock
         self._main = main
+        self._request_stop = request_stop
+        self._statistics = statistics
 
     @property
     def processor_id(self) -> ProcessorId:
@@ -44,6 +57,12 @@ class RuntimeContext:
 
     def run_on_main_async(self, fn: Callable[[], T]) -> Future[T]:
         return self._main.submit(fn)
+
+    def request_stop(self) -> None:
+        self._request_stop()
+
+    def statistics(self) -> dict[str, Any]:
+        return self._statistics()
 
     def __repr__(self) -> str:
         return f"<RuntimeContext {self._processor_id}>"

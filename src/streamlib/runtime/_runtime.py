@@ -617,7 +617,14 @@ class Runtime:
                 return
 
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
-        return RuntimeContext(handle.id, self.events, self.clock, self._main)
+        return RuntimeContext(
+            handle.id,
+            self.events,
+            self.clock,
+            self._main,
+            request_stop=self.request_stop,
+            statistics=lambda: self.statistics().to_json(),
+        )
 
     def _is_paused(self) -> bool:
         return self._paused

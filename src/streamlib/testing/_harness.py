@@ -39,7 +39,9 @@ def run_processor(
     Each input's frames are queued losslessly, then ``process()`` is called
     ``calls`` times (default: once per queued frame, at least once). Returns
     every frame written, by output name. Runs on the calling thread, with no
-    runtime, so a failing ``process`` raises straight into the test.
+    runtime, so a failing ``process`` raises straight into the test. A processor
+    calling ``ctx.request_stop()`` ends the run after that call;
+    ``ctx.statistics()`` describes the processor and its harness connections.
     """
     instance = processor if isinstance(processor, Processor) else processor(config)
     feeds = dict(inputs or {})
@@ -70,13 +72,47 @@ def run_processor(
         port.attach(sink)
         collected[name] = sink
     events = EventBus()
+    calls_made = 0
+    stop_requested = False
+
+    def request_stop() -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    def statistics() -> dict[str, Any]:
+        connections = [
+            *(port.connection for port in instance.inputs.values()),
+            *collected.values(),
+        ]
+        return {
+            "processors": {
+                _HARNESS_ID: {
+                    "type": instance.type_name,
+                    "calls": calls_made,
+                    "frames_in": sum(p.frames_in for p in instance.inputs.values()),
+                    "frames_out": sum(p.frames_out for p in instance.outputs.values()),
+                }
+            },
+            "connections": [c.statistics().to_json() for c in connections if c is not None],
+        }
+
     # The queue belongs to the calling thread, so run_on_main calls run inline.
-    context = RuntimeContext(_HARNESS_ID, events, clock or MonotonicClock(), MainThreadQueue())
+    context = RuntimeContext(
+        _HARNESS_ID,
+        events,
+        clock or MonotonicClock(),
+        MainThreadQueue(),
+        request_stop=request_stop,
+        statistics=statistics,
+    )
     instance.setup(context)
     try:
         count = calls if calls is not None else max([1, *(len(f) for f in feeds.values())])
         for _ in range(count):
+            if stop_requested:  # the processor asked to end the run (its input ended)
+                break
             instance.process()
+            calls_made += 1
     finally:
         instance.teardown()
         events.close()

@@ -1,0 +1,196 @@
+"""A 60 s mic -> reverb -> speaker run through PulseAudio while another pipeline loads the CPU.
+
+Starts a private PulseAudio server with a null sink (the test suite's), then,
+for each GIL switch interval (``0.1 ms``, streamlib's default for audio
+devices, and Python's own 5 ms, ``switch_interval_ms: null``), runs:
+
+- the audio pipeline: AudioCapture (the sink's monitor, "the mic") and a
+  ChordGenerator ("a voice") -> AudioMixer -> AudioChannelConverter (stereo)
+  -> ClapEffect (ZamVerb) -> Gain (-12 dB, so the mic's loop decays) ->
+  AudioOutput (the null sink);
+- a load pipeline in the same process: TestPattern -> a processor that spends
+  about 4 ms per frame in pure Python -> NullSink;
+- then, still under load, five round trips of a tone burst from a source
+  through AudioOutput into the sink and back through AudioCapture.
+
+Reports the speaker's underruns (target 0) and device xruns, the plugin's
+overruns, and the round-trip latency, as JSON::
+
+    python bench/audio_soak.py [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import streamlib as sl
+from streamlib.processors import (
+    AudioCapture,
+    AudioChannelConverter,
+    AudioMixer,
+    AudioOutput,
+    ChordGenerator,
+    ClapEffect,
+    Collector,
+    Gain,
+    NullSink,
+    TestPattern,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from audio_support import pulse_server  # type: ignore[import-not-found]  # tests/ helper
+
+RATE = 48_000
+BLOCK = 256
+DEVICE = "pulse"
+
+
+class PythonLoad(sl.Processor):
+    """Spends ``busy_ms`` in pure Python per frame: a CPU-bound Python thread."""
+
+    class Config(sl.ProcessorConfig):
+        busy_ms: float = 4.0
+
+    video = sl.Input(sl.VideoFrame)
+
+    def process(self) -> None:
+        if self.video.read_latest() is None:
+            return
+        deadline = time.perf_counter() + self.config.busy_ms / 1000
+        total = 0
+        while time.perf_counter() < deadline:
+            for value in range(200):
+                total += value * value
+
+
+class Burst(sl.Processor):
+    """Silence, then a 1 kHz tone from block ``start_block``; records when the tone began."""
+
+    class Config(sl.ProcessorConfig):
+        start_block: int = 30
+
+    audio: sl.Output[sl.AudioFrame] = sl.Output(sl.AudioFrame.with_channels(2))
+
+    def scheduling(self) -> sl.Scheduling:
+        return sl.Scheduling.timer(RATE / BLOCK)
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self.blocks = 0
+        self.onset_ns: int | None = None
+
+    def process(self) -> None:
+        assert self.ctx is not None
+        now = self.ctx.clock.now_ns()
+        block = np.zeros((BLOCK, 2), np.float32)
+        if self.blocks >= self.config.start_block:
+            t = ((self.blocks - self.config.start_block) * BLOCK + np.arange(BLOCK)) / RATE
+            block[:] = (0.5 * np.sin(2 * np.pi * 1000 * t))[:, None]
+            if self.onset_ns is None:
+                self.onset_ns = now
+        self.audio.write(sl.AudioFrame(block, RATE, timestamp_ns=now))
+        self.blocks += 1
+
+
+def round_trip_ms(switch_ms: float | None) -> float | None:
+    with sl.Runtime() as rt:
+        burst = rt.add(Burst, id="burst")
+        speaker = rt.add(AudioOutput, device=DEVICE, buffer_ms=10, switch_interval_ms=switch_ms)
+        mic = rt.add(AudioCapture, device=DEVICE, switch_interval_ms=switch_ms)
+        sink = rt.add(Collector, id="sink")
+        rt.connect(burst.audio, speaker.audio_in)
+        rt.connect(mic.audio, sink.audio)
+        rt.start()
+        collector = rt.processor("sink")
+        source = rt.processor("burst")
+        assert isinstance(collector, Collector)
+        assert isinstance(source, Burst)
+        deadline = time.monotonic() + 5
+        heard = None
+        while heard is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            frames = collector.received("audio")
+            for frame in frames:
+                assert isinstance(frame, sl.AudioFrame)
+                loud = np.flatnonzero(np.abs(frame.data[:, 0]) > 0.2)
+                if loud.size:
+                    heard = frame.timestamp_ns + int(loud[0]) * 1_000_000_000 // RATE
+                    break
+        rt.stop()
+        if heard is None or source.onset_ns is None:
+            return None
+        return (heard - source.onset_ns) / 1e6
+
+
+def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
+    load = sl.Runtime()
+    load_src = load.add(TestPattern, width=320, height=240, fps=100)
+    load_fx = load.add(PythonLoad)
+    load_sink = load.add(NullSink)
+    load.connect(load_src.video, load_fx.video)
+    load.connect(load_src.video, load_sink.video)
+    with sl.Runtime() as rt:
+        mic = rt.add(AudioCapture, device=DEVICE, block_size=BLOCK, switch_interval_ms=switch_ms)
+        voice = rt.add(ChordGenerator, channels=1, block_size=BLOCK, amplitude=0.2)
+        mix = rt.add(AudioMixer, block_size=BLOCK)
+        stereo = rt.add(AudioChannelConverter, channels=2)
+        verb = rt.add(ClapEffect, plugin="ZamVerb", block_size=BLOCK, id="verb")
+        gain = rt.add(Gain, gain_db=-12.0)
+        speaker = rt.add(
+            AudioOutput, device=DEVICE, block_size=BLOCK, switch_interval_ms=switch_ms, id="speaker"
+        )
+        rt.connect(mic.audio, mix.audio_0)
+        rt.connect(voice.audio, mix.audio_1)
+        rt.connect(mix.audio_out, stereo.audio_in)
+        rt.connect(stereo.audio_out, verb.audio_in)
+        rt.connect(verb.audio_out, gain.audio_in)
+        rt.connect(gain.audio_out, speaker.audio_in)
+        load.start()
+        rt.start()
+        time.sleep(seconds)
+        switch_while_running = sys.getswitchinterval()
+        output = rt.processor("speaker")
+        effect = rt.processor("verb")
+        assert isinstance(output, AudioOutput)
+        assert isinstance(effect, ClapEffect)
+        out_stats = output.statistics()
+        fx_stats = effect.statistics()
+        load_fps = load.statistics().processors[str(load_fx)].fps
+        rt.stop()
+    trips = [round_trip_ms(switch_ms) for _ in range(5)]  # still under load
+    load.close()
+    measured = [t for t in trips if t is not None]
+    return {
+        "switch_interval_ms": switch_while_running * 1000,
+        "seconds": seconds,
+        "speaker": out_stats.to_json(),
+        "underruns": out_stats.underruns,
+        "device_xruns": out_stats.device_xruns,
+        "plugin_blocks": fx_stats.blocks,
+        "plugin_overruns": fx_stats.overruns,
+        "plugin_max_block_ms": round(fx_stats.max_block_ms, 3),
+        "load_pipeline_fps": round(load_fps, 1),
+        "round_trip_ms": [None if t is None else round(t, 2) for t in trips],
+        "round_trip_ms_median": round(statistics.median(measured), 2) if measured else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each soak")
+    args = parser.parse_args()
+    pulse_server()
+    runs = [soak(args.seconds, 0.1), soak(args.seconds, None)]
+    print(json.dumps({"benchmark": "audio_soak", "runs": runs}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""``streamlib mcp``: serve the MCP server over stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+__all__ = ["add_mcp_command"]
+
+_TOKEN_ENV = "STREAMLIB_MCP_TOKEN"
+
+_EPILOG = """\
+examples:
+  streamlib mcp                                   stdio, for a client that starts the server
+  streamlib mcp --http --port 8765                http://127.0.0.1:8765/mcp
+  streamlib mcp --http --host 0.0.0.0 --token T   reachable from other machines (token required)
+  streamlib mcp --allow-camera --allow-write ~/recordings
+
+Permissions are off by default: agents can only add processor types that need
+nothing outside the process (test sources, effects, analysers, sinks).
+"""
+
+
+def add_mcp_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "mcp",
+        help="serve the MCP server (tools for AI agents to build and run pipelines)",
+        description="Serve streamlib to MCP clients (AI agents): tools to list processor "
+        "types, build a pipeline, run it, watch it (statistics, snapshots of video and "
+        "audio) and change it live. Over stdio by default; --http serves streamable HTTP "
+        "at /mcp.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    transport = parser.add_argument_group("transport")
+    transport.add_argument(
+        "--http", action="store_true", help="serve streamable HTTP instead of stdio"
+    )
+    transport.add_argument("--host", help="address to bind with --http (default: 127.0.0.1)")
+    transport.add_argument(
+        "--port", type=int, help="port with --http (default: 8765; 0 picks a free one)"
+    )
+    transport.add_argument(
+        "--token",
+        help=f"bearer token clients must send with --http (default: ${_TOKEN_ENV}); "
+        "required for any address other than loopback",
+    )
+    grants = parser.add_argument_group("permissions (all off by default)")
+    grants.add_argument("--allow-camera", action="store_true", help="processors may use cameras")
+    grants.add_argument(
+        "--allow-audio", action="store_true", help="processors may use microphones and speakers"
+    )
+    grants.add_argument("--allow-display", action="store_true", help="processors may open windows")
+    grants.add_argument(
+        "--allow-network", action="store_true", help="processors may use the network (WebRTC, URLs)"
+    )
+    grants.add_argument(
+        "--allow-write",
+        metavar="DIR",
+        help="processors (recorders) and save_pipeline may write files, only inside DIR",
+    )
+    parser.add_argument(
+        "--compact-schemas",
+        action="store_true",
+        help="leave each processor type's config schema out of add_processor's input schema "
+        "(agents read it with describe_processor_type); for clients with little context",
+    )
+    parser.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="give every processor its own thread (by default cheap linear chains share one)",
+    )
+    parser.set_defaults(handler=_mcp)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    try:
+        import anyio
+
+        from ..mcp import Permissions, PipelineHost, create_server, serve_http, serve_stdio
+    except ImportError as error:
+        print(
+            f"streamlib: error: the MCP server needs the 'mcp' extra ({error}); "
+            "install it with: pip install 'streamlib[mcp]'",
+            file=sys.stderr,
+        )
+        return 2
+    token = args.token if args.token is not None else os.environ.get(_TOKEN_ENV) or None
+    if not args.http:
+        given = (("--host", args.host), ("--port", args.port), ("--token", args.token))
+        stray = [flag for flag, value in given if value is not None]
+        if stray:
+            print(f"streamlib: error: {', '.join(stray)} only apply with --http", file=sys.stderr)
+            return 2
+    capabilities = frozenset(
+        name
+        for name, granted in (
+            ("camera", args.allow_camera),
+            ("audio", args.allow_audio),
+            ("display", args.allow_display),
+            ("network", args.allow_network),
+        )
+        if granted
+    )
+    write_root = None if args.allow_write is None else Path(args.allow_write).expanduser()
+    permissions = Permissions(capabilities=capabilities, write_root=write_root)
+    host = args.host or "127.0.0.1"
+    port = 8765 if args.port is None else args.port
+    if args.http:
+        from ..mcp import require_token_for
+
+        require_token_for(host, token)  # before anything starts
+    pipeline = PipelineHost(permissions=permissions, fuse=not args.no_fuse)
+    server = create_server(pipeline, config_schemas=not args.compact_schemas)
+    # SIGTERM ends the server like Ctrl-C, so the pipeline below still stops in order
+    # (uvicorn re-raises the signal it caught once it has shut down).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.http:
+            anyio.run(
+                partial(serve_http, server, host=host, port=port, token=token, on_ready=_announce)
+            )
+        else:
+            anyio.run(serve_stdio, server)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        pipeline.close()
+    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _announce(url: str) -> None:
+    print(f"streamlib mcp: serving MCP at {url}", file=sys.stderr, flush=True)

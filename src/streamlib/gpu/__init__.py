@@ -1,0 +1,73 @@
+"""GPU support over wgpu: the device context, frame textures, transfers and WGSL helpers.
+
+Processors use the process-wide context::
+
+    from streamlib.gpu import shared_gpu_context
+
+    def setup(self, ctx):
+        super().setup(ctx)
+        self.gpu = shared_gpu_context()
+
+    def process(self):
+        frame = self.video_in.read_latest()
+        texture = self.gpu.texture_of(frame)       # the frame's own, or uploaded once
+
+The adapter comes from ``$STREAMLIB_GPU_ADAPTER`` or ``configure_shared_gpu``
+(``auto``: the best real GPU, else software; ``hardware``; ``software``; or part
+of an adapter's name). Only this package imports wgpu.
+"""
+
+from typing import Any
+
+from . import _kernels as kernels
+from ._adapters import AdapterDescription, choose_adapter, describe_adapter
+from ._context import ADAPTER_ENV, GpuContext
+from ._effect import ComputeEffect
+from ._fit import Fit, Rect, fit_rect
+from ._quads import Quad, QuadRenderer
+from ._shaders import compile_wgsl, create_compute_pipeline
+from ._shared import configure_shared_gpu, shared_gpu_context
+from ._texture import TEXTURE_FORMAT, Texture, TexturePool
+
+
+# The window (glfw) is imported on first use only, so GPU work on a machine without a
+# window system or glfw (a server, the benchmark) never loads it.
+def open_window(
+    gpu: GpuContext, *, title: str, size: tuple[int, int], vsync: bool, on_event: Any
+) -> Any:
+    """A :class:`~streamlib.gpu._window.Window` (main thread only): see ``Display``."""
+    from ._window import Window
+
+    return Window(gpu, title=title, size=size, vsync=vsync, on_event=on_event)
+
+
+def require_display() -> None:
+    """``DeviceError`` unless a window system is reachable (Linux: DISPLAY or WAYLAND_DISPLAY)."""
+    from ._window import require_display as check
+
+    check()
+
+
+__all__ = [
+    "ADAPTER_ENV",
+    "TEXTURE_FORMAT",
+    "AdapterDescription",
+    "ComputeEffect",
+    "Fit",
+    "GpuContext",
+    "Quad",
+    "QuadRenderer",
+    "Rect",
+    "Texture",
+    "TexturePool",
+    "choose_adapter",
+    "compile_wgsl",
+    "configure_shared_gpu",
+    "create_compute_pipeline",
+    "describe_adapter",
+    "fit_rect",
+    "kernels",
+    "open_window",
+    "require_display",
+    "shared_gpu_context",
+]

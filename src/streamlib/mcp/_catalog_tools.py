@@ -1,0 +1,99 @@
+"""Tools that tell an agent which processor types exist: ``list_processor_types``,
+``describe_processor_type``."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ._host import PipelineHost
+from ._schemas import with_tag_enum, with_type_enum
+from ._tool import ToolArguments, ToolDefinition
+from ._views import PortView, TypeView, port_view, type_view
+
+__all__ = ["CATALOG_TOOLS", "DescribeTypeArgs", "DescribeTypeResult", "describe_type"]
+
+
+class ListTypesArgs(ToolArguments):
+    tag: str | None = Field(None, description="Only types with this tag (video, audio, sink...).")
+
+
+class ListTypesResult(BaseModel):
+    types: list[TypeView]
+    granted_permissions: list[str] = Field(description="What this server was allowed to reach.")
+
+
+def _list_types(host: PipelineHost, args: ListTypesArgs) -> ListTypesResult:
+    descriptors = host.registry.descriptors(tag=args.tag)
+    return ListTypesResult(
+        types=[type_view(d, host.permissions) for d in descriptors],
+        granted_permissions=sorted(host.permissions.granted),
+    )
+
+
+class DescribeTypeArgs(ToolArguments):
+    name: str = Field(description="A type name from list_processor_types, e.g. 'TestPattern'.")
+
+
+class DescribeTypeResult(BaseModel):
+    name: str
+    description: str
+    tags: list[str]
+    scheduling: str = Field(description="push, loop, pull or timer.")
+    inputs: list[PortView]
+    outputs: list[PortView]
+    config_schema: dict[str, Any] = Field(description="JSON Schema of add_processor's config.")
+    live_fields: list[str] = Field(description="Config fields set_config may change while running.")
+    write_path_fields: list[str] = Field(
+        description="Config fields holding paths it writes (must lie in the writable directory)."
+    )
+    capabilities: list[str]
+    permitted: bool
+    missing_permissions: list[str]
+
+
+def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeResult:
+    descriptor = host.registry.describe(args.name)
+    config = descriptor.processor_class.Config
+    summary = type_view(descriptor, host.permissions)
+    return DescribeTypeResult(
+        name=descriptor.name,
+        description=descriptor.description,
+        tags=list(descriptor.tags),
+        scheduling=descriptor.scheduling,
+        inputs=[port_view(p) for p in descriptor.inputs],
+        outputs=[port_view(p) for p in descriptor.outputs],
+        config_schema=descriptor.config_schema,
+        live_fields=sorted(config.live_fields()),
+        write_path_fields=sorted(config.write_path_fields()),
+        capabilities=list(descriptor.capabilities),
+        permitted=summary.permitted,
+        missing_permissions=summary.missing_permissions,
+    )
+
+
+CATALOG_TOOLS = (
+    ToolDefinition(
+        "list_processor_types",
+        "List the processor types that can be added (sources, effects, sinks...), optionally "
+        "only those with a tag. Each entry shows its ports and whether this server permits it.",
+        ListTypesArgs,
+        ListTypesResult,
+        _list_types,
+        read_only=True,
+        schema_hook=partial(with_tag_enum, field="tag"),
+    ),
+    ToolDefinition(
+        "describe_processor_type",
+        "Describe one processor type: what it does, its ports with frame types and delivery, "
+        "its config fields as JSON Schema (which are live: changeable while running), and "
+        "the permissions it needs.",
+        DescribeTypeArgs,
+        DescribeTypeResult,
+        describe_type,
+        read_only=True,
+        schema_hook=partial(with_type_enum, field="name"),
+    ),
+)

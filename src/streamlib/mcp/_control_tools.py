@@ -1,0 +1,143 @@
+"""Tools that run the pipeline and change it live: ``start``, ``pause``, ``resume``,
+``stop``, ``set_config``, ``get_stats``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..core import ProcessorState
+from ..runtime import Runtime, RuntimeState
+from ._graph_tools import NoArgs
+from ._host import PipelineHost
+from ._tool import JsonObject, ToolArguments, ToolDefinition
+
+__all__ = ["CONTROL_TOOLS"]
+
+_APPLY_WAIT_S = 0.5  # how long set_config waits for a running processor to take a change
+# States in which a running pipeline calls the processor soon (after its setup, if due).
+_SOON_CALLED = frozenset({ProcessorState.ADDED, ProcessorState.STARTING, ProcessorState.RUNNING})
+
+
+class StateResult(BaseModel):
+    state: str = Field(description="The pipeline now: idle, running, paused or stopped.")
+
+
+def _lifecycle(step: Callable[[Runtime], None]) -> Callable[[PipelineHost, NoArgs], StateResult]:
+    def run(host: PipelineHost, args: NoArgs) -> StateResult:
+        step(host.runtime)
+        return StateResult(state=host.runtime.state.value)
+
+    return run
+
+
+class SetConfigArgs(ToolArguments):
+    id: str = Field(description="The processor's id.")
+    changes: JsonObject = Field(
+        description='Fields to change, e.g. {"gain": 1.5}. While running only live fields '
+        "(describe_processor_type lists them) may change."
+    )
+
+
+class SetConfigResult(BaseModel):
+    id: str
+    config: dict[str, Any] = Field(description="The whole config after the change.")
+    applied: Literal["live", "queued", "stored"] = Field(
+        description="'live': the running processor took it; 'queued': it takes it before its "
+        "next call (paused, restarting, or not called lately); 'stored': used when it next "
+        "starts."
+    )
+
+
+def _set_config(host: PipelineHost, args: SetConfigArgs) -> SetConfigResult:
+    runtime = host.runtime
+    processor = runtime.processor(args.id)
+    processor_class = type(processor)
+    merged = {**processor.config.model_dump(), **args.changes}
+    checked = host.permissions.check_config(processor_class, merged)  # write paths stay inside
+    changes = {name: checked[name] for name in args.changes}
+    updated = processor.config.updated(changes, owner=f"{args.id} ({processor.type_name})")
+    runtime.update_config(args.id, **changes)
+    active = (
+        runtime.state is RuntimeState.RUNNING and runtime.processor_state(args.id) in _SOON_CALLED
+    )
+    if active:
+        # The worker swaps the config in before its next call; wait for that (briefly), so
+        # what the agent reads next (get_graph, list_processors) already shows the change.
+        deadline = time.monotonic() + _APPLY_WAIT_S
+        while processor.config != updated and time.monotonic() < deadline:
+            time.sleep(0.002)
+    applied: Literal["live", "queued", "stored"] = "live" if active else "stored"
+    if processor.config != updated:
+        applied = "queued"  # paused, restarting after an error, or not called for a while
+    return SetConfigResult(id=args.id, config=updated.model_dump(mode="json"), applied=applied)
+
+
+class StatsResult(BaseModel):
+    state: str
+    uptime_s: float
+    workers: int = Field(description="Worker threads running.")
+    events_skipped: int
+    processors: dict[str, dict[str, Any]]
+    connections: list[dict[str, Any]]
+    taken_at_monotonic_ns: int
+
+
+def _get_stats(host: PipelineHost, args: NoArgs) -> StatsResult:
+    return StatsResult.model_validate(host.runtime.statistics().to_json())
+
+
+CONTROL_TOOLS = (
+    ToolDefinition(
+        "start",
+        "Start the pipeline: set every processor up and let frames flow. Returns at once; "
+        "watch it with list_processors, get_stats or snapshot.",
+        NoArgs,
+        StateResult,
+        _lifecycle(Runtime.start),
+    ),
+    ToolDefinition(
+        "pause",
+        "Pause the running pipeline: no processing, but devices and threads stay set up.",
+        NoArgs,
+        StateResult,
+        _lifecycle(Runtime.pause),
+    ),
+    ToolDefinition(
+        "resume",
+        "Resume a paused pipeline.",
+        NoArgs,
+        StateResult,
+        _lifecycle(Runtime.resume),
+    ),
+    ToolDefinition(
+        "stop",
+        "Stop the pipeline in order (sources first, queued frames drained, recordings "
+        "finalised). The graph stays; start runs it again.",
+        NoArgs,
+        StateResult,
+        _lifecycle(Runtime.stop),
+        destructive=True,
+    ),
+    ToolDefinition(
+        "set_config",
+        "Change a processor's config fields. While the pipeline runs, only live fields (an "
+        "effect's strength, a gain, a plug-in parameter) may change, without restarting "
+        "anything; stop first to change the others.",
+        SetConfigArgs,
+        SetConfigResult,
+        _set_config,
+    ),
+    ToolDefinition(
+        "get_stats",
+        "Statistics of every processor (calls, frames, fps, process time, errors) and "
+        "connection (written, delivered, dropped, depth).",
+        NoArgs,
+        StatsResult,
+        _get_stats,
+        read_only=True,
+    ),
+)

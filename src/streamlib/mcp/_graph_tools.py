@@ -1,0 +1,203 @@
+"""Tools that build and inspect the graph: ``add_processor``, ``remove_processor``,
+``connect``, ``disconnect``, ``list_processors``, ``list_connections``, ``get_graph``.
+
+Every change is validated (and permission-checked) before anything changes, so
+a refused call leaves the running pipeline exactly as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ._host import PipelineHost
+from ._schemas import with_config_schemas
+from ._tool import JsonObject, ToolArguments, ToolDefinition, ToolReply
+from ._views import ConnectionView, ProcessorView, connection_views, processor_view
+
+__all__ = ["GRAPH_TOOLS", "graph_document"]
+
+
+class AddArgs(ToolArguments):
+    type: str = Field(description="A processor type name (list_processor_types).")
+    config: JsonObject = Field(
+        default_factory=dict,
+        description="Config fields; those left out take their defaults "
+        "(describe_processor_type shows the schema).",
+    )
+    id: str | None = Field(
+        None,
+        description="Id to give it (letters, digits, '_' or '-'); default: from the type name.",
+    )
+
+
+def _add(host: PipelineHost, args: AddArgs) -> ProcessorView:
+    processor_class = host.registry.get(args.type)
+    config = host.permissions.check_config(processor_class, args.config)
+    ref = host.runtime.add(processor_class, config, id=args.id)
+    return processor_view(host.runtime, str(ref.id))
+
+
+class RemoveArgs(ToolArguments):
+    id: str = Field(description="The processor's id.")
+
+
+class RemoveResult(BaseModel):
+    removed: str
+    connections_removed: list[str]
+
+
+def _remove(host: PipelineHost, args: RemoveArgs) -> RemoveResult:
+    runtime = host.runtime
+    edges = runtime.graph.edges_of(args.id)  # UnknownProcessorError with a suggestion
+    runtime.remove(args.id)
+    return RemoveResult(removed=args.id, connections_removed=[str(e.id) for e in edges])
+
+
+class ConnectArgs(ToolArguments):
+    source: str = Field(description="An output, 'processor.port', e.g. 'src.video'.")
+    target: str = Field(description="An input, 'processor.port', e.g. 'fx.video_in'.")
+    profile: Literal["latest", "fifo", "lossless"] | None = Field(
+        None, description="Override the input's delivery: latest, fifo or lossless."
+    )
+    capacity: int | None = Field(None, ge=1, le=100_000, description="Override the queue depth.")
+
+
+def _connect(host: PipelineHost, args: ConnectArgs) -> ConnectionView:
+    runtime = host.runtime
+    connection_id = runtime.connect(
+        args.source, args.target, profile=args.profile, capacity=args.capacity
+    )
+    return next(v for v in connection_views(runtime) if v.id == str(connection_id))
+
+
+class DisconnectArgs(ToolArguments):
+    source: str = Field(description="The output, 'processor.port'.")
+    target: str = Field(description="The input, 'processor.port'.")
+
+
+class DisconnectResult(BaseModel):
+    disconnected: str
+
+
+def _disconnect(host: PipelineHost, args: DisconnectArgs) -> DisconnectResult:
+    edge = host.runtime.graph.edge_between(args.source, args.target)
+    host.runtime.disconnect(args.source, args.target)
+    return DisconnectResult(disconnected=str(edge.id))
+
+
+class NoArgs(ToolArguments):
+    """A tool without arguments."""
+
+
+class ListProcessorsResult(BaseModel):
+    state: str = Field(description="The pipeline: idle, running, paused or stopped.")
+    processors: list[ProcessorView]
+
+
+def _list_processors(host: PipelineHost, args: NoArgs) -> ListProcessorsResult:
+    runtime = host.runtime
+    stats = runtime.statistics().processors
+    return ListProcessorsResult(
+        state=runtime.state.value,
+        processors=[processor_view(runtime, pid, stats.get(pid)) for pid in runtime.graph],
+    )
+
+
+class ListConnectionsResult(BaseModel):
+    connections: list[ConnectionView]
+
+
+def _list_connections(host: PipelineHost, args: NoArgs) -> ListConnectionsResult:
+    return ListConnectionsResult(connections=connection_views(host.runtime))
+
+
+class GraphResult(BaseModel):
+    state: str
+    graph: dict[str, Any] = Field(
+        description="The pipeline-file shape: processors (type, config) and connections."
+    )
+    processor_states: dict[str, str]
+    mermaid: str = Field(description="A Mermaid flowchart of the graph.")
+
+
+def graph_document(host: PipelineHost) -> GraphResult:
+    """The graph as ``get_graph`` and ``graph://current`` show it."""
+    runtime = host.runtime
+    return GraphResult(
+        state=runtime.state.value,
+        graph=runtime.graph.to_json(),
+        processor_states={pid: runtime.processor_state(pid).value for pid in runtime.graph},
+        mermaid=runtime.graph.to_mermaid(),
+    )
+
+
+def _get_graph(host: PipelineHost, args: NoArgs) -> ToolReply:
+    document = graph_document(host)
+    return ToolReply(document, summary=f"```mermaid\n{document.mermaid}```")
+
+
+GRAPH_TOOLS = (
+    ToolDefinition(
+        "add_processor",
+        "Add a processor of a registered type with a config (validated first; nothing changes "
+        "on error). While the pipeline runs it starts at once. Returns its id and ports.",
+        AddArgs,
+        ProcessorView,
+        _add,
+        schema_hook=with_config_schemas,
+    ),
+    ToolDefinition(
+        "remove_processor",
+        "Remove a processor (stopped and torn down first) and every connection it has; the "
+        "rest of the pipeline keeps running.",
+        RemoveArgs,
+        RemoveResult,
+        _remove,
+        destructive=True,
+    ),
+    ToolDefinition(
+        "connect",
+        "Connect an output to an input, both written 'processor.port' (e.g. 'src.video' -> "
+        "'fx.video_in'). Frame types must match and an input has one producer. Works while "
+        "running.",
+        ConnectArgs,
+        ConnectionView,
+        _connect,
+    ),
+    ToolDefinition(
+        "disconnect",
+        "Remove the connection from an output to an input; frames queued in it are dropped.",
+        DisconnectArgs,
+        DisconnectResult,
+        _disconnect,
+        destructive=True,
+    ),
+    ToolDefinition(
+        "list_processors",
+        "List the processors in the pipeline with their state, config and statistics "
+        "(frames in/out, fps, errors, last error).",
+        NoArgs,
+        ListProcessorsResult,
+        _list_processors,
+        read_only=True,
+    ),
+    ToolDefinition(
+        "list_connections",
+        "List the connections with their delivery profile, queue depth and counters "
+        "(written, delivered, dropped).",
+        NoArgs,
+        ListConnectionsResult,
+        _list_connections,
+        read_only=True,
+    ),
+    ToolDefinition(
+        "get_graph",
+        "The pipeline graph as JSON (the pipeline-file shape) and as a Mermaid flowchart.",
+        NoArgs,
+        GraphResult,
+        _get_graph,
+        read_only=True,
+    ),
+)

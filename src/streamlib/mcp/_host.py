@@ -1,0 +1,101 @@
+"""The pipeline an MCP server works on: one runtime, shared by every client, one call at a time.
+
+::
+
+    host = PipelineHost(permissions=Permissions(capabilities=frozenset({"camera"})))
+    host.call(lambda: host.runtime.add("TestPattern", id="src"))
+    host.close()
+
+Every tool call runs through :meth:`PipelineHost.call`, which holds one lock, so
+two clients never interleave the steps of their calls (a snapshot's probe is
+never seen by another client, a pipeline file loads whole). The runtime is
+created on a thread of its own that pumps its main-thread queue, so processors
+that must run code on "the main thread" (window toolkits) work while the
+server's event loop owns the real main thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..core import Registry, RuntimeStateError
+from ..runtime import Runtime
+from ._permissions import Permissions
+
+__all__ = ["PipelineHost"]
+
+T = TypeVar("T")
+
+_PUMP_PERIOD_S = 0.25  # how soon the pump thread notices close(); queued calls wake it at once
+
+
+class PipelineHost:
+    """Owns the runtime behind an MCP server, its registry and the permissions granted.
+
+    Args:
+        registry: processor types agents may add (default: every registered type).
+        permissions: what agents may reach outside the process (default: nothing).
+        fuse: the runtime's chain fusion (``streamlib mcp --no-fuse`` turns it off).
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: Registry | None = None,
+        permissions: Permissions | None = None,
+        fuse: bool = True,
+    ) -> None:
+        self.registry = registry if registry is not None else Registry.default()
+        self.permissions = permissions if permissions is not None else Permissions()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._ready = threading.Event()
+        self._runtime: Runtime | None = None
+        self._failure: BaseException | None = None
+        self._pump = threading.Thread(
+            target=self._pump_main, args=(fuse,), name="streamlib-mcp-main", daemon=True
+        )
+        self._pump.start()
+        self._ready.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime = self._runtime
+        if runtime is None:
+            raise RuntimeStateError("the MCP pipeline host is closed")
+        return runtime
+
+    def call(self, operation: Callable[[], T]) -> T:
+        """Run ``operation`` while no other call runs (tool handlers use nothing else)."""
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeStateError("the MCP server is shutting down; no more calls are taken")
+            return operation()
+
+    def close(self) -> None:
+        """Stop the pipeline (teardown runs) and the pump thread. Idempotent."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            try:
+                self.runtime.close()
+            finally:
+                self._closed.set()
+        self._pump.join()
+
+    def _pump_main(self, fuse: bool) -> None:
+        try:
+            # Created here, so this thread is the one its run_on_main calls go to.
+            self._runtime = Runtime(registry=self.registry, fuse=fuse)
+        except BaseException as error:
+            self._failure = error
+            self._ready.set()
+            return
+        self._ready.set()
+        runtime = self._runtime
+        while not self._closed.is_set():
+            runtime.pump_main(_PUMP_PERIOD_S)

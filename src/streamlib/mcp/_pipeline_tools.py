@@ -1,0 +1,138 @@
+"""Tools for pipeline files: ``load_pipeline`` and ``save_pipeline``.
+
+The text is the pipeline-file format ``streamlib run`` reads (YAML or JSON)::
+
+    processors:
+      src: {type: TestPattern, config: {width: 320, height: 240}}
+      fx: {type: Brightness, config: {gain: 1.5}}
+    connections:
+      - src.video -> fx.video_in
+
+Files are read from and written to the ``--allow-write`` directory only; the
+text itself can always be passed in and is always returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..core import (
+    ConfigError,
+    PermissionDeniedError,
+    PipelineFileError,
+    dump_pipeline,
+    graph_from_spec,
+    load_pipeline_file,
+    parse_pipeline,
+)
+from ._host import PipelineHost
+from ._tool import ToolArguments, ToolDefinition
+
+__all__ = ["PIPELINE_TOOLS"]
+
+
+class LoadArgs(ToolArguments):
+    text: str | None = Field(None, description="Pipeline YAML or JSON text.")
+    path: str | None = Field(
+        None, description="Or a pipeline file inside the writable directory (--allow-write)."
+    )
+    replace: bool = Field(
+        False, description="Remove every current processor first (else the ids must be new)."
+    )
+
+
+class LoadResult(BaseModel):
+    state: str
+    added: list[str] = Field(description="Processor ids added.")
+    connections: list[str]
+    removed: list[str] = Field(description="Processor ids removed first (replace).")
+
+
+def _load(host: PipelineHost, args: LoadArgs) -> LoadResult:
+    if (args.text is None) == (args.path is None):
+        raise ConfigError("load_pipeline: give either 'text' (the pipeline) or 'path', not both")
+    if args.path is not None:
+        spec = load_pipeline_file(host.permissions.resolve_read_path(args.path, what="'path'"))
+    else:
+        assert args.text is not None
+        spec = parse_pipeline(args.text, path="<text>")
+    staged = graph_from_spec(spec, host.registry)  # types, configs, ports: errors name the line
+    checked = []
+    for item in spec.processors:
+        try:
+            config = host.permissions.check_config(host.registry.get(item.type), item.config)
+        except PermissionDeniedError as error:
+            raise PermissionDeniedError(
+                f"{spec.path}:{item.line}: processor {item.id!r}: {error}"
+            ) from None
+        checked.append(dataclasses.replace(item, config=config))
+    spec = dataclasses.replace(spec, processors=tuple(checked))
+    runtime = host.runtime
+    removed: list[str] = []
+    if args.replace:
+        removed = [str(pid) for pid in runtime.graph.topological_order()]
+        for pid in removed:  # sources first, so nothing is left waiting on a removed consumer
+            runtime.remove(pid)
+    refs = runtime.load(spec)  # refuses id clashes before changing anything
+    return LoadResult(
+        state=runtime.state.value,
+        added=[str(ref.id) for ref in refs],
+        connections=[str(edge.id) for edge in staged.edges()],
+        removed=removed,
+    )
+
+
+class SaveArgs(ToolArguments):
+    path: str | None = Field(
+        None,
+        description="Also write it to this file inside the writable directory (--allow-write); "
+        "relative paths count from there.",
+    )
+    format: Literal["yaml", "json"] = "yaml"
+
+
+class SaveResult(BaseModel):
+    format: str
+    text: str = Field(description="The pipeline file text (load_pipeline takes it back).")
+    path: str | None = Field(description="Where it was written, if a path was given.")
+
+
+def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
+    document = host.runtime.graph.to_json()
+    try:
+        spec = parse_pipeline(json.dumps(document, allow_nan=False), path="<graph>")
+        text = dump_pipeline(spec, format=args.format)
+    except (PipelineFileError, ValueError) as error:
+        raise ConfigError(f"the graph cannot be written as {args.format}: {error}") from None
+    written = None
+    if args.path is not None:
+        target = host.permissions.resolve_write_path(args.path, what="'path'")
+        target.parent.mkdir(parents=True, exist_ok=True)  # inside the root, checked above
+        target.write_text(text, encoding="utf-8")
+        written = str(target)
+    return SaveResult(format=args.format, text=text, path=written)
+
+
+PIPELINE_TOOLS = (
+    ToolDefinition(
+        "load_pipeline",
+        "Add the processors and connections of a pipeline file (given as text, or as a path "
+        "inside the writable directory). All or nothing: any error (it names the line) "
+        "leaves the pipeline unchanged. With replace, the current processors go first.",
+        LoadArgs,
+        LoadResult,
+        _load,
+    ),
+    ToolDefinition(
+        "save_pipeline",
+        "The current graph as a pipeline file (YAML or JSON) that load_pipeline or "
+        "`streamlib run` reads back; optionally also written to a file.",
+        SaveArgs,
+        SaveResult,
+        _save,
+    ),
+)

@@ -1,0 +1,174 @@
+"""The MCP server: the tools, resources and instructions, wired onto the SDK's low-level server.
+
+::
+
+    host = PipelineHost(permissions=Permissions())
+    server = create_server(host)
+    async with mcp.Client(server) as client:          # in-process, as the tests do
+        await client.call_tool("add_processor", {"type": "TestPattern", "id": "src"})
+
+The low-level ``Server`` is used rather than ``MCPServer`` because the tool
+schemas come from the processor descriptors (type names, each type's config
+schema), not from Python signatures, and because every failure must come back
+as a tool error that says what to do, which this module words itself.
+
+Tool calls run on worker threads (``anyio.to_thread``): runtime operations
+block (stopping joins threads, a snapshot waits for frames), and the event loop
+must keep serving other clients meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+from mcp import types
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from .. import __version__
+from ..core import StreamError, did_you_mean
+from ._catalog_tools import CATALOG_TOOLS
+from ._control_tools import CONTROL_TOOLS
+from ._graph_tools import GRAPH_TOOLS
+from ._host import PipelineHost
+from ._pipeline_tools import PIPELINE_TOOLS
+from ._resources import ResourceNotFound, list_resources, list_templates, read_resource
+from ._schemas import without_config_schemas
+from ._snapshot_tool import SNAPSHOT_TOOLS
+from ._tool import ToolDefinition, ToolReply
+
+__all__ = ["TOOLS", "create_server"]
+
+_log = logging.getLogger("streamlib.mcp")
+
+TOOLS: tuple[ToolDefinition, ...] = (
+    *CATALOG_TOOLS,
+    *GRAPH_TOOLS,
+    *CONTROL_TOOLS,
+    *PIPELINE_TOOLS,
+    *SNAPSHOT_TOOLS,
+)
+"""Every tool the server offers, in the order it lists them."""
+
+_INSTRUCTIONS = """\
+streamlib runs real-time media pipelines: processors (sources, effects, sinks) joined by \
+connections from an output port to an input port, written 'processor.port'.
+A typical session: list_processor_types -> add_processor (type + config) -> connect -> start \
+-> snapshot a port to see (an image) or hear (levels, spectrum) what flows -> set_config to \
+change live fields while it runs -> list_processors / get_stats to watch -> save_pipeline.
+Errors come back as tool errors saying what to do instead; a failed call changes nothing.
+Permissions granted to this server: {granted}.{write}"""
+
+
+def create_server(
+    host: PipelineHost, *, name: str = "streamlib", config_schemas: bool = True
+) -> Server[Any]:
+    """An MCP server over ``host``'s pipeline; serve it with ``serve_stdio`` or ``serve_http``.
+
+    ``config_schemas=False`` leaves each type's config schema out of ``add_processor``'s
+    input schema (agents then read it with ``describe_processor_type``), which keeps the
+    tool listing small when many processor types are installed.
+    """
+    tools = {tool.name: tool for tool in TOOLS}
+    listing: list[types.Tool] = []
+
+    async def on_list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        if not listing:  # the registry is fixed for the server's life: build once
+            for tool in tools.values():
+                described = tool.describe(host)
+                if not config_schemas:
+                    described.input_schema = without_config_schemas(described.input_schema)
+                listing.append(described)
+        return types.ListToolsResult(tools=listing)
+
+    async def on_call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        return await anyio.to_thread.run_sync(
+            partial(call_tool, host, tools, params.name, params.arguments)
+        )
+
+    async def on_list_resources(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=list_resources(host))
+
+    async def on_list_templates(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=list_templates())
+
+    async def on_read_resource(
+        ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        try:
+            contents = await anyio.to_thread.run_sync(partial(read_resource, host, params.uri))
+        except ResourceNotFound as error:
+            raise MCPError(code=types.INVALID_PARAMS, message=str(error)) from None
+        return types.ReadResourceResult(contents=[contents])
+
+    granted = host.permissions.describe()
+    write_root = granted["write_root"]
+    return Server(
+        name,
+        version=__version__,
+        title="streamlib pipelines",
+        instructions=_INSTRUCTIONS.format(
+            granted=", ".join(granted["capabilities"]) or "none",
+            write="" if write_root is None else f" Files are written under {write_root}.",
+        ),
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
+        on_list_resources=on_list_resources,
+        on_list_resource_templates=on_list_templates,
+        on_read_resource=on_read_resource,
+    )
+
+
+def call_tool(
+    host: PipelineHost,
+    tools: dict[str, ToolDefinition],
+    name: str,
+    arguments: dict[str, Any] | None,
+) -> types.CallToolResult:
+    """Run one tool call to a result; every failure becomes a tool error, never an exception."""
+    tool = tools.get(name)
+    if tool is None:
+        return _error(
+            "UnknownTool", f"there is no tool {name!r}; " + did_you_mean(name, tools, what="tools")
+        )
+    try:
+        parsed = tool.parse(arguments)
+        reply = host.call(lambda: tool.run(host, parsed))
+    except (StreamError, TimeoutError) as error:
+        return _error(type(error).__name__, str(error))
+    except Exception as error:
+        _log.exception("tool %s failed unexpectedly", name)
+        return _error(
+            "InternalError",
+            f"{name} failed unexpectedly ({type(error).__name__}: {error}); this is a bug in "
+            "streamlib or a processor. Check list_processors to see the pipeline's state.",
+        )
+    if not isinstance(reply, ToolReply):
+        reply = ToolReply(reply)
+    structured = reply.result.model_dump(mode="json")
+    blocks: list[types.ContentBlock] = list(reply.content)
+    if reply.summary is not None:
+        blocks.append(types.TextContent(text=reply.summary))
+    blocks.append(types.TextContent(text=json.dumps(structured, indent=1)))
+    return types.CallToolResult(content=blocks, structured_content=structured)
+
+
+def _error(kind: str, message: str) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(text=f"{kind}: {message}")],
+        structured_content={"error": kind, "message": message},
+        is_error=True,
+    )

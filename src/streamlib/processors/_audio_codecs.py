@@ -1,0 +1,164 @@
+"""AudioEncoder and AudioDecoder: audio blocks to encoded packets (AAC, Opus) and back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..core import (
+    AudioFrame,
+    EncodedPacket,
+    Input,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+)
+from ._media_support import require_pyav
+
+if TYPE_CHECKING:
+    from ..media import AudioConverter
+    from ..media.codecs import AudioEncoderSession, PacketDecoder
+
+__all__ = ["AudioDecoder", "AudioEncoder"]
+
+_NS = 1_000_000_000
+
+
+class AudioEncoder(Processor):
+    """Encode float32 audio into ``EncodedPacket``s: AAC (default) or Opus.
+
+    Packet times count samples from the first block, so encoded audio never
+    drifts; the first block's timestamp anchors them on the media clock. The
+    encoder opens at the first block's rate and channel count (Opus takes 48,
+    24, 16, 12 or 8 kHz).
+
+    Example pipeline entry::
+
+        aenc: {type: AudioEncoder, config: {codec: opus, bitrate: 64000}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "encoder")
+    fusible: ClassVar[bool] = False
+
+    class Config(ProcessorConfig):
+        codec: Literal["aac", "opus"] = Field("aac", description="Audio codec.")
+        bitrate: int | None = Field(
+            None, gt=0, description="Bits per second (default: 128k AAC, 96k Opus)."
+        )
+
+    audio_in = Input(AudioFrame, profile="fifo", description="Audio to encode, in order.")
+    packets = Output(EncodedPacket, description="Encoded audio.")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        require_pyav(self.type_name)
+        from ..media.codecs import audio_codec
+
+        audio_codec(self.config.codec).require_encoder()
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        self._session: AudioEncoderSession | None = None
+
+    def process(self) -> None:
+        block = self.audio_in.read()
+        while block is not None:
+            session = self._session
+            if session is None:
+                session = self._session = self._open(block)
+            for packet in session.encode(block):
+                self.packets.write(packet)
+            block = self.audio_in.read()
+
+    def teardown(self) -> None:
+        session = getattr(self, "_session", None)
+        self._session = None
+        try:
+            if session is not None:
+                for packet in session.flush():
+                    self.packets.write(packet)
+        finally:
+            super().teardown()
+
+    def _open(self, block: AudioFrame) -> AudioEncoderSession:
+        from ..media.codecs import AudioEncoderSession, AudioEncoderSettings, audio_codec
+
+        settings = AudioEncoderSettings(
+            sample_rate=block.sample_rate, channels=block.channels, bitrate=self.config.bitrate
+        )
+        return AudioEncoderSession(audio_codec(self.config.codec), settings)
+
+
+class AudioDecoder(Processor):
+    """Decode ``EncodedPacket``s (AAC, Opus or anything FFmpeg decodes) into float32 audio.
+
+    Example pipeline entry::
+
+        adec: {type: AudioDecoder, config: {sample_rate: 48000, channels: 2}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "decoder")
+    fusible: ClassVar[bool] = False
+
+    class Config(ProcessorConfig):
+        sample_rate: int | None = Field(
+            None, ge=8_000, le=384_000, description="Resample to this rate (default: as decoded)."
+        )
+        channels: int | None = Field(
+            None, ge=1, le=8, description="Mix to this many channels (default: as decoded)."
+        )
+
+    packets = Input(EncodedPacket, profile="fifo", description="Encoded audio, in order.")
+    audio = Output(AudioFrame, description="Decoded audio, float32 (samples, channels).")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        require_pyav(self.type_name)
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ..media import AudioConverter
+        from ..media.codecs import PacketDecoder
+
+        cfg = self.config
+        self._decoder: PacketDecoder = PacketDecoder(threads=1)
+        self._converter: AudioConverter = AudioConverter(
+            sample_rate=cfg.sample_rate, channels=cfg.channels
+        )
+        self._cursor_ns: int | None = None
+        self._number = 0
+
+    def process(self) -> None:
+        packet = self.packets.read()
+        while packet is not None:
+            if self._cursor_ns is None:
+                self._cursor_ns = packet.timestamp_ns
+            for decoded in self._decoder.decode(packet):
+                self._emit(self._converter.convert(decoded))
+            packet = self.packets.read()
+
+    def teardown(self) -> None:
+        try:
+            decoder = getattr(self, "_decoder", None)
+            if decoder is not None and self._cursor_ns is not None:
+                for decoded in decoder.flush():
+                    self._emit(self._converter.convert(decoded))
+                self._emit(self._converter.flush())
+        finally:
+            super().teardown()
+
+    def _emit(self, blocks: list[np.ndarray[Any, Any]]) -> None:
+        rate = self._converter.output_rate
+        for samples in blocks:
+            if not samples.shape[0]:
+                continue
+            cursor = self._cursor_ns or 0
+            # Sample counting: each block starts where the one before ended.
+            self._cursor_ns = cursor + samples.shape[0] * _NS // rate
+            self.audio.write(
+                AudioFrame(samples, rate, timestamp_ns=cursor, frame_number=self._number)
+            )
+            self._number += 1

@@ -1,0 +1,358 @@
+"""AudioCapture and AudioOutput: microphones and speakers through PortAudio.
+
+Both are pull-scheduled: PortAudio's callback, on PortAudio's own thread,
+drives them. The callbacks copy into preallocated buffers (a pool of capture
+blocks, a sample FIFO before the speaker), so the only object made per block
+is the frame itself. While either runs, the GIL switch interval is lowered
+(``switch_interval_ms``; see :func:`streamlib.audio.hold_switch_interval`),
+so the callback gets the GIL back quickly from busy Python threads.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..audio import (
+    ResampleQuality,
+    SampleFifo,
+    StreamResampler,
+    SwitchIntervalHold,
+    convert_channels,
+    find_device,
+    hold_switch_interval,
+    list_audio_devices,
+    portaudio,
+)
+from ..core import (
+    AudioFrame,
+    BufferPool,
+    CustomEvent,
+    DeviceError,
+    Input,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    Scheduling,
+    processor_topic,
+)
+
+__all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput", "list_audio_devices"]
+
+Latency = Literal["low", "high"] | float
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDeviceStatistics:
+    """A snapshot of an audio device processor's counters.
+
+    ``underruns``: blocks the speaker had to fill (partly) with silence because
+    no audio had arrived in time (counted once audio started flowing).
+    ``device_xruns``: over- and underflows PortAudio itself reported.
+    ``dropped_samples``: samples thrown away because more than ``max_buffer_ms``
+    was waiting. ``buffered_ms``: audio waiting to be played now.
+    ``device_latency_ms``: PortAudio's latency for the stream.
+    """
+
+    device: str
+    sample_rate: int
+    block_size: int
+    channels: int
+    blocks: int
+    underruns: int
+    device_xruns: int
+    dropped_samples: int
+    buffered_ms: float
+    device_latency_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "sample_rate": self.sample_rate,
+            "block_size": self.block_size,
+            "channels": self.channels,
+            "blocks": self.blocks,
+            "underruns": self.underruns,
+            "device_xruns": self.device_xruns,
+            "dropped_samples": self.dropped_samples,
+            "buffered_ms": round(self.buffered_ms, 3),
+            "device_latency_ms": round(self.device_latency_ms, 3),
+        }
+
+
+class _DeviceConfig(ProcessorConfig):
+    device: int | str | None = Field(
+        None, description="Device index, name or part of a name; none for the default device."
+    )
+    sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
+    block_size: int = Field(256, ge=16, le=16_384, description="Samples per device callback.")
+    channels: int = Field(2, ge=1, le=8, description="Channels to open the device with.")
+    latency: Latency = Field(
+        "low", description="PortAudio latency: 'low', 'high', or seconds of device buffer."
+    )
+    switch_interval_ms: float | None = Field(
+        0.1,
+        gt=0,
+        le=100,
+        description="GIL switch interval while running (ms); none leaves Python's as it is.",
+    )
+
+
+class _AudioDevice(Processor, metaclass=abc.ABCMeta):
+    """What the capture and output processors share: the stream's lifecycle and counters."""
+
+    tags = ("audio", "device")
+    default_scheduling = Scheduling.pull()
+    fusible = False  # PortAudio's thread drives it; its worker only keeps it alive
+    capabilities = frozenset({"audio"})
+    _kind: Literal["input", "output"] = "input"
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        self._stream: Any = None
+        self._hold: SwitchIntervalHold | None = None
+        self._blocks = 0
+        self._underruns = 0
+        self._xruns = 0
+        self._device_name = ""
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        cfg = self.config
+        sd = portaudio()
+        index = find_device(cfg.device, kind=self._kind)
+        self._device_name = str(sd.query_devices(index)["name"])
+        self._blocks = 0
+        self._prepare()
+        stream_type = sd.InputStream if self._kind == "input" else sd.OutputStream
+        try:
+            self._stream = stream_type(
+                device=index,
+                samplerate=cfg.sample_rate,
+                blocksize=cfg.block_size,
+                channels=cfg.channels,
+                dtype="float32",
+                latency=cfg.latency,
+                callback=self._callback,
+            )
+        except sd.PortAudioError as error:
+            raise DeviceError(
+                f"{self.type_name}: cannot open {self._kind} device {self._device_name!r} at "
+                f"{cfg.sample_rate} Hz, {cfg.channels} channels, blocks of {cfg.block_size}: "
+                f"{error}"
+            ) from None
+        if cfg.switch_interval_ms is not None:
+            self._hold = hold_switch_interval(cfg.switch_interval_ms / 1000.0)
+        self._stream.start()
+
+    def teardown(self) -> None:
+        stream, self._stream = self._stream, None
+        try:
+            if stream is not None:
+                stream.stop()
+                stream.close()
+        finally:
+            hold, self._hold = self._hold, None
+            if hold is not None:
+                hold.release()
+            super().teardown()
+
+    def statistics(self) -> AudioDeviceStatistics:
+        """Blocks, underruns, device over/underflows and buffering so far."""
+        cfg = self.config
+        stream = self._stream
+        latency = float(stream.latency) if stream is not None else 0.0
+        return AudioDeviceStatistics(
+            device=self._device_name,
+            sample_rate=cfg.sample_rate,
+            block_size=cfg.block_size,
+            channels=cfg.channels,
+            blocks=self._blocks,
+            underruns=self._underruns,
+            device_xruns=self._xruns,
+            dropped_samples=self._dropped(),
+            buffered_ms=self._buffered_samples() * 1000.0 / cfg.sample_rate,
+            device_latency_ms=latency * 1000.0,
+        )
+
+    # -- what each kind fills in ---------------------------------------------------
+
+    @abc.abstractmethod
+    def _prepare(self) -> None:
+        """Allocate the buffers the callback uses (before the stream opens)."""
+
+    @abc.abstractmethod
+    def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
+        """PortAudio's callback: one block in (capture) or out (playback)."""
+
+    def _dropped(self) -> int:
+        return 0
+
+    def _buffered_samples(self) -> int:
+        return 0
+
+    def _report(self, name: str, payload: dict[str, Any]) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            ctx.events.publish(
+                CustomEvent(
+                    custom_topic=processor_topic(str(ctx.processor_id)),
+                    name=name,
+                    payload=payload,
+                    timestamp_ns=ctx.clock.now_ns(),
+                )
+            )
+
+
+class AudioCapture(_AudioDevice):
+    """Capture audio from a microphone or any PortAudio input, block by block.
+
+    Each PortAudio callback becomes one ``AudioFrame`` of ``block_size``
+    samples. Timestamps are sample-exact from the capture time of the first
+    block (monotonic clock): ``start + samples / sample_rate``. A missing
+    device gives a ``DeviceError`` naming the devices that exist.
+
+    Example pipeline entry::
+
+        mic: {type: AudioCapture, config: {device: default, channels: 1, block_size: 256}}
+    """
+
+    class Config(_DeviceConfig):
+        channels: int = Field(1, ge=1, le=8, description="Channels to capture.")
+
+    audio = Output(AudioFrame, description="Captured blocks of block_size samples.")
+
+    _kind = "input"
+
+    def _prepare(self) -> None:
+        cfg = self.config
+        # Consumers keep frames a while (a fifo input holds 32): enough buffers for that.
+        self._pool = BufferPool((cfg.block_size, cfg.channels), np.float32, max_buffers=64)
+        self._start_ns = 0
+        self._samples = 0
+        self._clock = self.ctx.clock if self.ctx is not None else None
+
+    def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
+        if status:
+            self._xruns += 1
+        rate = self.config.sample_rate
+        if self._blocks == 0:
+            assert self._clock is not None
+            # When the block's first sample was captured: now, less how long ago the
+            # ADC took it (PortAudio's stream times), less nothing else we could know.
+            age_s = max(0.0, float(when.currentTime) - float(when.inputBufferAdcTime))
+            if age_s > 1.0:  # a backend without stream times: fall back to one block
+                age_s = frames / rate
+            self._start_ns = self._clock.now_ns() - int(age_s * 1e9)
+        block = self._pool.acquire()
+        block[:frames] = data
+        frame_data = block if frames == block.shape[0] else block[:frames]
+        self.audio.write(
+            AudioFrame(
+                frame_data,
+                rate,
+                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                frame_number=self._blocks,
+            )
+        )
+        self._samples += frames
+        self._blocks += 1
+
+
+class AudioOutput(_AudioDevice):
+    """Play audio on a speaker or any PortAudio output, fed by its input.
+
+    Incoming blocks of any size go into a preallocated FIFO that the device
+    callback reads ``block_size`` samples from. Playback starts once
+    ``buffer_ms`` of audio is waiting; when the FIFO runs dry the rest of the
+    block is silence, counted as an underrun, and playback waits for
+    ``buffer_ms`` again. More than ``max_buffer_ms`` waiting drops the oldest
+    samples (counted). Input at another sample rate is resampled to the
+    device's rate, and other channel counts are converted (mono is copied to
+    every channel, more channels are mixed down or cut).
+
+    Example pipeline entry::
+
+        speaker: {type: AudioOutput, config: {device: default, buffer_ms: 20}}
+    """
+
+    class Config(_DeviceConfig):
+        buffer_ms: float = Field(
+            20.0, ge=0, le=2000, description="Audio to gather before playing (jitter buffer)."
+        )
+        max_buffer_ms: float = Field(
+            250.0, gt=0, le=10_000, description="Most audio kept waiting; older is dropped."
+        )
+        resample_quality: ResampleQuality = Field(
+            "high", description="Quality when the input's rate differs from the device's."
+        )
+
+    audio_in = Input(AudioFrame, description="Audio to play, any block size.")
+
+    _kind = "output"
+
+    def _prepare(self) -> None:
+        cfg = self.config
+        rate = cfg.sample_rate
+        capacity = max(int(cfg.max_buffer_ms * rate / 1000), 2 * cfg.block_size)
+        self._fifo = SampleFifo(capacity, cfg.channels)
+        self._prebuffer = min(capacity, int(cfg.buffer_ms * rate / 1000))
+        self._priming = True
+        self._started = False
+        self._resampler: StreamResampler | None = None
+        self._scratch = np.empty((cfg.block_size * 4, cfg.channels), np.float32)
+
+    def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
+        if status:
+            self._xruns += 1
+        fifo = self._fifo
+        port = self.audio_in
+        frame = port.read()
+        while frame is not None:
+            self._accept(frame)
+            frame = port.read()
+        if self._priming:
+            if fifo.available >= max(self._prebuffer, frames):
+                self._priming = False
+            else:
+                data.fill(0.0)
+                self._blocks += 1
+                return
+        got = fifo.read_into(data, frames)
+        if got < frames:
+            data[got:] = 0.0
+            if self._started:
+                self._underruns += 1
+            self._priming = True
+        self._started = True
+        self._blocks += 1
+
+    def _accept(self, frame: AudioFrame) -> None:
+        cfg = self.config
+        samples = frame.data
+        if frame.channels != cfg.channels:
+            n = samples.shape[0]
+            if n > self._scratch.shape[0]:
+                self._scratch = np.empty((n, cfg.channels), np.float32)
+            samples = convert_channels(samples, cfg.channels, "auto", out=self._scratch[:n])
+        if frame.sample_rate != cfg.sample_rate:
+            resampler = self._resampler
+            if resampler is None or resampler.rate_in != frame.sample_rate:
+                resampler = StreamResampler(
+                    frame.sample_rate, cfg.sample_rate, cfg.channels, cfg.resample_quality
+                )
+                self._resampler = resampler
+                self._report("resampling", {"from_hz": frame.sample_rate, "to_hz": cfg.sample_rate})
+            samples = resampler.process(samples)  # allocates: only when the rates differ
+        self._fifo.write(samples)
+
+    def _dropped(self) -> int:
+        return self._fifo.dropped if hasattr(self, "_fifo") else 0
+
+    def _buffered_samples(self) -> int:
+        return self._fifo.available if hasattr(self, "_fifo") else 0

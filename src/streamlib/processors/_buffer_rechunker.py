@@ -1,0 +1,105 @@
+"""BufferRechunker: audio in blocks of any size out as blocks of exactly ``block_size``."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from ..audio import SampleFifo
+from ..core import (
+    AudioFrame,
+    BufferPool,
+    FrameError,
+    Input,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    StreamError,
+)
+
+__all__ = ["BufferRechunker"]
+
+
+class BufferRechunker(Processor):
+    """Regroup audio into blocks of exactly ``block_size`` samples, in order, nothing lost.
+
+    Put it in front of anything that needs a fixed block (an FFT, a plugin).
+    Timestamps continue sample-exactly from the first input block. On stop,
+    a last partial block is padded with silence (``pad_last``) or kept back.
+
+    Example pipeline entry::
+
+        chunk: {type: BufferRechunker, config: {block_size: 512}}
+    """
+
+    tags = ("audio", "convert")
+
+    class Config(ProcessorConfig):
+        block_size: int = Field(256, ge=1, le=65_536, description="Samples per block out.")
+        pad_last: bool = Field(True, description="On stop, pad a last partial block with zeros.")
+
+    audio_in = Input(AudioFrame, description="Audio in blocks of any size.")
+    audio_out = Output(AudioFrame, description="Audio in blocks of block_size.")
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        self._fifo: SampleFifo | None = None
+        self._pool: BufferPool | None = None
+        self._rate = 0
+        self._start_ns = 0
+        self._samples = 0
+        self._frame_number = 0
+
+    def process(self) -> None:
+        block = self.config.block_size
+        for frame in self.audio_in.read_all():
+            fifo = self._fifo
+            if fifo is None:
+                fifo = self._start(frame)
+            elif frame.sample_rate != self._rate or frame.channels != fifo.channels:
+                raise FrameError(
+                    f"BufferRechunker got {frame.channels} channels at {frame.sample_rate} Hz "
+                    f"after {fifo.channels} at {self._rate} Hz; a stream keeps its format"
+                )
+            if fifo.available + frame.samples > fifo.capacity:
+                fifo = self._fifo = fifo.resized(2 * (fifo.available + frame.samples))
+            fifo.write(frame.data)
+            while fifo.available >= block:
+                self._emit(fifo, block)
+
+    def teardown(self) -> None:
+        fifo = self._fifo
+        try:
+            wanted = fifo is not None and fifo.available and self.config.pad_last
+            if wanted and fifo is not None and self.audio_out.is_connected():
+                self._emit(fifo, fifo.available)
+        except StreamError:
+            pass  # stopping: a consumer that is already gone needs no tail
+        super().teardown()
+
+    def _start(self, frame: AudioFrame) -> SampleFifo:
+        block = self.config.block_size
+        self._rate = frame.sample_rate
+        self._start_ns = frame.timestamp_ns
+        # Room for a few blocks either way; process() grows it when a bigger block comes.
+        self._fifo = SampleFifo(max(4 * block, 4 * frame.samples, 4096), frame.channels)
+        self._pool = BufferPool((block, frame.channels), np.float32, max_buffers=16)
+        return self._fifo
+
+    def _emit(self, fifo: SampleFifo, count: int) -> None:
+        assert self._pool is not None
+        out = self._pool.acquire()
+        got = fifo.read_into(out, count)
+        out[got:] = 0.0
+        rate = self._rate
+        self.audio_out.write(
+            AudioFrame(
+                out,
+                rate,
+                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                frame_number=self._frame_number,
+            )
+        )
+        self._samples += out.shape[0]
+        self._frame_number += 1

@@ -1,0 +1,141 @@
+"""Camera: pictures from a capture device through FFmpeg (v4l2, avfoundation, dshow)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from ..core import (
+    DeviceError,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    Scheduling,
+    VideoFrame,
+)
+from ._media_support import OutputPixelFormat, require_pyav
+
+if TYPE_CHECKING:
+    from ..media import MediaInput, VideoConverter
+
+__all__ = ["Camera"]
+
+_log = logging.getLogger("streamlib.camera")
+
+
+class Camera(Processor):
+    """Capture pictures from a camera: v4l2 on Linux, avfoundation on macOS, dshow on Windows.
+
+    ``device`` names the camera (``/dev/video0``, a macOS index, a dshow
+    ``video=Name``); by default the first one. ``streamlib devices`` lists them.
+    A missing or busy camera raises ``DeviceError`` naming the cameras that do
+    exist; with ``fallback: test_pattern`` it produces FFmpeg's ``testsrc2``
+    picture at the same size and rate instead (frames then carry
+    ``metadata["fallback"] = True``), so a pipeline runs on machines without one.
+
+    Scheduling: FFmpeg capture is a blocking read, so the camera runs in
+    ``loop`` mode, each ``process()`` waiting for the next picture on the
+    camera's own thread (the runtime's ``pull`` mode is for devices that call
+    back; a blocking read in ``loop`` lets the runtime report and restart a
+    camera that fails).
+
+    Example pipeline entry::
+
+        cam: {type: Camera, config: {width: 1280, height: 720, fps: 30, fallback: test_pattern}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("video", "source", "device", "camera")
+    capabilities: ClassVar[frozenset[str]] = frozenset({"camera"})
+    fusible: ClassVar[bool] = False  # blocks on the device
+    default_scheduling = Scheduling.loop()
+
+    class Config(ProcessorConfig):
+        device: str | None = Field(
+            None, description="Camera to open (default: the first; see `streamlib devices`)."
+        )
+        width: int = Field(640, ge=16, le=7680, description="Capture width.")
+        height: int = Field(480, ge=16, le=4320, description="Capture height.")
+        fps: float = Field(30.0, gt=0, le=1000, description="Capture frame rate.")
+        input_pixel_format: str | None = Field(
+            None, description="The camera's own format to ask for (e.g. mjpeg, yuyv422)."
+        )
+        pixel_format: OutputPixelFormat = Field(
+            "rgb24", description="Pixel format of the output frames."
+        )
+        input_format: str | None = Field(
+            None, description="FFmpeg input device (default: v4l2 / avfoundation / dshow)."
+        )
+        fallback: Literal["none", "test_pattern"] = Field(
+            "none",
+            description="What to do without a camera: fail (none) or send FFmpeg's test picture.",
+        )
+
+    video = Output(VideoFrame, description="Captured pictures, stamped on arrival.")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        require_pyav(self.type_name)
+        self.using_fallback = False
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ..media import MediaInput, VideoConverter, open_camera
+
+        cfg = self.config
+        self._clock = ctx.clock
+        self._reader: MediaInput | None = None
+        try:
+            self._reader = open_camera(
+                cfg.device,
+                width=cfg.width,
+                height=cfg.height,
+                fps=cfg.fps,
+                input_pixel_format=cfg.input_pixel_format,
+                input_format=cfg.input_format,
+            )
+            self.using_fallback = False
+        except DeviceError as error:
+            if cfg.fallback == "none":
+                raise
+            _log.warning("%s; sending a test pattern instead (fallback: test_pattern)", error)
+            graph = f"testsrc2=size={cfg.width}x{cfg.height}:rate={cfg.fps:g}"
+            self._reader = MediaInput(graph, input_format="lavfi", audio=False)
+            self.using_fallback = True
+        self._converter: VideoConverter = VideoConverter(
+            width=cfg.width, height=cfg.height, pixel_format=cfg.pixel_format
+        )
+        self._metadata = {"fallback": True} if self.using_fallback else None
+        self._number = 0
+        self._started_ns = time.monotonic_ns()
+
+    def process(self) -> None:
+        reader = self._reader
+        assert reader is not None
+        decoded = reader.read()
+        if decoded is None:
+            raise DeviceError(f"camera {self.config.device or '(default)'} stopped sending")
+        for item in decoded:
+            if self.using_fallback:
+                # lavfi makes pictures as fast as asked; a camera delivers at its rate.
+                due = self._started_ns + item.time_ns
+                delay = due - time.monotonic_ns()
+                if delay > 0:
+                    time.sleep(delay / 1e9)
+            frame = self._converter.convert_av(
+                item.frame, timestamp_ns=self._clock.now_ns(), frame_number=self._number
+            )
+            if self._metadata is not None:
+                frame = frame.replace(metadata=self._metadata)
+            self._number += 1
+            self.video.write(frame)
+
+    def teardown(self) -> None:
+        reader = getattr(self, "_reader", None)
+        self._reader = None
+        if reader is not None:
+            reader.close()
+        super().teardown()

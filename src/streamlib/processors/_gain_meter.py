@@ -1,0 +1,139 @@
+"""Gain (scale audio by decibels) and LevelMeter (RMS and peak per block as data)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from ..core import (
+    AudioFrame,
+    BufferPool,
+    DataFrame,
+    Input,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    live_field,
+)
+
+__all__ = ["Gain", "LevelMeter", "to_db"]
+
+SILENCE_DB = -120.0
+"""What silence measures (the level of a block of zeros), in dBFS."""
+
+
+def to_db(amplitude: float) -> float:
+    """An amplitude as dBFS (1.0 is 0 dB), never below :data:`SILENCE_DB`."""
+    return SILENCE_DB if amplitude <= 1e-6 else max(SILENCE_DB, 20.0 * math.log10(amplitude))
+
+
+class Gain(Processor):
+    """Scale audio by ``gain_db`` decibels (0 dB leaves it as it is; -6 dB halves it).
+
+    A live change ramps linearly across the next block, so it never clicks.
+
+    Example pipeline entry::
+
+        quieter: {type: Gain, config: {gain_db: -12}}
+    """
+
+    tags = ("audio", "effect")
+
+    class Config(ProcessorConfig):
+        gain_db: float = live_field(0.0, ge=-120.0, le=40.0, description="Gain in decibels.")
+
+    audio_in = Input(AudioFrame, description="Audio to scale.")
+    audio_out = Output(AudioFrame, description="Scaled audio.")
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        self._pool: BufferPool | None = None
+        self._current = self._factor()
+        self._ramp = np.empty(0, np.float32)
+
+    def _factor(self) -> float:
+        return float(10.0 ** (self.config.gain_db / 20.0))
+
+    def process(self) -> None:
+        for frame in self.audio_in.read_all():
+            pool = self._pool
+            if pool is None or pool.shape != frame.data.shape:
+                pool = self._pool = BufferPool(frame.data.shape, np.float32)
+            out = pool.acquire()
+            target = self._factor()
+            if target == self._current:
+                np.multiply(frame.data, np.float32(target), out=out)
+            else:
+                n = frame.samples
+                if self._ramp.shape[0] != n:
+                    self._ramp = np.empty(n, np.float32)
+                # From the old factor to the new one across this block: no click.
+                np.copyto(self._ramp, np.linspace(self._current, target, n, dtype=np.float32))
+                np.multiply(frame.data, self._ramp[:, None], out=out)
+                self._current = target
+            self.audio_out.write(frame.replace(data=out))
+
+
+class LevelMeter(Processor):
+    """Measure each audio block's RMS and peak level per channel, as a DataFrame.
+
+    The audio passes through unchanged on ``audio_out``; ``levels`` gets one
+    DataFrame per block (same timestamp and number as the block)::
+
+        {"rms": [0.18, 0.17], "peak": [0.25, 0.25],
+         "rms_db": [-14.9, -15.4], "peak_db": [-12.0, -12.0], "samples": 256}
+
+    Levels in dBFS (1.0 is 0 dB); silence is -120 dB.
+
+    Example pipeline entry::
+
+        meter: {type: LevelMeter}
+    """
+
+    tags = ("audio", "analysis")
+
+    class Config(ProcessorConfig):
+        pass_audio: bool = Field(True, description="Forward the audio on audio_out.")
+
+    audio_in = Input(AudioFrame, description="Audio to measure.")
+    audio_out = Output(AudioFrame, description="The same audio, unchanged.")
+    levels = Output(DataFrame, description="RMS and peak per channel, one per block.")
+
+    def process(self) -> None:
+        for frame in self.audio_in.read_all():
+            self.levels.write(
+                DataFrame(
+                    measure_levels(frame.data),
+                    timestamp_ns=frame.timestamp_ns,
+                    frame_number=frame.frame_number,
+                )
+            )
+            if self.config.pass_audio:
+                self.audio_out.write(frame)
+
+
+def measure_levels(data: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """RMS and peak per channel of a ``(samples, channels)`` block, linear and in dBFS."""
+    if data.shape[0] == 0:
+        zeros = [0.0] * data.shape[1]
+        return {
+            "rms": zeros,
+            "peak": zeros,
+            "rms_db": [SILENCE_DB] * data.shape[1],
+            "peak_db": [SILENCE_DB] * data.shape[1],
+            "samples": 0,
+        }
+    squares = np.einsum("ij,ij->j", data, data, dtype=np.float64)
+    rms = np.sqrt(squares / data.shape[0]).tolist()
+    peak = np.max(np.abs(data), axis=0).astype(np.float64).tolist()
+    return {
+        "rms": rms,
+        "peak": peak,
+        "rms_db": [to_db(value) for value in rms],
+        "peak_db": [to_db(value) for value in peak],
+        "samples": int(data.shape[0]),
+    }

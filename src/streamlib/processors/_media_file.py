@@ -1,0 +1,71 @@
+"""MediaFile: play any file or URL FFmpeg opens (mp4, mkv, webm, RTSP, HTTP) as video and audio."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+
+from ._ffmpeg_input import FFmpegInputConfig, FFmpegInputProcessor
+
+__all__ = ["MediaFile"]
+
+_URL_SCHEMES = (
+    "rtsp://",
+    "rtsps://",
+    "http://",
+    "https://",
+    "rtmp://",
+    "udp://",
+    "tcp://",
+    "srt://",
+)
+
+
+class MediaFile(FFmpegInputProcessor):
+    """Decode a file or stream with FFmpeg and write its pictures and audio.
+
+    Frames are paced by the file's own timestamps (``realtime: true``) or
+    written as fast as the consumers take them (``realtime: false``, for
+    transcoding). ``loop`` plays it again from the start. Timestamps are mapped
+    onto the runtime's ``MediaClock``, so audio and video stay aligned the way
+    the file aligns them. A corrupt packet raises ``CodecError`` (an error
+    event); the processor then resumes after it.
+
+    Example pipeline entry::
+
+        clip: {type: MediaFile, config: {path: clip.mp4, loop: true, pixel_format: yuv420p}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "file", "network")
+    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+
+    class Config(FFmpegInputConfig):
+        path: str = Field(
+            description="A file path or a URL FFmpeg opens (rtsp://, http://...).", min_length=1
+        )
+        input_format: str | None = Field(
+            None, description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts')."
+        )
+        options: dict[str, str] = Field(
+            default_factory=dict,
+            description="FFmpeg input options, e.g. {rtsp_transport: tcp}.",
+        )
+        video_enabled: bool = Field(True, description="Decode the first video stream.")
+        audio_enabled: bool = Field(True, description="Decode the first audio stream.")
+
+        @field_validator("path")
+        @classmethod
+        def _exists(cls, value: str) -> str:
+            is_url = value.lower().startswith(_URL_SCHEMES) or "://" in value
+            if not is_url and not os.path.isfile(value):
+                raise ValueError(f"no file at {value!r} (give an existing file or a URL)")
+            return value
+
+    def input_spec(self) -> tuple[str, str | None, dict[str, str]]:
+        cfg = self.config
+        return cfg.path, cfg.input_format, dict(cfg.options)
+
+    def wants(self) -> tuple[bool, bool]:
+        return self.config.video_enabled, self.config.audio_enabled

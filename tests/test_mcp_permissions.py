@@ -1,0 +1,272 @@
+"""Permissions: capabilities granted by flags, and writes confined to one directory.
+
+Unit tests of ``Permissions`` first, then the same rules through the tools (the SDK
+client, in-process): every denied capability, write paths, pipeline files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+import streamlib as sl
+from mcp_support import (
+    WAIT_S,
+    JsonLinesWriter,
+    NeedsAudio,
+    NeedsCamera,
+    NeedsDisplay,
+    NeedsNetwork,
+    call,
+    call_error,
+    registry_with_test_types,
+    run_async,
+)
+from runtime_support import streamlib_threads
+from streamlib.mcp import Permissions, PipelineHost, create_server
+from streamlib.processors import TestPattern
+
+# -- Permissions itself ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("processor_class", "flag"),
+    [
+        (NeedsCamera, "--allow-camera"),
+        (NeedsAudio, "--allow-audio"),
+        (NeedsDisplay, "--allow-display"),
+        (NeedsNetwork, "--allow-network"),
+        (JsonLinesWriter, "--allow-write DIR"),
+    ],
+)
+def test_nothing_is_granted_by_default(processor_class: type[sl.Processor], flag: str) -> None:
+    permissions = Permissions()
+    assert permissions.granted == frozenset()
+    with pytest.raises(sl.PermissionDeniedError, match=flag) as caught:
+        permissions.check_type(processor_class)
+    assert isinstance(caught.value, PermissionError)  # catchable as the builtin too
+    assert processor_class.type_name in str(caught.value)
+
+
+def test_granted_capabilities_permit_their_types(tmp_path: Path) -> None:
+    permissions = Permissions(
+        capabilities=frozenset({"camera", "audio", "display", "network"}), write_root=tmp_path
+    )
+    assert permissions.granted == {"camera", "audio", "display", "network", "write"}
+    for processor_class in (NeedsCamera, NeedsAudio, NeedsDisplay, NeedsNetwork, JsonLinesWriter):
+        permissions.check_type(processor_class)
+        assert permissions.missing(processor_class) == []
+    only_camera = Permissions(capabilities=frozenset({"camera"}))
+    only_camera.check_type(NeedsCamera)
+    assert only_camera.missing(NeedsAudio) == ["audio"]
+    only_camera.check_type(TestPattern)  # needs nothing
+
+
+def test_bad_grants_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(sl.ConfigError, match="unknown capabilities"):
+        Permissions(capabilities=frozenset({"microwave"}))
+    with pytest.raises(sl.ConfigError, match="does not exist"):
+        Permissions(write_root=tmp_path / "missing")
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    directory = tmp_path / "root"
+    directory.mkdir()
+    (tmp_path / "outside").mkdir()
+    return directory
+
+
+def test_write_paths_resolve_inside_the_root(root: Path) -> None:
+    permissions = Permissions(write_root=root)
+    config = permissions.check_config(JsonLinesWriter, {"path": "takes/one.jsonl"})
+    assert config == {"path": str(root / "takes" / "one.jsonl")}
+    inside = str(root / "two.jsonl")
+    assert permissions.check_config(JsonLinesWriter, {"path": inside}) == {"path": inside}
+    # A path left out is checked with its default, resolved from the root, not the cwd.
+    assert permissions.check_config(JsonLinesWriter, {}) == {"path": str(root / "data.jsonl")}
+    (root / "sub").mkdir()
+    os.symlink(root / "sub", root / "alias")  # a link that stays inside is fine
+    config = permissions.check_config(JsonLinesWriter, {"path": "alias/x.jsonl"})
+    assert config == {"path": str(root / "sub" / "x.jsonl")}
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("../outside/x.jsonl", "contains '..'"),
+        ("sub/../../outside/x.jsonl", "contains '..'"),
+        ("ok/../x.jsonl", "contains '..'"),  # refused even where it would stay inside
+        ("/etc/passwd", "outside the writable directory"),
+        ("", None),  # empty: an optional output left unset
+    ],
+)
+def test_paths_that_escape_are_refused(root: Path, path: str, why: str | None) -> None:
+    permissions = Permissions(write_root=root)
+    if why is None:
+        assert permissions.check_config(JsonLinesWriter, {"path": path}) == {"path": path}
+        return
+    with pytest.raises(sl.PermissionDeniedError, match=why):
+        permissions.check_config(JsonLinesWriter, {"path": path})
+
+
+def test_symlinks_cannot_lead_out(root: Path) -> None:
+    permissions = Permissions(write_root=root)
+    outside = root.parent / "outside"
+    os.symlink(outside, root / "door")  # a directory link pointing out
+    os.symlink(outside / "target.jsonl", root / "file.jsonl")  # a file link pointing out
+    for path in ("door/x.jsonl", "file.jsonl", str(root / "door" / "x.jsonl")):
+        with pytest.raises(sl.PermissionDeniedError, match="through a symlink"):
+            permissions.check_config(JsonLinesWriter, {"path": path})
+    with pytest.raises(sl.PermissionDeniedError, match="outside the writable directory"):
+        permissions.resolve_write_path(".")  # the root itself is a directory, not a file
+    assert not (outside / "target.jsonl").exists()
+
+
+def test_a_root_given_through_a_symlink_is_resolved(root: Path) -> None:
+    link = root.parent / "link-to-root"
+    os.symlink(root, link)
+    permissions = Permissions(write_root=link)
+    assert permissions.resolved_write_root == root
+    assert permissions.resolve_write_path(str(link / "a.jsonl")) == root / "a.jsonl"
+
+
+# -- through the tools ----------------------------------------------------------------
+
+
+@pytest.fixture
+def locked() -> Iterator[PipelineHost]:
+    """A server granted nothing."""
+    host = PipelineHost(registry=registry_with_test_types())
+    try:
+        yield host
+    finally:
+        host.close()
+    assert streamlib_threads() == []
+
+
+@pytest.fixture
+def granted(root: Path) -> Iterator[PipelineHost]:
+    """A server granted every capability and ``root`` to write in."""
+    permissions = Permissions(
+        capabilities=frozenset({"camera", "audio", "display", "network"}), write_root=root
+    )
+    host = PipelineHost(registry=registry_with_test_types(), permissions=permissions)
+    try:
+        yield host
+    finally:
+        host.close()
+    assert streamlib_threads() == []
+
+
+def test_every_denied_permission_is_a_tool_error(locked: PipelineHost) -> None:
+    async def main() -> None:
+        async with Client(create_server(locked)) as client:
+            assert client.instructions is not None
+            assert "granted to this server: none." in client.instructions
+            listed = await call(client, "list_processor_types")
+            by_name = {entry["name"]: entry for entry in listed["types"]}
+            assert listed["granted_permissions"] == []
+            assert by_name["TestPattern"]["permitted"] is True
+            denied = {
+                "NeedsCamera": "--allow-camera",
+                "NeedsAudio": "--allow-audio",
+                "NeedsDisplay": "--allow-display",
+                "NeedsNetwork": "--allow-network",
+                "JsonLinesWriter": "--allow-write DIR",
+            }
+            for name, flag in denied.items():
+                assert by_name[name]["permitted"] is False
+                assert by_name[name]["missing_permissions"] == [flag]
+                text = await call_error(client, "add_processor", {"type": name})
+                assert text.startswith("PermissionDeniedError: ")
+                assert flag in text
+                assert "restart `streamlib mcp`" in text
+            text = await call_error(
+                client,
+                "load_pipeline",
+                {"text": "processors:\n  ok: {type: TestPattern}\n  cam: {type: NeedsCamera}\n"},
+            )
+            assert "<text>:3: processor 'cam'" in text
+            assert "--allow-camera" in text
+            for tool, arguments in (
+                ("save_pipeline", {"path": "p.yaml"}),
+                ("load_pipeline", {"path": "p.yaml"}),
+            ):
+                text = await call_error(client, tool, arguments)
+                assert "--allow-write DIR" in text
+            listed_after = await call(client, "list_processors")
+            assert listed_after["processors"] == []  # nothing was half-added
+
+    run_async(main)
+
+
+def test_granted_writes_stay_inside_the_directory(granted: PipelineHost, root: Path) -> None:
+    outside = root.parent / "outside"
+    os.symlink(outside, root / "door")
+
+    async def main() -> None:
+        async with Client(create_server(granted)) as client:
+            assert client.instructions is not None
+            assert "granted to this server: audio, camera, display, network, write" in (
+                client.instructions
+            )
+            assert f"Files are written under {root}" in client.instructions
+            for name in ("NeedsCamera", "NeedsAudio", "NeedsDisplay", "NeedsNetwork"):
+                await call(client, "add_processor", {"type": name})
+            await call(client, "add_processor", {"type": "Ticker", "id": "tick"})
+            writer = await call(
+                client,
+                "add_processor",
+                {"type": "JsonLinesWriter", "id": "rec", "config": {"path": "ticks.jsonl"}},
+            )
+            assert writer["config"]["path"] == str(root / "ticks.jsonl")
+            for bad in ("../outside/x.jsonl", "door/x.jsonl", str(outside / "x.jsonl")):
+                text = await call_error(
+                    client, "add_processor", {"type": "JsonLinesWriter", "config": {"path": bad}}
+                )
+                assert "PermissionDeniedError" in text
+                text = await call_error(
+                    client, "set_config", {"id": "rec", "changes": {"path": bad}}
+                )
+                assert "PermissionDeniedError" in text
+            await call(client, "connect", {"source": "tick.data", "target": "rec.data"})
+            await call(client, "start")
+            lines = await _wait_for_lines(root / "ticks.jsonl", 5)
+            assert [json.loads(line)["n"] for line in lines[:5]] == [0, 1, 2, 3, 4]
+
+            saved = await call(client, "save_pipeline", {"path": "saved/pipe.yaml"})
+            assert saved["path"] == str(root / "saved" / "pipe.yaml")
+            assert (root / "saved" / "pipe.yaml").read_text() == saved["text"]
+            for bad in ("../pipe.yaml", "door/pipe.yaml", "/tmp/pipe.yaml"):
+                text = await call_error(client, "save_pipeline", {"path": bad})
+                assert "PermissionDeniedError" in text
+            assert not (outside / "pipe.yaml").exists()
+            loaded = await call(
+                client, "load_pipeline", {"path": "saved/pipe.yaml", "replace": True}
+            )
+            assert "rec" in loaded["added"]
+            text = await call_error(client, "load_pipeline", {"path": "door/secret.yaml"})
+            assert "PermissionDeniedError" in text
+            await call(client, "stop")
+        assert not list(outside.iterdir())  # nothing was ever written outside
+
+    run_async(main)
+
+
+async def _wait_for_lines(path: Path, count: int) -> list[str]:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = path.read_text().splitlines()
+            if len(lines) >= count:
+                return lines
+        await anyio.sleep(0.01)
+    raise AssertionError(f"{path} did not get {count} lines")

@@ -1,0 +1,37 @@
+"""The media examples run as shipped (pipeline files through the CLI, in a scratch folder)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from media_support import make_clip, probe, stream_of
+from streamlib.cli import main
+
+pytest.importorskip("av", reason="the media tests need PyAV (pip install 'streamlib[media]')")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_camera_audio_recorder_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(EXAMPLES / "camera-audio-recorder.yaml", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    status = main(["run", "camera-audio-recorder.yaml", "--duration", "1.5", "--quiet"])
+    assert status == 0
+    streams = probe(tmp_path / "recording.mp4")
+    video = stream_of(streams, "video")
+    assert (video["codec_name"], video["width"], video["height"]) == ("h264", 1280, 720)
+    assert stream_of(streams, "audio")["codec_name"] == "aac"
+
+
+def test_transcode_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(EXAMPLES / "transcode.yaml", tmp_path)
+    make_clip(tmp_path / "input.mp4", seconds=1.0, size="320x180")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "transcode.yaml", "--duration", "3", "--quiet"]) == 0
+    streams = probe(tmp_path / "output.mp4")
+    video = stream_of(streams, "video")
+    assert (video["width"], video["height"], int(video["nb_read_frames"])) == (1280, 720, 30)
+    assert stream_of(streams, "audio")["codec_name"] == "aac"
