@@ -169,7 +169,7 @@ def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
     load.close()
     measured = [t for t in trips if t is not None]
     return {
-        "switch_interval_ms": switch_while_running * 1000,
+        "switch_interval_ms": round(switch_while_running * 1000, 6),
         "seconds": seconds,
         "speaker": out_stats.to_json(),
         "underruns": out_stats.underruns,
@@ -186,10 +186,25 @@ def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each soak")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating pairs of runs")
     args = parser.parse_args()
     pulse_server()
-    runs = [soak(args.seconds, 0.1), soak(args.seconds, None)]
-    print(json.dumps({"benchmark": "audio_soak", "runs": runs}, indent=2))
+    runs = []
+    for _ in range(args.rounds):  # alternated, so drifting machine load hits both alike
+        runs += [soak(args.seconds, 0.1), soak(args.seconds, None)]
+    summary = {}
+    for label, wanted in (("switch_0.1ms", 0.1), ("switch_5ms_python_default", 5.0)):
+        mine = [r for r in runs if abs(r["switch_interval_ms"] - wanted) < 1e-6]
+        trips = [t for r in mine for t in r["round_trip_ms"] if t is not None]
+        summary[label] = {
+            "runs": len(mine),
+            "underruns": [r["underruns"] for r in mine],
+            "device_xruns": [r["device_xruns"] for r in mine],
+            "dropped_samples": [r["speaker"]["dropped_samples"] for r in mine],
+            "plugin_overruns": [r["plugin_overruns"] for r in mine],
+            "round_trip_ms_median": round(statistics.median(trips), 2) if trips else None,
+        }
+    print(json.dumps({"benchmark": "audio_soak", "summary": summary, "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

@@ -144,6 +144,35 @@ def test_truncated_file_is_an_error_event(clip: Path, tmp_path: Path) -> None:
     assert "truncated.mp4" in error.message
 
 
+def test_media_file_reads_over_http(clip: Path) -> None:
+    """A URL instead of a path: FFmpeg's HTTP client against a server on loopback."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep the test output clean."""
+
+    handler = functools.partial(Quiet, directory=str(clip.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{clip.name}"
+        with runtime() as rt:
+            src = rt.add(MediaFile, path=url, realtime=False, audio_enabled=False)
+            got = collector(rt, src, "video")
+            rt.start()
+            frames = got.wait_for(30, port="video")
+            rt.stop()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert len(frames) == 30
+
+
 def test_missing_file_is_a_config_error() -> None:
     with pytest.raises(sl.ConfigError, match="no file at"):
         MediaFile(path="/nonexistent/clip.mp4")

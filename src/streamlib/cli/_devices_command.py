@@ -1,4 +1,4 @@
-"""``streamlib devices``: the cameras FFmpeg can open here."""
+"""``streamlib devices``: the cameras FFmpeg can open here, and the audio devices."""
 
 from __future__ import annotations
 

@@ -111,12 +111,13 @@ class Worker:
             if self._is_paused():
                 self.wakeup.park(_IDLE_PARK_S)
                 continue
-            if head.is_set_up:
-                head.run_process()
-                self._run_members(1)
-            else:
+            if not head.is_set_up:
                 self._restart_due()
-                self.wakeup.park(self._idle_timeout())
+                if not head.is_set_up:  # still backing off (or failed): wait, don't spin
+                    self.wakeup.park(self._idle_timeout())
+                    continue
+            head.run_process()
+            self._run_members(1)
 
     def _run_timer(self) -> None:
         head = self.head
@@ -126,14 +127,14 @@ class Worker:
                 self.wakeup.park(_IDLE_PARK_S)
                 next_tick = time.monotonic()
                 continue
+            if not head.is_set_up:
+                self._restart_due()  # between ticks too: a 1 fps source restarts on time
             now = time.monotonic()
             if now < next_tick:
-                self.wakeup.park(next_tick - now)
+                self.wakeup.park(min(next_tick - now, self._idle_timeout()))
                 continue
             if head.is_set_up:
                 head.run_process()
-            else:
-                self._restart_due()
             self._run_members(1)
             next_tick += 1.0 / (head.scheduling.rate_hz or 1.0)  # a live config may change it
             next_tick = max(next_tick, now)  # fell behind (overloaded): skip missed ticks
