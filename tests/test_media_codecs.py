@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -134,9 +135,12 @@ def test_other_codecs_encode_and_decode(codec: str) -> None:
     config: dict[str, object] = {"codec": codec, "tune": "zerolatency"}
     if codec == "vp8":
         config["bitrate"] = 400_000
+    scheduling = (os.sched_getscheduler(0), os.sched_getparam(0))
     packets = packets_of(
         run_processor(VideoEncoder, config, inputs={"video_in": frames})["packets"]
     )
+    # SVT-AV1 makes its calling thread real-time (SCHED_FIFO, as root): the session undoes it
+    assert (os.sched_getscheduler(0), os.sched_getparam(0)) == scheduling
     assert packets
     assert {p.codec for p in packets} == {codec}
     assert packets[0].keyframe

@@ -20,6 +20,7 @@ class AV1(VideoCodec):
     encoders: ClassVar[tuple[str, ...]] = ("libsvtav1", "libaom-av1")
     decoders: ClassVar[tuple[str, ...]] = ("libdav1d", "libaom-av1")
     containers: ClassVar[frozenset[str]] = frozenset({"mp4", "mkv", "webm"})
+    alters_thread_scheduling: ClassVar[bool] = True  # SVT-AV1 makes its caller SCHED_FIFO
 
     def options(self, settings: VideoEncoderSettings) -> dict[str, str]:
         if settings.profile is not None:

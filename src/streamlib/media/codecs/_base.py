@@ -73,6 +73,9 @@ class _Codec(ABC):
     """FFmpeg decoders to prefer (empty: FFmpeg's default for the codec)."""
     containers: ClassVar[frozenset[str]] = frozenset({"mp4", "mov", "mkv"})
     """Containers streamlib writes this codec into."""
+    alters_thread_scheduling: ClassVar[bool] = False
+    """True when the encoder library changes its calling thread's scheduling (SVT-AV1
+    makes it real-time); sessions then restore it after every call."""
 
     @classmethod
     def encoder_name(cls) -> str | None:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +22,7 @@ from ...core import EncodedPacket, VideoFrame
 from .._convert import to_av_video
 from .._errors import FFMPEG_ERRORS, codec_error
 from .._input import ns_to_ticks
+from .._thread_scheduling import keep_thread_scheduling
 from ._base import VideoCodec, VideoEncoderSettings
 
 __all__ = ["VIDEO_TIME_BASE", "VideoEncoderSession"]
@@ -77,8 +79,10 @@ class VideoEncoderSession:
         if global_header:
             context.flags |= av.codec.context.Flags.global_header
         context.options = options
+        self._guard = keep_thread_scheduling if codec.alters_thread_scheduling else nullcontext
         try:
-            context.open()
+            with self._guard():
+                context.open()
         except FFMPEG_ERRORS as error:
             raise codec_error(
                 error,
@@ -115,7 +119,8 @@ class VideoEncoderSession:
         self._stamps[pts] = frame.timestamp_ns
         self._frames += 1
         try:
-            packets = self._context.encode(converted)
+            with self._guard():
+                packets = self._context.encode(converted)
         except FFMPEG_ERRORS as error:
             raise codec_error(
                 error, f"{self._encoder}: cannot encode frame #{frame.frame_number}"
@@ -125,7 +130,8 @@ class VideoEncoderSession:
     def flush(self) -> list[EncodedPacket]:
         """Drain the encoder's delayed frames (call once, at the end)."""
         try:
-            packets = self._context.encode(None)
+            with self._guard():
+                packets = self._context.encode(None)
         except FFMPEG_ERRORS as error:
             raise codec_error(error, f"{self._encoder}: cannot flush") from error
         return [self._wrap(packet) for packet in packets]
