@@ -13,10 +13,11 @@ devices, and Python's own 5 ms, ``switch_interval_ms: null``), runs:
 - then, still under load, five round trips of a tone burst from a source
   through AudioOutput into the sink and back through AudioCapture.
 
-Reports the speaker's underruns (target 0) and device xruns, the plugin's
-overruns, and the round-trip latency, as JSON::
+Reports the speaker's underruns (target 0), device xruns and drops, how long
+device callbacks waited for the GIL (p99, max), the plugin's overruns, and the
+round-trip latency, as JSON::
 
-    python bench/audio_soak.py [--seconds 60]
+    python bench/audio_soak.py [--seconds 60] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def round_trip_ms(switch_ms: float | None) -> float | None:
         return (heard - source.onset_ns) / 1e6
 
 
-def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
+def soak(seconds: float, switch_ms: float | None, buffer_ms: float = 20.0) -> dict[str, Any]:
     load = sl.Runtime()
     load_src = load.add(TestPattern, width=320, height=240, fps=100)
     load_fx = load.add(PythonLoad)
@@ -138,14 +139,21 @@ def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
     load.connect(load_src.video, load_fx.video)
     load.connect(load_src.video, load_sink.video)
     with sl.Runtime() as rt:
-        mic = rt.add(AudioCapture, device=DEVICE, block_size=BLOCK, switch_interval_ms=switch_ms)
+        mic = rt.add(
+            AudioCapture, device=DEVICE, block_size=BLOCK, switch_interval_ms=switch_ms, id="mic"
+        )
         voice = rt.add(ChordGenerator, channels=1, block_size=BLOCK, amplitude=0.2)
         mix = rt.add(AudioMixer, block_size=BLOCK)
         stereo = rt.add(AudioChannelConverter, channels=2)
         verb = rt.add(ClapEffect, plugin="ZamVerb", block_size=BLOCK, id="verb")
         gain = rt.add(Gain, gain_db=-12.0)
         speaker = rt.add(
-            AudioOutput, device=DEVICE, block_size=BLOCK, switch_interval_ms=switch_ms, id="speaker"
+            AudioOutput,
+            device=DEVICE,
+            block_size=BLOCK,
+            buffer_ms=buffer_ms,
+            switch_interval_ms=switch_ms,
+            id="speaker",
         )
         rt.connect(mic.audio, mix.audio_0)
         rt.connect(voice.audio, mix.audio_1)
@@ -162,6 +170,9 @@ def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
         assert isinstance(output, AudioOutput)
         assert isinstance(effect, ClapEffect)
         out_stats = output.statistics()
+        capture = rt.processor("mic")
+        assert isinstance(capture, AudioCapture)
+        mic_stats = capture.statistics()
         fx_stats = effect.statistics()
         load_fps = load.statistics().processors[str(load_fx)].fps
         rt.stop()
@@ -172,6 +183,7 @@ def soak(seconds: float, switch_ms: float | None) -> dict[str, Any]:
         "switch_interval_ms": round(switch_while_running * 1000, 6),
         "seconds": seconds,
         "speaker": out_stats.to_json(),
+        "mic": mic_stats.to_json(),
         "underruns": out_stats.underruns,
         "device_xruns": out_stats.device_xruns,
         "plugin_blocks": fx_stats.blocks,
@@ -187,11 +199,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each soak")
     parser.add_argument("--rounds", type=int, default=1, help="alternating pairs of runs")
+    parser.add_argument("--buffer-ms", type=float, default=20.0, help="the speaker's buffer_ms")
     args = parser.parse_args()
     pulse_server()
     runs = []
     for _ in range(args.rounds):  # alternated, so drifting machine load hits both alike
-        runs += [soak(args.seconds, 0.1), soak(args.seconds, None)]
+        runs += [
+            soak(args.seconds, 0.1, args.buffer_ms),
+            soak(args.seconds, None, args.buffer_ms),
+        ]
     summary = {}
     for label, wanted in (("switch_0.1ms", 0.1), ("switch_5ms_python_default", 5.0)):
         mine = [r for r in runs if abs(r["switch_interval_ms"] - wanted) < 1e-6]
@@ -202,9 +218,13 @@ def main() -> None:
             "device_xruns": [r["device_xruns"] for r in mine],
             "dropped_samples": [r["speaker"]["dropped_samples"] for r in mine],
             "plugin_overruns": [r["plugin_overruns"] for r in mine],
+            "speaker_callback_wait_ms_p99": [r["speaker"]["callback_wait_ms_p99"] for r in mine],
+            "speaker_callback_wait_ms_max": [r["speaker"]["callback_wait_ms_max"] for r in mine],
+            "mic_callback_wait_ms_p99": [r["mic"]["callback_wait_ms_p99"] for r in mine],
             "round_trip_ms_median": round(statistics.median(trips), 2) if trips else None,
         }
-    print(json.dumps({"benchmark": "audio_soak", "summary": summary, "runs": runs}, indent=2))
+    report = {"benchmark": "audio_soak", "buffer_ms": args.buffer_ms, "summary": summary}
+    print(json.dumps({**report, "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

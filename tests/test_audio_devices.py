@@ -226,3 +226,27 @@ def test_streamlib_devices_lists_audio(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["devices", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["audio"]["devices"]
     assert any(d["name"] == DEVICE and d["max_output_channels"] > 0 for d in listed)
+
+
+def test_piled_up_audio_is_dropped_back_to_the_buffer(rt: sl.Runtime) -> None:
+    """A source faster than the device: latency stays near buffer_ms, drops are counted."""
+    fast = rt.add(ToneSource, amplitude=0.2, block_size=256, sample_rate=RATE)
+    speaker = rt.add(
+        AudioOutput, device=DEVICE, block_size=256, buffer_ms=20, max_buffer_ms=60, id="speaker"
+    )
+    rt.connect(fast.audio, speaker.audio_in)
+    rt.start()
+    output = rt.processor("speaker")
+    assert isinstance(output, AudioOutput)
+    wait_until(lambda: output.statistics().blocks > 20, what="playback")
+    # Feed a burst of 0.5 s at once, far past max_buffer_ms.
+    burst = sl.AudioFrame(np.zeros((RATE // 2, 2), np.float32), RATE)
+    connection = rt.connection(str(fast) + ".audio", "speaker.audio_in")
+    connection.push(burst, 0)
+    wait_until(lambda: output.statistics().dropped_samples > 0, what="the pile to be dropped")
+    stats = output.statistics()
+    rt.stop()
+    assert stats.buffered_ms <= 60 + 256 * 1000 / RATE
+    assert stats.dropped_samples >= RATE // 2 - int(0.06 * RATE) - 2 * 256
+    assert stats.callback_wait_ms_p50 is not None
+    assert stats.callback_wait_ms_max >= stats.callback_wait_ms_p50 >= 0

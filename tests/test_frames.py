@@ -393,3 +393,11 @@ def test_can_feed_accepts_subclasses_of_the_input_type() -> None:
 
     assert FrameType(DepthFrame).can_feed(V)
     assert not V.can_feed(FrameType(DepthFrame))
+
+
+@pytest.mark.parametrize("fmt", ["rgba", "bgra", "gray8", "nv12"])
+def test_replace_with_new_pixels_keeps_the_pixel_format(fmt: str) -> None:
+    frame = VideoFrame.blank(8, 6, fmt)
+    changed = frame.replace(data=255 - frame.to_ndarray())
+    assert changed.pixel_format is frame.pixel_format
+    assert (changed.width, changed.height) == (8, 6)

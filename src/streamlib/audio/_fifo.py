@@ -66,6 +66,14 @@ class SampleFifo:
         self.available -= n
         return n
 
+    def discard(self, count: int) -> int:
+        """Drop up to ``count`` of the oldest samples (counted in ``dropped``); returns how many."""
+        n = min(count, self.available)
+        self._read = (self._read + n) % self.capacity
+        self.available -= n
+        self.dropped += n
+        return n
+
     def resized(self, capacity: int) -> SampleFifo:
         """A new FIFO of ``capacity`` with the samples waiting here (the newest if fewer fit)."""
         bigger = SampleFifo(capacity, self.channels)

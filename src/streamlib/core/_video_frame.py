@@ -258,6 +258,8 @@ class VideoFrame(ArrayFrame):
                 data, kept_texture = kept_texture, None
             if pixel_format is None:
                 pixel_format = self.pixel_format
+        elif pixel_format is None and isinstance(data, np.ndarray):
+            pixel_format = self.pixel_format  # new pixels, same layout (255 - rgba is rgba)
         frame = VideoFrame(
             data,
             pixel_format,
