@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="streamlib",
         description="Real-time streaming media pipelines: run them, inspect processor types, "
-        "draw graphs.",
+        "draw graphs, list devices, serve them to AI agents.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
