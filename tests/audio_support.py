@@ -189,14 +189,19 @@ def pulse_server() -> PulseServer:
     global _server
     with _server_lock:
         if _server is None:
+            from streamlib import DeviceError
+            from streamlib.audio import portaudio, rescan_devices
+
             if shutil.which("pactl") is None:
                 pytest.skip("pactl is not installed (apt-get install pulseaudio-utils)")
+            try:
+                portaudio()
+            except DeviceError as error:  # no PortAudio library or sounddevice here
+                pytest.skip(str(error))
             server = PulseServer()
             server.start()
             atexit.register(server.stop)
             _server = server
-            from streamlib.audio import rescan_devices
-
             rescan_devices()  # PortAudio lists the pulse device only once the server runs
         return _server
 

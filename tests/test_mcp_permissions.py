@@ -270,3 +270,30 @@ async def _wait_for_lines(path: Path, count: int) -> list[str]:
                 return lines
         await anyio.sleep(0.01)
     raise AssertionError(f"{path} did not get {count} lines")
+
+
+# -- native plugins and files read -------------------------------------------------------
+
+
+def test_native_plugins_need_their_own_grant() -> None:
+    from streamlib.processors import ClapEffect
+
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-plugins"):
+        Permissions().check_type(ClapEffect)
+    Permissions(capabilities=frozenset({"plugins"})).check_type(ClapEffect)
+
+
+def test_files_a_processor_reads_stay_inside_the_directory(tmp_path: Path) -> None:
+    from streamlib.processors import ShaderEffect
+
+    assert ShaderEffect.Config.read_path_fields() == {"path"}
+    inside = tmp_path / "tint.wgsl"
+    inside.write_text("// shader")
+    permissions = Permissions(write_root=tmp_path)
+    config = permissions.check_config(ShaderEffect, {"path": "tint.wgsl"})
+    assert config["path"] == str(inside.resolve())
+    with pytest.raises(sl.PermissionDeniedError):
+        permissions.check_config(ShaderEffect, {"path": "/etc/passwd"})
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-write"):
+        Permissions().check_config(ShaderEffect, {"path": "tint.wgsl"})
+    assert Permissions().check_config(ShaderEffect, {"code": "fn f() {}"}) == {"code": "fn f() {}"}

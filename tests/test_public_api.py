@@ -20,7 +20,8 @@ EXPECTED_TOP_LEVEL = {
     "ConnectionClosedError", "ConnectionStatistics", "ConsumerGoneError", "CycleError", "DataFrame",
     "DeliveryProfile", "DeviceError", "EncodedPacket", "ErrorPolicy", "Event", "EventBus", "Frame",
     "FrameError", "GpuError", "Graph", "GraphError", "Input", "ManualClock", "MediaClock",
-    "MonotonicClock", "Output", "PermissionDeniedError", "PipelineFileError", "PixelFormat",
+    "MonotonicClock", "NetworkError", "Output", "PermissionDeniedError", "PipelineFileError",
+    "PixelFormat",
     "PluginError", "PortBusyError", "PortRef", "PortTypeError", "Priority", "Processor",
     "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError", "ProcessorId",
     "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState", "RuntimeStateError",
@@ -55,6 +56,7 @@ def test_builtin_processors() -> None:
         "VideoConvert", "VideoDecoder", "VideoEncoder",
         "ChromaKey", "ColorInvert", "ColorMatrix", "Compositor", "Display", "GaussianBlur",
         "Grayscale", "ImageOverlay", "PerformanceOverlay", "ShaderEffect", "TextOverlay",
+        "WhepPlayer", "WhepServer", "WhipPublisher", "WhipServer",
     }  # fmt: skip
 
 

@@ -61,6 +61,11 @@ def add_mcp_command(commands: Any) -> None:
         "--allow-network", action="store_true", help="processors may use the network (WebRTC, URLs)"
     )
     grants.add_argument(
+        "--allow-plugins",
+        action="store_true",
+        help="processors may load native plugins (CLAP): as powerful as running any program",
+    )
+    grants.add_argument(
         "--allow-write",
         metavar="DIR",
         help="processors (recorders) and save_pipeline may write files, only inside DIR",
@@ -105,6 +110,7 @@ def _mcp(args: argparse.Namespace) -> int:
             ("audio", args.allow_audio),
             ("display", args.allow_display),
             ("network", args.allow_network),
+            ("plugins", args.allow_plugins),
         )
         if granted
     )

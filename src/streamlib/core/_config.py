@@ -15,7 +15,7 @@ while the processor runs (``Runtime.update_config``); the others need a restart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,14 +40,21 @@ def live_field(default: Any, *, description: str | None = None, **constraints: A
     )
 
 
-def path_field(default: Any, *, description: str | None = None, **constraints: Any) -> Any:
-    """A config field holding a path the processor writes (a recording, a log).
+def path_field(
+    default: Any,
+    *,
+    access: Literal["write", "read"] = "write",
+    description: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """A config field holding a path the processor writes (a recording) or reads (a shader).
 
-    The JSON Schema marks it ``"path": "write"``, so whoever grants permissions
-    (the MCP server's ``--allow-write DIR``) can check it before anything runs.
+    The JSON Schema marks it ``"path": "write"`` or ``"path": "read"``, so whoever
+    grants permissions (the MCP server's ``--allow-write DIR``) can check it
+    before anything runs.
     """
     return Field(
-        default, description=description, json_schema_extra={_PATH_KEY: "write"}, **constraints
+        default, description=description, json_schema_extra={_PATH_KEY: access}, **constraints
     )
 
 
@@ -68,11 +75,20 @@ class ProcessorConfig(BaseModel):
     @classmethod
     def write_path_fields(cls) -> frozenset[str]:
         """Names of the fields holding paths the processor writes."""
+        return cls._path_fields("write")
+
+    @classmethod
+    def read_path_fields(cls) -> frozenset[str]:
+        """Names of the fields holding paths the processor reads."""
+        return cls._path_fields("read")
+
+    @classmethod
+    def _path_fields(cls, access: str) -> frozenset[str]:
         return frozenset(
             name
             for name, field in cls.model_fields.items()
             if isinstance(field.json_schema_extra, dict)
-            and field.json_schema_extra.get(_PATH_KEY) == "write"
+            and field.json_schema_extra.get(_PATH_KEY) == access
         )
 
     @classmethod

@@ -25,7 +25,8 @@ it is also catchable as that builtin::
     │   └── GpuError                        no usable GPU adapter, or the GPU failed
     ├── ShaderError (ValueError)            a shader (WGSL) that does not compile
     ├── CodecError (ValueError)             media that cannot be decoded, encoded or muxed
-    └── PluginError (OSError)               an audio plugin that cannot be loaded or used
+    ├── PluginError (OSError)               an audio plugin that cannot be loaded or used
+    └── NetworkError (ConnectionError)      a peer or server refused, failed or vanished
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "FrameError",
     "GpuError",
     "GraphError",
+    "NetworkError",
     "PermissionDeniedError",
     "PipelineFileError",
     "PluginError",
@@ -171,4 +173,13 @@ class PluginError(StreamError, OSError):
     The message names the file or plugin id and what was wrong with it: a path
     that does not exist, a file that is not a CLAP bundle, a missing
     ``clap_entry`` symbol, an unknown plugin id or parameter id.
+    """
+
+
+class NetworkError(StreamError, ConnectionError):
+    """A network peer or server failed: refused the request, timed out or went away.
+
+    The message names the URL or peer and the status or state seen (a WHIP
+    endpoint answering 401 means a wrong bearer token; an ICE failure means no
+    candidate pair connected: check ``ice`` and the firewall).
     """

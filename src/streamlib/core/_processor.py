@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CAPABILITIES", "Processor"]
 
-CAPABILITIES = frozenset({"camera", "audio", "display", "network", "write"})
+CAPABILITIES = frozenset({"camera", "audio", "display", "network", "write", "plugins"})
 """What a processor may reach outside the process: cameras, audio devices, a
-window, the network, or files it writes. Declared per type in ``capabilities``."""
+window, the network, files it writes, or native plugin code it loads (which is
+as powerful as running any program). Declared per type in ``capabilities``."""
 
 
 class Processor:
@@ -56,8 +57,9 @@ class Processor:
     - ``type_name``: the registry name (default: the class name).
     - ``capabilities``: what the processor reaches outside the process, from
       :data:`CAPABILITIES` (``"camera"``, ``"audio"``, ``"display"``, ``"network"``,
-      ``"write"``); agents are granted each one explicitly. A processor that
-      writes files names the config fields holding paths with ``path_field``.
+      ``"write"``, ``"plugins"``); agents are granted each one explicitly. Config
+      fields holding paths the processor writes or reads are made with
+      ``path_field`` (``access="read"`` for reads).
     - ``fusible``: whether the runtime may share this processor's thread with its
       neighbours in a linear chain (default True). Set False for processors whose
       ``process`` blocks or takes long, so they never delay their producer, and

@@ -10,7 +10,8 @@ and onto config fields made with ``path_field``::
     config = permissions.check_config(Mp4Writer, {"path": "take1.mp4"})
     config["path"]                                       # '/srv/rec/take1.mp4'
 
-A path is accepted only if it stays inside the write root once resolved:
+Paths a processor reads (``path_field(access="read")``, a shader file) are held to
+the same directory. A path is accepted only if it stays inside it once resolved:
 ``..`` components are refused outright, and symlinks are followed before the
 check, so a link inside the root that points outside it does not let a write out.
 """
@@ -33,6 +34,7 @@ FLAGS: Mapping[str, str] = {
     "display": "--allow-display",
     "network": "--allow-network",
     "write": "--allow-write DIR",
+    "plugins": "--allow-plugins",
 }
 """The ``streamlib mcp`` flag that grants each capability."""
 
@@ -41,7 +43,8 @@ FLAGS: Mapping[str, str] = {
 class Permissions:
     """The capabilities granted to agents, and the one directory they may write under.
 
-    ``capabilities`` holds any of ``camera``, ``audio``, ``display``, ``network``;
+    ``capabilities`` holds any of ``camera``, ``audio``, ``display``, ``network``,
+    ``plugins``;
     ``write`` is granted by giving ``write_root`` (resolved on construction).
     """
 
@@ -54,7 +57,7 @@ class Permissions:
         if unknown:
             raise ConfigError(
                 f"unknown capabilities {sorted(unknown)}; grant some of camera, audio, display, "
-                "network (write is granted by a write_root directory)"
+                "network, plugins (write is granted by a write_root directory)"
             )
         root = None
         if self.write_root is not None:
@@ -108,20 +111,23 @@ class Permissions:
         """
         self.check_type(processor_class)
         values = dict(config or {})
-        path_fields = sorted(processor_class.Config.write_path_fields())
-        if not path_fields:
+        fields = processor_class.Config
+        checks = [
+            *((name, self.resolve_write_path) for name in sorted(fields.write_path_fields())),
+            *((name, self.resolve_read_path) for name in sorted(fields.read_path_fields())),
+        ]
+        if not checks:
             return values
         effective = processor_class.Config.parse(values, owner=processor_class.type_name)
-        for name in path_fields:
+        for name, resolve in checks:
             value = getattr(effective, name)
             if value is None or value == "":
-                continue  # an optional output left unset writes nothing
+                continue  # an optional path left unset touches no file
             if not isinstance(value, (str, os.PathLike)):
                 raise PermissionDeniedError(
                     f"{processor_class.type_name}.{name} must be a path, got {value!r}"
                 )
-            resolved = self.resolve_write_path(os.fspath(value), what=f"{name!r}")
-            values[name] = str(resolved)
+            values[name] = str(resolve(os.fspath(value), what=f"{name!r}"))
         return values
 
     def resolve_write_path(self, value: str, *, what: str = "the path") -> Path:

@@ -25,6 +25,9 @@ from ._test_pattern import TestPattern
 from ._tone_source import ToneSource
 from ._video_codecs import VideoDecoder, VideoEncoder
 from ._video_convert import VideoConvert
+from ._webrtc_play import WhepPlayer
+from ._webrtc_publish import WhipPublisher
+from ._webrtc_servers import WhepServer, WhipServer
 
 __all__ = [
     "AudioCapture",
@@ -65,5 +68,9 @@ __all__ = [
     "VideoConvert",
     "VideoDecoder",
     "VideoEncoder",
+    "WhepPlayer",
+    "WhepServer",
+    "WhipPublisher",
+    "WhipServer",
     "list_audio_devices",
 ]

@@ -75,6 +75,7 @@ class ClapEffect(Processor):
 
     tags = ("audio", "effect", "plugin")
     fusible = False  # the plugin's process() is native work of a block's length
+    capabilities = frozenset({"plugins"})  # loads and runs a native library
 
     class Config(ProcessorConfig):
         plugin: str = Field(

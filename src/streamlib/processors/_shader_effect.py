@@ -39,6 +39,7 @@ from ..core import (
     RuntimeWarning,
     ShaderError,
     live_field,
+    path_field,
 )
 from ..gpu import ComputeEffect, GpuContext, Texture
 from ._gpu_effect_base import GpuEffect
@@ -78,7 +79,9 @@ class ShaderEffect(GpuEffect):
 
     class Config(ProcessorConfig):
         code: str = Field("", description="WGSL defining fn effect(pixel: vec2<i32>) -> vec4<f32>.")
-        path: str = Field("", description="A WGSL file instead of code; reloaded when it changes.")
+        path: str = path_field(
+            "", access="read", description="A WGSL file instead of code; reloaded when it changes."
+        )
         uniforms: dict[str, float | tuple[float, ...]] = live_field(
             {}, description="Values the shader reads as params.<name> (numbers or 2-4 numbers)."
         )

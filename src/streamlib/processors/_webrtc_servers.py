@@ -1,0 +1,240 @@
+"""WhepServer and WhipServer: a pipeline watched from, or fed by, browsers with no other server.
+
+``WhepServer`` (a sink) encodes its input once and serves it to every WHEP
+viewer, with a viewer page at ``/``; ``WhipServer`` (a source) takes one WHIP
+publisher and outputs what it sends, with a camera-publishing page at ``/``.
+Both bind 127.0.0.1 by default.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from ..core import (
+    AudioFrame,
+    EncodedPacket,
+    Input,
+    NetworkError,
+    Output,
+    Processor,
+    ProcessorContext,
+    Scheduling,
+    VideoFrame,
+)
+from ._media_support import OutputPixelFormat
+from ._webrtc_support import (
+    NetworkEvents,
+    ReceivedFrames,
+    WebRtcEncoders,
+    WebRtcEncodingConfig,
+    WebRtcPeerConfig,
+    ice_settings,
+    require_webrtc,
+    webrtc_ready,
+)
+
+if TYPE_CHECKING:
+    from ..webrtc import EventLoopThread, SignallingServer, WhepHost, WhipHost
+
+__all__ = ["WhepServer", "WhipServer"]
+
+_START_TIMEOUT_S = 10.0
+
+
+class _ServerConfig(WebRtcPeerConfig):
+    host: str = Field(
+        "127.0.0.1", description="Address to listen on (0.0.0.0: every interface, beware)."
+    )
+    port: int = Field(8889, ge=0, le=65_535, description="TCP port (0: any free port).")
+
+
+class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
+    """Config of :class:`WhepServer`."""
+
+    max_viewers: int = Field(16, ge=1, le=1000, description="Viewers served at once at most.")
+    viewer_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a viewer may stay silent (no RTCP) before it is dropped as gone.",
+    )
+
+
+class WhepServer(Processor):
+    """Serve the pipeline's video and audio to browsers and WHEP players (a WHEP endpoint).
+
+    ``http://HOST:PORT/`` shows a viewer page; ``/whep`` is the endpoint. Each
+    viewer gets the same encoded stream: pictures are encoded once (H.264,
+    constrained baseline, ultrafast, zerolatency), not once per viewer, and
+    not at all while nobody watches. ``video_packets``/``audio_packets`` take
+    already-encoded H.264/Opus (from a ``VideoEncoder``) instead.
+    Events on ``processor:<id>``: ``listening`` (with the URL), ``viewer_joined``,
+    ``viewer_left``, ``viewer_timed_out``, ``viewer_state``.
+
+    Example pipeline entry::
+
+        web: {type: WhepServer, config: {port: 8889}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
+    fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
+    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+
+    Config = WhepServerConfig
+
+    video = Input(VideoFrame, description="Pictures to serve (newest first).")
+    audio = Input(AudioFrame, description="Audio to serve (in order; an Opus rate).")
+    video_packets = Input(EncodedPacket, profile="fifo", description="Encoded H.264 to serve.")
+    audio_packets = Input(EncodedPacket, profile="fifo", description="Encoded Opus to serve.")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        require_webrtc(self.type_name)
+        self.url: str | None = None
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ..webrtc import VIEWER_PAGE, EventLoopThread, SignallingServer, WhepHost
+
+        cfg = self.config
+        self.events = NetworkEvents(ctx.events, ctx.processor_id)
+        self._encoders = WebRtcEncoders(cfg)
+        self._loop: EventLoopThread = EventLoopThread(
+            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
+        )
+        self.host: WhepHost = WhepHost(
+            self._loop,
+            ice_settings(cfg),
+            viewer_timeout=cfg.viewer_timeout,
+            max_viewers=cfg.max_viewers,
+            on_event=self.events,
+        )
+        self._server: SignallingServer = SignallingServer(
+            host=cfg.host, port=cfg.port, token=cfg.token
+        )
+        self._server.add_endpoint("whep", self.host)
+        self._server.add_page("/", VIEWER_PAGE)
+        self.url = _start(self._loop, self._server, "whep")
+        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whep")})
+
+    def process(self) -> None:
+        watched = self.host.viewer_count > 0
+        if not watched:
+            # Nobody to send to: skip encoding; the next viewer starts a fresh stream
+            # (beginning with a keyframe) instead of waiting for the next one.
+            self._encoders.reset()
+        frame = self.video.read_latest()
+        if frame is not None and watched:
+            for packet in self._encoders.encode_video(frame):
+                self.host.push(packet)
+        for block in self.audio.read_all():
+            if watched:
+                for packet in self._encoders.encode_audio(block):
+                    self.host.push(packet)
+        for port in (self.video_packets, self.audio_packets):
+            for packet in port.read_all():
+                if watched:
+                    self.host.push(webrtc_ready(packet))
+
+    def teardown(self) -> None:
+        loop = getattr(self, "_loop", None)
+        try:
+            if loop is not None:
+                _stop(loop, self.host, self._server)
+        finally:
+            super().teardown()
+
+
+class WhipServerConfig(_ServerConfig):
+    """Config of :class:`WhipServer`."""
+
+    pixel_format: OutputPixelFormat = Field(
+        "rgb24", description="Pixel format of the output frames."
+    )
+
+
+class WhipServer(Processor):
+    """Accept one WHIP publisher (a browser, OBS, a ``WhipPublisher``) and output its media.
+
+    ``/whip`` is the endpoint; ``http://HOST:PORT/`` serves a page that
+    publishes the browser's camera and microphone. A second publisher gets 409
+    while one is connected. Video comes out decoded (``pixel_format``), audio
+    as float32 at the sender's rate. Events on ``processor:<id>``:
+    ``listening``, ``publisher_joined``, ``publisher_left``, ``publisher_state``.
+
+    Example pipeline entry::
+
+        ingest: {type: WhipServer, config: {port: 8890, token: secret}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
+    fusible: ClassVar[bool] = False  # waits on the network
+    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+    default_scheduling = Scheduling.loop()
+
+    Config = WhipServerConfig
+
+    video = Output(VideoFrame, description="Pictures the publisher sends.")
+    audio = Output(AudioFrame, description="Audio the publisher sends.")
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        require_webrtc(self.type_name)
+        self.url: str | None = None
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ..webrtc import PUBLISHER_PAGE, EventLoopThread, SignallingServer, WhipHost
+
+        cfg = self.config
+        self.events = NetworkEvents(ctx.events, ctx.processor_id)
+        self.received = ReceivedFrames(pixel_format=cfg.pixel_format)
+        self._loop: EventLoopThread = EventLoopThread(
+            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
+        )
+        self.host: WhipHost = WhipHost(
+            ice_settings(cfg), on_frame=self.received.put, on_event=self.events
+        )
+        self._server: SignallingServer = SignallingServer(
+            host=cfg.host, port=cfg.port, token=cfg.token
+        )
+        self._server.add_endpoint("whip", self.host)
+        self._server.add_page("/", PUBLISHER_PAGE)
+        self.url = _start(self._loop, self._server, "whip")
+        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whip")})
+
+    def process(self) -> None:
+        # A short wait, so the runtime can stop us between waits.
+        for frame in self.received.get(timeout=0.1):
+            if isinstance(frame, VideoFrame):
+                self.video.write(frame)
+            else:
+                self.audio.write(frame)
+
+    def teardown(self) -> None:
+        loop = getattr(self, "_loop", None)
+        try:
+            if loop is not None:
+                _stop(loop, self.host, self._server)
+        finally:
+            super().teardown()
+
+
+def _start(loop: EventLoopThread, server: SignallingServer, endpoint: str) -> str:
+    try:
+        port = loop.run(server.start(), _START_TIMEOUT_S)
+    except (NetworkError, TimeoutError):
+        loop.stop()
+        raise
+    shown = f"[{server.host}]" if ":" in server.host else server.host
+    return f"http://{shown}:{port}/{endpoint}"
+
+
+def _stop(loop: EventLoopThread, host: WhepHost | WhipHost, server: SignallingServer) -> None:
+    try:
+        loop.run(host.close(), _START_TIMEOUT_S)
+        loop.run(server.stop(), _START_TIMEOUT_S)
+    finally:
+        loop.stop()

@@ -1,0 +1,271 @@
+"""What the WebRTC processors share: the dependency check, config fields, encoding once
+for the network, and turning frames aiortc decoded into streamlib frames.
+
+Processor modules import ``streamlib.webrtc`` (and so aiortc) only inside
+methods, so ``import streamlib.processors`` works without the ``webrtc`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import queue
+import time
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from ..core import (
+    AudioFrame,
+    ConfigError,
+    CustomEvent,
+    EncodedPacket,
+    EventBus,
+    ProcessorConfig,
+    ProcessorId,
+    VideoFrame,
+    processor_topic,
+)
+
+if TYPE_CHECKING:
+    from ..media import AudioConverter, VideoConverter
+    from ..media.codecs import AudioEncoderSession, VideoEncoderSession
+
+__all__ = [
+    "NetworkEvents",
+    "ReceivedFrames",
+    "WebRtcEncoders",
+    "WebRtcPeerConfig",
+    "require_webrtc",
+    "webrtc_ready",
+]
+
+_log = logging.getLogger(__name__)
+_NS = 1_000_000_000
+# Opus sample rates; other rates must be resampled first (AudioResampler).
+_OPUS_RATES = (48_000, 24_000, 16_000, 12_000, 8_000)
+
+
+def require_webrtc(owner: str) -> None:
+    """``ConfigError`` with the install command when aiortc, aiohttp or PyAV is missing."""
+    missing = [m for m in ("aiortc", "aiohttp", "av") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"{owner} needs {', '.join(missing)}: pip install 'streamlib[webrtc]'")
+
+
+class WebRtcPeerConfig(ProcessorConfig):
+    """Config fields of every WebRTC processor."""
+
+    ice: Literal["host", "loopback"] = Field(
+        "host",
+        description="Host candidates to offer: the machine's interfaces (host), or "
+        "127.0.0.1 only (loopback: local-only setups, network namespaces).",
+    )
+    stun_servers: list[str] = Field(
+        default_factory=list,
+        description="STUN servers (stun:host:port) for reaching peers behind NAT; none by "
+        "default, so nothing leaves the machine unless asked.",
+    )
+    token: str | None = Field(None, description="Bearer token the WHIP/WHEP endpoint checks.")
+
+
+class WebRtcEncodingConfig(WebRtcPeerConfig):
+    """Encoding fields of the processors that send media (H.264 and Opus)."""
+
+    video_bitrate: int = Field(
+        2_500_000, ge=100_000, le=50_000_000, description="H.264 bits per second."
+    )
+    keyframe_interval: int = Field(
+        30, ge=1, le=600, description="Frames between keyframes (how soon a viewer can start)."
+    )
+    fps: float = Field(30.0, gt=0, le=240, description="Nominal frame rate (rate control).")
+    audio_bitrate: int = Field(64_000, ge=6_000, le=510_000, description="Opus bits per second.")
+
+
+def ice_settings(config: WebRtcPeerConfig) -> Any:
+    """The :class:`~streamlib.webrtc.IceSettings` a config asks for."""
+    from ..webrtc import IceSettings
+
+    return IceSettings(mode=config.ice, stun_servers=tuple(config.stun_servers))
+
+
+def webrtc_ready(packet: EncodedPacket) -> EncodedPacket:
+    """``packet`` as WebRTC wants it: H.264 parameter sets in front of every keyframe.
+
+    A ``VideoEncoder`` made for MP4 keeps SPS/PPS in ``extradata`` only; a
+    viewer joining mid-stream needs them in band (libx264 writes both Annex B).
+    """
+    if packet.media_kind != "video" or not packet.keyframe or not packet.extradata:
+        return packet
+    if packet.data.startswith(packet.extradata):
+        return packet
+    return packet.replace(data=packet.extradata + packet.data)
+
+
+class WebRtcEncoders:
+    """Encode pictures (H.264 constrained baseline, ultrafast, zerolatency) and audio (Opus).
+
+    Opened at the first frame of each kind; :meth:`reset` closes them so the
+    next frame opens fresh ones, starting with a keyframe.
+    """
+
+    def __init__(self, config: WebRtcEncodingConfig) -> None:
+        self._config = config
+        self._video: VideoEncoderSession | None = None
+        self._audio: AudioEncoderSession | None = None
+
+    def reset(self) -> None:
+        """Forget the encoders (the next frame opens new ones)."""
+        self._video = None
+        self._audio = None
+
+    def encode_video(self, frame: VideoFrame) -> list[EncodedPacket]:
+        """Packets for ``frame`` (none while the encoder fills up)."""
+        session = self._video
+        if session is None or (session.settings.width, session.settings.height) != (
+            frame.width,
+            frame.height,
+        ):
+            from ..media.codecs import VideoEncoderSession, VideoEncoderSettings, video_codec
+
+            cfg = self._config
+            settings = VideoEncoderSettings(
+                width=frame.width - frame.width % 2,
+                height=frame.height - frame.height % 2,
+                fps=cfg.fps,
+                preset="ultrafast",
+                tune="zerolatency",
+                bitrate=cfg.video_bitrate,
+                keyframe_interval=cfg.keyframe_interval,
+                profile="baseline",
+            )
+            # In-band parameter sets: every keyframe is a place a viewer can start.
+            session = self._video = VideoEncoderSession(
+                video_codec("h264"), settings, global_header=False
+            )
+        return session.encode(frame)
+
+    def encode_audio(self, block: AudioFrame) -> list[EncodedPacket]:
+        """Opus packets for ``block`` (20 ms each, once enough samples came)."""
+        session = self._audio
+        if session is None:
+            if block.sample_rate not in _OPUS_RATES:
+                raise ConfigError(
+                    f"Opus takes {', '.join(map(str, _OPUS_RATES))} Hz, not "
+                    f"{block.sample_rate} Hz: put an AudioResampler in front"
+                )
+            if block.channels > 2:
+                raise ConfigError(
+                    f"WebRTC Opus carries mono or stereo, not {block.channels} channels: "
+                    "put an AudioChannelConverter in front"
+                )
+            from ..media.codecs import AudioEncoderSession, AudioEncoderSettings, audio_codec
+
+            settings = AudioEncoderSettings(
+                sample_rate=block.sample_rate,
+                channels=block.channels,
+                bitrate=self._config.audio_bitrate,
+            )
+            session = self._audio = AudioEncoderSession(
+                audio_codec("opus"), settings, global_header=False
+            )
+        return session.encode(block)
+
+
+class ReceivedFrames:
+    """Frames aiortc decoded, handed from the event loop to the processor's thread.
+
+    ``put`` runs on the loop (cheap: it only queues); ``get`` converts on the
+    processor's worker into streamlib frames with media-clock timestamps kept in
+    the sender's spacing (RTP time, anchored at the first frame's arrival).
+    """
+
+    def __init__(self, *, pixel_format: str = "rgb24", capacity: int = 64) -> None:
+        self._queue: queue.Queue[tuple[str, Any, int]] = queue.Queue(capacity)
+        self._pixel_format = pixel_format
+        self._video_converter: VideoConverter | None = None
+        self._audio_converter: AudioConverter | None = None
+        self._video_origin: tuple[int, int] | None = None  # (pts, arrival ns)
+        self._audio_cursor_ns: int | None = None
+        self.dropped = 0
+        self.video_count = 0
+        self.audio_count = 0
+
+    def put(self, kind: str, frame: Any) -> None:
+        """Queue a decoded ``av`` frame (drops the oldest when the processor lags)."""
+        item = (kind, frame, time.monotonic_ns())
+        while True:
+            try:
+                self._queue.put_nowait(item)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    def get(self, timeout: float) -> list[VideoFrame | AudioFrame]:
+        """The next frames (one decoded frame can make several audio blocks); [] on timeout."""
+        try:
+            kind, frame, arrived_ns = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        if kind == "video":
+            return [self._video(frame, arrived_ns)]
+        return self._audio(frame, arrived_ns)
+
+    def _video(self, frame: Any, arrived_ns: int) -> VideoFrame:
+        from ..media import VideoConverter
+
+        if self._video_converter is None:
+            self._video_converter = VideoConverter(pixel_format=self._pixel_format)
+        stamp = arrived_ns
+        if frame.pts is not None and frame.time_base is not None:
+            if self._video_origin is None:
+                self._video_origin = (frame.pts, arrived_ns)
+            first_pts, first_ns = self._video_origin
+            tb: Fraction = frame.time_base
+            stamp = first_ns + (frame.pts - first_pts) * tb.numerator * _NS // tb.denominator
+        self.video_count += 1
+        return self._video_converter.convert_av(
+            frame, timestamp_ns=stamp, frame_number=self.video_count - 1
+        )
+
+    def _audio(self, frame: Any, arrived_ns: int) -> list[VideoFrame | AudioFrame]:
+        from ..media import AudioConverter
+
+        if self._audio_converter is None:
+            self._audio_converter = AudioConverter()
+        out: list[VideoFrame | AudioFrame] = []
+        rate = frame.sample_rate
+        for samples in self._audio_converter.convert(frame):
+            if not samples.shape[0]:
+                continue
+            cursor = self._audio_cursor_ns if self._audio_cursor_ns is not None else arrived_ns
+            # Sample counting: each block starts where the one before ended.
+            self._audio_cursor_ns = cursor + samples.shape[0] * _NS // rate
+            out.append(
+                AudioFrame(samples, rate, timestamp_ns=cursor, frame_number=self.audio_count)
+            )
+            self.audio_count += 1
+        return out
+
+
+class NetworkEvents:
+    """Publishes a processor's network events (``connecting``, ``viewer_joined``...) on its topic.
+
+    Callable from any thread: the event bus never blocks a publisher.
+    """
+
+    def __init__(self, events: EventBus, processor_id: ProcessorId) -> None:
+        self._events = events
+        self._topic = processor_topic(processor_id)
+        self.history: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, name: str, payload: dict[str, Any]) -> None:
+        self.history.append((name, payload))
+        del self.history[:-200]  # keep the recent past for statistics and tests
+        _log.info("%s %s %s", self._topic, name, payload)
+        self._events.publish(CustomEvent(custom_topic=self._topic, name=name, payload=payload))

@@ -1,0 +1,140 @@
+"""Headless Chromium for the WebRTC tests, driven over the DevTools protocol.
+
+Chromium listens for DevTools on 127.0.0.1 (a port it picks, named in
+``DevToolsActivePort``); :meth:`Chromium.evaluate` runs JavaScript in the
+page and returns its (awaited) value::
+
+    with Chromium("http://127.0.0.1:8889/") as browser:
+        stats = browser.evaluate("window.streamlib.stats()")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+__all__ = ["CHROMIUM", "Chromium"]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+)
+
+
+class Chromium:
+    """One headless Chromium showing ``url``; killed on exit."""
+
+    def __init__(self, url: str, *, start_timeout: float = 30.0) -> None:
+        assert CHROMIUM is not None
+        self._profile = tempfile.TemporaryDirectory(prefix="streamlib-chromium-")
+        self.process = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={self._profile.name}", url],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._ids = itertools.count(1)
+        self._page_ws = self._find_page(Path(self._profile.name), start_timeout)
+
+    def _find_page(self, profile: Path, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        port_file = profile / "DevToolsActivePort"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromium exited with {self.process.returncode}")
+            if port_file.exists() and port_file.read_text().strip():
+                port = int(port_file.read_text().split()[0])
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as reply:
+                        targets = json.load(reply)
+                except OSError:
+                    targets = []
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    return str(pages[0]["webSocketDebuggerUrl"])
+            time.sleep(0.1)
+        raise RuntimeError(f"chromium showed no page within {timeout} s")
+
+    def evaluate(self, expression: str, timeout: float = 10.0) -> Any:
+        """The value of ``expression`` in the page (promises awaited); raises on a JS error."""
+        return asyncio.run(asyncio.wait_for(self._evaluate(expression), timeout))
+
+    async def _evaluate(self, expression: str) -> Any:
+        message_id = next(self._ids)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(self._page_ws, max_msg_size=0) as ws,
+        ):
+            await ws.send_json(
+                {
+                    "id": message_id,
+                    "method": "Runtime.evaluate",
+                    "params": {
+                        "expression": expression,
+                        "awaitPromise": True,
+                        "returnByValue": True,
+                    },
+                }
+            )
+            async for message in ws:
+                reply = json.loads(message.data)
+                if reply.get("id") != message_id:
+                    continue
+                result = reply["result"]
+                if "exceptionDetails" in result:
+                    raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
+                return result["result"].get("value")
+        raise RuntimeError("DevTools closed the connection")
+
+    def wait_for(self, expression: str, predicate: Any, timeout: float = 20.0) -> Any:
+        """Evaluate ``expression`` until ``predicate(value)``; the last value (fails on timeout)."""
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if predicate(value):
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"timed out after {timeout} s; last value of {expression}: {value}")
+
+    def kill(self) -> None:
+        """Kill the browser at once (a viewer that vanishes without hanging up)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def close(self) -> None:
+        self.kill()
+        self._profile.cleanup()
+
+    def __enter__(self) -> Chromium:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

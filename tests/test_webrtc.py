@@ -1,0 +1,357 @@
+"""WebRTC: WHIP publish, WHEP play and serve, against our own peers and headless Chromium.
+
+Every test that opens a WebRTC connection runs its scenario
+(``webrtc_scenarios.py``) in a child process inside a network namespace that
+holds only ``lo``, so no packet reaches any other interface; those tests skip
+where ``unshare -n`` is not allowed (it needs root). The HTTP-only tests run
+here, against servers bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("aiortc", reason="needs the webrtc extra: pip install 'streamlib[webrtc]'")
+
+import aioice.ice
+
+import streamlib as sl
+from chromium_cdp import CHROMIUM
+from runtime_support import wait_until
+from streamlib.processors import TestPattern, WhepServer, WhipServer
+from streamlib.webrtc import (
+    Backoff,
+    IceSettings,
+    candidates_from_fragment,
+    loopback_offered_here,
+    offer_loopback_in_this_thread,
+)
+
+TESTS = Path(__file__).parent
+SCENARIO_TIMEOUT_S = 90
+
+
+@functools.cache
+def namespace_problem() -> str | None:
+    """Why loopback-only namespaces cannot be made here, or ``None`` when they can."""
+    if os.geteuid() != 0:
+        return "WebRTC tests run in a network namespace (unshare -n), which needs root"
+    try:
+        probe = subprocess.run(
+            ["unshare", "-n", "sh", "-c", "ip link set lo up"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"unshare -n is not usable here: {error}"
+    if probe.returncode != 0:
+        return f"unshare -n is not permitted here: {probe.stderr.strip()}"
+    return None
+
+
+def run_scenario(name: str) -> dict[str, Any]:
+    """Run ``webrtc_scenarios.py NAME`` in a namespace holding only ``lo``; its result."""
+    problem = namespace_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    command = f"ip link set lo up && exec {sys.executable} webrtc_scenarios.py {name}"
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", command],
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=SCENARIO_TIMEOUT_S,
+        check=False,
+    )
+    results = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    report = (
+        f"scenario {name}: exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    )
+    assert done.returncode == 0, report
+    assert results, report
+    result: dict[str, Any] = json.loads(results[-1][len("RESULT ") :])
+    return result
+
+
+def increasing(values: list[int]) -> bool:
+    return all(b > a for a, b in itertools.pairwise(values))
+
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (scripts/apt/webrtc.txt)"
+)
+
+
+# --- WebRTC connections, each in a loopback-only namespace -------------------------------
+
+
+def test_whip_publisher_to_whip_server_round_trip_and_reconnect() -> None:
+    result = run_scenario("whip_roundtrip")
+    assert result["video"] >= 30
+    assert result["audio"] >= 50
+    assert result["size"] == [320, 240]
+    assert result["audio_rate"] == 48_000
+    assert increasing(result["video_stamps"]), "video timestamps out of order"
+    assert increasing(result["audio_stamps"]), "audio timestamps out of order"
+    assert result["busy_status"] == 409  # one publisher at a time
+    # The server went away and came back: the publisher noticed, reported, reconnected.
+    assert result["first_connections"] == 1
+    assert result["connections"] == 2
+    events = result["events"]
+    assert events.index("connected") < events.index("disconnected")
+    assert events[events.index("disconnected") :].count("connected") == 1
+    assert result["after_reconnect"] >= 10
+
+
+def test_whep_server_serves_two_whep_players_from_one_encoder() -> None:
+    result = run_scenario("whep_player")
+    assert result["viewers"] == 2
+    assert all(count >= 20 for count in result["counts"])
+    assert result["video_only_player_audio"] == 0
+    assert result["events"].count("viewer_joined") == 2
+    assert "viewer_left" in result["events"]
+
+
+@needs_chromium
+def test_chromium_plays_whep_server_and_a_killed_viewer_is_cleaned_up() -> None:
+    result = run_scenario("chromium_viewer")
+    stats = result["stats"]
+    assert stats["state"] == "connected"
+    assert stats["framesDecoded"] >= 30
+    assert (stats["videoWidth"], stats["videoHeight"]) == (640, 360)
+    assert "H264" in stats["codecId"] or "packetization-mode=1" in stats["codecId"]
+    assert result["viewers"] == 1
+    # Killed without hanging up: dropped after viewer_timeout (3 s) of RTCP silence.
+    assert "viewer_timed_out" in result["events"]
+    assert "viewer_left" in result["events"]
+    assert result["still_processing"]
+    assert result["errors"] == 0
+
+
+@needs_chromium
+def test_chromium_fake_camera_publishes_into_whip_server() -> None:
+    result = run_scenario("chromium_publisher")
+    assert result["video"] >= 30
+    assert result["size"] == [640, 480]
+    assert increasing(result["video_stamps"])
+    assert result["audio_blocks"] > 0
+    assert result["browser"]["framesSent"] >= 30
+    assert "publisher_joined" in result["events"]
+
+
+# --- HTTP only: bad requests, CORS, pages (no WebRTC connection is made) -----------------
+
+
+def http(
+    url: str, method: str = "GET", body: bytes | None = None, **headers: str
+) -> tuple[int, dict[str, str], str]:
+    sent = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as reply:
+            return reply.status, dict(reply.headers), reply.read().decode()
+    except urllib.error.HTTPError as error:
+        text = error.read().decode()
+        return error.code, dict(error.headers), text
+
+
+@pytest.fixture(params=[WhepServer, WhipServer], ids=["whep", "whip"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[sl.Runtime, Any]]:
+    kind: type[sl.Processor] = request.param
+    with sl.Runtime() as rt:
+        srv = rt.add(kind, id="srv", port=0, token="s3cret")
+        if kind is WhepServer:
+            src = rt.add(TestPattern, width=64, height=48, fps=30)
+            rt.connect(src.video, srv.video)
+        rt.start()
+        processor = rt.processor("srv")
+        wait_until(lambda: getattr(processor, "url", None) is not None, what="the server")
+        yield rt, processor
+        rt.stop()
+
+
+def test_bad_requests_get_4xx_and_leave_the_pipeline_running(server: Any) -> None:
+    rt, processor = server
+    url = processor.url
+    sdp = b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    auth = {"Authorization": "Bearer s3cret"}
+    status, headers, text = http(url, "POST", sdp, **{"Content-Type": "application/sdp"})
+    assert status == 401
+    assert "token" in text
+    assert headers["WWW-Authenticate"] == "Bearer"
+    wrong = {"Authorization": "Bearer nope", "Content-Type": "application/sdp"}
+    assert http(url, "POST", sdp, **wrong)[0] == 401
+    status, _, text = http(url, "POST", sdp, **auth, **{"Content-Type": "text/plain"})
+    assert status == 415
+    assert "application/sdp" in text
+    status, _, text = http(url, "POST", b"hello", **auth, **{"Content-Type": "application/sdp"})
+    assert status == 400
+    assert "v=0" in text
+    status, _, text = http(url, "POST", sdp, **auth, **{"Content-Type": "application/sdp"})
+    assert status == 400
+    assert "no audio or video" in text
+    assert http(f"{url}/nosuch", "DELETE", **auth)[0] == 404
+    fragment = {"Content-Type": "application/trickle-ice-sdpfrag", **auth}
+    assert http(f"{url}/nosuch", "PATCH", b"a=mid:0\r\n", **fragment)[0] == 404
+    stats = rt.statistics().processors["srv"]
+    assert stats.errors == 0
+    assert stats.state == "running"
+
+
+def test_cors_preflight_and_the_served_page(server: Any) -> None:
+    _, processor = server
+    url = processor.url
+    status, headers, _ = http(
+        url,
+        "OPTIONS",
+        Origin="http://example.test",
+        **{"Access-Control-Request-Method": "POST"},
+    )
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in headers["Access-Control-Allow-Headers"]
+    assert "Location" in headers["Access-Control-Expose-Headers"]
+    status, headers, page = http(url.rsplit("/", 1)[0] + "/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert "RTCPeerConnection" in page
+    assert "window.streamlib" in page
+
+
+def test_server_reports_a_taken_port() -> None:
+    with sl.Runtime() as rt:
+        rt.add(WhipServer, id="first", port=0)
+        rt.start()
+        first = rt.processor("first")
+        wait_until(lambda: getattr(first, "url", None) is not None, what="the server")
+        port = int(first.url.rsplit(":", 1)[1].split("/")[0])  # type: ignore[attr-defined]
+        taken = WhipServer(port=port)
+        from streamlib.testing import run_processor
+
+        with pytest.raises(sl.NetworkError, match="cannot listen"):
+            run_processor(taken, calls=1)
+        rt.stop()
+
+
+# --- pieces ----------------------------------------------------------------------------------
+
+
+def test_loopback_candidates_only_on_threads_that_ask() -> None:
+    seen: dict[str, list[str]] = {}
+
+    def gather(name: str, loopback: bool) -> None:
+        offer_loopback_in_this_thread(loopback)
+        seen[name] = aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True)
+        seen[f"{name}-flag"] = [str(loopback_offered_here())]
+
+    for name, loopback in (("loop", True), ("host", False)):
+        thread = threading.Thread(target=gather, args=(name, loopback))
+        thread.start()
+        thread.join()
+    assert seen["loop"] == ["127.0.0.1"]
+    assert "127.0.0.1" not in seen["host"]  # aioice's own answer, unchanged
+    assert seen["loop-flag"] == ["True"]
+    assert seen["host-flag"] == ["False"]
+
+
+def test_ice_settings_never_ask_google_unless_told() -> None:
+    assert IceSettings().rtc_configuration().iceServers == []
+    loopback = IceSettings(mode="loopback", stun_servers=("stun:x:1",))
+    assert loopback.rtc_configuration().iceServers == []
+    servers = IceSettings(stun_servers=("stun:stun.example:3478",)).rtc_configuration().iceServers
+    assert servers is not None
+    assert [s.urls for s in servers] == ["stun:stun.example:3478"]
+
+
+def test_backoff_doubles_up_to_its_maximum_and_resets() -> None:
+    backoff = Backoff(0.5, 3.0)
+    assert [backoff.next_delay() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    backoff.reset()
+    assert backoff.next_delay() == 0.5
+
+
+def test_trickle_fragment_candidates_keep_their_mid() -> None:
+    fragment = (
+        "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+        "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:1\r\n"
+        "a=candidate:2 1 udp 2130706431 127.0.0.1 50002 typ host\r\na=end-of-candidates\r\n"
+    )
+    candidates = candidates_from_fragment(fragment)
+    assert [(c.sdpMid, c.sdpMLineIndex, c.port) for c in candidates] == [
+        ("0", 0, 50000),
+        ("1", 1, 50002),
+    ]
+    with pytest.raises(ValueError, match="bad candidate"):
+        candidates_from_fragment("a=mid:0\r\na=candidate:1 1 udp\r\n")
+
+
+# --- examples ---------------------------------------------------------------------------------
+
+EXAMPLES = TESTS.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("test-pattern-whep.yaml", 3), ("camera-whip.yaml", 2), ("whip-record.yaml", 2)],
+)
+def test_example_pipeline_files_load(name: str, count: int) -> None:
+    with sl.Runtime.from_file(EXAMPLES / name) as rt:
+        assert len(rt.graph.processors()) == count
+
+
+def test_whip_examples_record_what_the_publisher_sends(tmp_path: Path) -> None:
+    """camera-whip.yaml publishes into whip-record.yaml, two CLI processes, one namespace."""
+    problem = namespace_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe is not installed (apt-get install ffmpeg)")
+    for name in ("camera-whip.yaml", "whip-record.yaml"):
+        spec = yaml.safe_load((EXAMPLES / name).read_text())
+        for entry in spec["processors"].values():
+            if entry["type"] in ("WhipPublisher", "WhipServer"):
+                entry["config"]["ice"] = "loopback"  # the namespace has nothing but lo
+            if entry["type"] == "Camera":
+                entry["config"].update(width=640, height=360)  # spare the two cores
+        (tmp_path / name).write_text(yaml.safe_dump(spec))
+    cli = f"{sys.executable} -m streamlib run --quiet"
+    script = (
+        "ip link set lo up && "
+        f"({cli} whip-record.yaml --duration 9 & sleep 1.5; "
+        f"{cli} camera-whip.yaml --duration 5; wait)"
+    )
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=SCENARIO_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-5000:]
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+         "stream=codec_type,codec_name,width,height,nb_read_frames", "-of", "json",
+         str(tmp_path / "whip-recording.mp4")],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    (video,) = json.loads(probe.stdout)["streams"]
+    assert (video["codec_type"], video["width"], video["height"]) == ("video", 640, 360)
+    assert int(video["nb_read_frames"]) >= 30
