@@ -30,7 +30,7 @@ if ((${#missing_apt[@]})); then
         say "installing system packages: ${missing_apt[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+        apt-get install -y -qq "${missing_apt[@]}" >/dev/null
     else
         say "missing system packages: ${missing_apt[*]}"
         say "install them with: sudo apt-get install ${missing_apt[*]}  (then run this again)"
