@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -111,6 +112,7 @@ def test_whip_publisher_to_whip_server_round_trip_and_reconnect() -> None:
     assert increasing(result["video_stamps"]), "video timestamps out of order"
     assert increasing(result["audio_stamps"]), "audio timestamps out of order"
     assert result["busy_status"] == 409  # one publisher at a time
+    assert result["trickle_status"] == 204
     # The server went away and came back: the publisher noticed, reported, reconnected.
     assert result["first_connections"] == 1
     assert result["connections"] == 2
@@ -118,6 +120,9 @@ def test_whip_publisher_to_whip_server_round_trip_and_reconnect() -> None:
     assert events.index("connected") < events.index("disconnected")
     assert events[events.index("disconnected") :].count("connected") == 1
     assert result["after_reconnect"] >= 10
+    assert increasing(result["after_reconnect_stamps"])
+    # Offered to a URL that answered 307: the session lives where the offer landed.
+    assert result["session_url"].startswith("http://127.0.0.1:18889/whip/")
 
 
 def test_whep_server_serves_two_whep_players_from_one_encoder() -> None:
@@ -127,6 +132,13 @@ def test_whep_server_serves_two_whep_players_from_one_encoder() -> None:
     assert result["video_only_player_audio"] == 0
     assert result["events"].count("viewer_joined") == 2
     assert "viewer_left" in result["events"]
+
+
+def test_whep_server_sends_packets_from_a_video_encoder_as_they_are() -> None:
+    result = run_scenario("whep_passthrough")
+    assert result["video"] >= 20
+    assert result["size"] == [320, 240]
+    assert increasing(result["stamps"])
 
 
 @needs_chromium
@@ -355,3 +367,73 @@ def test_whip_examples_record_what_the_publisher_sends(tmp_path: Path) -> None:
     (video,) = json.loads(probe.stdout)["streams"]
     assert (video["codec_type"], video["width"], video["height"]) == ("video", 640, 360)
     assert int(video["nb_read_frames"]) >= 30
+
+
+# --- failures become errors and events, never a hang (HTTP to a closed port only) ------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def test_whep_player_without_a_server_fails_with_network_error() -> None:
+    from streamlib.processors import WhepPlayer
+    from streamlib.testing import run_processor
+
+    player = WhepPlayer(url=f"http://127.0.0.1:{closed_port()}/whep", ice="loopback")
+    with pytest.raises(sl.NetworkError, match="cannot play"):
+        run_processor(player, calls=1)
+
+
+def test_whip_publisher_reports_each_failed_attempt_and_keeps_trying() -> None:
+    from streamlib.processors import WhipPublisher
+
+    url = f"http://127.0.0.1:{closed_port()}/whip"
+    with sl.Runtime() as rt:
+        src = rt.add(TestPattern, width=64, height=48, fps=30)
+        pub = rt.add(
+            WhipPublisher, id="pub", url=url, ice="loopback", retry_initial=0.05, retry_max=0.2
+        )
+        rt.connect(src.video, pub.video)
+        rt.start()
+        publisher = rt.processor("pub")
+
+        def failures() -> list[dict[str, Any]]:
+            events = getattr(publisher, "events", None)
+            history = [] if events is None else list(events.history)
+            return [payload for name, payload in history if name == "disconnected"]
+
+        wait_until(lambda: len(failures()) >= 3, what="three failed attempts")
+        first = failures()[0]
+        assert "cannot reach" in first["reason"]
+        assert [f["retry_in_s"] for f in failures()[:3]] == [0.05, 0.1, 0.2]
+        stats = rt.statistics().processors["pub"]
+        assert stats.errors == 0  # the pipeline keeps running while it retries
+        assert stats.state == "running"
+        rt.stop()
+
+
+def test_passed_through_packets_must_be_h264_or_opus_and_get_parameter_sets() -> None:
+    from fractions import Fraction
+
+    from streamlib.processors._webrtc_support import webrtc_ready
+
+    header = b"\x00\x00\x00\x01\x67sps\x00\x00\x00\x01\x68pps"
+    key = sl.EncodedPacket(
+        b"\x00\x00\x00\x01\x65idr", codec="h264", media_kind="video", keyframe=True, pts=0,
+        time_base=Fraction(1, 90_000), width=64, height=48, extradata=header,
+    )  # fmt: skip
+    assert webrtc_ready(key).data == header + key.data
+    assert webrtc_ready(webrtc_ready(key)).data == header + key.data  # not twice
+    delta = key.replace(keyframe=False)
+    assert webrtc_ready(delta) is delta
+    with pytest.raises(sl.CodecError, match="not vp8"):
+        webrtc_ready(key.replace(codec="vp8"))
+    aac = sl.EncodedPacket(
+        b"x", codec="aac", media_kind="audio", time_base=Fraction(1, 48_000),
+        sample_rate=48_000, channels=2,
+    )  # fmt: skip
+    with pytest.raises(sl.CodecError, match="opus"):
+        webrtc_ready(aac)

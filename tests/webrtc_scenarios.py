@@ -22,6 +22,7 @@ from streamlib.processors import (
     NullSink,
     TestPattern,
     ToneSource,
+    VideoEncoder,
     WhepPlayer,
     WhepServer,
     WhipPublisher,
@@ -29,6 +30,7 @@ from streamlib.processors import (
 )
 
 PORT = 18889  # a fresh namespace: nothing else listens here
+REDIRECT_PORT = 18890
 URL = f"http://127.0.0.1:{PORT}"
 WAIT_S = 20.0
 
@@ -82,12 +84,63 @@ def post_offer(url: str) -> int:
         return int(error.code)
 
 
+class Redirector:
+    """An HTTP server on REDIRECT_PORT answering every POST with 307 to ``URL/whip``."""
+
+    def __init__(self) -> None:
+        from aiohttp import web
+
+        from streamlib.webrtc import EventLoopThread
+
+        async def moved(request: web.Request) -> web.Response:
+            raise web.HTTPTemporaryRedirect(f"{URL}/whip")
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", moved)
+        self.runner = web.AppRunner(app)
+        self.loop = EventLoopThread("redirector")
+
+        async def start() -> None:
+            await self.runner.setup()
+            await web.TCPSite(self.runner, "127.0.0.1", REDIRECT_PORT).start()
+
+        self.loop.run(start(), 10)
+
+    def close(self) -> None:
+        self.loop.run(self.runner.cleanup(), 10)
+        self.loop.stop()
+
+
+def patch_candidates(session_url: str) -> int:
+    """PATCH one trickled candidate (RFC 8840 fragment) to a session; the HTTP status."""
+    fragment = (
+        "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n"
+        "a=mid:0\r\na=candidate:9 1 udp 2130706431 127.0.0.1 9 typ host\r\n"
+    )
+    request = urllib.request.Request(
+        session_url,
+        data=fragment.encode(),
+        headers={"Content-Type": "application/trickle-ice-sdpfrag"},
+        method="PATCH",
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return int(reply.status)
+
+
 def whip_roundtrip() -> dict[str, Any]:
-    """TestPattern + ToneSource -> WhipPublisher -> WhipServer -> Collector, then reconnect."""
+    """TestPattern + ToneSource -> WhipPublisher -> (a 307) -> WhipServer -> Collector,
+    then the server goes and comes back."""
+    redirector = Redirector()
     with sl.Runtime() as rt:
         src = rt.add(TestPattern, width=320, height=240, fps=30)
         tone = rt.add(ToneSource, block_size=960)
-        pub = rt.add(WhipPublisher, id="pub", url=f"{URL}/whip", ice="loopback", retry_max=1.0)
+        pub = rt.add(
+            WhipPublisher,
+            id="pub",
+            url=f"http://127.0.0.1:{REDIRECT_PORT}/old-endpoint",
+            ice="loopback",
+            retry_max=1.0,
+        )
         srv = rt.add(WhipServer, id="srv", port=PORT, ice="loopback")
         sink = rt.add(Collector, id="sink")
         rt.connect(src.video, pub.video)
@@ -103,6 +156,7 @@ def whip_roundtrip() -> dict[str, Any]:
         audio = collector.received("audio")
         publisher = rt.processor("pub")
         busy_status = post_offer(f"{URL}/whip")  # a second publisher while one is connected
+        trickle_status = patch_candidates(publisher.session.session_url)  # type: ignore[attr-defined]
         first_connections = publisher.session.connections  # type: ignore[attr-defined]
 
         # The server goes away and comes back: the publisher reconnects by itself.
@@ -126,8 +180,12 @@ def whip_roundtrip() -> dict[str, Any]:
             "events": names(publisher),
             "after_reconnect": len(again.received("video")),
             "busy_status": busy_status,
+            "trickle_status": trickle_status,
+            "after_reconnect_stamps": stamps(again.received("video")),
+            "session_url": publisher.session.session_url,  # type: ignore[attr-defined]
         }
         rt.stop()
+    redirector.close()
     return result
 
 
@@ -170,6 +228,39 @@ def whep_player() -> dict[str, Any]:
             "viewers": viewers,
             "events": names(server),
             "video_only_player_audio": audio_only_first,
+        }
+        rt.stop()
+    return result
+
+
+def whep_passthrough() -> dict[str, Any]:
+    """TestPattern -> VideoEncoder (made for MP4) -> WhepServer.video_packets -> WhepPlayer."""
+    with sl.Runtime() as rt:
+        src = rt.add(TestPattern, width=320, height=240, fps=30)
+        enc = rt.add(
+            VideoEncoder,
+            codec="h264",
+            preset="ultrafast",
+            tune="zerolatency",
+            profile="baseline",
+            keyframe_interval=15,
+        )
+        srv = rt.add(WhepServer, id="srv", port=PORT, ice="loopback")
+        rt.connect(src.video, enc.video_in)
+        rt.connect(enc.packets, srv.video_packets)
+        rt.start()
+        wait_listening(rt, "srv")
+        player = rt.add(WhepPlayer, id="p", url=f"{URL}/whep", ice="loopback", audio_enabled=False)
+        sink = rt.add(Collector, id="s")
+        rt.connect(player.video, sink.video)
+        collector = rt.processor("s")
+        assert isinstance(collector, Collector)
+        collector.wait_for(20, port="video", timeout=WAIT_S)
+        video = collector.received("video")
+        result = {
+            "video": len(video),
+            "size": [video[0].width, video[0].height],  # type: ignore[attr-defined]
+            "stamps": stamps(video),
         }
         rt.stop()
     return result
@@ -247,7 +338,8 @@ def chromium_publisher() -> dict[str, Any]:
 
 
 SCENARIOS = {
-    f.__name__: f for f in (whip_roundtrip, whep_player, chromium_viewer, chromium_publisher)
+    f.__name__: f
+    for f in (whip_roundtrip, whep_player, whep_passthrough, chromium_viewer, chromium_publisher)
 }
 
 if __name__ == "__main__":

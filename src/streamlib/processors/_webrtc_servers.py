@@ -114,6 +114,7 @@ class WhepServer(Processor):
         self._server: SignallingServer = SignallingServer(
             host=cfg.host, port=cfg.port, token=cfg.token
         )
+        self._viewers_seen = 0
         self._server.add_endpoint("whep", self.host)
         self._server.add_page("/", VIEWER_PAGE)
         self.url = _start(self._loop, self._server, "whep")
@@ -125,6 +126,10 @@ class WhepServer(Processor):
             # Nobody to send to: skip encoding; the next viewer starts a fresh stream
             # (beginning with a keyframe) instead of waiting for the next one.
             self._encoders.reset()
+        elif self.host.viewers_served != self._viewers_seen:
+            # Someone joined: a keyframe now, so they need not wait for the next one.
+            self._encoders.request_keyframe()
+        self._viewers_seen = self.host.viewers_served
         frame = self.video.read_latest()
         if frame is not None and watched:
             for packet in self._encoders.encode_video(frame):
@@ -162,7 +167,9 @@ class WhipServer(Processor):
     publishes the browser's camera and microphone. A second publisher gets 409
     while one is connected. Video comes out decoded (``pixel_format``), audio
     as float32 at the sender's rate. Events on ``processor:<id>``:
-    ``listening``, ``publisher_joined``, ``publisher_left``, ``publisher_state``.
+    ``listening``, ``publisher_joining``, ``publisher_joined``, ``publisher_left``,
+    ``publisher_state``. Timestamps keep the sender's spacing and never go back,
+    also across publishers.
 
     Example pipeline entry::
 
@@ -195,7 +202,7 @@ class WhipServer(Processor):
             f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
         )
         self.host: WhipHost = WhipHost(
-            ice_settings(cfg), on_frame=self.received.put, on_event=self.events
+            ice_settings(cfg), on_frame=self.received.put, on_event=self._on_event
         )
         self._server: SignallingServer = SignallingServer(
             host=cfg.host, port=cfg.port, token=cfg.token
@@ -204,6 +211,11 @@ class WhipServer(Processor):
         self._server.add_page("/", PUBLISHER_PAGE)
         self.url = _start(self._loop, self._server, "whip")
         self.events("listening", {"url": self.url, "page": self.url.removesuffix("whip")})
+
+    def _on_event(self, name: str, payload: dict[str, Any]) -> None:
+        if name == "publisher_joining":
+            self.received.new_stream()  # its RTP times start afresh
+        self.events(name, payload)
 
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from ..core import (
     AudioFrame,
+    CodecError,
     ConfigError,
     CustomEvent,
     EncodedPacket,
@@ -96,6 +97,12 @@ def webrtc_ready(packet: EncodedPacket) -> EncodedPacket:
     A ``VideoEncoder`` made for MP4 keeps SPS/PPS in ``extradata`` only; a
     viewer joining mid-stream needs them in band (libx264 writes both Annex B).
     """
+    wanted = "h264" if packet.media_kind == "video" else "opus"
+    if packet.codec != wanted:
+        raise CodecError(
+            f"WebRTC here sends {packet.media_kind} as {wanted}, not {packet.codec}: "
+            f"encode with codec: {wanted} (or connect raw frames to video/audio instead)"
+        )
     if packet.media_kind != "video" or not packet.keyframe or not packet.extradata:
         return packet
     if packet.data.startswith(packet.extradata):
@@ -114,25 +121,37 @@ class WebRtcEncoders:
         self._config = config
         self._video: VideoEncoderSession | None = None
         self._audio: AudioEncoderSession | None = None
+        self._origin_ns: int | None = None
 
     def reset(self) -> None:
-        """Forget the encoders (the next frame opens new ones)."""
+        """Forget the encoders (the next frame opens new ones, a new stream)."""
         self._video = None
         self._audio = None
+        self._origin_ns = None
+
+    def request_keyframe(self) -> None:
+        """Make the next picture a keyframe (for a viewer that just joined).
+
+        libx264 has no "keyframe now" call through PyAV's encoder session, so the
+        encoder is opened afresh (milliseconds at ultrafast) on the same time
+        origin: pts, and so RTP times, continue for the viewers already watching.
+        """
+        if self._video is not None:
+            self._origin_ns = self._video.origin_ns
+            self._video = None
 
     def encode_video(self, frame: VideoFrame) -> list[EncodedPacket]:
         """Packets for ``frame`` (none while the encoder fills up)."""
         session = self._video
-        if session is None or (session.settings.width, session.settings.height) != (
-            frame.width,
-            frame.height,
-        ):
+        # H.264 in 4:2:0 wants even sizes: an odd picture is scaled by a pixel.
+        size = (frame.width - frame.width % 2, frame.height - frame.height % 2)
+        if session is None or (session.settings.width, session.settings.height) != size:
             from ..media.codecs import VideoEncoderSession, VideoEncoderSettings, video_codec
 
             cfg = self._config
             settings = VideoEncoderSettings(
-                width=frame.width - frame.width % 2,
-                height=frame.height - frame.height % 2,
+                width=size[0],
+                height=size[1],
                 fps=cfg.fps,
                 preset="ultrafast",
                 tune="zerolatency",
@@ -142,7 +161,7 @@ class WebRtcEncoders:
             )
             # In-band parameter sets: every keyframe is a place a viewer can start.
             session = self._video = VideoEncoderSession(
-                video_codec("h264"), settings, global_header=False
+                video_codec("h264"), settings, origin_ns=self._origin_ns, global_header=False
             )
         return session.encode(frame)
 
@@ -188,9 +207,14 @@ class ReceivedFrames:
         self._audio_converter: AudioConverter | None = None
         self._video_origin: tuple[int, int] | None = None  # (pts, arrival ns)
         self._audio_cursor_ns: int | None = None
+        self._last_video_ns = 0
         self.dropped = 0
         self.video_count = 0
         self.audio_count = 0
+
+    def new_stream(self) -> None:
+        """Mark that a new sender starts (its RTP times have a new origin); any thread."""
+        self.put("new_stream", None)
 
     def put(self, kind: str, frame: Any) -> None:
         """Queue a decoded ``av`` frame (drops the oldest when the processor lags)."""
@@ -212,6 +236,11 @@ class ReceivedFrames:
             kind, frame, arrived_ns = self._queue.get(timeout=timeout)
         except queue.Empty:
             return []
+        if kind == "new_stream":
+            # Anchor the next frames at their arrival again, after what came before.
+            self._video_origin = None
+            self._audio_cursor_ns = None
+            return []
         if kind == "video":
             return [self._video(frame, arrived_ns)]
         return self._audio(frame, arrived_ns)
@@ -228,6 +257,9 @@ class ReceivedFrames:
             first_pts, first_ns = self._video_origin
             tb: Fraction = frame.time_base
             stamp = first_ns + (frame.pts - first_pts) * tb.numerator * _NS // tb.denominator
+        # Never back in time (a sender whose clock jumped, or a new sender's first frames).
+        stamp = max(stamp, self._last_video_ns + 1)
+        self._last_video_ns = stamp
         self.video_count += 1
         return self._video_converter.convert_av(
             frame, timestamp_ns=stamp, frame_number=self.video_count - 1

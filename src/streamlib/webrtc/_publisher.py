@@ -84,6 +84,8 @@ class WhipPublisherSession:
         self.connections = 0
         self.packets_dropped = 0
         self.last_error: str | None = None
+        # The session resource (Location, resolved after redirects) while connected.
+        self.session_url: str | None = None
 
     @property
     def connected(self) -> bool:
@@ -121,6 +123,7 @@ class WhipPublisherSession:
             pc: RTCPeerConnection | None = None
             try:
                 pc = await self._connect(client)
+                self.session_url = client.session_url
                 self._backoff.reset()
                 self.connections += 1
                 self._on_event("connected", {"url": self.url, "connections": self.connections})
@@ -129,6 +132,7 @@ class WhipPublisherSession:
                 reason = str(error)
             finally:
                 self._tracks = {}
+                self.session_url = None
                 await client.hang_up()
                 await client.close()
                 if pc is not None:

@@ -55,6 +55,7 @@ class WhipHost:
                 "a publisher is already connected; it must hang up (DELETE) first"
             )
         pc = RTCPeerConnection(self._ice.rtc_configuration())
+        self._on_event("publisher_joining", {"session": session_id})
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
