@@ -4,7 +4,7 @@ Encode: 1280x720 pictures -> H.264 (libx264, ultrafast, zerolatency) -> MP4, as
 fast as possible, in frames per second:
 
 - ``streamlib_ffmpeg_source``: FFmpegSource (lavfi testsrc2, yuv420p) -> VideoEncoder -> Mp4Writer
-- ``streamlib_test_pattern``: TestPattern (rgb24, converted by the encoder) -> Mp4Writer
+- ``streamlib_test_pattern``: TestPattern (yuv420p, what the encoder takes) -> Mp4Writer
 - ``ffmpeg_cli``: ``ffmpeg -f lavfi -i testsrc2 ... -c:v libx264 -preset ultrafast
   -tune zerolatency out.mp4``, the same work in one C process.
 
@@ -91,15 +91,15 @@ def encode_ffmpeg_source(frames: int, out: Path) -> float:
 
 def encode_test_pattern(frames: int, out: Path) -> float:
     with sl.Runtime() as rt:
-        src = rt.add(TestPattern, width=WIDTH, height=HEIGHT, fps=1000)
+        src = rt.add(TestPattern, width=WIDTH, height=HEIGHT, fps=1000, pixel_format="yuv420p")
         rec = rt.add(Mp4Writer, path=str(out), overwrite=True, keyframe_interval=250, **X264)
         rt.connect(src.port("video"), rec.port("video"))
         started = time.perf_counter()
         rt.start()
         while rt.statistics().processors[str(src)].frames_out < frames:
             time.sleep(0.005)
+        rt.stop()  # drains the recorder's queue and finalises the file: all of it is counted
         sent = rt.statistics().processors[str(src)].frames_out
-        rt.stop()
         return sent / (time.perf_counter() - started)
 
 

@@ -252,3 +252,26 @@ def test_collector_wait_for_times_out_and_keeps_the_newest(rt: sl.Runtime) -> No
     assert len(kept) == 5
     assert kept[-1] == rt.processor("src").next_number - 1  # type: ignore[attr-defined]
     assert_no_gaps(kept, start=None)
+
+
+def test_test_pattern_in_yuv420p_matches_its_rgb_picture() -> None:
+    """yuv420p frames (what encoders take) show the same picture, read back by FFmpeg."""
+    av = pytest.importorskip("av", reason="reading yuv420p back needs PyAV")
+    from streamlib.testing import run_processor
+
+    for pattern, tolerance in (("checker", 0), ("gradient", 2)):
+        config = {"width": 128, "height": 64, "pattern": pattern, "speed": 6}
+        yuv = run_processor(TestPattern, {**config, "pixel_format": "yuv420p"}, calls=3)["video"]
+        rgb = run_processor(TestPattern, config, calls=3)["video"]
+        for ours, reference in zip(yuv, rgb, strict=True):
+            assert ours.pixel_format is sl.PixelFormat.YUV420P
+            back = av.VideoFrame.from_ndarray(ours.to_ndarray(), format="yuv420p")
+            difference = np.abs(
+                back.to_ndarray(format="rgb24").astype(int) - reference.to_ndarray().astype(int)
+            )
+            assert np.median(difference) <= tolerance
+
+
+def test_test_pattern_refuses_odd_sizes_in_yuv420p() -> None:
+    with pytest.raises(sl.ConfigError, match="even width and height"):
+        TestPattern(width=101, height=64, pixel_format="yuv420p")

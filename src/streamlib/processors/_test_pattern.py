@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..core import (
     BufferPool,
@@ -54,9 +54,18 @@ class TestPattern(Processor):
             "bars", description="What to draw."
         )
         speed: int = live_field(4, ge=0, le=256, description="Pixels scrolled per frame.")
-        pixel_format: Literal["rgb24", "rgba", "bgra", "gray8"] = Field(
-            "rgb24", description="Pixel format of the frames."
+        pixel_format: Literal["rgb24", "rgba", "bgra", "gray8", "yuv420p"] = Field(
+            "rgb24",
+            description="Pixel format of the frames (yuv420p feeds encoders without conversion).",
         )
+
+        @model_validator(mode="after")
+        def _even_for_420(self) -> TestPattern.Config:
+            if self.pixel_format == "yuv420p" and (self.width % 2 or self.height % 2):
+                raise ValueError(
+                    f"yuv420p needs an even width and height, got {self.width}x{self.height}"
+                )
+            return self
 
     video = Output(VideoFrame, description="The pattern, one frame per tick.")
 
@@ -68,21 +77,32 @@ class TestPattern(Processor):
         cfg = self.config
         self._format = PixelFormat(cfg.pixel_format)
         self._pool = BufferPool(self._format.array_shape(cfg.width, cfg.height), np.uint8)
-        self._strip = self._render(cfg.pattern)
+        self._strips = self._render(cfg.pattern)
         self._pattern = cfg.pattern
         self._frame_number = 0
         self._clock = ctx.clock
 
     def on_config_changed(self, previous: ProcessorConfig) -> None:
         if self.config.pattern != self._pattern:
-            self._strip = self._render(self.config.pattern)
+            self._strips = self._render(self.config.pattern)
             self._pattern = self.config.pattern
 
     def process(self) -> None:
-        width = self.config.width
+        width, height = self.config.width, self.config.height
         offset = (self._frame_number * self.config.speed) % width
         buffer = self._pool.acquire()
-        np.copyto(buffer, self._strip[:, offset : offset + width])
+        if self._format is PixelFormat.YUV420P:
+            offset -= offset % 2  # chroma moves by whole samples
+            y, u, v = self._strips
+            quarter = height // 4
+            np.copyto(buffer[:height], y[:, offset : offset + width])
+            chroma_u = buffer[height : height + quarter].reshape(height // 2, width // 2)
+            chroma_v = buffer[height + quarter :].reshape(height // 2, width // 2)
+            half = offset // 2
+            np.copyto(chroma_u, u[:, half : half + width // 2])
+            np.copyto(chroma_v, v[:, half : half + width // 2])
+        else:
+            np.copyto(buffer, self._strips[0][:, offset : offset + width])
         self.video.write(
             VideoFrame(
                 buffer,
@@ -93,8 +113,9 @@ class TestPattern(Processor):
         )
         self._frame_number += 1
 
-    def _render(self, pattern: str) -> np.ndarray[Any, Any]:
-        """The pattern twice side by side, so any scroll offset is one slice."""
+    def _render(self, pattern: str) -> tuple[np.ndarray[Any, Any], ...]:
+        """The pattern twice side by side, so any scroll offset is one slice (one strip
+        per plane: three for yuv420p)."""
         cfg = self.config
         width, height = cfg.width, cfg.height
         x = np.arange(width)
@@ -110,8 +131,29 @@ class TestPattern(Processor):
             cell = max(8, min(width, height) // 8)
             on = ((x[None, :] // cell + y[:, None] // cell) % 2).astype(np.uint8) * 255
             rgb = np.repeat(on[:, :, None], 3, axis=2)
-        one = _to_format(np.ascontiguousarray(rgb, dtype=np.uint8), self._format)
-        return np.concatenate([one, one], axis=1)
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        planes = _yuv420_planes(rgb) if self._format is PixelFormat.YUV420P else (
+            _to_format(rgb, self._format),
+        )  # fmt: skip
+        return tuple(np.concatenate([plane, plane], axis=1) for plane in planes)
+
+
+def _yuv420_planes(rgb: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], ...]:
+    """Y, U and V planes (BT.601, limited range, as FFmpeg converts RGB), chroma
+    averaged over 2x2 blocks."""
+    r, g, b = (rgb[:, :, i].astype(np.float64) for i in range(3))
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
+    u = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
+    v = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
+
+    def subsample(plane: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        h, w = plane.shape
+        averaged: np.ndarray[Any, Any] = plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        return averaged
+
+    return tuple(
+        np.clip(np.rint(p), 0, 255).astype(np.uint8) for p in (y, subsample(u), subsample(v))
+    )
 
 
 def _to_format(rgb: np.ndarray[Any, Any], fmt: PixelFormat) -> np.ndarray[Any, Any]:
