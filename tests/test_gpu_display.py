@@ -91,7 +91,7 @@ def test_the_window_shows_the_frame_we_sent(display: str) -> None:
 
         _, failures = run_with(rt, look)
     assert not failures, failures
-    expected = pattern._render("bars")[:, :320]  # the bars TestPattern sends
+    expected = pattern._render("bars")[0][:, :320]  # the bars TestPattern sends (rgb24)
     (picture,) = pictures
     assert picture.shape == expected.shape
     assert int(np.abs(picture.astype(int) - expected.astype(int)).max()) <= 1

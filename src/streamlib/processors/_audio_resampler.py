@@ -10,12 +10,14 @@ from pydantic import Field
 from ..audio import ResampleQuality, StreamResampler
 from ..core import (
     AudioFrame,
+    BackpressureTimeout,
+    ConnectionClosedError,
+    ConsumerGoneError,
     Input,
     Output,
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    StreamError,
 )
 
 __all__ = ["AudioResampler"]
@@ -75,7 +77,7 @@ class AudioResampler(Processor):
         try:
             if resampler is not None and self.audio_out.is_connected():
                 self._emit(resampler.flush())  # the filter's last samples
-        except StreamError:
+        except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
             pass  # stopping: a consumer that is already gone needs no tail
         super().teardown()
 

@@ -8,14 +8,16 @@ from pydantic import Field
 from ..audio import SampleFifo
 from ..core import (
     AudioFrame,
+    BackpressureTimeout,
     BufferPool,
+    ConnectionClosedError,
+    ConsumerGoneError,
     FrameError,
     Input,
     Output,
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    StreamError,
 )
 
 __all__ = ["BufferRechunker"]
@@ -74,7 +76,7 @@ class BufferRechunker(Processor):
             wanted = fifo is not None and fifo.available and self.config.pad_last
             if wanted and fifo is not None and self.audio_out.is_connected():
                 self._emit(fifo, fifo.available)
-        except StreamError:
+        except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
             pass  # stopping: a consumer that is already gone needs no tail
         super().teardown()
 

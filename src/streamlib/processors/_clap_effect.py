@@ -13,8 +13,11 @@ from pydantic import Field, field_validator
 from ..clap import ClapPlugin, resolve_plugin
 from ..core import (
     AudioFrame,
+    BackpressureTimeout,
     BufferPool,
     ConfigError,
+    ConnectionClosedError,
+    ConsumerGoneError,
     CustomEvent,
     FrameError,
     Input,
@@ -25,7 +28,6 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    StreamError,
     live_field,
     processor_topic,
 )
@@ -203,7 +205,7 @@ class ClapEffect(Processor):
                 if self._fill and plugin.active and self.audio_out.is_connected():
                     plugin.input_buffers[0][:, self._fill :] = 0.0  # padded, never sent short
                     self._run_block(plugin)
-            except StreamError:
+            except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
                 pass  # stopping: a consumer that is already gone needs no tail
             finally:
                 events, restarts, _ = self._closed_counts
