@@ -85,6 +85,13 @@ def _imports_of(path: Path) -> set[str]:
         ),
         ("processors", ("streamlib.runtime", "streamlib.cli")),
         ("runtime", ("streamlib.processors", "streamlib.cli")),
+        *(
+            (
+                adapter,
+                ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.mcp"),
+            )
+            for adapter in ("gpu", "clap", "media", "audio", "webrtc")
+        ),
     ],
 )
 def test_layering(layer: str, forbidden: tuple[str, ...]) -> None:
