@@ -130,8 +130,43 @@ def test_whep_server_serves_two_whep_players_from_one_encoder() -> None:
     assert result["viewers"] == 2
     assert all(count >= 20 for count in result["counts"])
     assert result["video_only_player_audio"] == 0
+    # A player's PLI reached the server's encoder, which made a keyframe.
+    assert result["keyframe_requests"] >= 1
     assert result["events"].count("viewer_joined") == 2
     assert "viewer_left" in result["events"]
+
+
+def test_ice_failures_become_events_and_retries_never_a_hang() -> None:
+    result = run_scenario("ice_failure")
+    for client, reasons in result["reasons"].items():
+        assert len(reasons) >= 2, client
+        # Each attempt got its answer and then failed ICE (or timed out), not the HTTP side.
+        assert all("ICE" in r or "no connection" in r for r in reasons), (client, reasons)
+    assert result["statuses"] == [201, 201]
+    # Their peers gone, the servers reported them failed and dropped them (the WHIP
+    # endpoint is free for the next publisher).
+    assert "publisher_failed" in result["server_events"]["lone_whip"]
+    assert "viewer_failed" in result["server_events"]["lone_whep"]
+    assert all("ICE" in r or "no connection" in r for r in result["failures"])
+    assert result["whip_endpoint_busy"] is False
+    assert result["viewers_left"] == 0
+    assert result["errors"] == 0
+    assert result["states"] == ["running"]
+    assert result["received"] == 0
+    assert result["seconds"] < 30
+
+
+def test_whep_player_reconnects_when_the_server_comes_back() -> None:
+    result = run_scenario("whep_reconnect")
+    events = result["events"]
+    assert result["connections"] == 2
+    assert events.index("connected") < events.index("disconnected")
+    after_drop = events[events.index("disconnected") :]
+    assert after_drop.count("connected") == 1
+    assert after_drop.count("connecting") >= 2  # at least one attempt failed meanwhile
+    assert result["after"] >= result["before"] + 10
+    assert increasing(result["stamps"]), "timestamps went back across the reconnection"
+    assert result["errors"] == 0
 
 
 def test_whep_server_sends_packets_from_a_video_encoder_as_they_are() -> None:
@@ -378,25 +413,21 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])  # closed again when the block ends
 
 
-def test_whep_player_without_a_server_fails_with_network_error() -> None:
-    from streamlib.processors import WhepPlayer
-    from streamlib.testing import run_processor
+@pytest.mark.parametrize("kind", ["WhipPublisher", "WhepPlayer"])
+def test_clients_report_each_failed_attempt_and_keep_trying(kind: str) -> None:
+    from streamlib.processors import Collector, WhepPlayer, WhipPublisher
 
-    player = WhepPlayer(url=f"http://127.0.0.1:{closed_port()}/whep", ice="loopback")
-    with pytest.raises(sl.NetworkError, match="cannot play"):
-        run_processor(player, calls=1)
-
-
-def test_whip_publisher_reports_each_failed_attempt_and_keeps_trying() -> None:
-    from streamlib.processors import WhipPublisher
-
-    url = f"http://127.0.0.1:{closed_port()}/whip"
+    url = f"http://127.0.0.1:{closed_port()}/{kind.lower()}"
+    retry = {"ice": "loopback", "retry_initial": 0.05, "retry_max": 0.2}
     with sl.Runtime() as rt:
-        src = rt.add(TestPattern, width=64, height=48, fps=30)
-        pub = rt.add(
-            WhipPublisher, id="pub", url=url, ice="loopback", retry_initial=0.05, retry_max=0.2
-        )
-        rt.connect(src.video, pub.video)
+        if kind == "WhipPublisher":
+            src = rt.add(TestPattern, width=64, height=48, fps=30)
+            pub = rt.add(WhipPublisher, id="pub", url=url, **retry)
+            rt.connect(src.video, pub.video)
+        else:
+            play = rt.add(WhepPlayer, id="pub", url=url, **retry)
+            sink = rt.add(Collector)
+            rt.connect(play.video, sink.video)
         rt.start()
         publisher = rt.processor("pub")
 
@@ -413,6 +444,41 @@ def test_whip_publisher_reports_each_failed_attempt_and_keeps_trying() -> None:
         assert stats.errors == 0  # the pipeline keeps running while it retries
         assert stats.state == "running"
         rt.stop()
+
+
+def test_keyframe_requests_reach_our_track_through_aiortcs_sender() -> None:
+    """The contract ``observe_keyframe_requests`` leans on (a private aiortc method): if this
+    fails, aiortc changed how its RTCRtpSender handles PLI/FIR; update webrtc/_keyframes.py."""
+    from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket
+
+    from streamlib.webrtc import (
+        EventLoopThread,
+        PacketTrack,
+        keyframe_requests_observable,
+        sending_peer,
+    )
+
+    assert keyframe_requests_observable(), "aiortc's RTCRtpSender has no _send_keyframe any more"
+    loop = EventLoopThread("keyframes", loopback=True)
+    told: list[int] = []
+
+    async def feed_feedback() -> tuple[int, int]:
+        track = PacketTrack("video", loop, on_keyframe_request=lambda: told.append(1))
+        pc = await sending_peer(IceSettings(mode="loopback"), [track])
+        try:
+            sender = pc.getSenders()[0]
+            for fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+                packet = RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc)
+                await sender._handle_rtcp_packet(packet)
+        finally:
+            await pc.close()
+        return track.keyframe_requests, len(told)
+
+    try:
+        requests, callbacks = loop.run(feed_feedback(), 10)
+    finally:
+        loop.stop()
+    assert (requests, callbacks) == (2, 2)
 
 
 def test_passed_through_packets_must_be_h264_or_opus_and_get_parameter_sets() -> None:

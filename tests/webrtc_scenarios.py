@@ -59,12 +59,23 @@ def stamps(frames: list[sl.Frame]) -> list[int]:
     return [frame.timestamp_ns for frame in frames]
 
 
-def post_offer(url: str) -> int:
-    """POST a real (receive-only) offer to ``url``; the HTTP status it got."""
-    from streamlib.webrtc import EventLoopThread, IceSettings, receiving_peer
+def post_offer(url: str, *, send: bool = False) -> int:
+    """POST a real offer (receive-only, or send-only when ``send``) to ``url`` from a peer
+    that is closed at once: it never answers ICE and never hangs up. The HTTP status."""
+    from streamlib.webrtc import (
+        EventLoopThread,
+        IceSettings,
+        PacketTrack,
+        receiving_peer,
+        sending_peer,
+    )
 
     async def make_offer() -> str:
-        pc = await receiving_peer(IceSettings(mode="loopback"), ("video",))
+        ice = IceSettings(mode="loopback")
+        if send:
+            pc = await sending_peer(ice, [PacketTrack("video", loop)])
+        else:
+            pc = await receiving_peer(ice, ("video",))
         sdp = str(pc.localDescription.sdp)
         await pc.close()
         return sdp
@@ -82,6 +93,17 @@ def post_offer(url: str) -> int:
             return int(reply.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+def send_pli(processor: Any, pc: Any) -> None:
+    """Have a running receiving processor send a real RTCP PLI for the video on ``pc``.
+
+    aiortc's receiver sends PLI by itself only when its jitter buffer sees loss,
+    which loopback never has; its (private) sending method is called directly.
+    """
+    receiver = next(r for r in pc.getReceivers() if r.track.kind == "video")
+    ssrc = receiver.getSynchronizationSources()[0].source
+    processor._loop.run(receiver._send_rtcp_pli(ssrc), 5)
 
 
 class Redirector:
@@ -155,6 +177,12 @@ def whip_roundtrip() -> dict[str, Any]:
         video = collector.received("video")
         audio = collector.received("audio")
         publisher = rt.processor("pub")
+        server = rt.processor("srv")
+        send_pli(server, server.host._pc)  # type: ignore[attr-defined]  # loss, as a browser
+        wait_until(
+            lambda: publisher.keyframes_forced >= 1,  # type: ignore[attr-defined]
+            what="the publisher to encode a keyframe on request",
+        )
         busy_status = post_offer(f"{URL}/whip")  # a second publisher while one is connected
         trickle_status = patch_candidates(publisher.session.session_url)  # type: ignore[attr-defined]
         first_connections = publisher.session.connections  # type: ignore[attr-defined]
@@ -221,6 +249,13 @@ def whep_player() -> dict[str, Any]:
         audio_only_first = len(rt.processor("s1").received("audio"))  # type: ignore[attr-defined]
         server = rt.processor("srv")
         viewers = server.host.viewer_count  # type: ignore[attr-defined]
+        forced = server.keyframes_forced  # type: ignore[attr-defined]
+        player = rt.processor("p1")
+        send_pli(player, player.session._pc)  # type: ignore[attr-defined]  # as browsers do
+        wait_until(
+            lambda: server.keyframes_forced > forced,  # type: ignore[attr-defined]
+            what="the server to force a keyframe",
+        )
         rt.remove("p0")
         wait_until(lambda: server.host.viewer_count == 1, what="the viewer to leave")  # type: ignore[attr-defined]
         result = {
@@ -228,6 +263,7 @@ def whep_player() -> dict[str, Any]:
             "viewers": viewers,
             "events": names(server),
             "video_only_player_audio": audio_only_first,
+            "keyframe_requests": server.host.keyframe_requests,  # type: ignore[attr-defined]
         }
         rt.stop()
     return result
@@ -337,9 +373,149 @@ def chromium_publisher() -> dict[str, Any]:
     return result
 
 
+def ice_failure() -> dict[str, Any]:
+    """Clients against servers that offer no candidate they can reach (``ice: host`` in a
+    namespace whose only interface is ``lo``, which aioice leaves out): every attempt fails
+    its ICE, and the clients report, hang up and retry. Servers given an offer by a peer that
+    is gone at once (never answers ICE, never hangs up): they report the peer failed and drop
+    it. Nothing hangs and nothing errors."""
+    fast = {"connect_timeout": 1.5, "retry_initial": 0.1, "retry_max": 0.3}
+    slow = {"connect_timeout": 2.0}
+    with sl.Runtime() as rt:
+        src = rt.add(TestPattern, width=64, height=48, fps=30)
+        whip = rt.add(WhipServer, id="whip", port=PORT, ice="host", connect_timeout=1.5)
+        pub = rt.add(WhipPublisher, id="pub", url=f"{URL}/whip", ice="loopback", **fast)
+        whep = rt.add(WhepServer, id="whep", port=PORT + 2, ice="host", connect_timeout=1.5)
+        play = rt.add(
+            WhepPlayer,
+            id="play",
+            url=f"http://127.0.0.1:{PORT + 2}/whep",
+            ice="loopback",
+            audio_enabled=False,
+            **fast,
+        )
+        # Servers whose peers vanish right after their offer was answered.
+        lone_whip = rt.add(WhipServer, id="lone_whip", port=PORT + 4, ice="loopback", **slow)
+        lone_whep = rt.add(
+            WhepServer, id="lone_whep", port=PORT + 6, ice="loopback", viewer_timeout=30, **slow
+        )
+        sink = rt.add(Collector, id="sink")
+        played = rt.add(Collector, id="played")
+        lone = rt.add(Collector, id="lone")
+        rt.connect(src.video, pub.video)
+        rt.connect(src.video, whep.video)
+        rt.connect(whip.video, sink.video)
+        rt.connect(play.video, played.video)
+        rt.connect(src.video, lone_whep.video)
+        rt.connect(lone_whip.video, lone.video)
+        rt.start()
+        started = time.monotonic()
+        clients = [rt.processor("pub"), rt.processor("play")]
+        servers = {key: wait_listening(rt, key) for key in ("lone_whip", "lone_whep")}
+        statuses = [
+            post_offer(f"http://127.0.0.1:{PORT + 4}/whip", send=True),
+            post_offer(f"http://127.0.0.1:{PORT + 6}/whep"),
+        ]
+        wait_until(
+            lambda: all(names(client).count("disconnected") >= 2 for client in clients),
+            what="two failed attempts of each client",
+        )
+        wait_until(
+            lambda: (
+                "publisher_failed" in names(servers["lone_whip"])
+                and "viewer_failed" in names(servers["lone_whep"])
+            ),
+            what="the servers to report the failed peers",
+        )
+        stats = rt.statistics().processors
+        result = {
+            "seconds": time.monotonic() - started,
+            "reasons": {
+                client.type_name: [
+                    payload["reason"]
+                    for name, payload in client.events.history  # type: ignore[attr-defined]
+                    if name == "disconnected"
+                ]
+                for client in clients
+            },
+            "statuses": statuses,
+            "server_events": {key: names(server) for key, server in servers.items()},
+            "failures": [
+                payload["reason"]
+                for server in servers.values()
+                for name, payload in server.events.history
+                if name.endswith("_failed")
+            ],
+            "viewers_left": servers["lone_whep"].host.viewer_count,
+            "whip_endpoint_busy": servers["lone_whip"].host.busy,
+            "errors": sum(s.errors for s in stats.values()),
+            "states": sorted({s.state for s in stats.values()}),
+            "received": sum(
+                len(rt.processor(key).received("video"))  # type: ignore[attr-defined]
+                for key in ("sink", "played", "lone")
+            ),
+        }
+        rt.stop()
+    return result
+
+
+def whep_reconnect() -> dict[str, Any]:
+    """TestPattern -> WhepServer -> WhepPlayer; the server goes and comes back while the
+    player runs: the player notices, reports each attempt and plays again."""
+    with sl.Runtime() as rt:
+        src = rt.add(TestPattern, width=320, height=240, fps=30)
+        srv = rt.add(WhepServer, id="srv", port=PORT, ice="loopback")
+        rt.connect(src.video, srv.video)
+        rt.start()
+        wait_listening(rt, "srv")
+        play = rt.add(
+            WhepPlayer,
+            id="play",
+            url=f"{URL}/whep",
+            ice="loopback",
+            audio_enabled=False,
+            silence_timeout=2.0,
+            retry_initial=0.2,
+            retry_max=1.0,
+        )
+        sink = rt.add(Collector, id="sink")
+        rt.connect(play.video, sink.video)
+        collector = rt.processor("sink")
+        assert isinstance(collector, Collector)
+        collector.wait_for(10, port="video", timeout=WAIT_S)
+        player = rt.processor("play")
+        rt.remove("srv")
+        wait_until(lambda: "disconnected" in names(player), what="the player to notice")
+        before = len(collector.received("video"))
+        time.sleep(1.0)  # at least one attempt fails while the server is away
+        srv2 = rt.add(WhepServer, id="srv2", port=PORT, ice="loopback")
+        rt.connect(src.video, srv2.video)
+        collector.wait_for(before + 10, port="video", timeout=WAIT_S)
+        video = collector.received("video")
+        stats = rt.statistics().processors["play"]
+        result = {
+            "events": names(player),
+            "connections": player.session.connections,  # type: ignore[attr-defined]
+            "before": before,
+            "after": len(video),
+            "stamps": stamps(video),
+            "errors": stats.errors,
+        }
+        rt.stop()
+    return result
+
+
 SCENARIOS = {
     f.__name__: f
-    for f in (whip_roundtrip, whep_player, whep_passthrough, chromium_viewer, chromium_publisher)
+    for f in (
+        whip_roundtrip,
+        whep_player,
+        whep_passthrough,
+        chromium_viewer,
+        chromium_publisher,
+        ice_failure,
+        whep_reconnect,
+    )
 }
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from pydantic import Field
 
 from ..core import (
     AudioFrame,
-    NetworkError,
     Output,
     Processor,
     ProcessorContext,
@@ -19,8 +18,8 @@ from ._media_support import OutputPixelFormat
 from ._webrtc_support import (
     NetworkEvents,
     ReceivedFrames,
-    WebRtcPeerConfig,
-    ice_settings,
+    WebRtcClientConfig,
+    client_session_options,
     require_webrtc,
 )
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["WhepPlayer"]
 
 
-class WhepPlayerConfig(WebRtcPeerConfig):
+class WhepPlayerConfig(WebRtcClientConfig):
     """Config of :class:`WhepPlayer`."""
 
     url: str = Field(description="The WHEP endpoint, e.g. http://127.0.0.1:8889/whep.")
@@ -39,20 +38,19 @@ class WhepPlayerConfig(WebRtcPeerConfig):
     pixel_format: OutputPixelFormat = Field(
         "rgb24", description="Pixel format of the output frames."
     )
-    connect_timeout: float = Field(
-        10.0,
-        gt=0,
-        le=120,
-        description="Seconds to connect before giving up (then the "
-        "runtime's error policy retries with backoff).",
-    )
 
 
 class WhepPlayer(Processor):
     """Play a WHEP endpoint: its video comes out decoded, its audio as float32.
 
-    A connection that fails or drops raises ``NetworkError`` from ``process``,
-    so the runtime's error policy (restart with backoff by default) reconnects.
+    It connects in the background and reconnects with its own backoff
+    (``retry_initial`` doubling up to ``retry_max``) whenever the connection
+    fails, ICE or DTLS does not complete within ``connect_timeout``, or the
+    server goes silent for ``silence_timeout``; the pipeline keeps running
+    meanwhile, with no output. Events on ``processor:<id>``: ``connecting``
+    (with the attempt number), ``connected``, ``disconnected`` (reason, next
+    pause), ``stopped``. Timestamps keep the sender's spacing and never go
+    back, also across reconnections.
 
     Example pipeline entry::
 
@@ -89,47 +87,35 @@ class WhepPlayer(Processor):
             f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
         )
         self.session: WhepPlayerSession = WhepPlayerSession(
+            self._loop,
             cfg.url,
             on_frame=self.received.put,
             kinds=kinds,
-            token=cfg.token,
-            ice=ice_settings(cfg),
-            connect_timeout=cfg.connect_timeout,
+            on_event=self._on_event,
+            **client_session_options(cfg),
         )
-        self.events("connecting", {"url": cfg.url})
-        try:
-            self._loop.run(self.session.connect(), cfg.connect_timeout + 5)
-        except (NetworkError, TimeoutError) as error:
-            self.events("failed", {"url": cfg.url, "reason": str(error)})
-            self._close()
-            raise NetworkError(f"cannot play {cfg.url}: {error}") from error
-        self.events("connected", {"url": cfg.url})
+        self.session.start()
+
+    def _on_event(self, name: str, payload: dict[str, Any]) -> None:
+        if name == "connecting":
+            self.received.new_stream()  # the next sender's RTP times start afresh
+        self.events(name, payload)
 
     def process(self) -> None:
+        # A short wait, so the runtime can stop us between waits.
         for frame in self.received.get(timeout=0.1):
             if isinstance(frame, VideoFrame):
                 self.video.write(frame)
             else:
                 self.audio.write(frame)
-        state = self.session.state
-        if state in ("failed", "closed"):
-            self.events("disconnected", {"url": self.config.url, "state": state})
-            raise NetworkError(f"the WHEP connection to {self.config.url} {state}")
 
     def teardown(self) -> None:
+        loop = getattr(self, "_loop", None)
         try:
-            self._close()
+            if loop is not None:
+                try:
+                    self.session.stop()
+                finally:
+                    loop.stop()
         finally:
             super().teardown()
-
-    def _close(self) -> None:
-        loop = getattr(self, "_loop", None)
-        if loop is None:
-            return
-        try:
-            loop.run(self.session.close(), 5.0)
-        except TimeoutError:
-            pass  # the peer is gone; the loop's shutdown cancels what is left
-        finally:
-            loop.stop()
-            del self._loop

@@ -16,9 +16,10 @@ from ..core import (
 )
 from ._webrtc_support import (
     NetworkEvents,
+    WebRtcClientConfig,
     WebRtcEncoders,
     WebRtcEncodingConfig,
-    ice_settings,
+    client_session_options,
     require_webrtc,
     webrtc_ready,
 )
@@ -29,19 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["WhipPublisher"]
 
 
-class WhipPublisherConfig(WebRtcEncodingConfig):
+class WhipPublisherConfig(WebRtcEncodingConfig, WebRtcClientConfig):
     """Config of :class:`WhipPublisher`."""
 
     url: str = Field(description="The WHIP endpoint, e.g. http://127.0.0.1:8889/whip.")
     video_enabled: bool = Field(True, description="Send a video track.")
     audio_enabled: bool = Field(True, description="Send an audio track.")
-    connect_timeout: float = Field(
-        10.0, gt=0, le=120, description="Seconds for one connection attempt."
-    )
-    retry_initial: float = Field(
-        0.5, gt=0, le=60, description="Pause before the first reconnection attempt (doubling)."
-    )
-    retry_max: float = Field(10.0, gt=0, le=600, description="Longest pause between attempts.")
 
 
 class WhipPublisher(Processor):
@@ -51,10 +45,15 @@ class WhipPublisher(Processor):
     zerolatency, a keyframe every ``keyframe_interval`` frames), which keeps
     up with 720p30 on two cores where aiortc's own encoder does not;
     ``video_packets``/``audio_packets`` take H.264/Opus already encoded
-    (from a ``VideoEncoder``) and send them as they are. While (re)connecting,
-    media is dropped, not queued. Events on ``processor:<id>``: ``connecting``
-    (with the attempt number), ``connected``, ``disconnected`` (reason, next
-    pause), ``stopped``.
+    (from a ``VideoEncoder``) and send them as they are. A receiver's keyframe
+    request (RTCP PLI/FIR) makes the next encoded picture a keyframe; passed-through
+    packets go as they are, so there the receiver recovers at the encoder's next
+    keyframe. While (re)connecting, media is dropped, not queued. Events on
+    ``processor:<id>``: ``connecting`` (with the attempt number), ``connected``,
+    ``disconnected`` (reason, next pause), ``stopped``. ICE or DTLS that fails,
+    or does not complete within ``connect_timeout``, ends the attempt with
+    ``disconnected`` (its peer closed, the session hung up) and the next attempt
+    follows after the pause: the pipeline never waits on it.
 
     Example pipeline entry::
 
@@ -78,7 +77,7 @@ class WhipPublisher(Processor):
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
-        from ..webrtc import Backoff, EventLoopThread, WhipPublisherSession
+        from ..webrtc import EventLoopThread, WhipPublisherSession
 
         cfg = self.config
         kinds = tuple(
@@ -95,13 +94,12 @@ class WhipPublisher(Processor):
             self._loop,
             cfg.url,
             kinds=kinds,
-            token=cfg.token,
-            ice=ice_settings(cfg),
-            connect_timeout=cfg.connect_timeout,
-            backoff=Backoff(cfg.retry_initial, cfg.retry_max),
             on_event=self.events,
+            **client_session_options(cfg),
         )
         self._was_connected = False
+        self._requests_seen = 0
+        self.keyframes_forced = 0
         self.session.start()
 
     def process(self) -> None:
@@ -111,6 +109,12 @@ class WhipPublisher(Processor):
             # A new connection: start it with a keyframe rather than wait for one.
             self._encoders.reset()
         self._was_connected = connected
+        requests = session.keyframe_requests
+        if requests != self._requests_seen:
+            # The receiver lost pictures (PLI/FIR): make the next one a keyframe.
+            self._requests_seen = requests
+            self._encoders.request_keyframe()
+            self.keyframes_forced += 1
         frame = self.video.read_latest()
         if frame is not None and connected and self.config.video_enabled:
             for packet in self._encoders.encode_video(frame):

@@ -48,6 +48,13 @@ class _ServerConfig(WebRtcPeerConfig):
         "127.0.0.1", description="Address to listen on (0.0.0.0: every interface, beware)."
     )
     port: int = Field(8889, ge=0, le=65_535, description="TCP port (0: any free port).")
+    connect_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds a peer may take to connect (ICE and DTLS) after its offer "
+        "was answered before it is dropped as failed.",
+    )
 
 
 class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
@@ -69,9 +76,16 @@ class WhepServer(Processor):
     viewer gets the same encoded stream: pictures are encoded once (H.264,
     constrained baseline, ultrafast, zerolatency), not once per viewer, and
     not at all while nobody watches. ``video_packets``/``audio_packets`` take
-    already-encoded H.264/Opus (from a ``VideoEncoder``) instead.
+    already-encoded H.264/Opus (from a ``VideoEncoder``) instead. A viewer's
+    keyframe request (RTCP PLI/FIR, after loss) makes the next picture a
+    keyframe; in pass-through (``video_packets``) the packets are sent as they
+    come, so a viewer that lost pictures recovers at the encoder's next
+    keyframe (set its ``keyframe_interval`` accordingly).
     Events on ``processor:<id>``: ``listening`` (with the URL), ``viewer_joined``,
-    ``viewer_left``, ``viewer_timed_out``, ``viewer_state``.
+    ``viewer_left``, ``viewer_timed_out``, ``viewer_state``, and ``viewer_failed``
+    (with the reason) for a viewer whose ICE or DTLS failed or did not complete
+    within ``connect_timeout``: that viewer is dropped, the others are served on,
+    and the pipeline never waits on it.
 
     Example pipeline entry::
 
@@ -108,6 +122,7 @@ class WhepServer(Processor):
             self._loop,
             ice_settings(cfg),
             viewer_timeout=cfg.viewer_timeout,
+            connect_timeout=cfg.connect_timeout,
             max_viewers=cfg.max_viewers,
             on_event=self.events,
         )
@@ -115,6 +130,8 @@ class WhepServer(Processor):
             host=cfg.host, port=cfg.port, token=cfg.token
         )
         self._viewers_seen = 0
+        self._requests_seen = 0
+        self.keyframes_forced = 0
         self._server.add_endpoint("whep", self.host)
         self._server.add_page("/", VIEWER_PAGE)
         self.url = _start(self._loop, self._server, "whep")
@@ -126,10 +143,17 @@ class WhepServer(Processor):
             # Nobody to send to: skip encoding; the next viewer starts a fresh stream
             # (beginning with a keyframe) instead of waiting for the next one.
             self._encoders.reset()
-        elif self.host.viewers_served != self._viewers_seen:
-            # Someone joined: a keyframe now, so they need not wait for the next one.
+        elif (
+            self.host.viewers_served != self._viewers_seen
+            or self.host.keyframe_requests != self._requests_seen
+        ):
+            # Someone joined, or a viewer lost pictures (PLI/FIR): a keyframe now, so
+            # they need not wait for the next one. Requests since the last picture
+            # make one keyframe, however many viewers asked.
             self._encoders.request_keyframe()
+            self.keyframes_forced += 1
         self._viewers_seen = self.host.viewers_served
+        self._requests_seen = self.host.keyframe_requests
         frame = self.video.read_latest()
         if frame is not None and watched:
             for packet in self._encoders.encode_video(frame):
@@ -168,7 +192,9 @@ class WhipServer(Processor):
     while one is connected. Video comes out decoded (``pixel_format``), audio
     as float32 at the sender's rate. Events on ``processor:<id>``:
     ``listening``, ``publisher_joining``, ``publisher_joined``, ``publisher_left``,
-    ``publisher_state``. Timestamps keep the sender's spacing and never go back,
+    ``publisher_state``, ``publisher_failed`` (ICE or DTLS failed or did not
+    complete within ``connect_timeout``: the publisher is dropped, freeing the
+    endpoint for the next). Timestamps keep the sender's spacing and never go back,
     also across publishers.
 
     Example pipeline entry::
@@ -202,7 +228,10 @@ class WhipServer(Processor):
             f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
         )
         self.host: WhipHost = WhipHost(
-            ice_settings(cfg), on_frame=self.received.put, on_event=self._on_event
+            ice_settings(cfg),
+            on_frame=self.received.put,
+            on_event=self._on_event,
+            connect_timeout=cfg.connect_timeout,
         )
         self._server: SignallingServer = SignallingServer(
             host=cfg.host, port=cfg.port, token=cfg.token

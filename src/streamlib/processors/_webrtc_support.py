@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 __all__ = [
     "NetworkEvents",
     "ReceivedFrames",
+    "WebRtcClientConfig",
     "WebRtcEncoders",
     "WebRtcPeerConfig",
+    "client_session_options",
     "require_webrtc",
     "webrtc_ready",
 ]
@@ -69,6 +71,42 @@ class WebRtcPeerConfig(ProcessorConfig):
         "default, so nothing leaves the machine unless asked.",
     )
     token: str | None = Field(None, description="Bearer token the WHIP/WHEP endpoint checks.")
+
+
+class WebRtcClientConfig(WebRtcPeerConfig):
+    """Fields of the processors that connect to an endpoint and reconnect (WHIP/WHEP clients)."""
+
+    connect_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds one attempt may take to connect (HTTP, ICE and DTLS) "
+        "before it counts as failed.",
+    )
+    silence_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds without RTCP from the other end before the connection "
+        "counts as dropped.",
+    )
+    retry_initial: float = Field(
+        0.5, gt=0, le=60, description="Pause before the first reconnection attempt (doubling)."
+    )
+    retry_max: float = Field(10.0, gt=0, le=600, description="Longest pause between attempts.")
+
+
+def client_session_options(config: WebRtcClientConfig) -> dict[str, Any]:
+    """The keyword arguments of a :class:`~streamlib.webrtc.ReconnectingSession` for ``config``."""
+    from ..webrtc import Backoff
+
+    return {
+        "token": config.token,
+        "ice": ice_settings(config),
+        "connect_timeout": config.connect_timeout,
+        "silence_timeout": config.silence_timeout,
+        "backoff": Backoff(config.retry_initial, config.retry_max),
+    }
 
 
 class WebRtcEncodingConfig(WebRtcPeerConfig):

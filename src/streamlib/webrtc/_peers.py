@@ -1,10 +1,10 @@
 """Peer connections set up the way streamlib uses them: one direction, fixed codecs.
 
 ``sending_peer`` offers or answers with our :class:`PacketTrack`s (H.264 and
-Opus only); ``receiving_peer`` offers to receive. ``last_report_age`` tells
-how long a sending peer's remote end has been silent (no RTCP receiver
-report), which finds a viewer that vanished long before ICE consent expires
-(30 s in aioice)::
+Opus only, the video track told of the remote end's keyframe requests);
+``receiving_peer`` offers to receive. ``last_report_age`` tells how long a
+sending peer's remote end has been silent (no RTCP receiver report), which
+finds a viewer that vanished long before ICE consent expires (30 s in aioice)::
 
     pc = await sending_peer(ice, [video_track, audio_track])
     offer = pc.localDescription.sdp      # candidates included: no trickle needed
@@ -18,16 +18,18 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.exceptions import InternalError, InvalidAccessError, OperationError
-from aiortc.stats import RTCRemoteInboundRtpStreamStats
+from aiortc.stats import RTCRemoteInboundRtpStreamStats, RTCRemoteOutboundRtpStreamStats
 
 from ..core import NetworkError
 from ._ice import IceSettings
+from ._keyframes import observe_keyframe_requests
 from ._tracks import PacketTrack, prefer_codec
 
 __all__ = [
     "CODEC_FOR_KIND",
     "accept_offer",
     "last_report_age",
+    "last_sender_report_age",
     "negotiated",
     "receiving_peer",
     "sending_peer",
@@ -41,8 +43,7 @@ async def sending_peer(ice: IceSettings, tracks: Iterable[PacketTrack]) -> RTCPe
     """A peer offering to send ``tracks`` (sendonly); its local description is set."""
     pc = RTCPeerConnection(ice.rtc_configuration())
     for track in tracks:
-        transceiver = pc.addTransceiver(track, direction="sendonly")
-        prefer_codec(transceiver, CODEC_FOR_KIND[track.kind])
+        _send(pc, track)
     await pc.setLocalDescription(await pc.createOffer())
     return pc
 
@@ -76,8 +77,7 @@ async def accept_offer(
     for track in tracks:
         if track.kind in offered:
             offered.remove(track.kind)
-            transceiver = pc.addTransceiver(track, direction="sendonly")
-            prefer_codec(transceiver, CODEC_FOR_KIND[track.kind])
+            _send(pc, track)
     for kind in receive:
         if kind in offered:
             offered.remove(kind)
@@ -138,6 +138,32 @@ async def last_report_age(pc: RTCPeerConnection) -> float | None:
         return None
     now = datetime.datetime.now(datetime.UTC)
     return max(0.0, (now - newest).total_seconds())
+
+
+async def last_sender_report_age(pc: RTCPeerConnection) -> float | None:
+    """Seconds since the remote end last sent a sender report for a track we receive.
+
+    ``None`` before the first report arrives.
+    """
+    newest: datetime.datetime | None = None
+    for receiver in pc.getReceivers():
+        stats = await receiver.getStats()
+        for item in stats.values():
+            if isinstance(item, RTCRemoteOutboundRtpStreamStats) and (
+                newest is None or item.timestamp > newest
+            ):
+                newest = item.timestamp
+    if newest is None:
+        return None
+    now = datetime.datetime.now(datetime.UTC)
+    return max(0.0, (now - newest).total_seconds())
+
+
+def _send(pc: RTCPeerConnection, track: PacketTrack) -> None:
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    prefer_codec(transceiver, CODEC_FOR_KIND[track.kind])
+    if track.kind == "video":
+        observe_keyframe_requests(transceiver.sender, track.request_keyframe)
 
 
 def _has_track(sender: RTCRtpSender) -> bool:

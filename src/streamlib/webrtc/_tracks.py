@@ -39,17 +39,36 @@ class PacketTrack(MediaStreamTrack):
 
     Video starts at the first keyframe pushed (a receiver can decode nothing
     before it) and starts again at the next one after packets were dropped.
+    The remote end's keyframe requests (RTCP PLI/FIR, seen through
+    :func:`~streamlib.webrtc.observe_keyframe_requests` once the track is on a
+    peer) are counted in ``keyframe_requests`` and passed to
+    ``on_keyframe_request`` (on the event-loop thread): whoever encodes should
+    make the next picture a keyframe.
     """
 
-    def __init__(self, kind: str, loop: EventLoopThread) -> None:
+    def __init__(
+        self,
+        kind: str,
+        loop: EventLoopThread,
+        *,
+        on_keyframe_request: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.kind = kind
+        self._on_keyframe_request = on_keyframe_request
+        self.keyframe_requests = 0
         self._loop_thread = loop
         self._queue: collections.deque[EncodedPacket] = collections.deque()
         self._wakeup = asyncio.Event()
         self._need_keyframe = kind == "video"
         self.packets_sent = 0
         self.packets_dropped = 0
+
+    def request_keyframe(self) -> None:
+        """The remote end asked for a keyframe: count it and tell the encoding side."""
+        self.keyframe_requests += 1
+        if self._on_keyframe_request is not None:
+            self._on_keyframe_request()
 
     def push(self, packet: EncodedPacket) -> None:
         """Queue ``packet`` for sending; callable from any thread."""

@@ -10,7 +10,10 @@ packetization and SRTP, not another encoder::
 
 A viewer that vanishes without hanging up (a closed tab, a killed browser)
 stops sending RTCP receiver reports; after ``viewer_timeout`` seconds of
-silence its peer is closed and its tracks dropped.
+silence its peer is closed and its tracks dropped. A viewer whose ICE or DTLS
+fails, or does not connect within ``connect_timeout``, is reported
+(``viewer_failed``, with the reason) and dropped the same way; the other
+viewers are served on.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class WhepHost:
         *,
         kinds: tuple[str, ...] = ("video", "audio"),
         viewer_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
         max_viewers: int = 16,
         on_event: EventSink | None = None,
     ) -> None:
@@ -62,6 +66,7 @@ class WhepHost:
         self._ice = ice
         self._kinds = kinds
         self._viewer_timeout = viewer_timeout
+        self._connect_timeout = connect_timeout
         self._max_viewers = max_viewers
         self._on_event = on_event or (lambda name, payload: None)
         self._viewers: dict[str, Viewer] = {}
@@ -69,6 +74,8 @@ class WhepHost:
         self._tracks: tuple[PacketTrack, ...] = ()
         self._watchdog: asyncio.Task[None] | None = None
         self.viewers_served = 0
+        # Keyframe requests (PLI/FIR) from any viewer; the encoding side compares counts.
+        self.keyframe_requests = 0
 
     @property
     def viewer_count(self) -> int:
@@ -87,7 +94,10 @@ class WhepHost:
         if len(self._viewers) >= self._max_viewers:
             raise EndpointBusyError(f"this server takes {self._max_viewers} viewers at most")
         pc = RTCPeerConnection(self._ice.rtc_configuration())
-        tracks = tuple(PacketTrack(kind, self._loop) for kind in self._kinds)
+        tracks = tuple(
+            PacketTrack(kind, self._loop, on_keyframe_request=self._keyframe_requested)
+            for kind in self._kinds
+        )
         try:
             answer = await accept_offer(pc, offer_sdp, tracks)
         except Exception:
@@ -101,6 +111,10 @@ class WhepHost:
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             self._on_event("viewer_state", {"session": session_id, "state": pc.connectionState})
+            if pc.connectionState == "failed" and session_id in self._viewers:
+                self._on_event(
+                    "viewer_failed", {"session": session_id, "reason": "ICE/DTLS failed"}
+                )
             if pc.connectionState in ("failed", "closed"):
                 await self.close_session(session_id)
 
@@ -108,6 +122,9 @@ class WhepHost:
             self._watchdog = asyncio.ensure_future(self._watch())
         self._on_event("viewer_joined", {"session": session_id, "viewers": len(self._viewers)})
         return answer
+
+    def _keyframe_requested(self) -> None:
+        self.keyframe_requests += 1
 
     async def trickle(self, session_id: str, sdp_fragment: str) -> bool:
         viewer = self._viewers.get(session_id)
@@ -138,9 +155,19 @@ class WhepHost:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(min(1.0, self._viewer_timeout / 4))
+            await asyncio.sleep(min(1.0, self._viewer_timeout / 4, self._connect_timeout / 4))
             now = time.monotonic()
             for viewer in list(self._viewers.values()):
+                if (
+                    viewer.pc.connectionState != "connected"
+                    and now - viewer.opened > self._connect_timeout
+                ):
+                    reason = f"no connection within {self._connect_timeout:g} s"
+                    self._on_event(
+                        "viewer_failed", {"session": viewer.session_id, "reason": reason}
+                    )
+                    await self.close_session(viewer.session_id)
+                    continue
                 age = await last_report_age(viewer.pc)
                 silent = now - viewer.opened if age is None else age
                 if silent > self._viewer_timeout:

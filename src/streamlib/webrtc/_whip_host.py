@@ -6,7 +6,10 @@
 ``on_frame`` runs on the event-loop thread with each ``av.VideoFrame`` or
 ``av.AudioFrame`` aiortc decoded; keep it short (hand the frame on). A
 second publisher is refused (409) while the first is connected; once that one
-hangs up, fails or goes silent, the endpoint is free again.
+hangs up, fails or goes silent, the endpoint is free again. A publisher whose
+ICE or DTLS fails, or does not connect within ``connect_timeout``, is reported
+(``publisher_failed``, with the reason) and closed, so it cannot hold the
+endpoint.
 """
 
 from __future__ import annotations
@@ -32,9 +35,16 @@ class WhipHost:
     """The WHIP endpoint handler: one publisher at a time."""
 
     def __init__(
-        self, ice: IceSettings, *, on_frame: FrameSink, on_event: EventSink | None = None
+        self,
+        ice: IceSettings,
+        *,
+        on_frame: FrameSink,
+        on_event: EventSink | None = None,
+        connect_timeout: float = 10.0,
     ) -> None:
         self._ice = ice
+        self._connect_timeout = connect_timeout
+        self._deadline: asyncio.TimerHandle | None = None
         self._on_frame = on_frame
         self._on_event = on_event or (lambda name, payload: None)
         self._session_id: str | None = None
@@ -46,6 +56,11 @@ class WhipHost:
     def connected(self) -> bool:
         """Whether a publisher is connected now."""
         return self._pc is not None and self._pc.connectionState == "connected"
+
+    @property
+    def busy(self) -> bool:
+        """Whether a publisher holds the endpoint (connected or still connecting)."""
+        return self._pc is not None
 
     async def open_session(self, session_id: str, offer_sdp: str) -> str:
         from ._server import EndpointBusyError
@@ -67,6 +82,10 @@ class WhipHost:
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             self._on_event("publisher_state", {"session": session_id, "state": pc.connectionState})
+            if pc.connectionState == "failed" and session_id == self._session_id:
+                self._on_event(
+                    "publisher_failed", {"session": session_id, "reason": "ICE/DTLS failed"}
+                )
             if pc.connectionState in ("failed", "closed"):
                 await self.close_session(session_id)
 
@@ -77,8 +96,17 @@ class WhipHost:
             await self.close_session(session_id)
             raise
         self.publishers_served += 1
+        self._deadline = asyncio.get_running_loop().call_later(
+            self._connect_timeout, lambda: asyncio.ensure_future(self._check_connected(session_id))
+        )
         self._on_event("publisher_joined", {"session": session_id})
         return answer
+
+    async def _check_connected(self, session_id: str) -> None:
+        if session_id == self._session_id and not self.connected:
+            reason = f"no connection within {self._connect_timeout:g} s"
+            self._on_event("publisher_failed", {"session": session_id, "reason": reason})
+            await self.close_session(session_id)
 
     async def trickle(self, session_id: str, sdp_fragment: str) -> bool:
         if session_id != self._session_id or self._pc is None:
@@ -91,6 +119,9 @@ class WhipHost:
         if session_id != self._session_id or self._pc is None:
             return False
         pc, self._pc, self._session_id = self._pc, None, None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         drains, self._drains = self._drains, []
         for task in drains:
             task.cancel()
