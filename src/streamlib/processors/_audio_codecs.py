@@ -11,11 +11,13 @@ from ..core import (
     AudioFrame,
     EncodedPacket,
     Input,
+    InputPort,
     Output,
     Processor,
     ProcessorConfig,
     ProcessorContext,
 )
+from ._encoder_base import EncoderProcessor
 from ._media_support import require_pyav
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ __all__ = ["AudioDecoder", "AudioEncoder"]
 _NS = 1_000_000_000
 
 
-class AudioEncoder(Processor):
+class AudioEncoder(EncoderProcessor[AudioFrame]):
     """Encode float32 audio into ``EncodedPacket``s: AAC (default) or Opus.
 
     Packet times count samples from the first block, so encoded audio never
@@ -41,7 +43,6 @@ class AudioEncoder(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "encoder")
-    fusible: ClassVar[bool] = False
 
     class Config(ProcessorConfig):
         codec: Literal["aac", "opus"] = Field("aac", description="Audio codec.")
@@ -59,31 +60,10 @@ class AudioEncoder(Processor):
 
         audio_codec(self.config.codec).require_encoder()
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        self._session: AudioEncoderSession | None = None
+    def raw_input(self) -> InputPort[AudioFrame]:
+        return self.audio_in
 
-    def process(self) -> None:
-        block = self.audio_in.read()
-        while block is not None:
-            session = self._session
-            if session is None:
-                session = self._session = self._open(block)
-            for packet in session.encode(block):
-                self.packets.write(packet)
-            block = self.audio_in.read()
-
-    def teardown(self) -> None:
-        session = getattr(self, "_session", None)
-        self._session = None
-        try:
-            if session is not None:
-                for packet in session.flush():
-                    self.packets.write(packet)
-        finally:
-            super().teardown()
-
-    def _open(self, block: AudioFrame) -> AudioEncoderSession:
+    def open_session(self, block: AudioFrame) -> AudioEncoderSession:
         from ..media.codecs import AudioEncoderSession, AudioEncoderSettings, audio_codec
 
         settings = AudioEncoderSettings(

@@ -10,12 +10,14 @@ from pydantic import Field
 from ..core import (
     EncodedPacket,
     Input,
+    InputPort,
     Output,
     Processor,
     ProcessorConfig,
     ProcessorContext,
     VideoFrame,
 )
+from ._encoder_base import EncoderProcessor
 from ._media_support import RawVideoOptions, require_pyav
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ __all__ = ["VideoDecoder", "VideoEncoder"]
 _NS = 1_000_000_000
 
 
-class VideoEncoder(Processor):
+class VideoEncoder(EncoderProcessor[VideoFrame]):
     """Encode pictures into ``EncodedPacket``s: H.264 (libx264) by default; VP8, VP9, AV1, FFV1.
 
     Packets carry the codec, keyframe flag, pts/dts, time base and extradata,
@@ -41,7 +43,6 @@ class VideoEncoder(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "codec", "encoder")
-    fusible: ClassVar[bool] = False  # encoding takes long: never delay the producer
 
     class Config(ProcessorConfig):
         codec: Literal["h264", "vp8", "vp9", "av1", "ffv1"] = Field(
@@ -91,31 +92,10 @@ class VideoEncoder(Processor):
             threads=cfg.threads,
         )
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        self._session: VideoEncoderSession | None = None
+    def raw_input(self) -> InputPort[VideoFrame]:
+        return self.video_in
 
-    def process(self) -> None:
-        frame = self.video_in.read()
-        while frame is not None:
-            session = self._session
-            if session is None:
-                session = self._session = self._open(frame)
-            for packet in session.encode(frame):
-                self.packets.write(packet)
-            frame = self.video_in.read()
-
-    def teardown(self) -> None:
-        session = getattr(self, "_session", None)
-        self._session = None
-        try:
-            if session is not None:
-                for packet in session.flush():
-                    self.packets.write(packet)
-        finally:
-            super().teardown()
-
-    def _open(self, frame: VideoFrame) -> VideoEncoderSession:
+    def open_session(self, frame: VideoFrame) -> VideoEncoderSession:
         from ..media.codecs import VideoEncoderSession, VideoEncoderSettings
 
         settings = self._settings(VideoEncoderSettings, frame.width, frame.height)
