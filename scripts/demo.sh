@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [[ $# -eq 0 ]]; then set -- --duration 10; fi
-mkdir -p out  # the demo records out/demo.mp4
 .venv/bin/streamlib run examples/demo.yaml "$@"
 if command -v ffprobe >/dev/null; then
     echo "recorded: $(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 out/demo.mp4 | tr '\n' ' ')"

@@ -395,3 +395,20 @@ def test_pipeline_file_with_existing_output_fails_at_load(tmp_path: Path) -> Non
     )
     with pytest.raises(sl.PipelineFileError, match="exists"):
         sl.Runtime.from_file(pipeline)
+
+
+def test_missing_folders_are_made_only_when_asked(tmp_path: Path) -> None:
+    target = tmp_path / "takes" / "monday" / "v.mp4"
+    with pytest.raises(sl.ConfigError, match="make_folders"):
+        Mp4Writer(path=str(target))
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(sl.ConfigError, match="is a file, not a folder"):
+        Mp4Writer(path=str(tmp_path / "file" / "v.mp4"), make_folders=True)
+    recorder = Mp4Writer(path=str(target), make_folders=True, **FAST)
+    assert not target.parent.exists()  # nothing is made until the recording starts
+    with runtime() as rt:
+        video = rt.add(TestPattern, width=64, height=48, fps=50)
+        rec = rt.add(recorder)
+        rt.connect(video.port("video"), rec.port("video"))
+        rt.run(duration=0.5)
+    assert [s["codec_type"] for s in probe(target)] == ["video"]

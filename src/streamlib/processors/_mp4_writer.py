@@ -103,6 +103,9 @@ class Mp4Writer(Processor):
             None, description="mp4, mov, mkv or webm (default: from the file's extension)."
         )
         overwrite: bool = Field(False, description="Replace the file if it exists.")
+        make_folders: bool = Field(
+            False, description="Create the file's missing folders when the recording starts."
+        )
         fragmented: bool = Field(
             False,
             description="Write in fragments as it goes, so even kill -9 leaves a playable file.",
@@ -175,7 +178,7 @@ class Mp4Writer(Processor):
         from ..media.codecs import audio_codec, video_codec
 
         cfg = self.config
-        _check_writable(cfg.path, overwrite=cfg.overwrite)
+        _check_writable(cfg.path, overwrite=cfg.overwrite, make_folders=cfg.make_folders)
         video, audio = cfg.codecs
         video_codec(video).require_encoder()
         audio_codec(audio).require_encoder()
@@ -194,7 +197,10 @@ class Mp4Writer(Processor):
         from ..media import MediaWriter
 
         cfg = self.config
-        _check_writable(cfg.path, overwrite=cfg.overwrite)  # again: a file may have appeared
+        # again: a file may have appeared
+        _check_writable(cfg.path, overwrite=cfg.overwrite, make_folders=cfg.make_folders)
+        if cfg.make_folders:
+            os.makedirs(os.path.dirname(os.path.abspath(cfg.path)), exist_ok=True)
         self._writer: MediaWriter | None = MediaWriter(
             cfg.path,
             container=cfg.resolved_container,
@@ -348,15 +354,26 @@ class Mp4Writer(Processor):
         )
 
 
-def _check_writable(path: str, *, overwrite: bool) -> None:
-    """``ConfigError`` unless ``path`` can be created (or, with ``overwrite``, replaced)."""
+def _check_writable(path: str, *, overwrite: bool, make_folders: bool = False) -> None:
+    """``ConfigError`` unless ``path`` can be created (or, with ``overwrite``, replaced).
+
+    With ``make_folders`` the nearest folder that exists must let us create the rest.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ConfigError(f"{path!r} is a folder; give a file name such as {path}/out.mp4")
     if os.path.exists(path) and not overwrite:
         raise ConfigError(f"{path!r} exists; set overwrite: true to replace it, or pick a new name")
-    if not os.path.isdir(folder):
-        raise ConfigError(f"cannot write {path!r}: the folder {folder!r} does not exist")
+    if make_folders:
+        while not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        if not os.path.isdir(folder):
+            raise ConfigError(f"cannot write {path!r}: {folder!r} is a file, not a folder")
+    elif not os.path.isdir(folder):
+        raise ConfigError(
+            f"cannot write {path!r}: the folder {folder!r} does not exist "
+            "(create it, or set make_folders: true)"
+        )
     if not os.access(folder, os.W_OK | os.X_OK) or (
         os.path.exists(path) and not os.access(path, os.W_OK)
     ):
