@@ -20,6 +20,7 @@ from ._webrtc_support import (
     ReceivedFrames,
     WebRtcClientConfig,
     client_session_options,
+    enabled_kinds,
     require_webrtc,
 )
 
@@ -76,11 +77,7 @@ class WhepPlayer(Processor):
         from ..webrtc import EventLoopThread, WhepPlayerSession
 
         cfg = self.config
-        kinds = tuple(
-            kind
-            for kind, enabled in (("video", cfg.video_enabled), ("audio", cfg.audio_enabled))
-            if enabled
-        )
+        kinds = enabled_kinds(video=cfg.video_enabled, audio=cfg.audio_enabled)
         self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self.received = ReceivedFrames(pixel_format=cfg.pixel_format)
         self._loop: EventLoopThread = EventLoopThread(
@@ -103,11 +100,7 @@ class WhepPlayer(Processor):
 
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.
-        for frame in self.received.get(timeout=0.1):
-            if isinstance(frame, VideoFrame):
-                self.video.write(frame)
-            else:
-                self.audio.write(frame)
+        self.received.forward(self.video, self.audio, timeout=0.1)
 
     def teardown(self) -> None:
         loop = getattr(self, "_loop", None)

@@ -20,6 +20,7 @@ from ._webrtc_support import (
     WebRtcEncoders,
     WebRtcEncodingConfig,
     client_session_options,
+    enabled_kinds,
     require_webrtc,
     webrtc_ready,
 )
@@ -80,11 +81,7 @@ class WhipPublisher(Processor):
         from ..webrtc import EventLoopThread, WhipPublisherSession
 
         cfg = self.config
-        kinds = tuple(
-            kind
-            for kind, enabled in (("video", cfg.video_enabled), ("audio", cfg.audio_enabled))
-            if enabled
-        )
+        kinds = enabled_kinds(video=cfg.video_enabled, audio=cfg.audio_enabled)
         self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self._encoders = WebRtcEncoders(cfg)
         self._loop: EventLoopThread = EventLoopThread(

@@ -248,11 +248,7 @@ class WhipServer(Processor):
 
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.
-        for frame in self.received.get(timeout=0.1):
-            if isinstance(frame, VideoFrame):
-                self.video.write(frame)
-            else:
-                self.audio.write(frame)
+        self.received.forward(self.video, self.audio, timeout=0.1)
 
     def teardown(self) -> None:
         loop = getattr(self, "_loop", None)

@@ -23,6 +23,7 @@ from ..core import (
     CustomEvent,
     EncodedPacket,
     EventBus,
+    OutputPort,
     ProcessorConfig,
     ProcessorId,
     VideoFrame,
@@ -48,6 +49,11 @@ _log = logging.getLogger(__name__)
 _NS = 1_000_000_000
 # Opus sample rates; other rates must be resampled first (AudioResampler).
 _OPUS_RATES = (48_000, 24_000, 16_000, 12_000, 8_000)
+
+
+def enabled_kinds(*, video: bool, audio: bool) -> tuple[str, ...]:
+    """The media kinds to negotiate, in SDP order: ``("video", "audio")`` or fewer."""
+    return tuple(kind for kind, enabled in (("video", video), ("audio", audio)) if enabled)
 
 
 def require_webrtc(owner: str) -> None:
@@ -282,6 +288,16 @@ class ReceivedFrames:
         if kind == "video":
             return [self._video(frame, arrived_ns)]
         return self._audio(frame, arrived_ns)
+
+    def forward(
+        self, video: OutputPort[VideoFrame], audio: OutputPort[AudioFrame], timeout: float
+    ) -> None:
+        """Write the next received frames to ``video`` and ``audio`` (waiting up to ``timeout``)."""
+        for frame in self.get(timeout):
+            if isinstance(frame, VideoFrame):
+                video.write(frame)
+            else:
+                audio.write(frame)
 
     def _video(self, frame: Any, arrived_ns: int) -> VideoFrame:
         from ..media import VideoConverter
