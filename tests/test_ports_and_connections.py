@@ -21,7 +21,6 @@ from streamlib.core import (
     Connection,
     ConnectionClosedError,
     ConnectionStatistics,
-    ConsumerGoneError,
     DataFrame,
     DeliveryProfile,
     Frame,
@@ -525,7 +524,7 @@ def test_lossless_times_out_with_backpressure_error() -> None:
     assert sink.data.read().payload == 3
 
 
-def test_lossless_producer_learns_the_consumer_is_gone() -> None:
+def test_a_waiting_lossless_producer_gives_up_its_frame_when_the_consumer_is_gone() -> None:
     source, sink = Source(), Sink()
     connection = wire(source.data, sink.data, profile="lossless", capacity=1, write_timeout_s=60)
     source.data.write(DataFrame(1))
@@ -533,18 +532,25 @@ def test_lossless_producer_learns_the_consumer_is_gone() -> None:
     wait_until(lambda: connection._producer_waiting, "the producer waits for room")
     connection.mark_consumer_gone()
     join(producer)
-    assert len(outcome) == 1
-    assert isinstance(outcome[0], ConsumerGoneError)
-    assert "sink stopped" in str(outcome[0])
-    assert connection.written == 1
-    # already gone: a write to a full connection fails at once
-    with pytest.raises(ConsumerGoneError, match="will never drain"):
-        source.data.write(DataFrame(3))
-    # the consumer came back: writes wait for room again (and get it)
+    assert outcome == ["done"]  # released, with no error: the producer carries on
+    # Nothing is queued for a consumer that will never read, and each frame counts.
+    assert len(connection) == 0
+    assert (connection.written, connection.delivered, connection.dropped) == (2, 0, 2)
+    source.data.write(DataFrame(3))  # already gone: given up at once, never waits
+    assert connection.dropped == 3
+    # the consumer came back: writes queue (and wait for room) again
     connection.mark_consumer_gone(False)
-    sink.data.read()
     source.data.write(DataFrame(4))
     assert sink.data.read().payload == 4
+
+
+def test_discard_counts_queued_frames_as_dropped() -> None:
+    source, sink = Source(), Sink()
+    connection = wire(source.data, sink.data, profile="fifo", capacity=8)
+    for number in range(5):
+        source.data.write(DataFrame(number))
+    assert connection.discard() == 5
+    assert (connection.written, connection.delivered, connection.dropped) == (5, 0, 5)
 
 
 def test_closed_connection_refuses_writes() -> None:

@@ -17,7 +17,7 @@ PACKAGE = Path(streamlib.__file__).parent
 
 EXPECTED_TOP_LEVEL = {
     "AudioFrame", "BackpressureTimeout", "BufferPool", "CodecError", "ConfigError",
-    "ConnectionClosedError", "ConnectionStatistics", "ConsumerGoneError", "CycleError", "DataFrame",
+    "ConnectionClosedError", "ConnectionStatistics", "CycleError", "DataFrame",
     "DeliveryProfile", "DeviceError", "EncodedPacket", "ErrorPolicy", "Event", "EventBus", "Frame",
     "FrameError", "GpuError", "Graph", "GraphError", "Input", "ManualClock", "MediaClock",
     "MonotonicClock", "NetworkError", "Output", "PermissionDeniedError", "PipelineFileError",

@@ -7,7 +7,7 @@ codec library. Users import these names from ``streamlib`` itself.
 from ._audio_frame import AudioFrame
 from ._buffer_pool import BufferPool
 from ._clock import ManualClock, MediaClock, MonotonicClock
-from ._config import ProcessorConfig, live_field, path_field
+from ._config import REACHES, ProcessorConfig, Reach, live_field, path_field, reach_field
 from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
 from ._context import ProcessorContext
 from ._data_frame import DataFrame
@@ -19,7 +19,6 @@ from ._errors import (
     CodecError,
     ConfigError,
     ConnectionClosedError,
-    ConsumerGoneError,
     CycleError,
     DeviceError,
     FrameError,
@@ -96,6 +95,7 @@ __all__ = [
     "DEFAULT_SYNC_TOLERANCE_MS",
     "DEFAULT_WRITE_TIMEOUT_S",
     "ENTRY_POINT_GROUP",
+    "REACHES",
     "RUNTIME_TOPIC",
     "AudioFrame",
     "BackpressureTimeout",
@@ -109,7 +109,6 @@ __all__ = [
     "ConnectionRemoved",
     "ConnectionSpec",
     "ConnectionStatistics",
-    "ConsumerGoneError",
     "CustomEvent",
     "CycleError",
     "DataFrame",
@@ -160,6 +159,7 @@ __all__ = [
     "ProcessorState",
     "ProcessorStateChanged",
     "ProcessorStopped",
+    "Reach",
     "Registry",
     "RegistryError",
     "RestartBackoff",
@@ -193,6 +193,7 @@ __all__ = [
     "parse_pipeline",
     "path_field",
     "processor_topic",
+    "reach_field",
     "rtp_timestamp_diff",
     "rtp_timestamp_newer",
     "timestamp_delta_ms",

@@ -21,7 +21,6 @@ from ._errors import (
     BackpressureTimeout,
     ConfigError,
     ConnectionClosedError,
-    ConsumerGoneError,
     FrameError,
 )
 from ._frame import Frame, FrameType
@@ -148,6 +147,12 @@ class Connection(Generic[F]):
         ring = self._ring
         if self._space is not None and len(ring) >= self.capacity and not self.inline_consumer:
             self._wait_for_space()
+        if self.consumer_gone:
+            # Its consumer failed: the frame is given up (counted as dropped), and the
+            # producer and its other consumers carry on.
+            self.written += 1
+            self.last_write_ns = now_ns
+            return
         ring.append(frame)
         self.written += 1
         self.last_write_ns = now_ns
@@ -180,10 +185,7 @@ class Connection(Generic[F]):
                         f"connection {self.id} was removed while its producer waited for room"
                     )
                 if self.consumer_gone:
-                    raise ConsumerGoneError(
-                        f"{self.target.processor} stopped, so lossless connection {self.id} "
-                        "will never drain; restart or remove it, or disconnect this output"
-                    )
+                    return  # the frame will be given up and counted, not queued
                 if self.on_hold:  # paused: the consumer is not slow, just not running
                     deadline = time.monotonic() + self.write_timeout_s
                 remaining = deadline - time.monotonic()
@@ -243,6 +245,20 @@ class Connection(Generic[F]):
             self._made_room()
         return frames
 
+    def discard(self) -> int:
+        """Give up every queued frame (counted as dropped, not delivered); how many."""
+        ring = self._ring
+        given_up = 0
+        try:
+            while True:
+                ring.popleft()
+                given_up += 1
+        except IndexError:
+            pass
+        if given_up and self._producer_waiting:
+            self._made_room()
+        return given_up
+
     def peek(self) -> F | None:
         """The oldest queued frame without taking it, or None."""
         try:
@@ -269,10 +285,17 @@ class Connection(Generic[F]):
             self._space.unpark()
 
     def mark_consumer_gone(self, gone: bool = True) -> None:
-        """Tell a waiting lossless producer that nobody will read (or, again, that someone will)."""
+        """Say that nobody will read (or, again, that someone will).
+
+        While gone, writes are given up and counted as dropped instead of queued,
+        so a failed consumer never holds back its producer or its siblings; what was
+        already queued is given up (and counted) the same way.
+        """
         self.consumer_gone = gone
-        if gone and self._space is not None:
-            self._space.unpark()
+        if gone:
+            self.discard()
+            if self._space is not None:
+                self._space.unpark()
 
     @property
     def dropped(self) -> int:

@@ -17,7 +17,6 @@ it is also catchable as that builtin::
     ├── FrameError (ValueError)             a frame whose data does not match its format
     ├── ConnectionClosedError               write or read on a connection that was removed
     ├── BackpressureTimeout (TimeoutError)  a lossless consumer did not make room in time
-    ├── ConsumerGoneError                   a lossless consumer stopped; nobody will read
     ├── RuntimeStateError (RuntimeError)    the operation is not allowed in this state
     ├── PermissionDeniedError (PermissionError)  a capability or path an agent was not granted
     ├── ProcessorError (RuntimeError)       a processor raised; wraps the original
@@ -36,7 +35,6 @@ __all__ = [
     "CodecError",
     "ConfigError",
     "ConnectionClosedError",
-    "ConsumerGoneError",
     "CycleError",
     "DeviceError",
     "FrameError",
@@ -122,10 +120,6 @@ class ConnectionClosedError(StreamError):
 
 class BackpressureTimeout(StreamError, TimeoutError):  # noqa: N818 - a kind of TimeoutError
     """A lossless consumer kept its queue full for longer than the write timeout."""
-
-
-class ConsumerGoneError(StreamError):
-    """The consumer of a lossless connection stopped, so the write can never complete."""
 
 
 class RuntimeStateError(StreamError, RuntimeError):

@@ -124,7 +124,7 @@ def _deliver(ref: weakref.ref[Subscription], inbox: deque[Event], wakeup: Wakeup
             try:
                 subscription.callback(event)
                 subscription.delivered += 1
-            except Exception:
+            except BaseException:  # SystemExit too: it would end this thread without a word
                 subscription.errors += 1
                 _log.exception("event listener %r failed", subscription.callback)
             finally:

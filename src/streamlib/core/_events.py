@@ -51,6 +51,7 @@ class ProcessorState(enum.Enum):
     BACKING_OFF = "backing_off"  # failed; waiting to restart
     STOPPED = "stopped"  # torn down (by stop, removal or the STOP policy)
     FAILED = "failed"  # stopped by an error
+    QUARANTINED = "quarantined"  # its thread is stuck in a call; never run again
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

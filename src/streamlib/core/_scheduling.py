@@ -71,8 +71,8 @@ class ErrorPolicy(enum.Enum):
 
     - ``RESTART``: report it, tear the processor down, set it up again after a
       growing pause (:class:`RestartBackoff`); the rest of the graph keeps running.
-    - ``STOP``: report it and stop this processor only; lossless producers feeding
-      it get ``ConsumerGoneError``.
+    - ``STOP``: report it and stop this processor only; it detaches from its
+      producers, which carry on (frames meant for it are dropped and counted).
     - ``RAISE``: report it, stop the whole runtime and re-raise from ``Runtime.run()``.
     """
 
@@ -91,6 +91,9 @@ class ErrorPolicy(enum.Enum):
             raise ConfigError(f"unknown error policy {value!r}; use one of: {known}") from None
 
 
+_MAX_DOUBLINGS = 64  # more growth steps than any useful max_s / initial_s ratio needs
+
+
 @dataclass(frozen=True, slots=True)
 class RestartBackoff:
     """Pause before restart ``n`` (0-based): ``initial_s * factor**n``, capped at ``max_s``.
@@ -104,4 +107,11 @@ class RestartBackoff:
     reset_after_s: float = 10.0
 
     def delay_s(self, restarts: int) -> float:
-        return float(min(self.max_s, self.initial_s * self.factor**restarts))
+        # The exponent is capped where the delay already reached ``max_s``: after
+        # a thousand failures ``factor ** n`` would overflow a float.
+        delay = self.initial_s
+        for _ in range(min(restarts, _MAX_DOUBLINGS)):
+            if delay >= self.max_s:
+                break
+            delay *= self.factor
+        return float(min(self.max_s, delay))

@@ -12,7 +12,6 @@ from ..core import (
     AudioFrame,
     BackpressureTimeout,
     ConnectionClosedError,
-    ConsumerGoneError,
     Input,
     Output,
     Processor,
@@ -77,7 +76,7 @@ class AudioResampler(Processor):
         try:
             if resampler is not None and self.audio_out.is_connected():
                 self._emit(resampler.flush())  # the filter's last samples
-        except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
+        except (ConnectionClosedError, BackpressureTimeout):
             pass  # stopping: a consumer that is already gone needs no tail
         super().teardown()
 

@@ -11,7 +11,6 @@ from ..core import (
     BackpressureTimeout,
     BufferPool,
     ConnectionClosedError,
-    ConsumerGoneError,
     FrameError,
     Input,
     Output,
@@ -76,7 +75,7 @@ class BufferRechunker(Processor):
             wanted = fifo is not None and fifo.available and self.config.pad_last
             if wanted and fifo is not None and self.audio_out.is_connected():
                 self._emit(fifo, fifo.available)
-        except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
+        except (ConnectionClosedError, BackpressureTimeout):
             pass  # stopping: a consumer that is already gone needs no tail
         super().teardown()
 

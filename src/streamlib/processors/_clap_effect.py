@@ -17,7 +17,6 @@ from ..core import (
     BufferPool,
     ConfigError,
     ConnectionClosedError,
-    ConsumerGoneError,
     CustomEvent,
     FrameError,
     Input,
@@ -205,7 +204,7 @@ class ClapEffect(Processor):
                 if self._fill and plugin.active and self.audio_out.is_connected():
                     plugin.input_buffers[0][:, self._fill :] = 0.0  # padded, never sent short
                     self._run_block(plugin)
-            except (ConnectionClosedError, ConsumerGoneError, BackpressureTimeout):
+            except (ConnectionClosedError, BackpressureTimeout):
                 pass  # stopping: a consumer that is already gone needs no tail
             finally:
                 events, restarts, _ = self._closed_counts

@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ProcessorHandle"]
 
+_INACTIVE = frozenset({ProcessorState.STOPPED, ProcessorState.FAILED, ProcessorState.QUARANTINED})
 _log = logging.getLogger("streamlib.runtime")
 
-# What a processor's call may raise and the runtime handles by the error policy.
-# SystemExit too: on a worker thread it would only end that thread, silently.
-_PROCESSOR_FAILURES = (Exception, SystemExit)
+# What a processor's call may raise and the runtime handles by the error policy:
+# anything. On a worker thread a SystemExit, KeyboardInterrupt or CancelledError
+# raised by the processor's own code would only end that thread, silently.
+_PROCESSOR_FAILURES = (BaseException,)
 
 
 class ProcessorHandle:
@@ -71,7 +73,9 @@ class ProcessorHandle:
         self.last_error: str | None = None
         self.restart_at = 0.0  # monotonic seconds, while BACKING_OFF
         self._consecutive_failures = 0
-        self._healthy_since = 0.0
+        self._healthy_since: float | None = None  # set up and not failed since then
+        self._tracebacks_logged: set[tuple[str, str]] = set()
+        self.next_tick_s: float | None = None  # a timer's schedule, kept across workers
         self.worker_name: str | None = None
         # Set by the control plane, taken by the worker before its next call; the
         # lock only makes that hand-over atomic (the worker takes it only when set).
@@ -87,7 +91,7 @@ class ProcessorHandle:
     @property
     def is_active(self) -> bool:
         """Set up, or due to be set up again: a worker must keep serving it."""
-        return self.state not in (ProcessorState.STOPPED, ProcessorState.FAILED)
+        return self.state not in _INACTIVE
 
     def set_up(self, ctx: ProcessorContext) -> bool:
         """Run ``setup``; on error apply the policy. True when the processor is running."""
@@ -97,23 +101,36 @@ class ProcessorHandle:
         except _PROCESSOR_FAILURES as error:
             self._failed(error, "setup")
             return False
+        if self.state is ProcessorState.QUARANTINED:  # setup hung past stop(); now it returned
+            return False
         self._healthy_since = time.monotonic()
         self._seen_written = -1
+        self.next_tick_s = None  # a fresh set-up ticks at once
         self._set_state(ProcessorState.RUNNING)
         self._events.publish(ProcessorStarted(processor_id=self.id, timestamp_ns=self._clock_ns()))
         return True
 
     def tear_down(self, *, final_state: ProcessorState = ProcessorState.STOPPED) -> None:
         """Run ``teardown`` if set up (errors reported, never raised) and settle the state."""
-        if self.is_set_up:
+        if self.is_set_up or self.state is ProcessorState.QUARANTINED:
             try:
                 self.processor.teardown()
             except _PROCESSOR_FAILURES as error:
+                self._count(error)
                 self._report(error, "teardown", action="stop")
             self._events.publish(
                 ProcessorStopped(processor_id=self.id, timestamp_ns=self._clock_ns())
             )
-        self._set_state(final_state)
+        if self.state is not ProcessorState.QUARANTINED:  # quarantine is for life
+            self._set_state(final_state)
+
+    def quarantine(self) -> None:
+        """Mark a processor whose thread could not be stopped: no worker runs it again.
+
+        The thread stuck in its call still owns it, and tears it down if the call
+        ever returns; until then nobody else touches it.
+        """
+        self._set_state(ProcessorState.QUARANTINED)
 
     def maybe_restart(self, ctx: ProcessorContext, now: float) -> bool:
         """Set up again once a backoff has passed; True when that happened and worked."""
@@ -179,13 +196,22 @@ class ProcessorHandle:
 
     # -- errors ----------------------------------------------------------------------
 
-    def _failed(self, error: BaseException, phase: str) -> None:
+    def _count(self, error: BaseException) -> None:
         self.errors += 1
         self.last_error = f"{type(error).__name__}: {error}"
+
+    def _failed(self, error: BaseException, phase: str) -> None:
+        self._count(error)
+        if self.state is ProcessorState.QUARANTINED:  # its late return changes nothing
+            self._report(error, phase, action="stop")
+            return
         policy = self.error_policy
         if policy is ErrorPolicy.RESTART:
             now = time.monotonic()
-            if now - self._healthy_since > self.backoff.reset_after_s:
+            healthy_since, self._healthy_since = self._healthy_since, None
+            # Only a processor that ran without error for a while starts counting
+            # again; one that never got through setup keeps backing off further.
+            if healthy_since is not None and now - healthy_since > self.backoff.reset_after_s:
                 self._consecutive_failures = 0
             delay = self.backoff.delay_s(self._consecutive_failures)
             self._consecutive_failures += 1
@@ -213,8 +239,19 @@ class ProcessorHandle:
     def _report(
         self, error: BaseException, phase: str, *, action: str, restart_in_s: float | None = None
     ) -> None:
+        # The first traceback of each kind is worth reading; its repeats are one line.
+        kind = (phase, type(error).__name__)
+        first = kind not in self._tracebacks_logged
+        self._tracebacks_logged.add(kind)
         _log.error(
-            "processor %s raised in %s (%s): %s", self.id, phase, action, error, exc_info=error
+            "processor %s raised in %s (%s): %s: %s%s",
+            self.id,
+            phase,
+            action,
+            type(error).__name__,
+            error,
+            "" if first else " (repeated; traceback shown once)",
+            exc_info=error if first else None,
         )
         self._events.publish(
             ProcessorErrored(
@@ -230,7 +267,7 @@ class ProcessorHandle:
 
     def _set_state(self, new: ProcessorState) -> None:
         old = self.state
-        if old is new:
+        if old is new or old is ProcessorState.QUARANTINED:
             return
         self.state = new
         self.is_set_up = new in (ProcessorState.RUNNING, ProcessorState.PAUSED)

@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -76,6 +76,9 @@ __all__ = ["Runtime", "RuntimeState"]
 
 _log = logging.getLogger("streamlib.runtime")
 
+_JOIN_POLL_S = 0.05  # how often a waiting stop() looks at a worker's progress
+_NEVER_READS_AGAIN = frozenset({ProcessorState.FAILED, ProcessorState.QUARANTINED})
+
 Group = tuple[ProcessorId, ...]
 
 
@@ -98,9 +101,11 @@ class Runtime:
         fuse: run linear chains of push processors on one thread (see
             ``DESIGN.md``); False gives every processor its own thread.
         backoff: the pauses of the ``restart`` error policy.
-        stop_timeout_s: how long ``stop`` waits for each worker thread.
-        drain_timeout_s: how long, on ``stop``, each worker may consume what is
-            already queued (recorders get their last frames).
+        stop_timeout_s: how long ``stop`` (or a graph change) waits for a worker
+            thread that makes no progress; one still stuck in a call after that
+            is quarantined with its processors (never run again). On ``stop``
+            each worker first consumes everything already queued (recorders get
+            their last frames), for as long as that keeps making progress.
     """
 
     def __init__(
@@ -111,7 +116,6 @@ class Runtime:
         fuse: bool = True,
         backoff: RestartBackoff | None = None,
         stop_timeout_s: float = 5.0,
-        drain_timeout_s: float = 2.0,
     ) -> None:
         self._registry = registry
         self.clock: MediaClock = clock if clock is not None else MonotonicClock()
@@ -119,7 +123,6 @@ class Runtime:
         self.fuse = fuse
         self.backoff = backoff if backoff is not None else RestartBackoff()
         self.stop_timeout_s = stop_timeout_s
-        self.drain_timeout_s = drain_timeout_s
         self._graph = Graph()
         self._handles: dict[ProcessorId, ProcessorHandle] = {}
         self._connections: dict[ConnectionId, Connection[Any]] = {}
@@ -133,6 +136,7 @@ class Runtime:
         self._started_at = 0.0
         self._closed = False
         self._regroup_held = 0  # > 0 inside _one_regroup()
+        self._abandoned = False  # a forced exit (third signal): stop() waits for nobody
 
     # -- properties ------------------------------------------------------------------
 
@@ -369,8 +373,9 @@ class Runtime:
     def stop(self) -> None:
         """Stop in order: sources first, then each stage after draining its queued input.
 
-        Every processor is torn down on its own worker. Safe to call in any state;
-        from a processor's own thread use :meth:`request_stop` instead.
+        Every processor is torn down on its own worker. Frames still queued when a
+        stage stops taking them are counted as dropped, with a warning. Safe to
+        call in any state; from a processor's own thread use :meth:`request_stop`.
         """
         if any(w.thread is threading.current_thread() for w in list(self._workers.values())):
             raise RuntimeStateError(
@@ -387,10 +392,14 @@ class Runtime:
             order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
             groups = sorted(self._workers, key=lambda group: order[group[0]])
             for group in groups:
-                self._workers[group].request_stop(teardown=everyone, drain_s=self.drain_timeout_s)
+                if self._abandoned:
+                    break
+                self._workers[group].request_stop(teardown=everyone, drain=True)
                 self._join(self._workers.pop(group))
+            self._workers.clear()
             for connection in self._connections.values():
                 connection.close()
+                self._give_up_queued(connection, "the runtime stopped")
             self._state = RuntimeState.STOPPED
             self.events.publish(RuntimeStopped(timestamp_ns=self.clock.now_ns()))
 
@@ -528,9 +537,9 @@ class Runtime:
         source.outputs[edge.source.port].detach(connection)  # no new frames first
         target.inputs[edge.target.port].detach()
         # Not closed: a write the producer already began may still reach this ring,
-        # and a closed one would raise in that (untouched) producer. Emptying it drops
-        # the queued frames and frees a producer waiting there for room.
-        connection.pop_all()
+        # and a closed one would raise in that (untouched) producer. Emptying it gives
+        # up the queued frames (counted as dropped) and frees a producer waiting there.
+        connection.discard()
         self.events.publish(
             ConnectionRemoved(connection_id=edge.id, timestamp_ns=self.clock.now_ns())
         )
@@ -552,7 +561,7 @@ class Runtime:
         if self._state not in (RuntimeState.RUNNING, RuntimeState.PAUSED):
             self._bind_connections({})
             return
-        plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
+        plan = self._plan()
         wanted = set(plan)
         # Producers first, one at a time: a producer waiting for room on a lossless
         # connection finishes its write while the consumer's worker still drains it.
@@ -580,13 +589,25 @@ class Runtime:
         for worker in fresh:
             worker.start()
 
+    def _plan(self) -> list[Group]:
+        """The worker groups, without quarantined processors (no thread runs them again)."""
+        plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
+        handles = self._handles
+        if all(h.state is not ProcessorState.QUARANTINED for h in handles.values()):
+            return plan
+        kept = (
+            tuple(pid for pid in group if handles[pid].state is not ProcessorState.QUARANTINED)
+            for group in plan
+        )
+        return [group for group in kept if group]
+
     def _bind_connections(self, worker_of: Mapping[ProcessorId, Worker]) -> None:
         """Point each connection at its consumer's wake-up (none inside a fused group)."""
         for connection in self._connections.values():
             producer = worker_of.get(connection.source.processor)
             consumer = worker_of.get(connection.target.processor)
             handle = self._handles.get(connection.target.processor)
-            gone = handle is not None and handle.state is ProcessorState.FAILED
+            gone = handle is not None and handle.state in _NEVER_READS_AGAIN
             # A failed consumer never drains, also not inline: the producer must see it.
             inline = consumer is not None and consumer is producer and not gone
             connection.inline_consumer = inline
@@ -600,21 +621,57 @@ class Runtime:
             connection.on_hold = hold
 
     def _join(self, worker: Worker) -> None:
+        """Wait for ``worker`` to end while it makes progress (a long drain is fine);
+        after ``stop_timeout_s`` without any, quarantine its processors."""
         deadline = time.monotonic() + self.stop_timeout_s
+        progress = worker.progress
         on_main = self._main.on_owner()
-        while not worker.join(0.01 if on_main else max(0.0, deadline - time.monotonic())):
+        while not worker.join(0.01 if on_main else _JOIN_POLL_S):
             if on_main:
                 self._main.pump(0.0)
-            if time.monotonic() >= deadline:
-                message = (
-                    f"worker {worker.name} did not stop within {self.stop_timeout_s:.1f} s "
-                    "(a process() call is blocking); it is left running as a daemon thread"
-                )
-                _log.warning(message)
-                self.events.publish(
-                    RuntimeWarning(message=message, timestamp_ns=self.clock.now_ns())
-                )
+            now = time.monotonic()
+            if worker.progress != progress:
+                progress = worker.progress
+                deadline = now + self.stop_timeout_s
+            elif now >= deadline:
+                self._quarantine(worker)
                 return
+
+    def _quarantine(self, worker: Worker) -> None:
+        """A thread stuck in a call keeps its processors: nobody runs them again, nobody
+        tears them down under it (it does so itself if the call ever returns)."""
+        stuck = [m for m in worker.members if m.is_active]
+        for member in stuck:
+            member.quarantine()
+            for port in member.processor.inputs.values():
+                if port.connection is not None:
+                    port.connection.mark_consumer_gone()
+        names = ", ".join(str(m.id) for m in stuck) or "none"
+        message = (
+            f"worker {worker.name} did not return from a call within {self.stop_timeout_s:.1f} s "
+            f"(a process(), setup() or teardown() is blocking); its processors ({names}) are "
+            "quarantined: never run again, their input dropped and counted; remove them and "
+            "add them again to start over"
+        )
+        _log.warning(message)
+        self.events.publish(RuntimeWarning(message=message, timestamp_ns=self.clock.now_ns()))
+
+    def _give_up_queued(self, connection: Connection[Any], why: str) -> None:
+        """Count frames left queued as dropped, and say so (lossless means nothing unsaid)."""
+        given_up = connection.discard()
+        if given_up:
+            message = (
+                f"{given_up} frame(s) queued on {connection.id} were given up when {why}: "
+                f"{connection.target.processor} stopped taking them"
+            )
+            _log.warning(message)
+            self.events.publish(
+                RuntimeWarning(
+                    message=message,
+                    processor_id=connection.target.processor,
+                    timestamp_ns=self.clock.now_ns(),
+                )
+            )
 
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
         return RuntimeContext(
@@ -666,9 +723,17 @@ class Runtime:
         def handler(signum: int, frame: FrameType | None) -> None:
             nonlocal interrupted
             interrupted += 1
-            if interrupted > 1:  # a second Ctrl-C: the user really wants out
+            if interrupted == 1:
+                self.request_stop()
+            elif interrupted == 2:  # finalising recordings must not be cut short
+                _say(
+                    "streamlib: still stopping in order (recordings are being finalised); "
+                    "send the signal again to force exit, which may leave them unplayable"
+                )
+            else:
+                _say("streamlib: forcing exit; recordings not yet finalised may be unplayable")
+                self._abandoned = True
                 raise KeyboardInterrupt
-            self.request_stop()
 
         previous: dict[signal.Signals, Any] = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -678,3 +743,9 @@ class Runtime:
         finally:
             for signum, old in previous.items():
                 signal.signal(signum, old)
+
+
+def _say(message: str) -> None:
+    """A line on stderr from a signal handler (``os.write``: print() is not reentrant)."""
+    with suppress(OSError):  # no stderr to tell: the signal still does what it says
+        os.write(2, (message + "\n").encode())

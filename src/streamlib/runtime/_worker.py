@@ -39,7 +39,7 @@ class Worker:
         self._on_thread_start = on_thread_start
         self._stop = False
         self._drain = False
-        self._drain_deadline = 0.0
+        self.progress = 0  # rounds of queued input consumed while draining
         self._teardown: frozenset[ProcessorId] = frozenset()
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         # Scheduling modes never change while a worker runs (only a timer's rate).
@@ -55,14 +55,14 @@ class Worker:
     def start(self) -> None:
         self.thread.start()
 
-    def request_stop(self, *, teardown: frozenset[ProcessorId], drain_s: float = 0.0) -> None:
-        """Ask the thread to finish: optionally drain queued input for ``drain_s`` seconds
-        first, then tear down the members in ``teardown`` (the rest move to another worker).
+    def request_stop(self, *, teardown: frozenset[ProcessorId], drain: bool = False) -> None:
+        """Ask the thread to finish: with ``drain``, first let the push members consume
+        everything already queued (``progress`` counts the rounds, so whoever waits
+        can tell a long drain from a stuck call), then tear down the members in
+        ``teardown`` (the rest move to another worker).
         """
         self._teardown = teardown
-        if drain_s > 0:
-            self._drain_deadline = time.monotonic() + drain_s
-            self._drain = True
+        self._drain = drain
         self._stop = True
         self.wakeup.unpark()
 
@@ -94,7 +94,9 @@ class Worker:
                 self._drain_inputs()
         finally:
             for member in self.members:
-                if member.id in self._teardown and member.is_active:
+                # A quarantined member is still this thread's: nobody else may tear it down.
+                quarantined = member.state is ProcessorState.QUARANTINED
+                if quarantined or (member.id in self._teardown and member.is_active):
                     member.tear_down()
 
     def _run_push(self) -> None:
@@ -121,11 +123,13 @@ class Worker:
 
     def _run_timer(self) -> None:
         head = self.head
-        next_tick = time.monotonic()
+        # The schedule lives on the processor, so a new worker (the graph changed
+        # around it) keeps the beat instead of ticking at once.
+        next_tick = head.next_tick_s if head.next_tick_s is not None else time.monotonic()
         while not self._stop:
             if self._is_paused():
                 self.wakeup.park(_IDLE_PARK_S)
-                next_tick = time.monotonic()
+                next_tick = head.next_tick_s = time.monotonic()
                 continue
             if not head.is_set_up:
                 self._restart_due()  # between ticks too: a 1 fps source restarts on time
@@ -138,6 +142,7 @@ class Worker:
             self._run_members(1)
             next_tick += 1.0 / (head.scheduling.rate_hz or 1.0)  # a live config may change it
             next_tick = max(next_tick, now)  # fell behind (overloaded): skip missed ticks
+            head.next_tick_s = next_tick
 
     def _run_pull(self) -> None:
         # The processor's own callback writes; the runtime only keeps it alive.
@@ -146,10 +151,14 @@ class Worker:
             self.wakeup.park(self._idle_timeout())
 
     def _drain_inputs(self) -> None:
-        """On an orderly stop, let push members consume what is already queued."""
-        while time.monotonic() < self._drain_deadline:
-            if not self._run_members(0):
-                return
+        """On an orderly stop, let push members consume everything already queued.
+
+        It ends when a round takes nothing: the producers have stopped, so every
+        queue is finite. A member that stops consuming ends it; one stuck in a call
+        is the runtime's to quarantine.
+        """
+        while self._run_members(0):
+            self.progress += 1
 
     def _run_members(self, first: int) -> bool:
         """Run every push member with new input, in order, until none has any.
