@@ -4,6 +4,7 @@ streamable HTTP (token, two clients at once), and the command's refusals."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from mcp_support import (
     server_process,
 )
 from streamlib.cli import main
+from streamlib.core import ConfigError
 
 # -- stdio ---------------------------------------------------------------------------
 
@@ -157,3 +159,152 @@ def test_mcp_command_refuses(
     monkeypatch.delenv("STREAMLIB_MCP_TOKEN", raising=False)
     assert main(["mcp", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+# -- loopback binds: Host and Origin checks (DNS rebinding), on every 127/8 address --------
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "rebinding-test", "version": "1"},
+    },
+}
+
+
+async def raw_initialize(url: str, **headers: str) -> httpx2.Response:
+    """POST an ``initialize`` request to ``url`` with exactly the headers given (and Host)."""
+    sent = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        **headers,
+    }
+    async with httpx2.AsyncClient() as raw:
+        return await raw.post(url, headers=sent, content=json.dumps(INITIALIZE))
+
+
+@pytest.fixture(scope="module")
+def second_loopback_server() -> Iterator[ServerProcess]:
+    """``streamlib mcp --http --host 127.0.0.2``: loopback, so no token is needed."""
+    with server_process(["--http", "--host", "127.0.0.2", "--port", "0"]) as server:
+        assert server.url.startswith("http://127.0.0.2:")
+        yield server
+
+
+def port_of(url: str) -> int:
+    return int(url.split("/")[2].rpartition(":")[2])
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "message"),
+    [
+        ({"Host": "attacker.example:{port}"}, 421, "Host"),
+        ({"Host": "attacker.example"}, 421, "Host"),
+        ({"Host": "127.0.0.2.attacker.example:{port}"}, 421, "Host"),
+        ({"Origin": "http://attacker.example"}, 403, "Origin"),
+        ({"Origin": "http://127.0.0.1.attacker.example:{port}"}, 403, "Origin"),
+        ({"Origin": "null"}, 403, "Origin"),
+    ],
+)
+def test_a_server_on_127_0_0_2_refuses_foreign_hosts_and_origins(
+    second_loopback_server: ServerProcess, headers: dict[str, str], status: int, message: str
+) -> None:
+    url = second_loopback_server.url
+    sent = {name: value.format(port=port_of(url)) for name, value in headers.items()}
+
+    async def session() -> None:
+        response = await raw_initialize(url, **sent)
+        assert response.status_code == status, response.text
+        refusal = response.json()
+        assert message in refusal["error_description"]
+        assert "127.0.0.1" in refusal["error_description"]  # it says what is accepted
+
+    run_async(session)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # the client's own Host: 127.0.0.2:PORT
+        {"Host": "127.0.0.1:{port}"},
+        {"Host": "localhost:{port}"},
+        {"Host": "LOCALHOST:{port}"},
+        {"Host": "[::1]:{port}"},
+        {"Host": "localhost:9999"},  # an SSH tunnel or port forward on another port
+        {"Origin": "http://localhost:6274"},  # a local web client (the MCP inspector)
+        {"Origin": "http://127.0.0.2:{port}"},
+        {"Origin": "http://[::1]:{port}"},
+    ],
+)
+def test_a_server_on_127_0_0_2_answers_loopback_hosts_and_origins(
+    second_loopback_server: ServerProcess, headers: dict[str, str]
+) -> None:
+    url = second_loopback_server.url
+    sent = {name: value.format(port=port_of(url)) for name, value in headers.items()}
+
+    async def session() -> None:
+        response = await raw_initialize(url, **sent)
+        assert response.status_code == 200, response.text
+
+    run_async(session)
+
+
+def test_a_client_works_with_a_server_on_127_0_0_2(second_loopback_server: ServerProcess) -> None:
+    async def session() -> None:
+        async with http_client(second_loopback_server.url, token=None) as client:
+            listed = await call(client, "list_processor_types")
+            assert "TestPattern" in {entry["name"] for entry in listed["types"]}
+
+    run_async(session)
+
+
+def test_a_loopback_server_with_a_token_still_checks_the_host(http_server: ServerProcess) -> None:
+    url = http_server.url
+
+    async def session() -> None:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        foreign = await raw_initialize(url, Host=f"attacker.example:{port_of(url)}", **auth)
+        assert foreign.status_code == 421
+        assert (await raw_initialize(url, **auth)).status_code == 200
+
+    run_async(session)
+
+
+# -- ports outside 0..65535 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_mcp_command_refuses_a_port_outside_the_range(port: str) -> None:
+    # A subprocess with a time limit: before the fix the command served (forever).
+    done = subprocess.run(
+        [sys.executable, "-m", "streamlib", "mcp", "--http", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"argument --port: {port} is not a port" in done.stderr
+    assert "0..65535" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("port", [99999, -1])
+def test_serve_http_refuses_a_port_outside_the_range(port: int) -> None:
+    from streamlib.mcp import PipelineHost, create_server, serve_http
+
+    host = PipelineHost()
+    try:
+        server = create_server(host)
+
+        async def serve() -> None:
+            with anyio.fail_after(10):
+                await serve_http(server, host="127.0.0.1", port=port, token=None, on_ready=print)
+
+        with pytest.raises(ConfigError, match=r"0\.\.65535"):
+            anyio.run(serve)
+    finally:
+        host.close()

@@ -44,7 +44,7 @@ def add_mcp_command(commands: Any) -> None:
     )
     transport.add_argument("--host", help="address to bind with --http (default: 127.0.0.1)")
     transport.add_argument(
-        "--port", type=int, help="port with --http (default: 8765; 0 picks a free one)"
+        "--port", type=_port, help="port with --http (default: 8765; 0 picks a free one)"
     )
     transport.add_argument(
         "--token",
@@ -140,6 +140,17 @@ def _mcp(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         pipeline.close()
     return 0
+
+
+def _port(text: str) -> int:
+    """A TCP port number, refused with what to use instead (getaddrinfo would wrap 99999)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: use 0..65535 (0 picks a free one)")
+    return port
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -1,13 +1,28 @@
-"""Bearer-token protection for the HTTP transport, and which addresses may go without it.
+"""Bearer-token protection for the HTTP transport, which addresses may go without it, and
+the Host/Origin checks that keep web pages out of a loopback server.
 
 ::
 
     app = BearerTokenGuard(starlette_app, token=token)  # 401 unless "Authorization: Bearer <token>"
+    app = LoopbackHostGuard(app, bound_host="127.0.0.2")  # 421/403 for foreign Host/Origin
     require_token_for("0.0.0.0", token=None)           # ConfigError: it needs a bearer token
 
 The token is compared in constant time. A server bound to a loopback address
-may run without a token (only this machine can reach it); any other address
-refuses to start without one.
+(any of 127.0.0.0/8, ``::1``, ``localhost``) may run without a token: only this
+machine can reach it. But a web page in a browser on this machine can, through
+DNS rebinding (``attacker.example`` resolving to 127.0.0.1 after the page
+loaded), so a loopback server always checks two headers, token or not:
+
+- ``Host`` must name a loopback address: the bound one, ``127.0.0.1``,
+  ``localhost`` or ``[::1]``. Any port is accepted: a rebinding page is told
+  apart by the name it used, and a port check would only break SSH tunnels and
+  port forwards (``ssh -L 9000:127.0.0.1:8765``). Anything else gets 421.
+- ``Origin``, when a browser sends one, must be a page served from one of those
+  names (any port: a local web client such as the MCP inspector); anything
+  else, ``null`` included, gets 403.
+
+Any other address refuses to start without a token; there the token is the
+check (a server on ``0.0.0.0`` cannot know every name it is reached by).
 """
 
 from __future__ import annotations
@@ -15,14 +30,17 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core import ConfigError
 
-__all__ = ["BearerTokenGuard", "is_loopback", "require_token_for"]
+__all__ = ["BearerTokenGuard", "LoopbackHostGuard", "is_loopback", "require_token_for"]
 
 _MIN_TOKEN_CHARS = 16
+# Names every loopback server answers to, besides the address it is bound to.
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
 
 def is_loopback(host: str) -> bool:
@@ -33,6 +51,40 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to anything
+
+
+def loopback_names(bound_host: str) -> frozenset[str]:
+    """The host names (lower case, IPv6 without brackets) a server on ``bound_host`` answers to."""
+    return frozenset({bound_host.strip("[]").lower(), *_LOOPBACK_NAMES})
+
+
+def host_header_name(value: str) -> str | None:
+    """The name in a ``Host`` header (``"[::1]:80"`` -> ``"::1"``); ``None`` when malformed."""
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:]
+    else:
+        name, _, port = value.partition(":")
+    if not name or (port and not port.isdigit()):
+        return None
+    return name.lower()
+
+
+def origin_name(value: str) -> str | None:
+    """The host name of an ``Origin`` header (``"http://localhost:5173"`` -> ``"localhost"``).
+
+    ``None`` for an origin that names no http(s) host (``null``, ``file://``).
+    """
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower()
 
 
 def require_token_for(host: str, token: str | None) -> None:
@@ -90,3 +142,59 @@ class BearerTokenGuard:
                     credentials.strip(), self._token
                 )
         return False
+
+
+class LoopbackHostGuard:
+    """ASGI middleware for a server bound to a loopback address: foreign ``Host`` gets 421,
+    a foreign ``Origin`` 403 (see the module docstring for what is accepted, and why)."""
+
+    def __init__(self, app: ASGIApp, *, bound_host: str) -> None:
+        self._app = app
+        self._names = loopback_names(bound_host)
+        shown = sorted(f"[{name}]" if ":" in name else name for name in self._names)
+        self._accepted = ", ".join(shown)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan events carry no request to check
+            await self._app(scope, receive, send)
+            return
+        # ASGI lower-cases header names; every copy of a repeated header must pass.
+        hosts = [v.decode("latin-1") for n, v in scope["headers"] if n == b"host"]
+        origins = [v.decode("latin-1") for n, v in scope["headers"] if n == b"origin"]
+        bad_host = next((h for h in hosts if host_header_name(h) not in self._names), None)
+        if not hosts or bad_host is not None:
+            await _refuse(
+                send,
+                421,
+                "invalid_host",
+                f"this server only answers requests addressed to {self._accepted} "
+                f"(the Host header was {bad_host!r}); connect to one of those names",
+            )
+            return
+        bad_origin = next((o for o in origins if origin_name(o) not in self._names), None)
+        if bad_origin is not None:
+            await _refuse(
+                send,
+                403,
+                "invalid_origin",
+                f"requests from web pages at {bad_origin!r} are refused (Origin header): "
+                "this server is bound to a loopback address and answers only pages served "
+                f"from {self._accepted}",
+            )
+            return
+        await self._app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, error: str, description: str) -> None:
+    body = json.dumps({"error": error, "error_description": description}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

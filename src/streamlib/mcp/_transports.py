@@ -6,7 +6,9 @@ streamable HTTP at ``/mcp`` (any number of clients)::
 
 ``serve_http`` binds the socket itself before serving, so ``port=0`` picks a free
 port and ``on_ready`` learns the real URL; connections made from then on wait
-in the listen queue until the server accepts them.
+in the listen queue until the server accepts them. On a loopback address (any
+of 127.0.0.0/8, ``::1``, ``localhost``) every request's ``Host`` and ``Origin``
+are checked against DNS rebinding, token or not (see ``_auth``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from typing import Any
 
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
+from mcp.server.transport_security import TransportSecuritySettings
 
 from ..core import ConfigError
-from ._auth import BearerTokenGuard, require_token_for
+from ._auth import BearerTokenGuard, LoopbackHostGuard, is_loopback, require_token_for
 
-__all__ = ["MCP_PATH", "serve_http", "serve_stdio"]
+__all__ = ["MCP_PATH", "check_port", "serve_http", "serve_stdio"]
+
+_MAX_PORT = 65_535
 
 MCP_PATH = "/mcp"
 _SHUTDOWN_GRACE_S = 3.0  # open event streams get this long to close on Ctrl-C
@@ -49,14 +54,25 @@ async def serve_http(
     """Serve streamable HTTP at ``http://host:port/mcp`` until SIGINT or SIGTERM.
 
     Raises ``ConfigError`` when ``host`` is not a loopback address and there is
-    no ``token``, or when the address cannot be bound.
+    no ``token``, when ``port`` is outside 0..65535, or when the address cannot
+    be bound.
     """
     import uvicorn
 
+    check_port(port)
     require_token_for(host, token)
-    app: Any = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    # The SDK checks Host/Origin itself only for three spellings of loopback (not
+    # 127.0.0.2) and only on /mcp; LoopbackHostGuard checks every loopback bind and
+    # every path, so the SDK's own check is turned off to keep one set of rules.
+    app: Any = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        host=host,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
     if token is not None:
         app = BearerTokenGuard(app, token)
+    if is_loopback(host):
+        app = LoopbackHostGuard(app, bound_host=host)
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -68,6 +84,12 @@ async def serve_http(
     )
     on_ready(f"http://{shown}:{bound_port}{MCP_PATH}")
     await uvicorn.Server(config).serve(sockets=[listener])
+
+
+def check_port(port: int, flag: str = "port") -> None:
+    """``ConfigError`` unless ``port`` is a TCP port number (0..65535; 0 picks a free one)."""
+    if not 0 <= port <= _MAX_PORT:
+        raise ConfigError(f"{flag} {port} is not a port: use 0..{_MAX_PORT} (0 picks a free one)")
 
 
 def _listen(host: str, port: int) -> socket.socket:
