@@ -10,6 +10,14 @@
     ...
     writer.close()                      # writes the index (moov); the file plays
 
+The file is written through :class:`~._output_file.OutputFile` (our own
+``pwrite`` calls, one per packet), so a write that fails (disk full, I/O error,
+quota) raises :class:`StorageError` from the very :meth:`MediaWriter.write` whose
+packet did not fit, saying what became of the recording: a fragmented MP4/MOV
+is cut back to its last complete fragment and plays; a plain one has no index
+yet and is lost. After that the writer writes nothing more; :meth:`close` only
+releases it.
+
 Every stream is placed on one timeline: a packet's ``timestamp_ns`` relative to
 ``origin_ns`` decides where its stream starts, then the stream's own pts (sample
 counts for audio) carry it on, so streams that began at different moments stay
@@ -30,9 +38,10 @@ from ..core import CodecError, EncodedPacket
 from ._convert import channel_layout
 from ._errors import FFMPEG_ERRORS, codec_error
 from ._input import MediaKind, ns_to_ticks
+from ._output_file import OutputFile, StorageError, complete_mp4_length, describe_os_error
 from .codecs._registry import AUDIO_CODECS, VIDEO_CODECS
 
-__all__ = ["CONTAINERS", "ContainerName", "MediaWriter", "container_for_path"]
+__all__ = ["CONTAINERS", "ContainerName", "MediaWriter", "StorageError", "container_for_path"]
 
 ContainerName = Literal["mp4", "mov", "mkv", "webm"]
 
@@ -81,7 +90,10 @@ class MediaWriter:
     """An output file and its streams; packets in, a playable file out.
 
     Args:
-        path: the file to write (replaced if it exists: callers check first).
+        path: the file to write, created by the first packet.
+        overwrite: replace a file of that name; without it a file that exists
+            (even one that appeared after the caller checked) is never touched
+            and the first write fails with ``EEXIST``.
         container: ``mp4``, ``mov``, ``mkv`` or ``webm``.
         fragmented: write as it goes so an abrupt end (``kill -9``, power loss
             after the OS wrote it) leaves a playable file up to the last
@@ -97,19 +109,23 @@ class MediaWriter:
         container: ContainerName = "mp4",
         fragmented: bool = False,
         fragment_s: float = 1.0,
+        overwrite: bool = True,
     ) -> None:
         self.path = os.fspath(path)
         self.container = container
-        options: dict[str, str] = {}
+        self.fragmented = fragmented
+        # Every packet goes to the OS as it is muxed (one pwrite each, not one per
+        # 32 KiB): a disk that fills is noticed on the packet that did not fit.
+        options: dict[str, str] = {"flush_packets": "1"}
         if fragmented:
-            options["flush_packets"] = "1"
             if container in ("mp4", "mov"):
                 options["movflags"] = "frag_keyframe+empty_moov+default_base_moof"
                 options["frag_duration"] = str(int(fragment_s * 1_000_000))
             else:
                 options["cluster_time_limit"] = str(int(fragment_s * 1000))
+        self._file = OutputFile(self.path, overwrite=overwrite)
         try:
-            output = av.open(self.path, mode="w", format=CONTAINERS[container], options=options)
+            output = av.open(self._file, mode="w", format=CONTAINERS[container], options=options)
         except FFMPEG_ERRORS as error:
             raise codec_error(error, f"cannot create {self.path!r}") from error
         assert isinstance(output, OutputContainer)
@@ -118,6 +134,12 @@ class MediaWriter:
         self._origin_ns: int | None = None
         self._closed = False
         self._pending: Any = None
+        self._failure: StorageError | None = None
+
+    @property
+    def failure(self) -> StorageError | None:
+        """Why writing stopped (disk full, I/O error...), or None while it works."""
+        return self._failure
 
     @property
     def started(self) -> bool:
@@ -201,6 +223,8 @@ class MediaWriter:
         origin = self._origin_ns
         if origin is None:
             raise CodecError(f"{self.path!r}: call start() before writing packets")
+        if self._failure is not None:
+            raise self._failure
         track = self._tracks[index]
         if packet.codec != track.codec:
             raise CodecError(
@@ -230,6 +254,8 @@ class MediaWriter:
         try:
             self._output.mux(av_packet)
         except FFMPEG_ERRORS as error:
+            if self._file.error is not None:
+                raise self._storage_failure() from self._file.error
             raise codec_error(error, f"{self.path!r}: cannot write {track.codec} packet") from error
         if dts is not None:
             track.last_dts = dts
@@ -248,13 +274,73 @@ class MediaWriter:
     def close(self) -> None:
         """Finish the file (index, durations). Safe to call twice.
 
-        FFmpeg creates the file with its first packet, so a writer that never
-        got one leaves no file behind.
+        The file is created with the first packet, so a writer that never got
+        one leaves no file behind. After a :class:`StorageError` it only lets go
+        of the file (nothing more can be written); a failure while finishing
+        raises :class:`StorageError` too.
         """
         if self._closed:
             return
         self._closed = True
+        file = self._file
+        if self._failure is not None:
+            file.close()  # PyAV then skips the trailer: nothing more is written
+            self._output.close()
+            return
         try:
             self._output.close()
         except FFMPEG_ERRORS as error:
+            if file.error is not None:
+                raise self._storage_failure() from file.error
             raise codec_error(error, f"{self.path!r}: cannot finish the file") from error
+        finally:
+            file.close()
+        if file.error is not None:  # FFmpeg's last flush failed after the trailer call returned
+            raise self._storage_failure() from file.error
+
+    def _storage_failure(self) -> StorageError:
+        """Stop writing, keep what can be kept, and say so (called once, at the first failure)."""
+        if self._failure is not None:
+            return self._failure
+        file = self._file
+        error = file.error
+        assert error is not None
+        reason, advice = describe_os_error(error)
+        fate = self._save_what_was_written()
+        failure = StorageError(
+            f"cannot write {self.path!r}: {reason}; {fate}. What to do: {advice}",
+            cause=error,
+            filename=self.path,
+        )
+        self._failure = failure
+        return failure
+
+    def _save_what_was_written(self) -> str:
+        """Make what reached the disk as playable as it can be; say what became of it."""
+        file = self._file
+        if file.size == 0:
+            if file.created and file.is_regular:
+                file.close()
+                os.remove(self.path)  # ours and empty: nothing recorded, nothing to keep
+                return "nothing was recorded (the empty file was removed)"
+            return "nothing was recorded"
+        if not self.fragmented:
+            return (
+                "the recording is lost: a plain MP4 gets its index (moov atom) only when "
+                "it is finished, which needs more room on the disk; record with "
+                "fragmented: true so that a failure keeps every complete fragment"
+                if self.container in ("mp4", "mov")
+                else "the file holds what reached the disk; players read it up to the failure"
+            )
+        if self.container not in ("mp4", "mov"):
+            return "the file is kept: players read it up to the last complete cluster"
+        if not file.is_regular:
+            return "nothing was kept (not a regular file)"
+        try:
+            length = complete_mp4_length(file)
+            file.truncate(length)
+        except OSError as error:
+            return f"the partial fragment at its end could not be cut off ({error.strerror})"
+        if length == 0:
+            return "nothing playable was recorded (the header did not fit)"
+        return f"the recording is kept up to its last complete fragment ({length} bytes, playable)"

@@ -81,7 +81,18 @@ class Mp4Writer(Processor):
 
     An existing file is an error unless ``overwrite: true``, and so is a folder
     that cannot be written: both are checked when the processor is added. A
-    recording that never receives a frame leaves no file. An input connected
+    recording that never receives a frame leaves no file. A recorder never
+    replaces a file it wrote itself: started again (after a stop, or after a
+    failure) it continues in the next free numbered name, ``out-2.mp4``,
+    ``out-3.mp4``..., shown in :attr:`recording_path` and a
+    ``recording_continues`` event.
+
+    A write that fails (disk full, I/O error, quota) raises at once from
+    ``process()``, so the runtime reports it (event, error count) and the
+    recorder stops; the message names the file, the reason and what to do. A
+    fragmented MP4/MOV keeps every complete fragment and plays; a plain one has
+    no index yet, so its recording is lost (the message says so): use
+    ``fragmented: true`` where a disk may fill. An input connected
     after the recording started cannot join the file (containers list their
     streams up front): its frames are counted in ``frames_ignored`` and an
     ``input_ignored`` event says so.
@@ -184,11 +195,18 @@ class Mp4Writer(Processor):
         audio_codec(audio).require_encoder()
         self.frames_ignored = 0
         self._started = False
+        self._recording_path: str | None = None
+        self._written_paths: list[str] = []  # every file this recorder opened, oldest first
 
     @property
     def recording(self) -> bool:
         """Whether the file's streams are fixed and frames are being written."""
         return self._started
+
+    @property
+    def recording_path(self) -> str | None:
+        """The file this run records into (``path``, or a numbered one when started again)."""
+        return self._recording_path
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -197,16 +215,25 @@ class Mp4Writer(Processor):
         from ..media import MediaWriter
 
         cfg = self.config
+        path, overwrite = cfg.path, cfg.overwrite
+        if path in self._written_paths and os.path.exists(path):
+            # Ours from an earlier run (maybe all that is left of a failed one): keep it.
+            path, overwrite = _next_free_name(path), False
+            self._publish("recording_continues", {"path": path, "previous": cfg.path})
         # again: a file may have appeared
-        _check_writable(cfg.path, overwrite=cfg.overwrite, make_folders=cfg.make_folders)
+        _check_writable(path, overwrite=overwrite, make_folders=cfg.make_folders)
         if cfg.make_folders:
-            os.makedirs(os.path.dirname(os.path.abspath(cfg.path)), exist_ok=True)
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._writer: MediaWriter | None = MediaWriter(
-            cfg.path,
+            path,
             container=cfg.resolved_container,
             fragmented=cfg.fragmented,
             fragment_s=cfg.fragment_s,
+            overwrite=overwrite,
         )
+        self._recording_path = path
+        if path not in self._written_paths:
+            self._written_paths.append(path)
         self._streams: dict[str, _Stream] = {}
         self._buffered: dict[str, list[Frame]] = {}
         self._first_arrival: float | None = None
@@ -234,7 +261,8 @@ class Mp4Writer(Processor):
     def teardown(self) -> None:
         writer = getattr(self, "_writer", None)
         try:
-            if writer is not None:
+            # After a failed write nothing more can go in (the failure is reported already).
+            if writer is not None and writer.failure is None:
                 if not self._started and self._buffered:
                     self._start()  # stopped before every input arrived: keep what came
                 for stream in self._streams.values():
@@ -336,22 +364,39 @@ class Mp4Writer(Processor):
     def _ignore(self, name: str, count: int) -> None:
         """An input connected after the recording started: containers cannot add it."""
         self.frames_ignored += count
-        ctx = self.ctx
-        if name in self._warned or ctx is None:
+        if name in self._warned:
             return
         self._warned.add(name)
+        self._publish(
+            "input_ignored",
+            {
+                "input": name,
+                "reason": "connected after the recording started; a container lists its "
+                "streams up front, so record it in a new file",
+            },
+        )
+
+    def _publish(self, name: str, payload: dict[str, Any]) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
         ctx.events.publish(
             CustomEvent(
                 custom_topic=processor_topic(str(ctx.processor_id)),
-                name="input_ignored",
-                payload={
-                    "input": name,
-                    "reason": "connected after the recording started; a container lists its "
-                    "streams up front, so record it in a new file",
-                },
+                name=name,
+                payload=payload,
                 timestamp_ns=ctx.clock.now_ns(),
             )
         )
+
+
+def _next_free_name(path: str) -> str:
+    """``out.mp4`` -> the first of ``out-2.mp4``, ``out-3.mp4``... that does not exist."""
+    stem, extension = os.path.splitext(path)
+    number = 2
+    while os.path.exists(f"{stem}-{number}{extension}"):
+        number += 1
+    return f"{stem}-{number}{extension}"
 
 
 def _check_writable(path: str, *, overwrite: bool, make_folders: bool = False) -> None:
