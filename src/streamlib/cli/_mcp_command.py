@@ -24,6 +24,7 @@ examples:
 
 Permissions are off by default: agents can only add processor types that need
 nothing outside the process (test sources, effects, analysers, sinks).
+See docs/security.md for what each --allow-* flag lets an agent do.
 """
 
 
@@ -64,6 +65,13 @@ def add_mcp_command(commands: Any) -> None:
         "--allow-plugins",
         action="store_true",
         help="processors may load native plugins (CLAP): as powerful as running any program",
+    )
+    grants.add_argument(
+        "--allow-raw-ffmpeg",
+        action="store_true",
+        help="FFmpeg filter graphs, input formats, options and protocols are taken as given "
+        "(else only test generators and simple transforms): FFmpeg can then read and write "
+        "any file and reach the network, as powerful as running any program",
     )
     grants.add_argument(
         "--allow-write",
@@ -111,6 +119,7 @@ def _mcp(args: argparse.Namespace) -> int:
             ("display", args.allow_display),
             ("network", args.allow_network),
             ("plugins", args.allow_plugins),
+            ("raw_ffmpeg", args.allow_raw_ffmpeg),
         )
         if granted
     )

@@ -10,6 +10,12 @@
 Configs are immutable and validated on construction; their JSON Schema goes into
 the processor's descriptor. Fields made with :func:`live_field` may be changed
 while the processor runs (``Runtime.update_config``); the others need a restart.
+
+A field whose value names something outside the process says so, so whoever
+grants permissions (``streamlib mcp``) checks the value before any processor is
+built: :func:`path_field` for files read or written, :func:`reach_field` for URLs,
+devices, native libraries and text FFmpeg interprets (filter graphs, formats,
+options).
 """
 
 from __future__ import annotations
@@ -21,12 +27,35 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import ConfigError
 
-__all__ = ["ProcessorConfig", "live_field", "path_field"]
+__all__ = ["REACHES", "ProcessorConfig", "Reach", "live_field", "path_field", "reach_field"]
 
 C = TypeVar("C", bound="ProcessorConfig")
 
 _LIVE_KEY = "live"
 _PATH_KEY = "path"
+_REACH_KEY = "reaches"
+_INPUT_KEY = "input"
+
+Reach = Literal[
+    "url", "media", "device", "library", "ffmpeg_graph", "ffmpeg_format", "ffmpeg_options"
+]
+"""What a :func:`reach_field`'s value names outside the process:
+
+- ``url``: a network address (``http://``, ``stun:``...): needs the network grant;
+- ``media``: what FFmpeg opens, a file path (read, confined like a read
+  ``path_field``) or a network URL (network grant);
+- ``device``: a capture or playback device (the processor type's device grant);
+- ``library``: a native library loaded into the process (the plugins grant);
+- ``ffmpeg_graph``: a libavfilter graph (``testsrc2=size=640x480,hflip``);
+- ``ffmpeg_format``: an FFmpeg input format or device name (``mpegts``, ``v4l2``);
+- ``ffmpeg_options``: FFmpeg (AVOption) options, ``{name: value}``.
+
+The three ``ffmpeg_*`` kinds are code-like: beyond a small allow-list they need the
+dedicated raw-FFmpeg grant.
+"""
+
+REACHES: frozenset[str] = frozenset(Reach.__args__)  # type: ignore[attr-defined]
+"""Every :data:`Reach` kind."""
 
 
 def live_field(default: Any, *, description: str | None = None, **constraints: Any) -> Any:
@@ -56,6 +85,31 @@ def path_field(
     return Field(
         default, description=description, json_schema_extra={_PATH_KEY: access}, **constraints
     )
+
+
+def reach_field(
+    default: Any,
+    *,
+    reaches: Reach,
+    input: str | None = None,
+    description: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """A config field whose value names a URL, device, library or FFmpeg text (see :data:`Reach`).
+
+    The JSON Schema marks it ``"reaches": "<kind>"``, so permissions are checked on the
+    value before the processor exists. ``input`` ties ``ffmpeg_format`` and
+    ``ffmpeg_options`` fields to the ``media`` field they open::
+
+        path: str = reach_field(..., reaches="media")
+        options: dict[str, str] = reach_field({}, reaches="ffmpeg_options", input="path")
+    """
+    if reaches not in REACHES:
+        raise TypeError(f"reaches={reaches!r}; use one of {sorted(REACHES)}")
+    extra: dict[str, Any] = {_REACH_KEY: reaches}
+    if input is not None:
+        extra[_INPUT_KEY] = input
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
 class ProcessorConfig(BaseModel):
@@ -90,6 +144,22 @@ class ProcessorConfig(BaseModel):
             if isinstance(field.json_schema_extra, dict)
             and field.json_schema_extra.get(_PATH_KEY) == access
         )
+
+    @classmethod
+    def reach_fields(cls) -> dict[str, Reach]:
+        """``{field name: what it reaches}`` for the fields made with :func:`reach_field`."""
+        return {
+            name: field.json_schema_extra[_REACH_KEY]  # type: ignore[misc]
+            for name, field in cls.model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and _REACH_KEY in field.json_schema_extra
+        }
+
+    @classmethod
+    def input_field_of(cls, name: str) -> str | None:
+        """The ``media`` field that ``name`` (an FFmpeg format or options field) opens."""
+        extra = cls.model_fields[name].json_schema_extra
+        value = extra.get(_INPUT_KEY) if isinstance(extra, dict) else None
+        return value if isinstance(value, str) else None
 
     @classmethod
     def parse(cls: type[C], values: C | Mapping[str, Any] | None, *, owner: str) -> C:

@@ -49,6 +49,15 @@ class DescribeTypeResult(BaseModel):
     write_path_fields: list[str] = Field(
         description="Config fields holding paths it writes (must lie in the writable directory)."
     )
+    read_path_fields: list[str] = Field(
+        description="Config fields holding paths it reads (must lie in the writable directory)."
+    )
+    reach_fields: dict[str, str] = Field(
+        description="Config fields naming something outside the process, checked against the "
+        "grants: url (network), media (a file inside the writable directory, or a URL with "
+        "network), device, library (plugins), ffmpeg_graph / ffmpeg_format / ffmpeg_options "
+        "(a safe subset, or anything with raw_ffmpeg)."
+    )
     capabilities: list[str]
     permitted: bool
     missing_permissions: list[str]
@@ -68,6 +77,8 @@ def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeRes
         config_schema=descriptor.config_schema,
         live_fields=sorted(config.live_fields()),
         write_path_fields=sorted(config.write_path_fields()),
+        read_path_fields=sorted(config.read_path_fields()),
+        reach_fields=dict(sorted(config.reach_fields().items())),
         capabilities=list(descriptor.capabilities),
         permitted=summary.permitted,
         missing_permissions=summary.missing_permissions,

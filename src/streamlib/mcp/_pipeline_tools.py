@@ -9,7 +9,9 @@ The text is the pipeline-file format ``streamlib run`` reads (YAML or JSON)::
       - src.video -> fx.video_in
 
 Files are read from and written to the ``--allow-write`` directory only; the
-text itself can always be passed in and is always returned.
+text itself can always be passed in and is always returned. Every processor's
+type and config is checked against the grants on the parsed file, before any
+processor is built: a refused plug-in is never loaded, a refused path never looked at.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from ..core import (
     ConfigError,
     PermissionDeniedError,
     PipelineFileError,
+    PipelineSpec,
+    RegistryError,
     dump_pipeline,
     graph_from_spec,
     load_pipeline_file,
@@ -60,17 +64,8 @@ def _load(host: PipelineHost, args: LoadArgs) -> LoadResult:
     else:
         assert args.text is not None
         spec = parse_pipeline(args.text, path="<text>")
+    spec = _granted(host, spec)  # grants first: nothing is built, loaded or opened before
     staged = graph_from_spec(spec, host.registry)  # types, configs, ports: errors name the line
-    checked = []
-    for item in spec.processors:
-        try:
-            config = host.permissions.check_config(host.registry.get(item.type), item.config)
-        except PermissionDeniedError as error:
-            raise PermissionDeniedError(
-                f"{spec.path}:{item.line}: processor {item.id!r}: {error}"
-            ) from None
-        checked.append(dataclasses.replace(item, config=config))
-    spec = dataclasses.replace(spec, processors=tuple(checked))
     runtime = host.runtime
     removed: list[str] = []
     if args.replace:
@@ -84,6 +79,28 @@ def _load(host: PipelineHost, args: LoadArgs) -> LoadResult:
         connections=[str(edge.id) for edge in staged.edges()],
         removed=removed,
     )
+
+
+def _granted(host: PipelineHost, spec: PipelineSpec) -> PipelineSpec:
+    """``spec`` with every config as the grants allow it (paths resolved), checked on the
+    type names and config mappings alone; errors name the processor's line."""
+    checked = []
+    for item in spec.processors:
+        try:
+            processor_class = host.registry.get(item.type)
+            config = host.permissions.check_config(processor_class, item.config)
+        except PermissionDeniedError as error:
+            raise PermissionDeniedError(
+                f"{spec.path}:{item.line}: processor {item.id!r}: {error}"
+            ) from None
+        except (RegistryError, ConfigError) as error:
+            field = str(error).split(" config: ", 1)[-1].split(":", 1)[0].split(".", 1)[0]
+            line = item.config_lines.get(field, item.line)
+            raise PipelineFileError(
+                f"processor {item.id!r}: {error}", path=spec.path, line=line
+            ) from None
+        checked.append(dataclasses.replace(item, config=config))
+    return dataclasses.replace(spec, processors=tuple(checked))
 
 
 class SaveArgs(ToolArguments):

@@ -16,6 +16,7 @@ from ..core import (
     ProcessorContext,
     Scheduling,
     VideoFrame,
+    reach_field,
 )
 from ._media_support import OutputPixelFormat, require_pyav
 
@@ -54,8 +55,10 @@ class Camera(Processor):
     default_scheduling = Scheduling.loop()
 
     class Config(ProcessorConfig):
-        device: str | None = Field(
-            None, description="Camera to open (default: the first; see `streamlib devices`)."
+        device: str | None = reach_field(
+            None,
+            reaches="device",
+            description="Camera to open (default: the first; see `streamlib devices`).",
         )
         width: int = Field(640, ge=16, le=7680, description="Capture width.")
         height: int = Field(480, ge=16, le=4320, description="Capture height.")
@@ -66,8 +69,10 @@ class Camera(Processor):
         pixel_format: OutputPixelFormat = Field(
             "rgb24", description="Pixel format of the output frames."
         )
-        input_format: str | None = Field(
-            None, description="FFmpeg input device (default: v4l2 / avfoundation / dshow)."
+        input_format: str | None = reach_field(
+            None,
+            reaches="ffmpeg_format",
+            description="FFmpeg input device (default: v4l2 / avfoundation / dshow).",
         )
         fallback: Literal["none", "test_pattern"] = Field(
             "none",

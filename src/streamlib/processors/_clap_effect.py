@@ -29,6 +29,7 @@ from ..core import (
     ProcessorContext,
     live_field,
     processor_topic,
+    reach_field,
 )
 
 __all__ = ["ClapEffect", "ClapEffectStatistics"]
@@ -79,8 +80,10 @@ class ClapEffect(Processor):
     capabilities = frozenset({"plugins"})  # loads and runs a native library
 
     class Config(ProcessorConfig):
-        plugin: str = Field(
-            description="A .clap path, a plugin id (com.zamaudio.ZamVerb) or a name (ZamVerb)."
+        plugin: str = reach_field(
+            ...,
+            reaches="library",
+            description="A .clap path, a plugin id (com.zamaudio.ZamVerb) or a name (ZamVerb).",
         )
         plugin_id: str | None = Field(
             None, description="Which plugin of a bundle that holds several (by id)."

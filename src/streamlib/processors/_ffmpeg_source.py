@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
+from ..core import reach_field
 from ._ffmpeg_input import FFmpegInputConfig, FFmpegInputProcessor
 
 __all__ = ["FFmpegSource"]
@@ -31,12 +32,15 @@ class FFmpegSource(FFmpegInputProcessor):
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "test")
 
     class Config(FFmpegInputConfig):
-        video_graph: str | None = Field(
+        video_graph: str | None = reach_field(
             "testsrc2=size=640x480:rate=30",
+            reaches="ffmpeg_graph",
             description="lavfi video source, e.g. testsrc2=size=1280x720:rate=30 (null: none).",
         )
-        audio_graph: str | None = Field(
-            None, description="lavfi audio source, e.g. sine=frequency=440 (null: none)."
+        audio_graph: str | None = reach_field(
+            None,
+            reaches="ffmpeg_graph",
+            description="lavfi audio source, e.g. sine=frequency=440 (null: none).",
         )
 
         @model_validator(mode="after")

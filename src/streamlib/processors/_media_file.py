@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from ..core import ConfigError, reach_field
 from ._ffmpeg_input import FFmpegInputConfig, FFmpegInputProcessor
 
 __all__ = ["MediaFile"]
@@ -39,29 +40,41 @@ class MediaFile(FFmpegInputProcessor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "file", "network")
-    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+    # What it reaches depends on the path (a file to read or a URL): its fields say so.
 
     class Config(FFmpegInputConfig):
-        path: str = Field(
-            description="A file path or a URL FFmpeg opens (rtsp://, http://...).", min_length=1
+        path: str = reach_field(
+            ...,
+            reaches="media",
+            description="A file path or a URL FFmpeg opens (rtsp://, http://...).",
+            min_length=1,
         )
-        input_format: str | None = Field(
-            None, description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts')."
+        input_format: str | None = reach_field(
+            None,
+            reaches="ffmpeg_format",
+            input="path",
+            description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts').",
         )
-        options: dict[str, str] = Field(
-            default_factory=dict,
+        options: dict[str, str] = reach_field(
+            {},
+            reaches="ffmpeg_options",
+            input="path",
             description="FFmpeg input options, e.g. {rtsp_transport: tcp}.",
         )
         video_enabled: bool = Field(True, description="Decode the first video stream.")
         audio_enabled: bool = Field(True, description="Decode the first audio stream.")
 
-        @field_validator("path")
-        @classmethod
-        def _exists(cls, value: str) -> str:
-            is_url = value.lower().startswith(_URL_SCHEMES) or "://" in value
-            if not is_url and not os.path.isfile(value):
-                raise ValueError(f"no file at {value!r} (give an existing file or a URL)")
-            return value
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        # Here, not in a validator: whoever grants permissions validates configs (and so
+        # runs validators) before checking paths, and must learn nothing about files there.
+        path = self.config.path
+        is_url = path.lower().startswith(_URL_SCHEMES) or "://" in path
+        if not is_url and not os.path.isfile(path):
+            raise ConfigError(
+                f"invalid {self.type_name} config: path: no file at {path!r} "
+                "(give an existing file or a URL)"
+            )
 
     def input_spec(self) -> tuple[str, str | None, dict[str, str]]:
         cfg = self.config

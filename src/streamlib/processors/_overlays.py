@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..core import DataFrame, Input, ProcessorConfig, VideoFrame, live_field
+from ..core import DataFrame, Input, ProcessorConfig, VideoFrame, live_field, path_field
 from ..gpu import GpuContext
 from ._overlay_base import Anchor, Overlay, anchored
 from ._overlay_drawing import load_rgba, text_panel
@@ -49,7 +49,9 @@ class TextOverlay(Overlay):
             (0, 0, 0, 160), description="Panel colour R, G, B, A (A 0: no panel)."
         )
         clock_format: str = live_field("%H:%M:%S", description="strftime format of the clock.")
-        font: str = Field("", description="A TrueType font file (default: Pillow's own).")
+        font: str = path_field(
+            "", access="read", description="A TrueType font file (default: Pillow's own)."
+        )
 
     text_in = Input(DataFrame, description="Text to show instead of the config's (optional).")
 
@@ -104,7 +106,9 @@ class ImageOverlay(Overlay):
     """
 
     class Config(ProcessorConfig):
-        path: str = Field(description="The image file (PNG with alpha, JPEG...).")
+        path: str = path_field(
+            ..., access="read", description="The image file (PNG with alpha, JPEG...)."
+        )
         anchor: Anchor = live_field("top-right", description="Where the image goes.")
         margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
         width: int | None = Field(None, ge=1, le=7680, description="Resize to this width.")

@@ -13,6 +13,7 @@ from ..core import (
     ProcessorContext,
     Scheduling,
     VideoFrame,
+    reach_field,
 )
 from ._media_support import OutputPixelFormat
 from ._webrtc_support import (
@@ -33,7 +34,9 @@ __all__ = ["WhepPlayer"]
 class WhepPlayerConfig(WebRtcClientConfig):
     """Config of :class:`WhepPlayer`."""
 
-    url: str = Field(description="The WHEP endpoint, e.g. http://127.0.0.1:8889/whep.")
+    url: str = reach_field(
+        ..., reaches="url", description="The WHEP endpoint, e.g. http://127.0.0.1:8889/whep."
+    )
     video_enabled: bool = Field(True, description="Receive video.")
     audio_enabled: bool = Field(True, description="Receive audio.")
     pixel_format: OutputPixelFormat = Field(

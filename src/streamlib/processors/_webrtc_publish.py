@@ -13,6 +13,7 @@ from ..core import (
     Processor,
     ProcessorContext,
     VideoFrame,
+    reach_field,
 )
 from ._webrtc_support import (
     NetworkEvents,
@@ -34,7 +35,9 @@ __all__ = ["WhipPublisher"]
 class WhipPublisherConfig(WebRtcEncodingConfig, WebRtcClientConfig):
     """Config of :class:`WhipPublisher`."""
 
-    url: str = Field(description="The WHIP endpoint, e.g. http://127.0.0.1:8889/whip.")
+    url: str = reach_field(
+        ..., reaches="url", description="The WHIP endpoint, e.g. http://127.0.0.1:8889/whip."
+    )
     video_enabled: bool = Field(True, description="Send a video track.")
     audio_enabled: bool = Field(True, description="Send an audio track.")
 

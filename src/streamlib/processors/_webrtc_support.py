@@ -28,6 +28,7 @@ from ..core import (
     ProcessorId,
     VideoFrame,
     processor_topic,
+    reach_field,
 )
 
 if TYPE_CHECKING:
@@ -71,8 +72,9 @@ class WebRtcPeerConfig(ProcessorConfig):
         description="Host candidates to offer: the machine's interfaces (host), or "
         "127.0.0.1 only (loopback: local-only setups, network namespaces).",
     )
-    stun_servers: list[str] = Field(
-        default_factory=list,
+    stun_servers: list[str] = reach_field(
+        [],
+        reaches="url",
         description="STUN servers (stun:host:port) for reaching peers behind NAT; none by "
         "default, so nothing leaves the machine unless asked.",
     )
