@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -371,3 +372,89 @@ def test_generated_test_media_needs_no_grant() -> None:
         await call(client, "stop")
 
     _serve(_host(None), scenario)
+
+
+def test_a_file_inside_the_root_plays_with_ffmpeg_kept_to_that_file(root: Path) -> None:
+    from media_support import make_clip
+
+    make_clip(root / "clip.mp4", seconds=0.5, size="64x48", audio=False)
+
+    async def scenario(client: Client) -> None:
+        config = {"path": "clip.mp4", "audio_enabled": False, "loop": True}
+        added = await call(
+            client, "add_processor", {"type": "MediaFile", "id": "clip", "config": config}
+        )
+        assert added["config"]["path"] == str(root / "clip.mp4")
+        options = added["config"]["options"]
+        assert options["protocol_whitelist"] == "file"
+        assert "hls" not in options["format_whitelist"].split(",")
+        assert "concat" not in options["format_whitelist"].split(",")
+        # What the check wrote is accepted when checked again (set_config, a saved pipeline).
+        await call(client, "set_config", {"id": "clip", "changes": {"loop": False}})
+        saved = await call(client, "save_pipeline")
+        await call(client, "load_pipeline", {"text": saved["text"], "replace": True})
+        await call(client, "start")
+        snapshot = await call(client, "snapshot", {"port": "clip.video"})
+        assert snapshot["video"]["width"] == 64
+        await call(client, "stop")
+
+    _serve(_host(root), scenario)
+
+
+def test_a_playlist_in_the_root_cannot_lead_ffmpeg_outside(root: Path) -> None:
+    import av
+
+    from media_support import make_clip
+    from streamlib.mcp._ffmpeg_grants import locate, protective_options
+
+    outside = make_clip(root.parent / "outside" / "clip.ts", seconds=0.5, audio=False)
+    playlist = root / "list.m3u8"
+    playlist.write_text(
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:0.5,\n{outside}\n#EXT-X-ENDLIST\n"
+    )
+    with av.open(str(playlist)) as unprotected:  # what FFmpeg does when left to itself
+        assert unprotected.format.name == "hls"
+    with pytest.raises(av.FFmpegError):
+        av.open(str(playlist), options=protective_options(locate(str(playlist))))
+
+
+# -- the filter-graph reader -----------------------------------------------------------------
+
+
+def test_filter_graphs_are_read_as_libavfilter_reads_them() -> None:
+    from streamlib.mcp._ffmpeg_graph import FilterCall, parse_filter_graph
+
+    calls = parse_filter_graph(
+        "[in] scale = w=640:h='iw/2' [a]; sine=440:sample_rate=8000, "
+        "drawbox@box=c='red\\:0.5':t=fill,mo\\vie='a\\:b',x=fil\\e=/y"
+    )
+    assert calls == (
+        FilterCall("scale", None, (("w", "640"), ("h", "iw/2"))),
+        FilterCall("sine", None, ((None, "440"), ("sample_rate", "8000"))),
+        FilterCall("drawbox", "box", (("c", "red:0.5"), ("t", "fill"))),
+        FilterCall("movie", None, ((None, "a:b"),)),
+        FilterCall("x", None, (("file", "/y"),)),  # one level of escaping is gone by then
+    )
+    for broken in ("scale,", "[a", "[]scale", "scale;;sine", "scale[a"):
+        with pytest.raises(sl.ConfigError):
+            parse_filter_graph(broken)
+
+
+def test_no_allowed_filter_has_an_option_that_names_a_file() -> None:
+    """Checked against the FFmpeg on this machine, so the allow-list stays safe as FFmpeg grows."""
+    from streamlib.mcp._ffmpeg_grants import SAFE_FILTERS
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("no ffmpeg command to list filter options with")
+    option = re.compile(r"^ {3}(\S+)\s+<", re.MULTILINE)
+    for name in sorted(SAFE_FILTERS):
+        help_text = subprocess.run(
+            [ffmpeg, "-hide_banner", "-h", f"filter={name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        names = set(option.findall(help_text))
+        risky = {o for o in names if any(w in o for w in ("file", "path", "url", "lib", "model"))}
+        assert not risky, f"{name} has options {risky}; take it off SAFE_FILTERS"

@@ -297,3 +297,136 @@ def test_files_a_processor_reads_stay_inside_the_directory(tmp_path: Path) -> No
     with pytest.raises(sl.PermissionDeniedError, match="--allow-write"):
         Permissions().check_config(ShaderEffect, {"path": "tint.wgsl"})
     assert Permissions().check_config(ShaderEffect, {"code": "fn f() {}"}) == {"code": "fn f() {}"}
+
+
+# -- fields that reach outside: URLs, devices, libraries, FFmpeg text ----------------------
+
+
+def test_raw_ffmpeg_is_a_grant_of_its_own() -> None:
+    from streamlib.mcp import FLAGS
+
+    assert FLAGS["raw_ffmpeg"] == "--allow-raw-ffmpeg"
+    permissions = Permissions(capabilities=frozenset({"raw_ffmpeg"}))
+    assert permissions.describe()["capabilities"] == ["raw_ffmpeg"]
+    from streamlib.processors import FFmpegSource
+
+    graph = {"video_graph": "movie=/etc/passwd"}
+    assert permissions.check_config(FFmpegSource, graph) == graph
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-raw-ffmpeg"):
+        Permissions().check_config(FFmpegSource, graph)
+
+
+def test_the_mcp_command_grants_raw_ffmpeg_with_its_flag() -> None:
+    import argparse
+
+    from streamlib.cli._mcp_command import add_mcp_command
+
+    parser = argparse.ArgumentParser()
+    add_mcp_command(parser.add_subparsers())
+    assert parser.parse_args(["mcp", "--allow-raw-ffmpeg"]).allow_raw_ffmpeg is True
+    assert parser.parse_args(["mcp"]).allow_raw_ffmpeg is False
+
+
+def test_reach_fields_are_declared_in_the_schema() -> None:
+    from streamlib.processors import (
+        Camera,
+        ClapEffect,
+        FFmpegSource,
+        ImageOverlay,
+        MediaFile,
+        TextOverlay,
+        WhepPlayer,
+    )
+
+    assert MediaFile.Config.reach_fields() == {
+        "path": "media",
+        "input_format": "ffmpeg_format",
+        "options": "ffmpeg_options",
+    }
+    assert FFmpegSource.Config.reach_fields() == {
+        "video_graph": "ffmpeg_graph",
+        "audio_graph": "ffmpeg_graph",
+    }
+    assert ClapEffect.Config.reach_fields() == {"plugin": "library"}
+    assert Camera.Config.reach_fields() == {"device": "device", "input_format": "ffmpeg_format"}
+    assert WhepPlayer.Config.reach_fields() == {"url": "url", "stun_servers": "url"}
+    assert ImageOverlay.Config.read_path_fields() == {"path"}
+    assert TextOverlay.Config.read_path_fields() == {"font"}
+    schema = MediaFile.Config.model_json_schema()
+    assert schema["properties"]["path"]["reaches"] == "media"
+    assert Permissions().missing(WhepPlayer) == ["network"]
+    assert Permissions().missing(ClapEffect) == ["plugins"]
+
+
+def test_device_fields_name_devices_only() -> None:
+    from streamlib.processors import Camera
+
+    camera = Permissions(capabilities=frozenset({"camera"}))
+    assert camera.check_config(Camera, {"device": "/dev/video0"})["device"] == "/dev/video0"
+    assert camera.check_config(Camera, {"device": "FaceTime HD Camera"}) == {
+        "device": "FaceTime HD Camera"
+    }
+    assert camera.check_config(Camera, {"input_format": "v4l2"}) == {"input_format": "v4l2"}
+    for bad in ("/etc/passwd", "/dev/../etc/passwd", "http://127.0.0.1/x"):
+        with pytest.raises(sl.PermissionDeniedError):
+            camera.check_config(Camera, {"device": bad})
+    for device_format in ("lavfi", "x11grab", "concat"):
+        with pytest.raises(sl.PermissionDeniedError, match="--allow-raw-ffmpeg"):
+            camera.check_config(Camera, {"input_format": device_format})
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-camera"):
+        Permissions(capabilities=frozenset({"raw_ffmpeg"})).check_config(Camera, {})
+
+
+def test_url_fields_take_network_urls_only() -> None:
+    from streamlib.processors import WhepPlayer
+
+    network = Permissions(capabilities=frozenset({"network"}))
+    config = {"url": "http://127.0.0.1:8889/whep", "stun_servers": ["stun:stun.example:3478"]}
+    assert network.check_config(WhepPlayer, config) == config
+    for bad in ({"url": "file:///etc/passwd"}, {"url": "x", "stun_servers": ["data:,x"]}):
+        with pytest.raises(sl.PermissionDeniedError, match="not a network URL"):
+            network.check_config(WhepPlayer, bad)
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-network"):
+        Permissions().check_config(WhepPlayer, config)
+
+
+def test_ffmpeg_input_options_are_allow_listed_and_kept_to_the_location(root: Path) -> None:
+    from streamlib.processors import MediaFile
+
+    network = Permissions(capabilities=frozenset({"network"}), write_root=root)
+    url = "rtsp://127.0.0.1:8554/cam"
+    config = network.check_config(MediaFile, {"path": url, "options": {"rtsp_transport": "tcp"}})
+    assert config["path"] == url
+    assert config["options"]["rtsp_transport"] == "tcp"
+    assert "file" not in config["options"]["protocol_whitelist"].split(",")
+    assert network.check_config(MediaFile, config) == config  # checking again changes nothing
+    for options in (
+        {"rtsp_transport": "tcp:x"},
+        {"protocol_whitelist": "file,http,tcp"},
+        {"format_whitelist": "hls"},
+        {"headers": "X: y"},
+    ):
+        with pytest.raises(sl.PermissionDeniedError, match="--allow-raw-ffmpeg"):
+            network.check_config(MediaFile, {"path": url, "options": options})
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-network"):
+        Permissions(write_root=root).check_config(MediaFile, {"path": url})
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-raw-ffmpeg"):
+        network.check_config(MediaFile, {"path": "clip.ts", "input_format": "hls"})
+    assert (
+        network.check_config(MediaFile, {"path": "clip.ts", "input_format": "mpegts"})[
+            "input_format"
+        ]
+        == "mpegts"
+    )
+
+
+def test_describe_processor_type_shows_what_fields_reach(locked: PipelineHost) -> None:
+    async def main() -> None:
+        async with Client(create_server(locked)) as client:
+            described = await call(client, "describe_processor_type", {"name": "MediaFile"})
+            assert described["reach_fields"]["path"] == "media"
+            assert described["missing_permissions"] == []
+            overlay = await call(client, "describe_processor_type", {"name": "ImageOverlay"})
+            assert overlay["read_path_fields"] == ["path"]
+
+    run_async(main)
