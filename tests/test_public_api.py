@@ -17,17 +17,16 @@ PACKAGE = Path(streamlib.__file__).parent
 
 EXPECTED_TOP_LEVEL = {
     "AudioFrame", "BackpressureTimeout", "BufferPool", "CodecError", "ConfigError",
-    "ConnectionClosedError", "ConnectionStatistics", "CycleError", "DataFrame",
-    "DeliveryProfile", "DeviceError", "EncodedPacket", "ErrorPolicy", "Event", "EventBus", "Frame",
-    "FrameError", "GpuError", "Graph", "GraphError", "Input", "ManualClock", "MediaClock",
-    "MonotonicClock", "NetworkError", "Output", "PermissionDeniedError", "PipelineFileError",
-    "PixelFormat",
+    "ConnectionClosedError", "ConnectionStatistics", "CycleError", "DataFrame", "DeliveryProfile",
+    "DeviceError", "EncodedPacket", "ErrorPolicy", "Event", "EventBus", "Frame", "FrameError",
+    "GpuError", "Graph", "GraphError", "Input", "ManualClock", "MediaClock", "MonotonicClock",
+    "NetworkError", "Output", "PermissionDeniedError", "PipelineFileError", "PixelFormat",
     "PluginError", "PortBusyError", "PortRef", "PortTypeError", "Priority", "Processor",
     "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError", "ProcessorId",
-    "ProcessorRef", "Registry", "RegistryError", "Runtime", "RuntimeState", "RuntimeStateError",
-    "RuntimeStatistics", "Scheduling", "SchedulingMode", "ShaderError", "StreamError",
-    "UnknownPortError", "UnknownProcessorError", "VideoFrame", "__version__", "live_field",
-    "path_field",
+    "ProcessorRef", "Registry", "RegistryError", "RunOutcome", "Runtime", "RuntimeState",
+    "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode", "ShaderError",
+    "StreamEndedError", "StreamError", "UnknownPortError", "UnknownProcessorError", "VideoFrame",
+    "__version__", "live_field", "path_field",
 }  # fmt: skip
 
 

@@ -62,6 +62,7 @@ from .core import (
     Scheduling,
     SchedulingMode,
     ShaderError,
+    StreamEndedError,
     StreamError,
     UnknownPortError,
     UnknownProcessorError,
@@ -69,7 +70,7 @@ from .core import (
     live_field,
     path_field,
 )
-from .runtime import ProcessorRef, Runtime, RuntimeState, RuntimeStatistics
+from .runtime import ProcessorRef, RunOutcome, Runtime, RuntimeState, RuntimeStatistics
 
 __version__ = "0.1.0"
 
@@ -117,6 +118,7 @@ __all__ = [
     "ProcessorRef",
     "Registry",
     "RegistryError",
+    "RunOutcome",
     "Runtime",
     "RuntimeState",
     "RuntimeStateError",
@@ -124,6 +126,7 @@ __all__ = [
     "Scheduling",
     "SchedulingMode",
     "ShaderError",
+    "StreamEndedError",
     "StreamError",
     "UnknownPortError",
     "UnknownProcessorError",

@@ -5,6 +5,9 @@ consumer thread. Both ends are ``collections.deque`` operations, which are atomi
 under the GIL, so the hot path takes no lock another processor could hold.
 Frames pass by reference. Drops are not counted on the hot path: they are what
 was written and neither delivered nor still queued.
+
+End of stream is a flag the producer sets after its last write, so it can never
+overtake a queued frame: the consumer sees the end only once the ring is empty.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Connection(Generic[F]):
         "consumer_gone",
         "consumer_wakeup",
         "delivered",
+        "ended",
         "expected",
         "id",
         "inline_consumer",
@@ -122,6 +126,7 @@ class Connection(Generic[F]):
         self.delivered = 0
         self.last_write_ns = 0
         self.closed = False
+        self.ended = False  # the producer sent its last frame
         self.consumer_gone = False
         self.consumer_wakeup: Wakeup | None = None
         # True when the consumer runs on the producer's own worker (a fused
@@ -202,7 +207,21 @@ class Connection(Generic[F]):
         finally:
             self._producer_waiting = False
 
+    def end(self) -> None:
+        """The producer will write nothing more: end of stream, behind what is queued."""
+        self.ended = True
+        wakeup = self.consumer_wakeup
+        if wakeup is not None:
+            wakeup.unpark()
+
     # -- consumer side -------------------------------------------------------------
+
+    @property
+    def at_end(self) -> bool:
+        """True once the producer ended and every frame it wrote was taken."""
+        # The flag first: the producer sets it after its last write, so an empty
+        # ring seen after it is really empty.
+        return self.ended and not self._ring
 
     def pop(self) -> F | None:
         """The oldest queued frame, or None."""

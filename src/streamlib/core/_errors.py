@@ -16,6 +16,7 @@ it is also catchable as that builtin::
     ├── PipelineFileError (ValueError)      a pipeline file that cannot be read (has .line)
     ├── FrameError (ValueError)             a frame whose data does not match its format
     ├── ConnectionClosedError               write or read on a connection that was removed
+    ├── StreamEndedError                    a write on an output that already ended its stream
     ├── BackpressureTimeout (TimeoutError)  a lossless consumer did not make room in time
     ├── RuntimeStateError (RuntimeError)    the operation is not allowed in this state
     ├── PermissionDeniedError (PermissionError)  a capability or path an agent was not granted
@@ -50,6 +51,7 @@ __all__ = [
     "RegistryError",
     "RuntimeStateError",
     "ShaderError",
+    "StreamEndedError",
     "StreamError",
     "UnknownPortError",
     "UnknownProcessorError",
@@ -120,6 +122,10 @@ class ConnectionClosedError(StreamError):
 
 class BackpressureTimeout(StreamError, TimeoutError):  # noqa: N818 - a kind of TimeoutError
     """A lossless consumer kept its queue full for longer than the write timeout."""
+
+
+class StreamEndedError(StreamError):
+    """A write on an output after it ended its stream (``end_outputs()`` or ``end()``)."""
 
 
 class RuntimeStateError(StreamError, RuntimeError):

@@ -19,6 +19,7 @@ __all__ = [
     "CustomEvent",
     "Event",
     "ProcessorAdded",
+    "ProcessorEnded",
     "ProcessorErrored",
     "ProcessorRemoved",
     "ProcessorStarted",
@@ -141,9 +142,17 @@ class ProcessorErrored(_ProcessorEvent):
     kind: ClassVar[str] = "processor_error"
     error_type: str
     message: str
-    phase: str  # "setup", "process" or "teardown"
+    phase: str  # "setup", "process", "config", "end_of_stream" or "teardown"
     action: str  # "restart", "stop" or "raise"
     restart_in_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessorEnded(_ProcessorEvent):
+    """A processor ended its stream: it ran out (a source) or every input ended and it
+    flushed what it held. Its consumers see the end after its last frame."""
+
+    kind: ClassVar[str] = "processor_ended"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

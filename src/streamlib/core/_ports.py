@@ -19,13 +19,14 @@ connections behind the ports, at any time, also while the processor runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 from ._audio_frame import AudioFrame
 from ._connection import Connection
 from ._delivery import DeliveryProfile, default_capacity, default_profile
-from ._errors import ConfigError, FrameError
+from ._errors import ConfigError, FrameError, StreamEndedError
 from ._frame import ArrayFrame, Frame, FrameType
 
 __all__ = ["Input", "InputPort", "Output", "OutputPort", "PortSpec"]
@@ -170,6 +171,14 @@ class InputPort(Generic[F]):
         connection = self._connection
         return connection is not None and len(connection) > 0
 
+    def is_ended(self) -> bool:
+        """True once the producer ended its stream and every frame of it was read.
+
+        An input with no connection is not ended: something may be connected to it.
+        """
+        connection = self._connection
+        return connection is not None and connection.at_end
+
     def is_connected(self) -> bool:
         return self._connection is not None
 
@@ -209,7 +218,15 @@ class OutputPort(Generic[F]):
     writable: that consumer may work in place.
     """
 
-    __slots__ = ("_channels", "_connections", "_frame_class", "frames_out", "spec")
+    __slots__ = (
+        "_channels",
+        "_connections",
+        "_frame_class",
+        "ended",
+        "frames_out",
+        "on_end",
+        "spec",
+    )
 
     def __init__(self, spec: PortSpec) -> None:
         self.spec = spec
@@ -217,6 +234,8 @@ class OutputPort(Generic[F]):
         self._channels = spec.frame_type.channels
         self._connections: tuple[Connection[F], ...] = ()
         self.frames_out = 0
+        self.ended = False
+        self.on_end: Callable[[], None] | None = None  # the runtime's hook
 
     @property
     def name(self) -> str:
@@ -224,6 +243,11 @@ class OutputPort(Generic[F]):
 
     def write(self, frame: F) -> None:
         """Send ``frame`` to every connected input (by reference, no copy)."""
+        if self.ended:
+            raise StreamEndedError(
+                f"output {self.name!r} already ended its stream; a processor writes nothing "
+                "after end_outputs() (or this port's end())"
+            )
         if not isinstance(frame, self._frame_class):
             raise FrameError(
                 f"output {self.name!r} carries {self.spec.frame_type}, not {type(frame).__name__}"
@@ -243,6 +267,21 @@ class OutputPort(Generic[F]):
             connection.push(frame, now_ns)
         self.frames_out += 1
 
+    def end(self) -> None:
+        """End this output's stream: every consumer sees the end after the frames
+        already written. Ending twice is harmless."""
+        if self.ended:
+            return
+        self.ended = True
+        for connection in self._connections:
+            connection.end()
+        if self.on_end is not None:
+            self.on_end()
+
+    def reopen(self) -> None:
+        """Runtime use: a processor set up again starts a new stream."""
+        self.ended = False
+
     def is_connected(self) -> bool:
         return bool(self._connections)
 
@@ -252,6 +291,8 @@ class OutputPort(Generic[F]):
 
     def attach(self, connection: Connection[F]) -> None:
         """Runtime use: add a consumer (a new tuple: a concurrent write sees old or new)."""
+        if self.ended:  # connected after the end: the consumer learns it at once
+            connection.end()
         self._connections = (*self._connections, connection)
 
     def detach(self, connection: Connection[F]) -> None:

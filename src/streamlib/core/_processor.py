@@ -20,6 +20,12 @@
 The runtime constructs it (validating the config), calls ``setup(ctx)`` on the
 worker thread, then ``process()`` as its scheduling says, then ``teardown()``.
 Processors never create threads for the graph, hold connections or edit the graph.
+
+Streams end. A source that runs out calls :meth:`Processor.end_outputs`; the end
+travels behind the frames already written. When every input of a processor has
+ended, the runtime calls :meth:`Processor.on_end_of_stream` (flush what you hold)
+and then ends its outputs, so the end reaches the sinks and ``Runtime.run()``
+returns by itself.
 """
 
 from __future__ import annotations
@@ -60,6 +66,13 @@ class Processor:
       ``"write"``, ``"plugins"``); agents are granted each one explicitly. Config
       fields holding paths the processor writes or reads are made with
       ``path_field`` (``access="read"`` for reads).
+    - ``ends_with_inputs``: whether the processor ends once every connected input
+      has ended (default True). A fan-in processor that should outlive some of
+      its inputs' ends sets False and calls :meth:`end_outputs` itself.
+    - ``live``: for sources, whether they produce in real time and cannot wait
+      (a camera, a microphone, a paced generator; the default) or can wait for a
+      slow consumer (a file read as fast as it is consumed). Override
+      :meth:`is_live` when it depends on the config.
     - ``fusible``: whether the runtime may share this processor's thread with its
       neighbours in a linear chain (default True). Set False for processors whose
       ``process`` blocks or takes long, so they never delay their producer, and
@@ -75,6 +88,8 @@ class Processor:
     type_name: ClassVar[str] = "Processor"
     fusible: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    ends_with_inputs: ClassVar[bool] = True
+    live: ClassVar[bool] = True
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
@@ -174,6 +189,41 @@ class Processor:
     def scheduling(self) -> Scheduling:
         """When the runtime calls ``process``; by default ``default_scheduling``."""
         return self.default_scheduling
+
+    # -- end of stream -------------------------------------------------------------
+
+    def on_end_of_stream(self) -> None:
+        """Every input ended: write out what you still hold (an encoder's delayed
+        packets, a rechunker's tail, a file's index). Runs on the worker thread,
+        after the last frame was read; the runtime then ends every output.
+
+        The base implementation holds nothing, so it does nothing.
+        """
+
+    def end_outputs(self) -> None:
+        """End every output's stream: this processor will write nothing more.
+
+        Sources call it when they run out (a file's end, a frame limit); each
+        consumer sees the end after the frames already written::
+
+            def process(self) -> None:
+                frame = self.reader.next_frame()
+                if frame is None:
+                    self.end_outputs()
+                    return
+                self.video.write(frame)
+        """
+        for port in self.outputs.values():
+            port.end()
+
+    def is_live(self) -> bool:
+        """Whether this source produces in real time (cannot wait for a consumer).
+
+        Connections fed only by sources that can wait default to ``lossless``
+        delivery: the file is read as fast as it is consumed, and nothing drops.
+        By default ``live``.
+        """
+        return self.live
 
     # -- introspection -------------------------------------------------------------
 

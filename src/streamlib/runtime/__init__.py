@@ -3,13 +3,14 @@
 from ._context import RuntimeContext
 from ._main_thread import MainThreadQueue
 from ._refs import ProcessorRef
-from ._runtime import Runtime, RuntimeState
+from ._runtime import RunOutcome, Runtime, RuntimeState
 from ._stats import ProcessorStatistics, RuntimeStatistics
 
 __all__ = [
     "MainThreadQueue",
     "ProcessorRef",
     "ProcessorStatistics",
+    "RunOutcome",
     "Runtime",
     "RuntimeContext",
     "RuntimeState",

@@ -12,6 +12,7 @@ from ..core import (
     ErrorPolicy,
     Processor,
     ProcessorConfig,
+    ProcessorEnded,
     ProcessorErrored,
     ProcessorId,
     ProcessorStarted,
@@ -43,7 +44,8 @@ class ProcessorHandle:
 
     All methods run on the worker thread that currently owns the processor,
     except the read-only snapshots. ``on_fatal`` is the runtime's hook for the
-    ``raise`` policy.
+    ``raise`` policy; ``on_settled`` hears when the processor ended its stream or
+    gave up for good (so ``run()`` can tell when everything is over).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class ProcessorHandle:
         events: EventBus,
         clock_ns: Callable[[], int],
         on_fatal: Callable[[ProcessorId, BaseException], None],
+        on_settled: Callable[[ProcessorId], None] = lambda _: None,
     ) -> None:
         self.id = processor_id
         self.processor = processor
@@ -65,7 +68,9 @@ class ProcessorHandle:
         self._events = events
         self._clock_ns = clock_ns
         self._on_fatal = on_fatal
+        self._on_settled = on_settled
         self.state = ProcessorState.ADDED
+        self.ended = False  # ended its stream (ran out, or every input ended)
         self.is_set_up = False  # RUNNING or PAUSED; a plain attribute for the hot path
         self.timings = CallTimings()
         self.errors = 0
@@ -83,6 +88,9 @@ class ProcessorHandle:
         self.config_lock = threading.Lock()
         # Push scheduling: what the inputs looked like when process() last ran.
         self._inputs = tuple(processor.inputs.values())
+        self._outputs = tuple(processor.outputs.values())
+        for output in self._outputs:
+            output.on_end = self._output_ended
         self._seen_written = -1
         self._consumed_last = False
 
@@ -157,7 +165,9 @@ class ProcessorHandle:
                 delivered += connection.delivered
                 if connection._ring:
                     pending = True
-        if not pending or (written == self._seen_written and not self._consumed_last):
+        if not pending:
+            return self.check_end()
+        if written == self._seen_written and not self._consumed_last:
             return False
         self._seen_written = written
         self.run_process()
@@ -182,6 +192,52 @@ class ProcessorHandle:
         except _PROCESSOR_FAILURES as error:
             self._failed(error, "process")
         self.timings.record(start, time.perf_counter_ns() - start)
+
+    # -- end of stream ---------------------------------------------------------------
+
+    def check_end(self) -> bool:
+        """End this processor's stream if every connected input has ended (and was
+        read to the end); True if it ended now. Cheap while any input is open."""
+        if self.ended or not self.is_set_up or not self.processor.ends_with_inputs:
+            return False
+        connected = False
+        for port in self._inputs:
+            connection = port._connection
+            if connection is not None:
+                if not connection.at_end:
+                    return False
+                connected = True
+        if not connected:  # nothing connected is not an end: something may be
+            return False
+        self._end_of_stream()
+        return True
+
+    def new_stream(self) -> None:
+        """Forget an ended stream (the runtime starts again): the outputs may write."""
+        self.ended = False
+        for output in self._outputs:
+            output.reopen()
+
+    def _end_of_stream(self) -> None:
+        try:
+            self.processor.on_end_of_stream()
+        except _PROCESSOR_FAILURES as error:
+            self._failed(error, "end_of_stream")
+            return
+        self.processor.end_outputs()  # the default: the end travels on
+        self._mark_ended()
+
+    def _output_ended(self) -> None:
+        # A port's end() ran (a source ran out, or the processor ended one output).
+        if all(port.ended for port in self._outputs):
+            self._mark_ended()
+
+    def _mark_ended(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self._events.publish(ProcessorEnded(processor_id=self.id, timestamp_ns=self._clock_ns()))
+        self._on_settled(self.id)
 
     def _apply_config(self, config: ProcessorConfig) -> None:
         previous = self.processor.config
@@ -228,6 +284,7 @@ class ProcessorHandle:
 
     def _give_up(self) -> None:
         self.tear_down(final_state=ProcessorState.FAILED)
+        self._on_settled(self.id)
         for port in self._inputs:  # lossless producers must not wait for us
             connection = port.connection
             if connection is not None:
@@ -305,6 +362,7 @@ class ProcessorHandle:
             process_ms_p99=p99,
             worker=self.worker_name,
             last_error=self.last_error,
+            ended=self.ended,
         )
 
     def __repr__(self) -> str:

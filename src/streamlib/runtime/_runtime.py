@@ -72,7 +72,7 @@ from ._refs import ProcessorRef
 from ._stats import RuntimeStatistics
 from ._worker import Worker
 
-__all__ = ["Runtime", "RuntimeState"]
+__all__ = ["RunOutcome", "Runtime", "RuntimeState"]
 
 _log = logging.getLogger("streamlib.runtime")
 
@@ -89,6 +89,15 @@ class RuntimeState(enum.Enum):
     RUNNING = "running"
     PAUSED = "paused"
     STOPPED = "stopped"
+
+
+class RunOutcome(enum.Enum):
+    """Why :meth:`Runtime.run` returned."""
+
+    ENDED = "ended"  # every sink ended its stream: the job is done
+    FAILED = "failed"  # every sink ended or failed, and at least one failed
+    DURATION = "duration"  # the duration given to run() passed first
+    STOPPED = "stopped"  # request_stop(), SIGINT or SIGTERM
 
 
 class Runtime:
@@ -137,6 +146,7 @@ class Runtime:
         self._closed = False
         self._regroup_held = 0  # > 0 inside _one_regroup()
         self._abandoned = False  # a forced exit (third signal): stop() waits for nobody
+        self._settled = False  # a processor ended or gave up: run() looks whether all did
 
     # -- properties ------------------------------------------------------------------
 
@@ -198,6 +208,7 @@ class Runtime:
                 events=self.events,
                 clock_ns=self.clock.now_ns,
                 on_fatal=self._on_fatal,
+                on_settled=self._on_settled,
             )
             self.events.publish(
                 ProcessorAdded(
@@ -331,12 +342,14 @@ class Runtime:
             if self._state is RuntimeState.PAUSED:
                 raise RuntimeStateError("the runtime is paused; call resume() to continue")
             self._check_open()
+            for handle in self._handles.values():
+                handle.forgive()
+                handle.new_stream()  # before the connections: a new run is a new stream
             for edge in self._graph.edges():  # a stopped runtime closed them
                 if self._connections[edge.id].closed:
                     self._drop_connection(edge)
                     self._open_connection(edge)
-            for handle in self._handles.values():
-                handle.forgive()
+            self._settled = False
             self._fatal = None
             self._stop_requested = False
             self._paused = False
@@ -408,14 +421,22 @@ class Runtime:
         self._stop_requested = True
         self._main.wakeup.unpark()
 
-    def run(self, duration: float | None = None) -> None:
-        """Start (unless running) and block until ``duration`` seconds pass, ``request_stop()``
-        is called, SIGINT/SIGTERM arrives, or a processor with the ``raise`` policy fails;
-        then stop in order. Runs ``run_on_main`` calls meanwhile.
+    def run(self, duration: float | None = None) -> RunOutcome:
+        """Start (unless running) and block until every sink has ended its stream (a
+        file job is done), ``duration`` seconds pass, ``request_stop()`` is called,
+        SIGINT/SIGTERM arrives, or a processor with the ``raise`` policy fails; then
+        stop in order. Runs ``run_on_main`` calls meanwhile.
+
+        A graph with a live source (a camera, a paced test pattern) never ends by
+        itself: give it a ``duration`` or stop it.
+
+        Returns:
+            Why it returned (a :class:`RunOutcome`).
 
         Raises:
             ProcessorError: a processor with the ``raise`` error policy failed.
         """
+        outcome = RunOutcome.STOPPED
         # ``run_on_main`` means the thread in run(), wherever the runtime was made.
         owner, self._main.owner = self._main.owner, threading.get_ident()
         try:
@@ -425,10 +446,17 @@ class Runtime:
             with self._signals_stop_runtime():
                 try:
                     while not self._stop_requested:
+                        if self._settled:
+                            self._settled = False
+                            finished = self._finished()
+                            if finished is not None:
+                                outcome = finished
+                                break
                         timeout = 0.25
                         if deadline is not None:
                             timeout = min(timeout, deadline - time.monotonic())
                             if timeout <= 0:
+                                outcome = RunOutcome.DURATION
                                 break
                         self._main.pump(timeout)
                 finally:
@@ -443,6 +471,7 @@ class Runtime:
                 f"{type(error).__name__}: {error}",
                 processor_id=pid,
             ) from error
+        return outcome
 
     def pump_main(self, timeout: float = 0.0) -> int:
         """Run queued ``run_on_main`` calls now (for apps that drive their own loop)."""
@@ -696,6 +725,27 @@ class Runtime:
                     timestamp_ns=self.clock.now_ns(),
                 )
             )
+
+    def _on_settled(self, processor_id: ProcessorId) -> None:
+        # Called on a worker thread: run() looks at the whole graph on its own thread.
+        self._settled = True
+        self._main.wakeup.unpark()
+
+    def _finished(self) -> RunOutcome | None:
+        """ENDED or FAILED once every sink (a processor feeding nobody) has ended or
+        failed for good; None while any still runs (or there are none)."""
+        with self._lock:
+            sinks = self._graph.sinks()
+            if not sinks:
+                return None
+            failed = False
+            for pid in sinks:
+                handle = self._handles[pid]
+                if handle.state in _NEVER_READS_AGAIN:
+                    failed = True
+                elif not handle.ended:
+                    return None
+            return RunOutcome.FAILED if failed else RunOutcome.ENDED
 
     def _on_fatal(self, processor_id: ProcessorId, error: BaseException) -> None:
         # Called on a worker thread: record the first failure and wake run().

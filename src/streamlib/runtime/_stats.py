@@ -12,6 +12,7 @@ from ..core import ConnectionStatistics
 __all__ = ["CallTimings", "ProcessorStatistics", "RuntimeStatistics"]
 
 _WINDOW = 256  # recent calls kept for fps and process-time percentiles
+_RATE_WINDOW_NS = 1_000_000_000  # fps is the rate over the last second
 
 
 class CallTimings:
@@ -31,7 +32,7 @@ class CallTimings:
         self.calls += 1
 
     def summary(self, now_ns: int) -> tuple[float, float | None, float | None]:
-        """``(calls per second, p50 ms, p99 ms)`` over the recent window."""
+        """``(calls per second over the last second, p50 ms, p99 ms)`` of recent calls."""
         n = min(self.calls, _WINDOW)
         if n == 0:
             return 0.0, None, None
@@ -39,11 +40,13 @@ class CallTimings:
         p50 = durations[(n - 1) // 2] / 1e6
         p99 = durations[min(n - 1, round(0.99 * (n - 1)))] / 1e6
         starts = self._starts[:n]
-        oldest, newest = min(starts), max(starts)
-        # A rate from calls in the window, counting the time since the last call,
-        # so a processor that stopped being called decays towards 0 fps.
-        span_ns = max(now_ns, newest) - oldest
-        fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
+        cutoff = now_ns - _RATE_WINDOW_NS
+        recent = sum(1 for start in starts if start >= cutoff)
+        if recent < n:  # the calls of the last second (a stalled processor reads 0 soon)
+            fps = float(recent)
+        else:  # every call kept is from the last second: the rate over their span
+            span_ns = max(now_ns, *starts) - min(starts)
+            fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
         return fps, p50, p99
 
 
@@ -64,11 +67,14 @@ class ProcessorStatistics:
     process_ms_p99: float | None
     worker: str | None
     last_error: str | None
+    ended: bool = False
+    """The processor ended its stream (ran out, or all its inputs ended)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "state": self.state,
+            "ended": self.ended,
             "calls": self.calls,
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,

@@ -113,12 +113,13 @@ class Worker:
             if self._is_paused():
                 self.wakeup.park(_IDLE_PARK_S)
                 continue
-            if not head.is_set_up:
+            if not head.is_set_up or head.ended:
                 self._restart_due()
-                if not head.is_set_up:  # still backing off (or failed): wait, don't spin
+                if not head.is_set_up or head.ended:  # backing off, failed or done: wait
                     self.wakeup.park(self._idle_timeout())
                     continue
             head.run_process()
+            head.check_end()
             self._run_members(1)
 
     def _run_timer(self) -> None:
@@ -133,21 +134,29 @@ class Worker:
                 continue
             if not head.is_set_up:
                 self._restart_due()  # between ticks too: a 1 fps source restarts on time
+            elif head.ended:  # ran out: nothing to tick for (followers still drain)
+                self._run_members(1)
+                self.wakeup.park(_IDLE_PARK_S)
+                continue
             now = time.monotonic()
             if now < next_tick:
                 self.wakeup.park(min(next_tick - now, self._idle_timeout()))
                 continue
-            if head.is_set_up:
+            if head.is_set_up and not head.ended:
                 head.run_process()
+                head.check_end()
             self._run_members(1)
             next_tick += 1.0 / (head.scheduling.rate_hz or 1.0)  # a live config may change it
             next_tick = max(next_tick, now)  # fell behind (overloaded): skip missed ticks
             head.next_tick_s = next_tick
 
     def _run_pull(self) -> None:
-        # The processor's own callback writes; the runtime only keeps it alive.
+        # The processor's own callback writes; the runtime only keeps it alive (and
+        # tells it when its inputs, if any, have ended).
+        head = self.head
         while not self._stop:
             self._restart_due()
+            head.check_end()
             self.wakeup.park(self._idle_timeout())
 
     def _drain_inputs(self) -> None:
