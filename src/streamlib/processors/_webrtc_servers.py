@@ -3,14 +3,21 @@
 ``WhepServer`` (a sink) encodes its input once and serves it to every WHEP
 viewer, with a viewer page at ``/``; ``WhipServer`` (a source) takes one WHIP
 publisher and outputs what it sends, with a camera-publishing page at ``/``.
-Both bind 127.0.0.1 by default.
+
+Both bind 127.0.0.1 by default. On any loopback address (127.0.0.0/8, ``::1``,
+``localhost``) no token is needed, and requests whose ``Host`` or (without a
+token) ``Origin`` names anything but a loopback address are refused, so a web
+page cannot reach the server through DNS rebinding. Any other address needs a
+token: the config refuses ``host: 0.0.0.0`` without one. With a token, pages on
+other sites may play or publish (CORS ``*``): the token is the check. The
+details are in ``streamlib.webrtc._server``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..core import (
     AudioFrame,
@@ -31,6 +38,7 @@ from ._webrtc_support import (
     WebRtcEncodingConfig,
     WebRtcPeerConfig,
     ice_settings,
+    is_loopback_host,
     require_webrtc,
     webrtc_ready,
 )
@@ -45,7 +53,9 @@ _START_TIMEOUT_S = 10.0
 
 class _ServerConfig(WebRtcPeerConfig):
     host: str = Field(
-        "127.0.0.1", description="Address to listen on (0.0.0.0: every interface, beware)."
+        "127.0.0.1",
+        description="Address to listen on; any address but loopback (127.x, ::1) needs a token "
+        "(0.0.0.0: every interface).",
     )
     port: int = Field(8889, ge=0, le=65_535, description="TCP port (0: any free port).")
     connect_timeout: float = Field(
@@ -55,6 +65,16 @@ class _ServerConfig(WebRtcPeerConfig):
         description="Seconds a peer may take to connect (ICE and DTLS) after its offer "
         "was answered before it is dropped as failed.",
     )
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> _ServerConfig:
+        if not self.token and not is_loopback_host(self.host):
+            raise ValueError(
+                f"serving on {self.host} lets any machine that reaches it watch the stream or "
+                "publish into the pipeline, so it needs a token: set token (the page takes "
+                "?token=...), or bind 127.0.0.1 (the default)"
+            )
+        return self
 
 
 class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):

@@ -13,6 +13,7 @@ finds a viewer that vanished long before ICE consent expires (30 s in aioice)::
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,7 @@ from ._tracks import PacketTrack, prefer_codec
 __all__ = [
     "CODEC_FOR_KIND",
     "accept_offer",
+    "close_quietly",
     "last_report_age",
     "last_sender_report_age",
     "negotiated",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 CODEC_FOR_KIND = {"video": "video/H264", "audio": "audio/opus"}
+
+_log = logging.getLogger(__name__)
 
 
 async def sending_peer(ice: IceSettings, tracks: Iterable[PacketTrack]) -> RTCPeerConnection:
@@ -99,6 +103,19 @@ async def accept_offer(
         # What aiortc raises for SDP that does not parse or that we cannot take.
         raise ValueError(str(error) or type(error).__name__) from error
     return str(pc.localDescription.sdp)
+
+
+async def close_quietly(pc: RTCPeerConnection) -> None:
+    """Close ``pc``, which an offer may have left half set up.
+
+    aiortc's ``close`` can raise on such a peer (an ``AttributeError`` from a
+    transport that was never made); the peer is being thrown away either way,
+    so that is logged, not raised over the answer the caller is giving.
+    """
+    try:
+        await pc.close()
+    except Exception as error:  # what a half-built aiortc peer raises is not documented
+        _log.info("closing a half set-up peer: %s: %s", type(error).__name__, error)
 
 
 def negotiated(pc: RTCPeerConnection, track: PacketTrack) -> bool:

@@ -1,4 +1,5 @@
-"""The HTTP side of a WHIP/WHEP server (aiohttp): endpoints, bearer token, CORS, errors.
+"""The HTTP side of a WHIP/WHEP server (aiohttp): endpoints, bearer token, Host/Origin, CORS,
+errors.
 
 The server speaks HTTP only; what an offer means is up to an
 :class:`EndpointHandler` (a :class:`~streamlib.webrtc.WhepHost` serving
@@ -9,22 +10,47 @@ viewers, a :class:`~streamlib.webrtc.WhipHost` taking one publisher)::
     server.add_page("/", VIEWER_PAGE)
     port = await server.start()
 
-Bad requests get a 4xx with a one-line reason and touch no session: 401
-(wrong or missing token), 415 (not ``application/sdp``), 400 (SDP that does
-not parse), 404 (unknown session), 409 (a WHIP server already has its publisher).
+Bad requests get a 4xx with a one-line reason, touch no session and log no
+traceback: 401 (wrong or missing token), 415 (not ``application/sdp``, or a
+charset other than UTF-8), 400 (a body that is not UTF-8, SDP that does not
+parse or that we cannot take, candidates that do not fit the session), 404
+(unknown session), 409 (the endpoint is full: ``max_viewers``, or a WHIP
+server that already has its publisher), 413 (a body over 256 kB).
+
+Who may call (the same rules as ``streamlib mcp --http``):
+
+- **Off loopback** (``0.0.0.0``, a LAN address, a host name) a token is
+  required: without one any machine that reaches the port could watch the
+  stream or publish into the pipeline. The constructor refuses to go without.
+- **On loopback** (any of 127.0.0.0/8, ``::1``, ``localhost``) no token is
+  needed, but a web page in a browser on this machine can still reach the
+  port, directly or through DNS rebinding. So ``Host`` must name a loopback
+  address (the bound one, ``127.0.0.1``, ``localhost`` or ``[::1]``, any port;
+  else 421), on every path including the pages.
+- **CORS, decided:** browsers play WHEP (and publish WHIP) from pages served
+  elsewhere, e.g. a hosted player; that is intended, so with a token the
+  endpoints answer any ``Origin`` (``Access-Control-Allow-Origin: *``): the
+  token, which a foreign page does not have, is the check. Without a token,
+  only pages served from a loopback name may call (their origin is echoed
+  back); any other ``Origin``, ``null`` included, gets 403, so a site you
+  happen to visit cannot watch your camera through a tokenless local server.
 """
 
 from __future__ import annotations
 
+import codecs
 import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..core import NetworkError
+from ..core import ConfigError, NetworkError
+from ._offers import check_offer
 from ._signalling_client import SDP_TYPE, TRICKLE_TYPE
 
 __all__ = ["EndpointBusyError", "EndpointHandler", "SignallingServer"]
@@ -32,12 +58,16 @@ __all__ = ["EndpointBusyError", "EndpointHandler", "SignallingServer"]
 _log = logging.getLogger(__name__)
 
 _CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "OPTIONS, GET, POST, PATCH, DELETE",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
     "Access-Control-Expose-Headers": "Location, ETag, Link, Accept-Patch",
     "Access-Control-Max-Age": "600",
 }
+_MAX_PORT = 65_535
+_MAX_BODY = 256 * 1024  # an SDP is a few kB
+# Names every loopback server answers to, besides the address it is bound to.
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+_UTF8 = codecs.lookup("utf-8").name
 
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,11 +97,23 @@ class SignallingServer:
     """An aiohttp server with WHIP/WHEP endpoints and static pages, on one port."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+        """``ConfigError`` for a port outside 0..65535, or a host off loopback with no token."""
+        if not 0 <= port <= _MAX_PORT:
+            raise ConfigError(f"port {port} is not a port: use 0..{_MAX_PORT} (0 picks a free one)")
         self.host = host
         self.port = port
         self.token = token or None
-        self._app = web.Application(client_max_size=256 * 1024)  # an SDP is a few kB
-        self._app.middlewares.append(_cors)
+        self.loopback = is_loopback(host)
+        if self.token is None and not self.loopback:
+            raise ConfigError(
+                f"serving WHIP/WHEP on {host} lets any machine that reaches it watch the "
+                "stream or publish into the pipeline, so it needs a token: set token "
+                "(viewers open the page with ?token=...), or bind 127.0.0.1"
+            )
+        self._names = frozenset({host.strip("[]").lower(), *_LOOPBACK_NAMES})
+        self._accepted = ", ".join(sorted(f"[{n}]" if ":" in n else n for n in self._names))
+        self._app = web.Application(client_max_size=_MAX_BODY)
+        self._app.middlewares.append(self._guard)
         self._runner: web.AppRunner | None = None
         self.rejected = 0  # requests answered with a 4xx
 
@@ -147,11 +189,14 @@ class SignallingServer:
             return self._reject(
                 415, f"the offer must be sent as {SDP_TYPE}, not {request.content_type or 'none'}"
             )
-        offer = await request.text()
+        offer = await self._text(request, "offer")
+        if isinstance(offer, web.Response):
+            return offer
         if not offer.startswith("v=0"):
             return self._reject(400, "the body is not an SDP offer (it must start with v=0)")
         session_id = secrets.token_urlsafe(12)
         try:
+            check_offer(offer)
             answer = await handler.open_session(session_id, offer)
         except EndpointBusyError as error:
             return self._reject(409, str(error))
@@ -173,7 +218,14 @@ class SignallingServer:
             return self._reject(401, "missing or wrong bearer token")
         if request.content_type != TRICKLE_TYPE:
             return self._reject(415, f"trickle ICE must be sent as {TRICKLE_TYPE}")
-        if not await handler.trickle(request.match_info["session"], await request.text()):
+        fragment = await self._text(request, "candidate fragment")
+        if isinstance(fragment, web.Response):
+            return fragment
+        try:
+            known = await handler.trickle(request.match_info["session"], fragment)
+        except ValueError as error:
+            return self._reject(400, f"cannot use these candidates: {error}")
+        if not known:
             return self._reject(404, "no such session (it ended, or never began)")
         return web.Response(status=204)
 
@@ -184,17 +236,105 @@ class SignallingServer:
             return self._reject(404, "no such session (it ended, or never began)")
         return web.Response(status=200)
 
-
-@web.middleware
-async def _cors(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    if request.method == "OPTIONS":
-        # Preflight: a page served from elsewhere may POST SDP with a token.
-        response: web.StreamResponse = web.Response(status=204)
-        response.headers["Accept-Post"] = SDP_TYPE
-    else:
+    async def _text(self, request: web.Request, what: str) -> str | web.Response:
+        """The body as text (UTF-8, as SDP is); a 415 or 400 response when it is not."""
+        charset = request.charset
         try:
-            response = await handler(request)
-        except web.HTTPException as error:
-            response = error
-    response.headers.update(_CORS_HEADERS)
-    return response
+            usable = charset is None or codecs.lookup(charset).name in (_UTF8, "ascii")
+        except LookupError:
+            usable = False
+        if not usable:
+            return self._reject(
+                415, f"the {what} must be UTF-8 (send charset=utf-8 or none), not charset={charset}"
+            )
+        body = await request.read()
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return self._reject(
+                400,
+                f"the {what} is not valid UTF-8 (byte 0x{body[error.start]:02x} at offset "
+                f"{error.start}); SDP is UTF-8 text",
+            )
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS":
+            # Preflight: a page served from elsewhere may POST SDP with a token.
+            response: web.StreamResponse = web.Response(status=204)
+            response.headers["Accept-Post"] = SDP_TYPE
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException as error:
+                response = error
+        response.headers.update(_CORS_HEADERS)
+        if self.token is not None:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin  # a loopback page
+            response.headers["Vary"] = "Origin"
+        return response
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """The 421 or 403 for a request a loopback server must not answer; else ``None``."""
+        hosts = request.headers.getall("Host", [])
+        if self.loopback:
+            bad_host = next((h for h in hosts if _host_name(h) not in self._names), None)
+            if not hosts or bad_host is not None:
+                return self._reject(
+                    421,
+                    f"this server only answers requests addressed to {self._accepted} "
+                    f"(the Host header was {bad_host!r}); connect to one of those names",
+                )
+        if self.token is None:  # then the server is on loopback: pages from loopback only
+            origins = request.headers.getall("Origin", [])
+            bad_origin = next((o for o in origins if _origin_name(o) not in self._names), None)
+            if bad_origin is not None:
+                return self._reject(
+                    403,
+                    f"pages from {bad_origin!r} may not call this server (Origin header): "
+                    f"without a token it answers only pages served from {self._accepted}; "
+                    "set a token to let players on other sites in",
+                )
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine (127/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _host_name(value: str) -> str | None:
+    """The name in a ``Host`` header (``"[::1]:80"`` -> ``"::1"``); ``None`` when malformed."""
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:]
+    else:
+        name, _, port = value.partition(":")
+    if not name or (port and not port.isdigit()):
+        return None
+    return name.lower()
+
+
+def _origin_name(value: str) -> str | None:
+    """The host name of an ``Origin`` (``None`` for ``null``, ``file://`` and the like)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower()

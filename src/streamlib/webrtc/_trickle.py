@@ -1,15 +1,32 @@
-"""Trickle ICE (RFC 8840 SDP fragments) into aiortc candidates.
+"""Trickle ICE (RFC 8840 SDP fragments) into aiortc candidates::
 
-for candidate in candidates_from_fragment(body):
-    await pc.addIceCandidate(candidate)
+await add_remote_candidates(pc, body)   # ValueError for a fragment that does not fit pc
 """
 
 from __future__ import annotations
 
-from aiortc import RTCIceCandidate
+from aiortc import RTCIceCandidate, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
-__all__ = ["candidates_from_fragment"]
+__all__ = ["add_remote_candidates", "candidates_from_fragment"]
+
+
+async def add_remote_candidates(pc: RTCPeerConnection, fragment: str) -> None:
+    """Add the candidates of ``fragment`` to ``pc``.
+
+    Raises ``ValueError`` for a candidate line that does not parse or one tagged
+    with a mid the session does not have (then none of them is added).
+    """
+    candidates = candidates_from_fragment(fragment)
+    mids = [t.mid for t in pc.getTransceivers() if t.mid is not None]
+    for candidate in candidates:
+        if candidate.sdpMid is not None and candidate.sdpMid not in mids:
+            raise ValueError(
+                f"no media section has a=mid:{candidate.sdpMid} "
+                f"(this session's mids: {', '.join(mids) or 'none'})"
+            )
+    for candidate in candidates:
+        await pc.addIceCandidate(candidate)  # after end-of-candidates aiortc ignores them
 
 
 def candidates_from_fragment(fragment: str) -> list[RTCIceCandidate]:

@@ -8,6 +8,10 @@ packetization and SRTP, not another encoder::
     server.add_endpoint("whep", host)
     host.push(packet)     # from the processor's thread, for every encoded packet
 
+At most ``max_viewers`` are served at once, counting offers still being
+answered: the place is taken before the first ``await`` and given back if the
+offer fails, so any number of offers at the same moment never get more.
+
 A viewer that vanishes without hanging up (a closed tab, a killed browser)
 stops sending RTCP receiver reports; after ``viewer_timeout`` seconds of
 silence its peer is closed and its tracks dropped. A viewer whose ICE or DTLS
@@ -29,9 +33,9 @@ from aiortc import RTCPeerConnection
 from ..core import EncodedPacket
 from ._ice import IceSettings
 from ._loop import EventLoopThread
-from ._peers import accept_offer, last_report_age, negotiated
+from ._peers import accept_offer, close_quietly, last_report_age, negotiated
 from ._tracks import PacketTrack
-from ._trickle import candidates_from_fragment
+from ._trickle import add_remote_candidates
 
 __all__ = ["Viewer", "WhepHost"]
 
@@ -70,6 +74,8 @@ class WhepHost:
         self._max_viewers = max_viewers
         self._on_event = on_event or (lambda name, payload: None)
         self._viewers: dict[str, Viewer] = {}
+        self._answering = 0  # offers being answered: they hold a place among max_viewers
+        self._closed = False
         # Replaced whole on each change, so push() reads it from another thread without a lock.
         self._tracks: tuple[PacketTrack, ...] = ()
         self._watchdog: asyncio.Task[None] | None = None
@@ -91,18 +97,28 @@ class WhepHost:
     async def open_session(self, session_id: str, offer_sdp: str) -> str:
         from ._server import EndpointBusyError
 
-        if len(self._viewers) >= self._max_viewers:
+        if self._closed:
+            raise EndpointBusyError("this server is shutting down")
+        # Check and take the place with no await in between, so concurrent offers
+        # (one event loop) cannot all pass the check before any of them is counted.
+        if len(self._viewers) + self._answering >= self._max_viewers:
             raise EndpointBusyError(f"this server takes {self._max_viewers} viewers at most")
-        pc = RTCPeerConnection(self._ice.rtc_configuration())
-        tracks = tuple(
-            PacketTrack(kind, self._loop, on_keyframe_request=self._keyframe_requested)
-            for kind in self._kinds
-        )
+        self._answering += 1
         try:
-            answer = await accept_offer(pc, offer_sdp, tracks)
-        except Exception:
-            await pc.close()
-            raise
+            pc = RTCPeerConnection(self._ice.rtc_configuration())
+            tracks = tuple(
+                PacketTrack(kind, self._loop, on_keyframe_request=self._keyframe_requested)
+                for kind in self._kinds
+            )
+            try:
+                answer = await accept_offer(pc, offer_sdp, tracks)
+                if self._closed:
+                    raise EndpointBusyError("this server is shutting down")
+            except BaseException:
+                await close_quietly(pc)
+                raise
+        finally:
+            self._answering -= 1
         viewer = Viewer(session_id, pc, tuple(t for t in tracks if negotiated(pc, t)))
         self._viewers[session_id] = viewer
         self._tracks = self._tracks + viewer.tracks
@@ -130,8 +146,7 @@ class WhepHost:
         viewer = self._viewers.get(session_id)
         if viewer is None:
             return False
-        for candidate in candidates_from_fragment(sdp_fragment):
-            await viewer.pc.addIceCandidate(candidate)
+        await add_remote_candidates(viewer.pc, sdp_fragment)
         return True
 
     async def close_session(self, session_id: str) -> bool:
@@ -141,12 +156,13 @@ class WhepHost:
         self._tracks = tuple(t for t in self._tracks if t not in viewer.tracks)
         for track in viewer.tracks:
             track.stop()
-        await viewer.pc.close()
+        await close_quietly(viewer.pc)
         self._on_event("viewer_left", {"session": session_id, "viewers": len(self._viewers)})
         return True
 
     async def close(self) -> None:
-        """Hang up on every viewer."""
+        """Hang up on every viewer; offers still being answered are refused."""
+        self._closed = True
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None

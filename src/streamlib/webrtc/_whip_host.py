@@ -9,7 +9,9 @@ second publisher is refused (409) while the first is connected; once that one
 hangs up, fails or goes silent, the endpoint is free again. A publisher whose
 ICE or DTLS fails, or does not connect within ``connect_timeout``, is reported
 (``publisher_failed``, with the reason) and closed, so it cannot hold the
-endpoint.
+endpoint. The endpoint is taken before the first ``await``, so of offers
+arriving at the same moment exactly one is answered, the others get 409; an
+offer that fails frees it again.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from ._ice import IceSettings
-from ._peers import accept_offer
+from ._peers import accept_offer, close_quietly
 from ._tracks import drain_track
-from ._trickle import candidates_from_fragment
+from ._trickle import add_remote_candidates
 
 __all__ = ["WhipHost"]
 
@@ -50,6 +52,7 @@ class WhipHost:
         self._session_id: str | None = None
         self._pc: RTCPeerConnection | None = None
         self._drains: list[asyncio.Task[None]] = []
+        self._closed = False
         self.publishers_served = 0
 
     @property
@@ -65,6 +68,8 @@ class WhipHost:
     async def open_session(self, session_id: str, offer_sdp: str) -> str:
         from ._server import EndpointBusyError
 
+        if self._closed:
+            raise EndpointBusyError("this server is shutting down")
         if self._pc is not None:
             raise EndpointBusyError(
                 "a publisher is already connected; it must hang up (DELETE) first"
@@ -92,9 +97,11 @@ class WhipHost:
         self._pc, self._session_id = pc, session_id
         try:
             answer = await accept_offer(pc, offer_sdp, receive=("video", "audio"))
-        except Exception:
+        except BaseException:
             await self.close_session(session_id)
             raise
+        if session_id != self._session_id:  # closed while answering: close() hung up on it
+            raise EndpointBusyError("this server is shutting down")
         self.publishers_served += 1
         self._deadline = asyncio.get_running_loop().call_later(
             self._connect_timeout, lambda: asyncio.ensure_future(self._check_connected(session_id))
@@ -111,8 +118,7 @@ class WhipHost:
     async def trickle(self, session_id: str, sdp_fragment: str) -> bool:
         if session_id != self._session_id or self._pc is None:
             return False
-        for candidate in candidates_from_fragment(sdp_fragment):
-            await self._pc.addIceCandidate(candidate)
+        await add_remote_candidates(self._pc, sdp_fragment)
         return True
 
     async def close_session(self, session_id: str) -> bool:
@@ -125,11 +131,12 @@ class WhipHost:
         drains, self._drains = self._drains, []
         for task in drains:
             task.cancel()
-        await pc.close()
+        await close_quietly(pc)
         self._on_event("publisher_left", {"session": session_id})
         return True
 
     async def close(self) -> None:
-        """Hang up on the publisher, if any."""
+        """Hang up on the publisher, if any; later offers are refused."""
+        self._closed = True
         if self._session_id is not None:
             await self.close_session(self._session_id)
