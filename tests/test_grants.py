@@ -170,7 +170,6 @@ def test_nothing_is_fetched_without_the_network_grant(
         ("FFmpegSource", {"video_graph": f"testsrc2,movie={_in_graph(url)}"}),
         ("MediaFile", {"path": url}),
         ("MediaFile", {"path": f"async:{url}"}),
-        ("MediaFile", {"path": "clip.mp4", "options": {"protocol_whitelist": "http,tcp"}}),
         ("ImageOverlay", {"path": url}),
     ]
     (root / "clip.mp4").write_bytes(b"")
@@ -186,6 +185,10 @@ def test_nothing_is_fetched_without_the_network_grant(
         text = await call_error(client, "load_pipeline", {"text": pipeline})
         assert "<text>:2: processor 'src'" in text, text
         assert (await call(client, "list_processors"))["processors"] == []
+        # A whitelist given is replaced by the one for the location, never widened.
+        widened = {"path": "clip.mp4", "options": {"protocol_whitelist": "http,tcp"}}
+        added = await call(client, "add_processor", {"type": "MediaFile", "config": widened})
+        assert added["config"]["options"]["protocol_whitelist"] == "file"
 
     _serve(_host(root), scenario)
     assert requests_seen.paths == []
@@ -458,3 +461,18 @@ def test_no_allowed_filter_has_an_option_that_names_a_file() -> None:
         names = set(option.findall(help_text))
         risky = {o for o in names if any(w in o for w in ("file", "path", "url", "lib", "model"))}
         assert not risky, f"{name} has options {risky}; take it off SAFE_FILTERS"
+
+
+def test_a_live_change_from_a_file_to_a_url_takes_the_urls_whitelist(root: Path) -> None:
+    (root / "clip.mp4").write_bytes(b"")
+
+    async def scenario(client: Client) -> None:
+        config = {"path": "clip.mp4"}
+        await call(client, "add_processor", {"type": "MediaFile", "id": "clip", "config": config})
+        url = "http://127.0.0.1:9/clip.mp4"
+        changed = await call(client, "set_config", {"id": "clip", "changes": {"path": url}})
+        assert changed["config"]["path"] == url
+        assert "file" not in changed["config"]["options"]["protocol_whitelist"].split(",")
+        assert "format_whitelist" not in changed["config"]["options"]
+
+    _serve(_host(root, "network"), scenario)

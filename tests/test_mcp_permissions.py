@@ -400,11 +400,17 @@ def test_ffmpeg_input_options_are_allow_listed_and_kept_to_the_location(root: Pa
     assert config["options"]["rtsp_transport"] == "tcp"
     assert "file" not in config["options"]["protocol_whitelist"].split(",")
     assert network.check_config(MediaFile, config) == config  # checking again changes nothing
+    widened = {
+        "path": url,
+        "options": {"protocol_whitelist": "file,http", "format_whitelist": "hls"},
+    }
+    assert network.check_config(MediaFile, widened)["options"] == {
+        "protocol_whitelist": config["options"]["protocol_whitelist"]
+    }  # replaced by the location's own, never widened
     for options in (
         {"rtsp_transport": "tcp:x"},
-        {"protocol_whitelist": "file,http,tcp"},
-        {"format_whitelist": "hls"},
         {"headers": "X: y"},
+        {"protocol_blacklist": "none"},
     ):
         with pytest.raises(sl.PermissionDeniedError, match="--allow-raw-ffmpeg"):
             network.check_config(MediaFile, {"path": url, "options": options})

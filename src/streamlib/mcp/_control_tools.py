@@ -56,9 +56,16 @@ def _set_config(host: PipelineHost, args: SetConfigArgs) -> SetConfigResult:
     runtime = host.runtime
     processor = runtime.processor(args.id)
     processor_class = type(processor)
-    merged = {**processor.config.model_dump(), **args.changes}
-    checked = host.permissions.check_config(processor_class, merged)  # write paths stay inside
-    changes = {name: checked[name] for name in args.changes}
+    current = processor.config.model_dump()
+    merged = {**current, **args.changes}
+    # Checked on the whole config, before anything changes: paths stay inside, and fields
+    # the check derives from the changed ones (FFmpeg whitelists for a new path) go too.
+    checked = host.permissions.check_config(processor_class, merged)
+    changes = {
+        name: value
+        for name, value in checked.items()
+        if name in args.changes or value != current.get(name)
+    }
     updated = processor.config.updated(changes, owner=f"{args.id} ({processor.type_name})")
     runtime.update_config(args.id, **changes)
     active = (

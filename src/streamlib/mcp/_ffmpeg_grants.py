@@ -180,12 +180,15 @@ def check_input_format(name: str, *, what: str, capabilities: frozenset[str]) ->
 def check_input_options(
     options: Mapping[str, str], *, what: str, location: MediaLocation | None
 ) -> dict[str, str]:
-    """``options`` with the :func:`protective_options` for ``location`` added, or
-    ``PermissionDeniedError`` for an option outside :data:`SAFE_INPUT_OPTIONS`."""
+    """``options`` with the :func:`protective_options` for ``location`` in place of any
+    given, or ``PermissionDeniedError`` for an option outside :data:`SAFE_INPUT_OPTIONS`.
+
+    Whitelists already there are replaced, never widened: they are what an earlier
+    check added for the location the config named then.
+    """
     required = protective_options(location) if location is not None else {}
-    for key, value in options.items():
-        if key in _PROTECTIVE and required.get(key) == value:
-            continue  # what this check adds itself (the config was checked before)
+    kept = {key: value for key, value in options.items() if key not in _PROTECTIVE}
+    for key, value in kept.items():
         if key not in SAFE_INPUT_OPTIONS:
             raise PermissionDeniedError(
                 f"{what} sets the FFmpeg option {key!r}, which agents may not set without the "
@@ -197,7 +200,7 @@ def check_input_options(
                 f"{what}: the value of {key!r} ({value!r}) must be plain (letters, digits, "
                 "'_', '.', '+', '-'), or " + _RAW_HINT
             )
-    return {**options, **required}
+    return {**kept, **required}
 
 
 def _check_option(filter_name: str, key: str | None, value: str, *, what: str) -> None:
