@@ -50,6 +50,7 @@ def error(text: str) -> PipelineFileError:
 def test_exported_names() -> None:
     assert sorted(_pipeline_spec.__all__) == [
         "ConnectionSpec",
+        "PipelineLimits",
         "PipelineSpec",
         "ProcessorSpec",
         "dump_pipeline",

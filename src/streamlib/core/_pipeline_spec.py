@@ -15,6 +15,10 @@ JSON with the same shape is read by the same YAML machinery, so its errors carry
 lines too. Every error is a :class:`~streamlib.core._errors.PipelineFileError`
 whose ``line`` (1-based) points at the offending entry.
 
+A file is bounded before it can cost much (:class:`PipelineLimits`): its size is
+checked before it is read whole, and its nesting depth and number of values while it
+is read, so neither a deep file nor a huge one can exhaust the stack or memory.
+
 This layer knows nothing about processor classes: it checks the file's shape,
 ids and connection syntax only. Resolving ``type`` names, checking port names and
 validating ``config`` against each type's model happen above it, using the
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
@@ -39,6 +44,7 @@ from streamlib.core._errors import PipelineFileError, UnknownProcessorError
 
 __all__ = [
     "ConnectionSpec",
+    "PipelineLimits",
     "PipelineSpec",
     "ProcessorSpec",
     "dump_pipeline",
@@ -68,6 +74,37 @@ _MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
 # Implicit tags PyYAML gives to plain scalars that we keep as the text written:
 # dates stay strings (JSON has no dates), and `=` / `<<` as values are just text.
 _KEEP_AS_TEXT = frozenset({_STR, _TAG + "timestamp", _TAG + "value", _MERGE})
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineLimits:
+    """How large a pipeline file may be; anything larger is refused with a clear error.
+
+    The defaults are far beyond any real pipeline and keep reading a hostile file to
+    about half a second per MiB and a few hundred MB of memory. Raise one where a
+    legitimate pipeline needs it::
+
+        load_pipeline_file("wall.yaml", limits=PipelineLimits(max_processors=20_000))
+
+    Attributes:
+        max_bytes: the file's size in bytes (UTF-8), checked before it is read whole.
+        max_depth: how deeply mappings and lists may nest, counting the top level
+            as 1 (``processors:`` is 2, a processor 3, its ``config`` 4); aliases
+            and merges count the depth of the value they expand to.
+        max_values: how many values (scalars, lists, mappings) the file may hold,
+            counted while it is read; each costs about 0.6 KB before it is built.
+        max_processors: entries under ``processors:``.
+        max_connections: entries under ``connections:``.
+    """
+
+    max_bytes: int = 16 * 1024 * 1024
+    max_depth: int = 64
+    max_values: int = 500_000
+    max_processors: int = 10_000
+    max_connections: int = 50_000
+
+
+_DEFAULT_LIMITS = PipelineLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,37 +177,48 @@ class PipelineSpec:
         )
 
 
-def parse_pipeline(text: str, *, path: str | None = None) -> PipelineSpec:
+def parse_pipeline(
+    text: str, *, path: str | None = None, limits: PipelineLimits = _DEFAULT_LIMITS
+) -> PipelineSpec:
     """Read pipeline YAML or JSON text into a :class:`PipelineSpec`.
 
     ``path`` only labels errors and the result. Raises
     :class:`~streamlib.core._errors.PipelineFileError` with the 1-based line of the
-    first problem found.
+    first problem found, also for text beyond ``limits``.
 
     >>> spec = parse_pipeline("processors: {a: {type: Noise}, b: {type: NullSink}}\\n"
     ...                       "connections: [a.audio -> b.audio]")
     >>> [str(c) for c in spec.connections]
     ['a.audio -> b.audio']
     """
-    loader = _open_loader(text, path)
+    # Every character is at least one byte: only text near the limit needs encoding.
+    if len(text) > limits.max_bytes or (
+        len(text) * 4 > limits.max_bytes
+        and len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
+    ):
+        raise _too_large(path, limits, "the text")
+    loader = _open_loader(text, path, limits)
     try:
         root = _compose(loader, text, path)
-        return _Parser(loader, path).pipeline(root)
+        return _Parser(loader, path, limits).pipeline(root)
     finally:
         loader.dispose()
 
 
-def load_pipeline_file(path: str | os.PathLike[str]) -> PipelineSpec:
+def load_pipeline_file(
+    path: str | os.PathLike[str], *, limits: PipelineLimits = _DEFAULT_LIMITS
+) -> PipelineSpec:
     """Read the pipeline file at ``path`` (``.yaml``, ``.yml`` or ``.json``; all are
     read as YAML, of which JSON is a subset) into a :class:`PipelineSpec`.
 
-    A missing, unreadable or non-UTF-8 file raises
-    :class:`~streamlib.core._errors.PipelineFileError` saying so.
+    A missing, unreadable, non-UTF-8 or too large file (see :class:`PipelineLimits`)
+    raises :class:`~streamlib.core._errors.PipelineFileError` saying so.
     """
     name = os.fspath(path)
     try:
         with open(name, "rb") as file:
-            data = file.read()
+            # Never more than the limit, whatever the file claims: /dev/zero says 0 bytes.
+            data = file.read(limits.max_bytes + 1)
     except FileNotFoundError:
         raise PipelineFileError("no such file; check the path", path=name) from None
     except IsADirectoryError:
@@ -179,6 +227,8 @@ def load_pipeline_file(path: str | os.PathLike[str]) -> PipelineSpec:
         raise PipelineFileError(
             f"cannot read the file ({exc.strerror or exc}); check its permissions", path=name
         ) from exc
+    if len(data) > limits.max_bytes:
+        raise _too_large(name, limits, "the file")
     try:
         text = data.decode("utf-8-sig")  # -sig: tolerate a byte order mark from Windows editors
     except UnicodeDecodeError as exc:
@@ -187,7 +237,18 @@ def load_pipeline_file(path: str | os.PathLike[str]) -> PipelineSpec:
             path=name,
             line=data.count(b"\n", 0, exc.start) + 1,
         ) from None
-    return parse_pipeline(text, path=name)
+    return parse_pipeline(text, path=name, limits=limits)
+
+
+def _too_large(path: str | None, limits: PipelineLimits, what: str) -> PipelineFileError:
+    limit = limits.max_bytes
+    size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit}-byte"
+    return PipelineFileError(
+        f"{what} is over the {size} limit for a pipeline file, so it was not read; "
+        "if this really is one pipeline, load it with "
+        "load_pipeline_file(path, limits=PipelineLimits(max_bytes=...))",
+        path=path,
+    )
 
 
 def dump_pipeline(spec: PipelineSpec, *, format: Literal["yaml", "json"] = "yaml") -> str:
@@ -234,8 +295,65 @@ def _dump_connection(connection: ConnectionSpec) -> str | dict[str, Any]:
 # --- reading YAML into nodes ----------------------------------------------------------------
 
 
+class _LimitExceededError(Exception):
+    """A file went over one of its :class:`PipelineLimits` while being composed."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    """The safe loader, reading plain ``1e-3`` as a float (see ``_EXPONENT_FLOAT``)."""
+    """The safe loader, reading plain ``1e-3`` as a float (see ``_EXPONENT_FLOAT``),
+    and refusing too deep or too many values before composing them.
+
+    PyYAML's scanner and parser keep explicit stacks, but its composer recurses once
+    per level: checking each node before descending keeps the stack shallow.
+    """
+
+    def __init__(self, text: str, limits: PipelineLimits = _DEFAULT_LIMITS) -> None:
+        super().__init__(text)
+        self.limits = limits
+        self._depth = 0
+        self._values = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):  # an alias builds no node here
+            return super().compose_node(parent, index)
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        self._values += 1
+        if self._values > self.limits.max_values:
+            raise _LimitExceededError(_too_many_values(self.limits), _event_line(event))
+        if not isinstance(event, CollectionStartEvent):  # a scalar goes no deeper
+            return super().compose_node(parent, index)
+        if self._depth >= self.limits.max_depth:
+            raise _LimitExceededError(_too_deep(self.limits), _event_line(event))
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _event_line(event: Event) -> int | None:
+    return None if event.start_mark is None else int(event.start_mark.line) + 1
+
+
+def _too_deep(limits: PipelineLimits) -> str:
+    return (
+        f"values are nested more than {limits.max_depth} levels deep; a pipeline needs "
+        "only a few levels, so flatten this value (or, if it must be this deep, load it "
+        "with limits=PipelineLimits(max_depth=...))"
+    )
+
+
+def _too_many_values(limits: PipelineLimits) -> str:
+    return (
+        f"the file holds more than {limits.max_values} values; a pipeline needs far "
+        "fewer, so check what generated it (or, if it must be this large, load it with "
+        "limits=PipelineLimits(max_values=...))"
+    )
 
 
 class _Dumper(yaml.SafeDumper):
@@ -246,9 +364,9 @@ _Loader.add_implicit_resolver(_FLOAT, _EXPONENT_FLOAT, list("-+0123456789."))
 _Dumper.add_implicit_resolver(_FLOAT, _EXPONENT_FLOAT, list("-+0123456789."))
 
 
-def _open_loader(text: str, path: str | None) -> _Loader:
+def _open_loader(text: str, path: str | None, limits: PipelineLimits) -> _Loader:
     try:
-        return _Loader(_flow_tabs_to_spaces(text))
+        return _Loader(_flow_tabs_to_spaces(text), limits)
     except ReaderError as exc:  # raised up front for control characters
         line = text.count("\n", 0, exc.position) + 1
         raise PipelineFileError(
@@ -261,6 +379,8 @@ def _open_loader(text: str, path: str | None) -> _Loader:
 def _compose(loader: _Loader, text: str, path: str | None) -> Node:
     try:
         root = loader.get_single_node()
+    except _LimitExceededError as exc:
+        raise PipelineFileError(exc.message, path=path, line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, path) from None
     except yaml.YAMLError as exc:
@@ -380,9 +500,14 @@ def _is_null(node: Node) -> bool:
 class _Parser:
     """Walks the composed node tree once, building specs and plain Python values."""
 
-    def __init__(self, loader: _Loader, path: str | None) -> None:
+    def __init__(self, loader: _Loader, path: str | None, limits: PipelineLimits) -> None:
         self._loader = loader
         self._path = path
+        self._limits = limits
+        # Nesting of the values being built: aliases and merges can nest deeper than
+        # the text (each anchor wrapping the previous one), so it is counted again here,
+        # from the level of a config (root, 'processors', the processor, 'config').
+        self._depth = 4
         # Nodes already built once: meeting one again means an alias is being expanded.
         self._seen: set[int] = set()
         # Nodes being built right now: meeting one of these again means a recursive alias.
@@ -435,6 +560,13 @@ class _Parser:
                 "'processors' must be a mapping of id -> {type: ..., config: {...}}, "
                 f"not {_describe(node)}{hint if isinstance(node, SequenceNode) else ''}",
                 node,
+            )
+        limit = self._limits.max_processors
+        if len(node.value) > limit:
+            raise self._error(
+                f"more than {limit} processors; split the pipeline (or, if it must be this "
+                f"large, load it with limits=PipelineLimits(max_processors=...))",
+                node.value[limit][0],
             )
         return tuple(
             self._processor(key, key_node, value)
@@ -499,7 +631,14 @@ class _Parser:
                 f"not {_describe(node)}",
                 node,
             )
-        ids = [p.id for p in processors]
+        limit = self._limits.max_connections
+        if len(node.value) > limit:
+            raise self._error(
+                f"more than {limit} connections; split the pipeline (or, if it must be this "
+                f"large, load it with limits=PipelineLimits(max_connections=...))",
+                node.value[limit],
+            )
+        ids = {p.id: None for p in processors}  # declaration order, for the listings
         connections = []
         for number, item in enumerate(node.value, start=1):
             connection = self._connection(item, number)
@@ -507,7 +646,7 @@ class _Parser:
                 if proc not in ids:
                     raise self._error(
                         f'connection "{connection}": no processor "{proc}" is declared under '
-                        f"'processors'{_did_you_mean(proc, ids)}; declared: {_listing(ids)}",
+                        f"'processors'{_did_you_mean(proc, ids)}; declared: {_listing(list(ids))}",
                         connection.line,
                     )
             connections.append(connection)
@@ -658,11 +797,13 @@ class _Parser:
             if id(source) in self._active:
                 raise self._error("'<<' merges a mapping into itself; break the loop", source)
             self._spend_alias_budget(len(source.value), source)
+            self._enter(source)
             self._active.add(id(source))
             try:
                 entries.extend(self._items(source, what))
             finally:
                 self._active.discard(id(source))
+                self._depth -= 1
         return entries
 
     def _key(self, node: Node, what: str) -> str:
@@ -674,6 +815,12 @@ class _Parser:
             if node.tag == _BOOL:
                 hint += " (YAML reads yes/no/on/off as booleans)"
         raise self._error(f"a {what} must be a string, not {_describe(node)}{hint}", node)
+
+    def _enter(self, node: Node) -> None:
+        """One level deeper into ``node``; refused past the depth limit."""
+        if self._depth >= self._limits.max_depth:
+            raise self._error(_too_deep(self._limits), node)
+        self._depth += 1
 
     def _spend_alias_budget(self, count: int, node: Node) -> None:
         self._alias_budget -= count
@@ -702,6 +849,7 @@ class _Parser:
             self._spend_alias_budget(1, at or node)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
+        self._enter(at or node)
         self._active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -715,6 +863,7 @@ class _Parser:
                 return {key: self._value(value, via_alias, k) for key, k, value in items}
         finally:
             self._active.discard(id(node))
+            self._depth -= 1
         raise self._error(f"unexpected YAML node {node!r}", node)  # pragma: no cover
 
     def _scalar(self, node: ScalarNode) -> Any:
