@@ -7,7 +7,7 @@ codec library. Users import these names from ``streamlib`` itself.
 from ._audio_frame import AudioFrame
 from ._buffer_pool import BufferPool
 from ._clock import ManualClock, MediaClock, MonotonicClock
-from ._config import REACHES, ProcessorConfig, Reach, live_field, path_field, reach_field
+from ._config import REACHES, ProcessorConfig, live_field, path_field, reach_field
 from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
 from ._context import ProcessorContext
 from ._data_frame import DataFrame
@@ -162,7 +162,6 @@ __all__ = [
     "ProcessorState",
     "ProcessorStateChanged",
     "ProcessorStopped",
-    "Reach",
     "Registry",
     "RegistryError",
     "RestartBackoff",

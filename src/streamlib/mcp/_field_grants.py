@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core import PermissionDeniedError, Processor, Reach
+from ..core import PermissionDeniedError, Processor
 from ._ffmpeg_grants import (
     NETWORK_SCHEMES,
     check_filter_graph,
@@ -33,7 +33,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 _DEVICES = Path("/dev")
 
 
-def reach_needs(kind: Reach) -> frozenset[str]:
+def reach_needs(kind: str) -> frozenset[str]:
     """The grants a field of ``kind`` needs whatever its value (for ``missing``)."""
     return {"url": frozenset({"network"}), "library": frozenset({"plugins"})}.get(kind, frozenset())
 
@@ -43,7 +43,7 @@ def check_reach_field(
     processor_class: type[Processor],
     *,
     name: str,
-    kind: Reach,
+    kind: str,
     value: Any,
     checked: Mapping[str, Any],
 ) -> Any:
