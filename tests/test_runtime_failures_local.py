@@ -132,6 +132,19 @@ def test_setup_failures_back_off_further_each_time() -> None:
     log.close()
 
 
+def test_a_processor_whose_setup_keeps_failing_is_given_up_after_a_few_attempts() -> None:
+    rt = sl.Runtime(backoff=RestartBackoff(initial_s=0.001, max_s=0.002, setup_attempts=3))
+    log = EventLog(rt.events, "processor:*")
+    rt.add(NeverSetsUp, id="dev")
+    with running(rt):
+        wait_until(lambda: rt.processor_state("dev") is ProcessorState.FAILED, what="giving up")
+        rt.events.flush()
+        actions = [e.action for e in log.of(ProcessorErrored)]
+        assert actions == ["restart", "restart", "stop"]
+        assert rt.statistics().processors["dev"].errors == 3
+    log.close()
+
+
 # -- a processor that never returns ----------------------------------------------------
 
 

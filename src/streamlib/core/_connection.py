@@ -92,7 +92,11 @@ class Connection(Generic[F]):
         "inline_consumer",
         "last_write_ns",
         "on_hold",
+        "producer_cannot_wait",
+        "producer_paused",
         "profile",
+        "refused",
+        "refusing",
         "source",
         "target",
         "write_timeout_s",
@@ -128,6 +132,12 @@ class Connection(Generic[F]):
         self.closed = False
         self.ended = False  # the producer sent its last frame
         self.consumer_gone = False
+        # A device callback produces (pull mode): it must never block, so a full
+        # lossless ring gives the new frame up (counted in ``refused``) instead.
+        self.producer_cannot_wait = False
+        self.producer_paused = False  # such a producer while the runtime is paused
+        self.refusing = False  # consumer_gone or producer_paused: writes are given up
+        self.refused = 0
         self.consumer_wakeup: Wakeup | None = None
         # True when the consumer runs on the producer's own worker (a fused
         # chain): it cannot drain while the producer waits, so lossless writes
@@ -151,12 +161,15 @@ class Connection(Generic[F]):
             self._check(frame)
         ring = self._ring
         if self._space is not None and len(ring) >= self.capacity and not self.inline_consumer:
+            if self.producer_cannot_wait:
+                self.refused += 1
+                self._give_up_write(now_ns)
+                return
             self._wait_for_space()
-        if self.consumer_gone:
-            # Its consumer failed: the frame is given up (counted as dropped), and the
-            # producer and its other consumers carry on.
-            self.written += 1
-            self.last_write_ns = now_ns
+        if self.refusing:
+            # Its consumer failed (or its device producer is paused): the frame is
+            # given up, counted as dropped, and the producer and the others carry on.
+            self._give_up_write(now_ns)
             return
         ring.append(frame)
         self.written += 1
@@ -164,6 +177,11 @@ class Connection(Generic[F]):
         wakeup = self.consumer_wakeup
         if wakeup is not None:
             wakeup.unpark()
+
+    def _give_up_write(self, now_ns: int) -> None:
+        """Count a write that is given up instead of queued (it shows as dropped)."""
+        self.written += 1
+        self.last_write_ns = now_ns
 
     def _check(self, frame: Frame) -> None:
         expected = self.expected
@@ -189,7 +207,7 @@ class Connection(Generic[F]):
                     raise ConnectionClosedError(
                         f"connection {self.id} was removed while its producer waited for room"
                     )
-                if self.consumer_gone:
+                if self.refusing:
                     return  # the frame will be given up and counted, not queued
                 if self.on_hold:  # paused: the consumer is not slow, just not running
                     deadline = time.monotonic() + self.write_timeout_s
@@ -311,10 +329,17 @@ class Connection(Generic[F]):
         already queued is given up (and counted) the same way.
         """
         self.consumer_gone = gone
+        self.refusing = gone or self.producer_paused
         if gone:
             self.discard()
             if self._space is not None:
                 self._space.unpark()
+
+    def pause_producer(self, paused: bool) -> None:
+        """A paused device producer's writes are given up and counted, not queued, so
+        the consumer resumes with what comes next, not with what piled up."""
+        self.producer_paused = paused
+        self.refusing = paused or self.consumer_gone
 
     @property
     def dropped(self) -> int:

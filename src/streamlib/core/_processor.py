@@ -163,8 +163,14 @@ class Processor:
         """
         self.ctx = ctx
 
-    def process(self) -> None:
-        """Read inputs, write outputs. Called per the processor's scheduling mode."""
+    def process(self) -> bool | None:
+        """Read inputs, write outputs. Called per the processor's scheduling mode.
+
+        A ``loop`` processor that polls returns ``False`` when a poll found nothing:
+        the runtime then waits before the next call (from 10 µs, doubling up to
+        5 ms, cut short by new input or a stop), so an idle loop costs next to no
+        CPU; any other return value means it did work and is called again at once.
+        """
         raise TypeError(
             f"{self.type_name} does not implement process(); every processor that the "
             "runtime schedules must (pull-mode processors write from their own callback)"

@@ -99,12 +99,16 @@ class RestartBackoff:
     """Pause before restart ``n`` (0-based): ``initial_s * factor**n``, capped at ``max_s``.
 
     After ``reset_after_s`` of running without an error the count starts again.
+    A processor whose ``setup`` fails ``setup_attempts`` times in a row (a missing
+    file, a busy port) is given up (``failed``) instead of retried forever;
+    ``None`` retries for ever.
     """
 
     initial_s: float = 0.1
     factor: float = 2.0
     max_s: float = 5.0
     reset_after_s: float = 10.0
+    setup_attempts: int | None = 5
 
     def delay_s(self, restarts: int) -> float:
         # The exponent is capped where the delay already reached ``max_s``: after

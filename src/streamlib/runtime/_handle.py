@@ -20,6 +20,7 @@ from ..core import (
     ProcessorStateChanged,
     ProcessorStopped,
     RestartBackoff,
+    RuntimeWarning,
     Scheduling,
     SchedulingMode,
 )
@@ -78,6 +79,7 @@ class ProcessorHandle:
         self.last_error: str | None = None
         self.restart_at = 0.0  # monotonic seconds, while BACKING_OFF
         self._consecutive_failures = 0
+        self._setup_failures = 0  # in a row; reset by a setup that works
         self._healthy_since: float | None = None  # set up and not failed since then
         self._tracebacks_logged: set[tuple[str, str]] = set()
         self.next_tick_s: float | None = None  # a timer's schedule, kept across workers
@@ -93,6 +95,7 @@ class ProcessorHandle:
             output.on_end = self._output_ended
         self._seen_written = -1
         self._consumed_last = False
+        self._refused_reported = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class ProcessorHandle:
             return False
         if self.state is ProcessorState.QUARANTINED:  # setup hung past stop(); now it returned
             return False
+        self._setup_failures = 0
         self._healthy_since = time.monotonic()
         self._seen_written = -1
         self.next_tick_s = None  # a fresh set-up ticks at once
@@ -179,19 +183,48 @@ class ProcessorHandle:
         self._consumed_last = after != delivered
         return True
 
-    def run_process(self) -> None:
-        """One timed ``process()`` call; errors go to the error policy."""
+    def run_process(self) -> bool:
+        """One timed ``process()`` call; errors go to the error policy.
+
+        False when the processor said it found nothing to do (returned ``False``).
+        """
         if self.pending_config is not None:
             with self.config_lock:
                 pending, self.pending_config = self.pending_config, None
             if pending is not None:
                 self._apply_config(pending)
         start = time.perf_counter_ns()
+        worked = True
         try:
-            self.processor.process()
+            worked = self.processor.process() is not False
         except _PROCESSOR_FAILURES as error:
             self._failed(error, "process")
         self.timings.record(start, time.perf_counter_ns() - start)
+        return worked
+
+    def report_refused(self) -> None:
+        """Say (once per batch) that this device source's frames were dropped because a
+        lossless consumer was full: its callback never waits."""
+        refused = 0
+        slowest = None
+        for port in self._outputs:
+            for connection in port.connections:
+                refused += connection.refused
+                if connection.refused:
+                    slowest = connection
+        new = refused - self._refused_reported
+        if new <= 0 or slowest is None:
+            return
+        self._refused_reported = refused
+        message = (
+            f"{self.id} dropped {new} frame(s) ({refused} in all) meant for lossless "
+            f"{slowest.target}: it was full, and a device callback never waits; give that "
+            "connection more capacity or make its consumer faster"
+        )
+        _log.warning(message)
+        self._events.publish(
+            RuntimeWarning(message=message, processor_id=self.id, timestamp_ns=self._clock_ns())
+        )
 
     # -- end of stream ---------------------------------------------------------------
 
@@ -262,6 +295,14 @@ class ProcessorHandle:
             self._report(error, phase, action="stop")
             return
         policy = self.error_policy
+        if phase == "setup":
+            self._setup_failures += 1
+            attempts = self.backoff.setup_attempts
+            out_of_attempts = attempts is not None and self._setup_failures >= attempts
+            if policy is ErrorPolicy.RESTART and out_of_attempts:
+                self._report(error, phase, action="stop", attempts=self._setup_failures)
+                self._give_up()
+                return
         if policy is ErrorPolicy.RESTART:
             now = time.monotonic()
             healthy_since, self._healthy_since = self._healthy_since, None
@@ -294,12 +335,21 @@ class ProcessorHandle:
                 connection.mark_consumer_gone()
 
     def _report(
-        self, error: BaseException, phase: str, *, action: str, restart_in_s: float | None = None
+        self,
+        error: BaseException,
+        phase: str,
+        *,
+        action: str,
+        restart_in_s: float | None = None,
+        attempts: int | None = None,
     ) -> None:
         # The first traceback of each kind is worth reading; its repeats are one line.
         kind = (phase, type(error).__name__)
         first = kind not in self._tracebacks_logged
         self._tracebacks_logged.add(kind)
+        note = "" if first else " (repeated; traceback shown once)"
+        if attempts is not None:
+            note += f"; gave up after {attempts} failed setups in a row"
         _log.error(
             "processor %s raised in %s (%s): %s: %s%s",
             self.id,
@@ -307,7 +357,7 @@ class ProcessorHandle:
             action,
             type(error).__name__,
             error,
-            "" if first else " (repeated; traceback shown once)",
+            note,
             exc_info=error if first else None,
         )
         self._events.publish(

@@ -60,6 +60,7 @@ from ..core import (
     RuntimeStateError,
     RuntimeStopped,
     RuntimeWarning,
+    SchedulingMode,
     graph_from_spec,
     load_pipeline_file,
 )
@@ -642,12 +643,19 @@ class Runtime:
             connection.inline_consumer = inline
             connection.consumer_wakeup = None if consumer is None or inline else consumer.wakeup
             connection.mark_consumer_gone(gone)
+            producer_handle = self._handles.get(connection.source.processor)
+            connection.producer_cannot_wait = (
+                producer_handle is not None and producer_handle.mode is SchedulingMode.PULL
+            )
             connection.on_hold = self._paused
+            connection.pause_producer(self._paused and connection.producer_cannot_wait)
 
     def _hold_connections(self, hold: bool) -> None:
-        """While paused, a lossless producer waiting for room waits without timing out."""
+        """While paused, a lossless producer waiting for room waits without timing out,
+        and a device callback's frames are given up (and counted) instead of queued."""
         for connection in self._connections.values():
             connection.on_hold = hold
+            connection.pause_producer(hold and connection.producer_cannot_wait)
 
     def _join(self, worker: Worker) -> None:
         """Wait for ``worker`` to end while it makes progress (a long drain is fine);

@@ -17,6 +17,9 @@ from ._handle import ProcessorHandle
 __all__ = ["Worker"]
 
 _IDLE_PARK_S = 0.25  # longest sleep before re-checking flags nobody woke us for
+# A loop processor that found nothing waits this long, doubling while it stays idle.
+_LOOP_IDLE_MIN_S = 10e-6
+_LOOP_IDLE_MAX_S = 0.005
 
 
 class Worker:
@@ -109,6 +112,7 @@ class Worker:
 
     def _run_loop(self) -> None:
         head = self.head
+        idle_s = 0.0
         while not self._stop:
             if self._is_paused():
                 self.wakeup.park(_IDLE_PARK_S)
@@ -118,7 +122,11 @@ class Worker:
                 if not head.is_set_up or head.ended:  # backing off, failed or done: wait
                     self.wakeup.park(self._idle_timeout())
                     continue
-            head.run_process()
+            if head.run_process():
+                idle_s = 0.0
+            else:  # nothing now: back off, but new input or a stop wakes us at once
+                idle_s = min(_LOOP_IDLE_MAX_S, idle_s * 2 or _LOOP_IDLE_MIN_S)
+                self.wakeup.park(idle_s)
             head.check_end()
             self._run_members(1)
 
@@ -157,6 +165,7 @@ class Worker:
         while not self._stop:
             self._restart_due()
             head.check_end()
+            head.report_refused()
             self.wakeup.park(self._idle_timeout())
 
     def _drain_inputs(self) -> None:
