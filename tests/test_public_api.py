@@ -23,10 +23,10 @@ EXPECTED_TOP_LEVEL = {
     "NetworkError", "Output", "PermissionDeniedError", "PipelineFileError", "PixelFormat",
     "PluginError", "PortBusyError", "PortRef", "PortTypeError", "Priority", "Processor",
     "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError", "ProcessorId",
-    "ProcessorRef", "Registry", "RegistryError", "RunOutcome", "Runtime", "RuntimeState",
-    "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode", "ShaderError",
-    "StreamEndedError", "StreamError", "UnknownPortError", "UnknownProcessorError", "VideoFrame",
-    "__version__", "live_field", "path_field",
+    "ProcessorRef", "Progress", "Registry", "RegistryError", "RunOutcome", "Runtime",
+    "RuntimeState", "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode",
+    "ShaderError", "StreamEndedError", "StreamError", "UnknownPortError", "UnknownProcessorError",
+    "VideoFrame", "__version__", "live_field", "path_field",
 }  # fmt: skip
 
 

@@ -76,6 +76,7 @@ from ._pipeline_spec import (
 )
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._processor import CAPABILITIES, Processor
+from ._progress import Progress
 from ._registry import ENTRY_POINT_GROUP, Registry
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
 from ._suggest import did_you_mean
@@ -162,6 +163,7 @@ __all__ = [
     "ProcessorState",
     "ProcessorStateChanged",
     "ProcessorStopped",
+    "Progress",
     "Registry",
     "RegistryError",
     "RestartBackoff",

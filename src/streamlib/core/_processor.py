@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ._config import ProcessorConfig
 from ._errors import ConfigError
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
+from ._progress import Progress
 from ._scheduling import ErrorPolicy, Scheduling
 
 if TYPE_CHECKING:
@@ -221,6 +222,16 @@ class Processor:
         """
         for port in self.outputs.values():
             port.end()
+
+    def progress(self) -> Progress | None:
+        """How far a source that knows its length has come (None: it does not say).
+
+        Called from other threads for statistics, so read plain attributes only::
+
+            def progress(self) -> sl.Progress | None:
+                return sl.Progress(self.frames_written / self.config.fps, self.length_s)
+        """
+        return None
 
     def is_live(self) -> bool:
         """Whether this source produces in real time (cannot wait for a consumer).

@@ -19,6 +19,7 @@ from ..core import (
     ProcessorState,
     ProcessorStateChanged,
     ProcessorStopped,
+    Progress,
     RestartBackoff,
     RuntimeWarning,
     Scheduling,
@@ -413,7 +414,15 @@ class ProcessorHandle:
             worker=self.worker_name,
             last_error=self.last_error,
             ended=self.ended,
+            progress=self._progress(),
         )
+
+    def _progress(self) -> Progress | None:
+        try:
+            return self.processor.progress()
+        except Exception:  # a statistics snapshot must not fail for one processor's bug
+            _log.debug("progress() of %s raised", self.id, exc_info=True)
+            return None
 
     def __repr__(self) -> str:
         return f"<ProcessorHandle {self.id} {self.state.value}>"

@@ -7,7 +7,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import ConnectionStatistics
+from ..core import ConnectionStatistics, Progress
 
 __all__ = ["CallTimings", "ProcessorStatistics", "RuntimeStatistics"]
 
@@ -69,12 +69,15 @@ class ProcessorStatistics:
     last_error: str | None
     ended: bool = False
     """The processor ended its stream (ran out, or all its inputs ended)."""
+    progress: Progress | None = None
+    """Position and length of a source that knows them (a file, a limited generator)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "state": self.state,
             "ended": self.ended,
+            "progress": None if self.progress is None else self.progress.to_json(),
             "calls": self.calls,
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
