@@ -3,7 +3,9 @@ exports, and building graphs from pipeline files."""
 
 from __future__ import annotations
 
+import functools
 import json
+import random
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -335,6 +337,109 @@ def test_cycles_are_refused() -> None:
     refused(graph, CycleError, lambda: graph.connect("alone.video_out", "alone.video_in"))
     graph.connect("a.video_out", "mix.right")  # a diamond is not a loop
     assert graph.upstream("mix") == {"a", "b", "c"}
+
+
+def _brute_force_reaches(graph: Graph, start: str, goal: str) -> bool:
+    return start == goal or goal in graph.downstream(start)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_loops_are_found_whatever_order_processors_and_edges_come_in(seed: int) -> None:
+    # Edges against the order processors were added make the graph re-rank them;
+    # every answer must still agree with a plain search.
+    rng = random.Random(seed)
+    graph = Graph()
+    names = [f"m{i}" for i in range(12)]
+    for name in names:
+        graph.add(Mixer(), name)
+    for _ in range(60):
+        source, target = rng.choice(names), rng.choice(names)
+        port = rng.choice(["left", "right"])
+        if graph.producer_of(f"{target}.{port}") is not None:
+            continue
+        closes = _brute_force_reaches(graph, target, source)
+        connect = functools.partial(graph.connect, f"{source}.video_out", f"{target}.{port}")
+        if closes:
+            refused(graph, CycleError, connect)
+        else:
+            connect()
+        order = graph.topological_order()
+        assert len(order) == len(names)
+        position = {pid: index for index, pid in enumerate(order)}
+        assert all(
+            position[e.source.processor] < position[e.target.processor] for e in graph.edges()
+        )
+        if graph.edges() and rng.random() < 0.1:
+            edge = rng.choice(graph.edges())
+            graph.disconnect(edge.source, edge.target)
+
+
+def test_a_deferred_cycle_check_removes_the_edge_that_closed_a_loop_and_those_after() -> None:
+    graph = Graph()
+    for name in ("a", "b", "c", "d"):
+        graph.add(Blur(), name)
+    graph.connect("a.video_out", "b.video_in")  # before the block: kept
+    check = None
+
+    def connect_in_a_block() -> None:
+        nonlocal check
+        with graph.deferred_cycle_check() as check:
+            graph.connect("c.video_out", "a.video_in")
+            graph.connect("b.video_out", "c.video_in")  # closes a -> b -> c -> a
+            graph.connect("c.video_out", "d.video_in")  # made after it: removed too
+
+    with pytest.raises(CycleError, match=r"b.video_out -> c.video_in would close a loop"):
+        connect_in_a_block()
+    assert check is not None
+    assert check.closing_edge is not None
+    assert str(check.closing_edge.id) == "b.video_out->c.video_in"
+    assert sorted(str(e.id) for e in graph.edges()) == [
+        "a.video_out->b.video_in",
+        "c.video_out->a.video_in",
+    ]
+    # The graph is consistent afterwards: the loop is still refused one edge at a time.
+    refused(graph, CycleError, lambda: graph.connect("b.video_out", "c.video_in"))
+    graph.connect("b.video_out", "d.video_in")
+    assert graph.topological_order() == ["c", "a", "b", "d"]
+
+
+def test_a_deferred_cycle_check_keeps_an_error_raised_inside_it() -> None:
+    graph = Graph()
+    for name in ("a", "b"):
+        graph.add(Blur(), name)
+
+    def connect_in_a_block() -> None:
+        with graph.deferred_cycle_check():
+            graph.connect("a.video_out", "b.video_in")
+            graph.connect("b.video_out", "a.video_in")  # a loop, found at the end
+            graph.connect("a.video_out", "b.video_in")  # busy: this error wins
+
+    with pytest.raises(PortBusyError):
+        connect_in_a_block()
+    assert [str(e.id) for e in graph.edges()] == ["a.video_out->b.video_in"]
+
+
+def test_default_ids_reuse_the_lowest_free_number() -> None:
+    graph = Graph()
+    ids = [graph.add(NullSink()) for _ in range(4)]
+    assert ids == ["null_sink", "null_sink-2", "null_sink-3", "null_sink-4"]
+    graph.remove("null_sink-2")
+    graph.remove("null_sink-3")
+    assert graph.add(NullSink()) == "null_sink-2"
+    assert graph.add(NullSink()) == "null_sink-3"
+    assert graph.add(NullSink()) == "null_sink-5"
+    graph.add(NullSink(), "null_sink-6")
+    assert graph.add(NullSink()) == "null_sink-7"
+
+
+def test_the_same_instance_can_be_added_again_after_removal() -> None:
+    graph = Graph()
+    sink = NullSink()
+    graph.add(sink, "a")
+    with pytest.raises(GraphError, match="already in the graph"):
+        graph.add(sink, "b")
+    graph.remove("a")
+    assert graph.add(sink, "b") == "b"
 
 
 def test_graph_errors_are_value_errors() -> None:

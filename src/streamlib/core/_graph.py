@@ -12,11 +12,20 @@ the graph exactly as it was::
 
 The graph holds processor instances and connection *specs*; the runtime owns
 the live rings and threads that realise them.
+
+Every change costs time in proportion to what it touches, not to the graph's size,
+so building a graph of *n* processors is linear: edges are indexed by the processor
+at each end, and a rank per processor (a topological order kept up to date) answers
+"would this close a loop?" at once for an edge that agrees with it, and by a search
+of only the processors ranked between its ends otherwise (Pearce and Kelly, 2006).
+A bulk load checks for loops once, at the end (:meth:`Graph.deferred_cycle_check`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +43,7 @@ from ._ports import PortSpec
 from ._processor import Processor
 from ._suggest import did_you_mean
 
-__all__ = ["Edge", "Graph"]
+__all__ = ["CycleCheck", "Edge", "Graph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +70,36 @@ class Edge:
         }
 
 
+class CycleCheck:
+    """What :meth:`Graph.deferred_cycle_check` found: ``closing_edge`` is the connection
+    that closed the first loop (refused, with every later one), or ``None``."""
+
+    __slots__ = ("closing_edge", "edges")
+
+    def __init__(self) -> None:
+        self.edges: list[Edge] = []  # connected inside the block, in order
+        self.closing_edge: Edge | None = None
+
+
 class Graph:
     """Processors by id and the edges between their ports."""
 
     def __init__(self) -> None:
         self._processors: dict[ProcessorId, Processor] = {}
+        self._instances: set[int] = set()  # id() of each processor: one instance, one entry
         self._edges: dict[ConnectionId, Edge] = {}
         self._producer_of: dict[PortRef, Edge] = {}  # input -> its one edge
+        # Each processor's edges in and out, in the order they were made.
+        self._edges_in: dict[ProcessorId, dict[ConnectionId, Edge]] = {}
+        self._edges_out: dict[ProcessorId, dict[ConnectionId, Edge]] = {}
+        self._edge_number: dict[ConnectionId, int] = {}  # for edges_of() in graph order
+        self._edges_made = 0
+        # A topological order: every edge goes from a lower rank to a higher one.
+        self._rank: dict[ProcessorId, int] = {}
+        self._next_rank = 0
+        # The lowest "-n" suffix that may be free for each default id base.
+        self._free_suffix: dict[str, int] = {}
+        self._deferred: CycleCheck | None = None
 
     # -- changes ---------------------------------------------------------------------
 
@@ -75,7 +107,7 @@ class Graph:
         """Add ``processor`` under ``processor_id`` (default: its type name, numbered)."""
         if not isinstance(processor, Processor):
             raise GraphError(f"only Processor instances can be added, not {processor!r}")
-        if any(existing is processor for existing in self._processors.values()):
+        if id(processor) in self._instances:
             raise GraphError(f"{processor!r} is already in the graph; create a second instance")
         pid = ProcessorId(processor_id) if processor_id is not None else self._fresh_id(processor)
         if pid in self._processors:
@@ -84,17 +116,25 @@ class Graph:
                 "choose another id or remove it first"
             )
         self._processors[pid] = processor
+        self._instances.add(id(processor))
+        self._edges_in[pid] = {}
+        self._edges_out[pid] = {}
+        self._rank[pid] = self._next_rank
+        self._next_rank += 1
         return pid
 
     def remove(self, processor_id: str) -> list[Edge]:
         """Remove a processor and every edge touching it; returns those edges."""
         pid = self._known(processor_id)
-        touching = [
-            e for e in self._edges.values() if pid in (e.source.processor, e.target.processor)
-        ]
+        touching = self.edges_of(pid)
         for edge in touching:
             self._drop_edge(edge)
-        del self._processors[pid]
+        processor = self._processors.pop(pid)
+        self._instances.discard(id(processor))
+        del self._edges_in[pid], self._edges_out[pid], self._rank[pid]
+        base, _, suffix = pid.rpartition("-")
+        if base in self._free_suffix and suffix.isdigit() and len(suffix) < 10:
+            self._free_suffix[base] = max(2, min(int(suffix), self._free_suffix[base]))
         return touching
 
     def check_connect(
@@ -121,11 +161,10 @@ class Graph:
                 f"{dst} is already fed by {busy.source}; an input has one producer. "
                 f"Disconnect {busy.source} -> {dst} first"
             )
-        if src.processor == dst.processor or dst.processor in self.upstream(src.processor):
-            raise CycleError(
-                f"connecting {src} -> {dst} would close a loop "
-                f"({dst.processor} already feeds {src.processor}); graphs must be acyclic"
-            )
+        if src.processor == dst.processor or (
+            self._deferred is None and self._reaches(dst.processor, src.processor)
+        ):
+            raise _loop_error(src, dst)
         assert in_spec.profile is not None
         assert in_spec.capacity is not None
         chosen = in_spec.profile if profile is None else DeliveryProfile.parse(profile)
@@ -152,9 +191,42 @@ class Graph:
     ) -> Edge:
         """Connect an output to an input after validating types, producers and cycles."""
         edge = self.check_connect(source, target, profile=profile, capacity=capacity)
-        self._edges[edge.id] = edge
-        self._producer_of[edge.target] = edge
+        self._add_edge(edge)
+        if self._deferred is not None:
+            self._deferred.edges.append(edge)
+        elif self._rank[edge.source.processor] > self._rank[edge.target.processor]:
+            self._reorder(edge.source.processor, edge.target.processor)
         return edge
+
+    @contextmanager
+    def deferred_cycle_check(self) -> Iterator[CycleCheck]:
+        """Connect many edges, checking for loops once at the end instead of at each one.
+
+        Every other check still happens at each ``connect``. A loop costs a search per
+        ``connect`` in the worst case; here it costs one pass over the graph at the end,
+        so a bulk load stays linear in any order. If the edges made in the block close a
+        loop, the one that closed the first loop (in the order made) and every edge
+        made after it are removed again, exactly where ``connect`` one at a time would
+        have stopped, and :class:`CycleError` is raised; the yielded
+        :class:`CycleCheck` names that edge::
+
+            with graph.deferred_cycle_check() as check:
+                for source, target in links:
+                    graph.connect(source, target)
+        """
+        if self._deferred is not None:  # nested: the outer block checks
+            yield self._deferred
+            return
+        check = self._deferred = CycleCheck()
+        try:
+            yield check
+        except BaseException:
+            # Keep the graph acyclic, but let the error that ended the block through.
+            self._deferred = None
+            self._finish_deferred(check, raise_loop=False)
+            raise
+        self._deferred = None
+        self._finish_deferred(check, raise_loop=True)
 
     def disconnect(self, source: str | PortRef, target: str | PortRef) -> Edge:
         """Remove the edge ``source -> target``."""
@@ -162,9 +234,20 @@ class Graph:
         self._drop_edge(edge)
         return edge
 
+    def _add_edge(self, edge: Edge) -> None:
+        self._edges[edge.id] = edge
+        self._producer_of[edge.target] = edge
+        self._edges_out[edge.source.processor][edge.id] = edge
+        self._edges_in[edge.target.processor][edge.id] = edge
+        self._edge_number[edge.id] = self._edges_made
+        self._edges_made += 1
+
     def _drop_edge(self, edge: Edge) -> None:
         del self._edges[edge.id]
         del self._producer_of[edge.target]
+        del self._edges_out[edge.source.processor][edge.id]
+        del self._edges_in[edge.target.processor][edge.id]
+        del self._edge_number[edge.id]
 
     # -- queries ---------------------------------------------------------------------
 
@@ -199,7 +282,8 @@ class Graph:
 
     def edges_of(self, processor_id: str) -> list[Edge]:
         pid = self._known(processor_id)
-        return [e for e in self._edges.values() if pid in (e.source.processor, e.target.processor)]
+        touching = {**self._edges_in[pid], **self._edges_out[pid]}
+        return sorted(touching.values(), key=lambda edge: self._edge_number[edge.id])
 
     def producer_of(self, target: str | PortRef) -> Edge | None:
         """The edge feeding input ``target``, if any."""
@@ -207,25 +291,19 @@ class Graph:
 
     def sources(self) -> list[ProcessorId]:
         """Processors with no incoming edge."""
-        fed = {e.target.processor for e in self._edges.values()}
-        return [pid for pid in self._processors if pid not in fed]
+        return [pid for pid in self._processors if not self._edges_in[pid]]
 
     def sinks(self) -> list[ProcessorId]:
         """Processors with no outgoing edge."""
-        feeding = {e.source.processor for e in self._edges.values()}
-        return [pid for pid in self._processors if pid not in feeding]
+        return [pid for pid in self._processors if not self._edges_out[pid]]
 
     def successors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(
-            e.target.processor for e in self._edges.values() if e.source.processor == pid
-        )
+        return _unique(edge.target.processor for edge in self._edges_out[pid].values())
 
     def predecessors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(
-            e.source.processor for e in self._edges.values() if e.target.processor == pid
-        )
+        return _unique(edge.source.processor for edge in self._edges_in[pid].values())
 
     def upstream(self, processor_id: str) -> set[ProcessorId]:
         """Every processor whose output reaches ``processor_id``."""
@@ -237,17 +315,7 @@ class Graph:
 
     def topological_order(self) -> list[ProcessorId]:
         """Processors so that every producer comes before its consumers (ties: insertion order)."""
-        incoming = {pid: len(self.predecessors(pid)) for pid in self._processors}
-        ready = [pid for pid in self._processors if incoming[pid] == 0]
-        order: list[ProcessorId] = []
-        while ready:
-            pid = ready.pop(0)
-            order.append(pid)
-            for nxt in self.successors(pid):
-                incoming[nxt] -= 1
-                if incoming[nxt] == 0:
-                    ready.append(nxt)
-        return order
+        return self._kahn(self._edges.values())
 
     # -- export ----------------------------------------------------------------------
 
@@ -293,9 +361,11 @@ class Graph:
         base = _snake(processor.type_name)
         if base not in self._processors:
             return ProcessorId(base)
-        n = 2
+        # The lowest free number, found from where the last search stopped.
+        n = self._free_suffix.get(base, 2)
         while f"{base}-{n}" in self._processors:
             n += 1
+        self._free_suffix[base] = n + 1
         return ProcessorId(f"{base}-{n}")
 
     def _known(self, processor_id: str) -> ProcessorId:
@@ -313,6 +383,9 @@ class Graph:
         assert processor is not None
         # The instance's bound ports, not the class declarations: a processor may narrow
         # a port's type when it is constructed (ClapEffect: the plugin's channel count).
+        port = (processor.inputs if want_input else processor.outputs).get(ref.port)
+        if port is not None and port.spec.name == ref.port:
+            return port.spec
         inputs = tuple(port.spec for port in processor.inputs.values())
         outputs = tuple(port.spec for port in processor.outputs.values())
         wanted = inputs if want_input else outputs
@@ -332,6 +405,91 @@ class Graph:
             + did_you_mean(ref.port, names, what=f"its {kind}s")
         )
 
+    def _reaches(self, start: ProcessorId, goal: ProcessorId) -> bool:
+        """Whether a path leads from ``start`` to ``goal``.
+
+        Every edge climbs in rank, so only processors ranked up to ``goal`` can be
+        on such a path: an edge that agrees with the ranks costs no search at all.
+        """
+        limit = self._rank[goal]
+        return goal in self._ranked_reach(start, lambda rank: rank <= limit, forward=True)
+
+    def _ranked_reach(
+        self, start: ProcessorId, within: Callable[[int], bool], *, forward: bool
+    ) -> set[ProcessorId]:
+        """``start`` and the processors reachable from it (or reaching it, when not
+        ``forward``) through processors whose rank is ``within`` bounds."""
+        adjacent = self._edges_out if forward else self._edges_in
+        seen = {start} if within(self._rank[start]) else set()
+        frontier = list(seen)
+        while frontier:
+            pid = frontier.pop()
+            for edge in adjacent[pid].values():
+                nxt = edge.target.processor if forward else edge.source.processor
+                if nxt not in seen and within(self._rank[nxt]):
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        return seen
+
+    def _reorder(self, source: ProcessorId, target: ProcessorId) -> None:
+        """Restore the ranks after an edge ``source -> target`` that goes against them:
+        ``source`` and what feeds it move before ``target`` and what it feeds, within
+        the ranks they already hold (so no other processor moves)."""
+        low, high = self._rank[target], self._rank[source]
+        after = self._ranked_reach(target, lambda rank: rank < high, forward=True)
+        before = self._ranked_reach(source, lambda rank: rank > low, forward=False)
+        moved = sorted(before, key=self._rank.__getitem__)
+        moved += sorted(after, key=self._rank.__getitem__)
+        for pid, rank in zip(moved, sorted(self._rank[pid] for pid in moved), strict=True):
+            self._rank[pid] = rank
+
+    def _kahn(self, edges: Iterable[Edge]) -> list[ProcessorId]:
+        """Kahn's topological order over ``edges`` (ties: insertion order); processors
+        on or behind a loop are left out."""
+        incoming = dict.fromkeys(self._processors, 0)
+        successors: dict[ProcessorId, list[ProcessorId]] = {}
+        pairs: set[tuple[ProcessorId, ProcessorId]] = set()
+        for edge in edges:
+            pair = (edge.source.processor, edge.target.processor)
+            if pair not in pairs:  # two edges between the same processors count once
+                pairs.add(pair)
+                successors.setdefault(pair[0], []).append(pair[1])
+                incoming[pair[1]] += 1
+        ready = deque(pid for pid, count in incoming.items() if count == 0)
+        order: list[ProcessorId] = []
+        while ready:
+            pid = ready.popleft()
+            order.append(pid)
+            for nxt in successors.get(pid, ()):
+                incoming[nxt] -= 1
+                if incoming[nxt] == 0:
+                    ready.append(nxt)
+        return order
+
+    def _finish_deferred(self, check: CycleCheck, *, raise_loop: bool) -> None:
+        order = self._kahn(self._edges.values())
+        if len(order) < len(self._processors):
+            # The edge that closed the first loop: the end of the shortest looping prefix.
+            made = [edge for edge in check.edges if self._edges.get(edge.id) is edge]
+            made_ids = {edge.id for edge in made}
+            before = [edge for edge in self._edges.values() if edge.id not in made_ids]
+            low, high = 0, len(made) - 1  # made[: high + 1] closes a loop
+            while low < high:
+                middle = (low + high) // 2
+                if len(self._kahn([*before, *made[: middle + 1]])) < len(self._processors):
+                    high = middle
+                else:
+                    low = middle + 1
+            check.closing_edge = made[low]
+            for edge in made[low:]:
+                self._drop_edge(edge)
+            order = self._kahn(self._edges.values())
+        self._rank = {pid: rank for rank, pid in enumerate(order)}
+        self._next_rank = len(order)
+        closing = check.closing_edge
+        if closing is not None and raise_loop:
+            raise _loop_error(closing.source, closing.target)
+
     def _reach(self, start: str, step: Any) -> set[ProcessorId]:
         seen: set[ProcessorId] = set()
         frontier = list(step(start))
@@ -341,6 +499,13 @@ class Graph:
                 seen.add(pid)
                 frontier.extend(step(pid))
         return seen
+
+
+def _loop_error(source: PortRef, target: PortRef) -> CycleError:
+    return CycleError(
+        f"connecting {source} -> {target} would close a loop "
+        f"({target.processor} already feeds {source.processor}); graphs must be acyclic"
+    )
 
 
 def _unique(items: Iterable[ProcessorId]) -> list[ProcessorId]:
