@@ -13,6 +13,7 @@ import pytest
 import streamlib as sl
 from audio_support import dominant_frequency, rms, sine
 from runtime_support import streamlib_threads
+from stream_end_support import run_to_end
 from streamlib.audio import (
     SampleFifo,
     StreamResampler,
@@ -167,7 +168,7 @@ def test_mixer_refuses_mismatched_formats() -> None:
 @pytest.mark.parametrize("quality", ["quick", "medium", "high", "very_high"])
 def test_resampler_keeps_frequency_and_length(quality: str) -> None:
     tone = sine(1000.0, 1.0, 44_100)[:, None]
-    out = run_processor(
+    out = run_to_end(
         AudioResampler,
         {"sample_rate": RATE, "quality": quality},
         inputs={"audio_in": blocks_of(tone, 441, rate=44_100)},
@@ -192,7 +193,7 @@ def test_resampler_matches_the_analytic_signal() -> None:
 
 def test_resampler_passes_through_at_the_target_rate() -> None:
     frames = blocks_of(stereo(0.01), 256)
-    out = run_processor(AudioResampler, {"sample_rate": RATE}, inputs={"audio_in": frames})
+    out = run_to_end(AudioResampler, {"sample_rate": RATE}, inputs={"audio_in": frames})
     assert out["audio_out"] == frames
 
 
@@ -202,9 +203,7 @@ def test_resampler_passes_through_at_the_target_rate() -> None:
 def test_rechunker_makes_fixed_blocks_and_loses_nothing() -> None:
     data = stereo(0.1)
     frames = blocks_of(data[:1000], 333) + blocks_of(data[1000:], 1200, start_ns=0)
-    out = run_processor(BufferRechunker, {"block_size": 256}, inputs={"audio_in": frames})[
-        "audio_out"
-    ]
+    out = run_to_end(BufferRechunker, {"block_size": 256}, inputs={"audio_in": frames})["audio_out"]
     assert all(frame.samples == 256 for frame in out)
     np.testing.assert_array_equal(joined(out)[: len(data)], data)  # the last block is padded
     assert not joined(out)[len(data) :].any()
@@ -216,7 +215,7 @@ def test_rechunker_makes_fixed_blocks_and_loses_nothing() -> None:
 def test_rechunker_grows_for_large_blocks() -> None:
     data = stereo(0.5)
     frames = blocks_of(data[:64], 64) + blocks_of(data[64:], 20_000)
-    out = run_processor(
+    out = run_to_end(
         BufferRechunker, {"block_size": 512, "pad_last": False}, inputs={"audio_in": frames}
     )
     got = joined(out["audio_out"])

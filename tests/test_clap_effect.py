@@ -10,6 +10,7 @@ import pytest
 import streamlib as sl
 from audio_support import require_zam, rms, sine
 from runtime_support import EventLog, streamlib_threads, wait_until
+from stream_end_support import run_to_end
 from streamlib.processors import (
     AudioChannelConverter,
     ChordGenerator,
@@ -67,7 +68,7 @@ def test_mismatched_frames_from_an_untyped_producer_never_pass() -> None:
 def test_reverb_in_fixed_blocks_with_a_padded_last_block() -> None:
     dry = np.zeros((RATE // 2 + 100, 2), np.float32)
     dry[10] = 1.0
-    out = run_processor(
+    out = run_to_end(
         ClapEffect,
         {"plugin": "ZamVerb", "block_size": 256},
         inputs={"audio_in": frames_of(dry, 480)},
@@ -152,6 +153,16 @@ def test_example_pipeline_file_validates() -> None:
     from streamlib.cli import main
 
     assert main(["graph", str(EXAMPLE), "--format", "json"]) == 0
+
+
+def test_a_stop_without_an_end_writes_no_padded_tail() -> None:
+    dry = np.zeros((1000, 2), np.float32)
+    out = run_processor(
+        ClapEffect,
+        {"plugin": "ZamVerb", "block_size": 256},
+        inputs={"audio_in": frames_of(dry, 500)},
+    )["audio_out"]
+    assert len(out) == 1000 // 256  # whole blocks only: the 232 left over stay unsent
 
 
 def test_plugin_is_closed_on_teardown() -> None:

@@ -14,7 +14,7 @@ import streamlib as sl
 from media_support import make_clip, runtime
 from runtime_support import EventLog, wait_until
 from streamlib.cli import main
-from streamlib.core import CustomEvent, ProcessorErrored, RestartBackoff
+from streamlib.core import ProcessorErrored, RestartBackoff
 from streamlib.processors import Camera, Collector, FFmpegSource, MediaFile, NullSink, TestPattern
 from streamlib.testing import run_processor
 
@@ -30,8 +30,8 @@ def collector(rt: sl.Runtime, source: sl.ProcessorRef, *ports: str) -> Collector
     return got
 
 
-def end_of_input(log: EventLog) -> bool:
-    return any(e.name == "end_of_input" for e in log.of(CustomEvent))
+def has_ended(rt: sl.Runtime, source: sl.ProcessorRef) -> bool:
+    return rt.statistics().processors[str(source)].ended
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,7 @@ def test_media_file_decodes_every_frame_aligned(clip: Path) -> None:
     with runtime() as rt:
         src = rt.add(MediaFile, path=str(clip), realtime=False, pixel_format="yuv420p")
         got = collector(rt, src, "video", "audio")
-        log = EventLog(rt.events)
-        rt.start()
-        wait_until(lambda: end_of_input(log), what="the end of the clip")
-        rt.stop()
+        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # it ends by itself
         video, audio = got.received("video"), got.received("audio")
     assert len(video) == 30
     first = video[0]
@@ -109,7 +106,7 @@ def test_corrupt_file_gives_error_events_and_the_runtime_keeps_running(
         log = EventLog(rt.events)
         rt.start()
         # Each bad packet costs a restart (backoff, then the worker's idle wait).
-        wait_until(lambda: end_of_input(log), timeout=40, what="the end of the broken clip")
+        wait_until(lambda: has_ended(rt, src), timeout=40, what="the end of the broken clip")
         errors = [e for e in log.of(ProcessorErrored) if e.processor_id == str(src)]
         sink = rt.processor(str(other))
         assert isinstance(sink, NullSink)
@@ -190,10 +187,7 @@ def test_ffmpeg_source_makes_video_and_audio() -> None:
             realtime=False,
         )
         got = collector(rt, src, "video", "audio")
-        log = EventLog(rt.events)
-        rt.start()
-        wait_until(lambda: end_of_input(log), what="the end of the graphs")
-        rt.stop()
+        assert rt.run(duration=30) is sl.RunOutcome.ENDED
     video, audio = got.received("video"), got.received("audio")
     assert len(video) == 10
     assert isinstance(video[0], sl.VideoFrame)

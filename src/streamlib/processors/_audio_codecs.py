@@ -120,15 +120,12 @@ class AudioDecoder(Processor):
                 self._emit(self._converter.convert(decoded))
             packet = self.packets.read()
 
-    def teardown(self) -> None:
-        try:
-            decoder = getattr(self, "_decoder", None)
-            if decoder is not None and self._cursor_ns is not None:
-                for decoded in decoder.flush():
-                    self._emit(self._converter.convert(decoded))
-                self._emit(self._converter.flush())
-        finally:
-            super().teardown()
+    def on_end_of_stream(self) -> None:
+        if self._cursor_ns is None:
+            return  # no packet came: nothing is held
+        for decoded in self._decoder.flush():
+            self._emit(self._converter.convert(decoded))
+        self._emit(self._converter.flush())  # the resampler's last samples
 
     def _emit(self, blocks: list[np.ndarray[Any, Any]]) -> None:
         rate = self._converter.output_rate

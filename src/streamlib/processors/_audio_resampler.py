@@ -10,8 +10,6 @@ from pydantic import Field
 from ..audio import ResampleQuality, StreamResampler
 from ..core import (
     AudioFrame,
-    BackpressureTimeout,
-    ConnectionClosedError,
     Input,
     Output,
     Processor,
@@ -29,7 +27,8 @@ class AudioResampler(Processor):
     ``very_high``. Output blocks hold however many samples the filter released
     (about ``n * rate_out / rate_in``); put a BufferRechunker after it for a
     fixed size. Input already at the target rate passes through untouched. A
-    change of the input's rate or channel count starts a new filter.
+    change of the input's rate or channel count starts a new filter. At the end
+    of the stream the filter's last samples come out.
 
     Example pipeline entry::
 
@@ -71,13 +70,13 @@ class AudioResampler(Processor):
                 self._samples = 0
             self._emit(resampler.process(frame.data))
 
-    def teardown(self) -> None:
+    def on_end_of_stream(self) -> None:
         resampler, self._resampler = self._resampler, None
-        try:
-            if resampler is not None and self.audio_out.is_connected():
-                self._emit(resampler.flush())  # the filter's last samples
-        except (ConnectionClosedError, BackpressureTimeout):
-            pass  # stopping: a consumer that is already gone needs no tail
+        if resampler is not None:
+            self._emit(resampler.flush())  # the filter's last samples
+
+    def teardown(self) -> None:
+        self._resampler = None
         super().teardown()
 
     def _emit(self, samples: np.ndarray[Any, Any]) -> None:

@@ -8,9 +8,7 @@ from pydantic import Field
 from ..audio import SampleFifo
 from ..core import (
     AudioFrame,
-    BackpressureTimeout,
     BufferPool,
-    ConnectionClosedError,
     FrameError,
     Input,
     Output,
@@ -26,8 +24,9 @@ class BufferRechunker(Processor):
     """Regroup audio into blocks of exactly ``block_size`` samples, in order, nothing lost.
 
     Put it in front of anything that needs a fixed block (an FFT, a plugin).
-    Timestamps continue sample-exactly from the first input block. On stop,
-    a last partial block is padded with silence (``pad_last``) or kept back.
+    Timestamps continue sample-exactly from the first input block. At the end
+    of the stream, a last partial block is padded with silence (``pad_last``)
+    or dropped; a stop without an end writes no tail.
 
     Example pipeline entry::
 
@@ -38,7 +37,9 @@ class BufferRechunker(Processor):
 
     class Config(ProcessorConfig):
         block_size: int = Field(256, ge=1, le=65_536, description="Samples per block out.")
-        pad_last: bool = Field(True, description="On stop, pad a last partial block with zeros.")
+        pad_last: bool = Field(
+            True, description="At the stream's end, pad a last partial block (false: drop it)."
+        )
 
     audio_in = Input(AudioFrame, description="Audio in blocks of any size.")
     audio_out = Output(AudioFrame, description="Audio in blocks of block_size.")
@@ -69,15 +70,10 @@ class BufferRechunker(Processor):
             while fifo.available >= block:
                 self._emit(fifo, block)
 
-    def teardown(self) -> None:
+    def on_end_of_stream(self) -> None:
         fifo = self._fifo
-        try:
-            wanted = fifo is not None and fifo.available and self.config.pad_last
-            if wanted and fifo is not None and self.audio_out.is_connected():
-                self._emit(fifo, fifo.available)
-        except (ConnectionClosedError, BackpressureTimeout):
-            pass  # stopping: a consumer that is already gone needs no tail
-        super().teardown()
+        if fifo is not None and fifo.available and self.config.pad_last:
+            self._emit(fifo, fifo.available)  # the tail, padded to a whole block
 
     def _start(self, frame: AudioFrame) -> SampleFifo:
         block = self.config.block_size

@@ -1,4 +1,4 @@
-"""ChordGenerator: a named chord (root note and quality) as sine tones, in real time."""
+"""ChordGenerator: a named chord (root note and quality) as sine tones."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from functools import cached_property
 from pydantic import Field, field_validator
 
 from ..core import ProcessorConfig, live_field
+from ._source_limits import duration_field, frames_field, realtime_field
 from ._tone_source import ToneSource
 
 __all__ = ["CHORD_INTERVALS", "ChordGenerator", "note_frequency"]
@@ -45,11 +46,12 @@ def note_frequency(note: str, semitones: int = 0) -> float:
 
 
 class ChordGenerator(ToneSource):
-    """A chord by name (``root`` note and ``quality``) as summed sine tones, paced in real time.
+    """A chord by name (``root`` note and ``quality``) as summed sine tones.
 
     Equal temperament with A4 = 440 Hz; qualities: major, minor, diminished,
     augmented, sus2, sus4, major7, minor7, dominant7. Root and quality may
-    change while running. Phase is continuous, as in ToneSource.
+    change while running. Phase is continuous, pacing (``realtime``) and limits
+    (``duration_s``, ``frames``) are as in ToneSource.
 
     Example pipeline entry::
 
@@ -65,6 +67,9 @@ class ChordGenerator(ToneSource):
         sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
         block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
         channels: int = Field(2, ge=1, le=8, description="Channels (the same chord in each).")
+        realtime: bool = realtime_field()
+        duration_s: float | None = duration_field("audio (the last block is cut to fit)")
+        frames: int | None = frames_field("audio blocks (of block_size samples)")
 
         @field_validator("root")
         @classmethod

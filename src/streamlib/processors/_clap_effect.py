@@ -13,10 +13,8 @@ from pydantic import Field, field_validator
 from ..clap import ClapPlugin, resolve_plugin
 from ..core import (
     AudioFrame,
-    BackpressureTimeout,
     BufferPool,
     ConfigError,
-    ConnectionClosedError,
     CustomEvent,
     FrameError,
     Input,
@@ -61,7 +59,8 @@ class ClapEffect(Processor):
     block, and only full blocks reach it: incoming audio of any block size is
     gathered first (some plugins, ZamVerb among them, silently pass the dry
     signal through unless every block has exactly that size, a power of two).
-    On stop the last partial block is padded with silence, never sent short.
+    At the end of the stream the last partial block is padded with silence,
+    never sent short; a stop without an end writes no tail.
 
     The ports carry exactly the plugin's main input and output channel counts
     (ZamVerb stereo, ZamComp mono), so a mismatched connection is refused
@@ -199,23 +198,24 @@ class ClapEffect(Processor):
                     self._run_block(plugin)
         plugin.idle()
 
+    def on_end_of_stream(self) -> None:
+        plugin = self._plugin
+        if plugin is not None and self._fill and plugin.active:
+            plugin.input_buffers[0][:, self._fill :] = 0.0  # padded, never sent short
+            self._run_block(plugin)
+
     def teardown(self) -> None:
         plugin = self._plugin
         self._plugin = None
         if plugin is not None:
             try:
-                if self._fill and plugin.active and self.audio_out.is_connected():
-                    plugin.input_buffers[0][:, self._fill :] = 0.0  # padded, never sent short
-                    self._run_block(plugin)
-            except (ConnectionClosedError, BackpressureTimeout):
-                pass  # stopping: a consumer that is already gone needs no tail
-            finally:
                 events, restarts, _ = self._closed_counts
                 self._closed_counts = (
                     events + plugin.param_events_sent,
                     restarts + plugin.restarts,
                     plugin.latency,
                 )
+            finally:
                 plugin.close()
         super().teardown()
 

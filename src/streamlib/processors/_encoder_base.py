@@ -1,11 +1,12 @@
 """What VideoEncoder and AudioEncoder share: one encoder session opened by the first
-frame, every frame encoded in order, the encoder's delayed packets flushed at the end."""
+frame, every frame encoded in order, the encoder's delayed packets flushed at the end
+of the stream (once; a stop without an end drops them, as nobody waits for them)."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from ..core import EncodedPacket, Frame, InputPort, OutputPort, Processor, ProcessorContext
 
@@ -56,12 +57,13 @@ class EncoderProcessor(Processor, Generic[F]):
                 self.packets.write(packet)
             frame = source.read()
 
+    def on_end_of_stream(self) -> None:
+        session = self._session
+        self._session = None  # a new stream after this one opens a new session
+        if session is not None:
+            for packet in session.flush():  # the packets the encoder held back
+                self.packets.write(packet)
+
     def teardown(self) -> None:
-        session: Any = getattr(self, "_session", None)
         self._session = None
-        try:
-            if session is not None:
-                for packet in session.flush():
-                    self.packets.write(packet)
-        finally:
-            super().teardown()
+        super().teardown()

@@ -1,9 +1,16 @@
-"""The reading loop that MediaFile and FFmpegSource share: decode, convert, pace, loop, resume.
+"""The reading loop that MediaFile and FFmpegSource share: decode, convert, pace, loop, resume, end.
 
 Timing: content time ``t`` (from the input's start) becomes ``timestamp_ns =
 start + loop offset + t`` on the runtime's ``MediaClock``; in real-time mode
 each frame is written when that moment comes. Audio blocks are stamped by
 counting samples, so audio never drifts against its own rate.
+
+End: at the end of the input (without ``loop``), or at a ``duration_s`` /
+``frames`` limit, every frame already decoded is written and then the outputs
+end (``end_outputs``), so a file job finishes by itself. ``duration_s`` cuts
+both streams at that content time (audio to the sample); a ``frames`` limit
+ends the audio where the last picture ends (foreseen from the frame rate, as
+audio decodes ahead of the pictures a frame-threaded decoder holds back).
 
 Errors: a packet FFmpeg cannot read raises :class:`CodecError` out of
 ``process()`` (the runtime reports it and, with the default ``restart``
@@ -23,15 +30,16 @@ from pydantic import Field
 from ..core import (
     AudioFrame,
     CodecError,
-    CustomEvent,
+    ConfigError,
     Output,
     Processor,
     ProcessorContext,
+    Progress,
     Scheduling,
     VideoFrame,
-    processor_topic,
 )
 from ._media_support import RawVideoOptions, require_pyav
+from ._source_limits import duration_field, frames_field, seconds_to_ns
 
 if TYPE_CHECKING:
     from ..media import AudioConverter, MediaInput, VideoConverter
@@ -39,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["FFmpegInputConfig", "FFmpegInputProcessor"]
 
 _MAX_SLEEP_NS = 50_000_000  # process() returns at least this often, so stop is prompt
-_IDLE_S = 0.05  # after the end of a non-looping input
+_NS = 1_000_000_000
 
 
 class FFmpegInputConfig(RawVideoOptions):
@@ -47,9 +55,12 @@ class FFmpegInputConfig(RawVideoOptions):
 
     realtime: bool = Field(
         True,
-        description="Pace output by the input's timestamps (false: as fast as consumers take it).",
+        description="Pace output by the input's timestamps (false: as fast as consumers take it, "
+        "losing nothing: the source waits for them).",
     )
     loop: bool = Field(False, description="Start again at the end; timestamps keep increasing.")
+    duration_s: float | None = duration_field("content (with loop: of all passes together)")
+    frames: int | None = frames_field("video frames (the audio ends where the last one does)")
     sample_rate: int | None = Field(
         None, ge=8_000, le=384_000, description="Resample audio to this rate (default: as decoded)."
     )
@@ -64,7 +75,8 @@ class FFmpegInputConfig(RawVideoOptions):
 class FFmpegInputProcessor(Processor):
     """Base of processors that read an FFmpeg input and write ``video`` and ``audio``.
 
-    Subclasses say what to open (:meth:`input_spec`) and which streams they want.
+    Subclasses say what to open (:meth:`input_spec`), which streams they want,
+    and whether the input is live whatever the pacing (:meth:`input_is_live`).
     """
 
     fusible = False  # process() waits for frames to come due
@@ -76,9 +88,14 @@ class FFmpegInputProcessor(Processor):
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         require_pyav(self.type_name)
+        self._bad_packets: set[tuple[int, int]] = set()
+        # The stream's state survives a restart after an error (it resumes); a new run
+        # after the end starts it afresh.
+        self._new_stream()
+
+    def _new_stream(self) -> None:
         self._timeline_ready = False
         self._resume = False
-        self._bad_packets: set[tuple[int, int]] = set()
         self._resync_after_ns: int | None = None
         self._start_mono_ns = 0
         self._start_clock_ns = 0
@@ -88,6 +105,18 @@ class FFmpegInputProcessor(Processor):
         self._audio_end_ns = -1  # content time where written audio ends
         self._video_number = 0
         self._audio_number = 0
+        self._video_count = 0  # pictures decoded, for the frames limit
+        duration_s = self.config.duration_s
+        self._limit_ns: int | None = None if duration_s is None else seconds_to_ns(duration_s)
+        # Where a frames limit should end the audio, foreseen from the first picture
+        # (audio decodes ahead of the pictures a frame-threaded decoder holds back).
+        self._audio_limit_ns: int | None = None
+        self._video_done = False  # this stream reached the limit
+        self._audio_done = False
+        self._stream_ended = False
+        # Read by progress() from other threads: plain numbers only.
+        self._written_ns = 0  # content time written so far (all passes)
+        self._length_ns: int | None = self._limit_ns
 
     # -- what to open ----------------------------------------------------------------
 
@@ -99,12 +128,26 @@ class FFmpegInputProcessor(Processor):
         """Whether to decode ``(video, audio)``."""
         return True, True
 
+    def input_is_live(self) -> bool:
+        """Whether the input runs in real time whatever ``realtime`` says (a device, a
+        network stream): it cannot wait for a slow consumer. By default False."""
+        return False
+
+    def is_live(self) -> bool:
+        return bool(self.config.realtime) or self.input_is_live()
+
+    def progress(self) -> Progress | None:
+        length_ns = self._length_ns
+        return Progress(self._written_ns / _NS, None if length_ns is None else length_ns / _NS)
+
     # -- lifecycle -------------------------------------------------------------------
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         from ..media import AudioConverter, MediaInput, VideoConverter
 
+        if self._stream_ended:  # set up for a new run: play from the start
+            self._new_stream()
         cfg = self.config
         url, input_format, options = self.input_spec()
         want_video, want_audio = self.wants()
@@ -118,6 +161,13 @@ class FFmpegInputProcessor(Processor):
             threads=cfg.threads,
         )
         self._reader = reader
+        if cfg.frames is not None and reader.video_stream is None:
+            reader.close()
+            self._reader = None
+            raise ConfigError(
+                f"{self.type_name}: frames counts pictures and {url!r} gives none here; "
+                "limit it with duration_s"
+            )
         reader.skip = self._bad_packets  # shared: bad packets stay skipped after a restart
         reader.resync_after_ns = self._resync_after_ns
         self._video_converter: VideoConverter = VideoConverter(
@@ -127,11 +177,13 @@ class FFmpegInputProcessor(Processor):
             sample_rate=cfg.sample_rate, channels=cfg.channels
         )
         self._audio_cursor_ns: int | None = None
-        self._pending: deque[tuple[int, VideoFrame | AudioFrame]] = deque()
+        # (due on the monotonic clock, content end with loop offset, frame)
+        self._pending: deque[tuple[int, int, VideoFrame | AudioFrame]] = deque()
         self._finished = False
         video_stream = reader.video_stream
         rate = video_stream.average_rate if video_stream is not None else None
-        self._video_step_ns = int(1_000_000_000 / rate) if rate else 0
+        self._video_step_ns = int(_NS / rate) if rate else 0
+        self._length_ns = self._expected_length_ns(reader.duration_ns)
         if not self._timeline_ready:
             self._start_clock_ns = ctx.clock.now_ns()
             self._start_mono_ns = time.monotonic_ns()
@@ -149,27 +201,36 @@ class FFmpegInputProcessor(Processor):
         super().teardown()
 
     def process(self) -> None:
-        if not self._pending:
-            if self._finished:
-                time.sleep(_IDLE_S)
-                return
-            self._decode_more()
-            if not self._pending:
-                return
-        if self.config.realtime:
-            due_ns = self._pending[0][0]
-            wait_ns = due_ns - time.monotonic_ns()
-            if wait_ns > 0:
-                time.sleep(min(wait_ns, _MAX_SLEEP_NS) / 1e9)
-                return
-        now_ns = time.monotonic_ns()
         pending = self._pending
-        while pending and (not self.config.realtime or pending[0][0] <= now_ns):
-            _, frame = pending.popleft()
+        if not pending:
+            if self._finished:
+                self._end()
+                return
+            self._decode_more()  # one packet: maybe no frame yet, but work was done
+            return
+        realtime = self.config.realtime
+        if realtime:
+            wait_ns = pending[0][0] - time.monotonic_ns()
+            if wait_ns > _MAX_SLEEP_NS:
+                time.sleep(_MAX_SLEEP_NS / 1e9)
+                return
+            if wait_ns > 0:
+                time.sleep(wait_ns / 1e9)
+        now_ns = time.monotonic_ns()
+        while pending and (not realtime or pending[0][0] <= now_ns):
+            _, content_end_ns, frame = pending.popleft()
             if isinstance(frame, VideoFrame):
                 self.video.write(frame)
             else:
                 self.audio.write(frame)
+            self._written_ns = max(self._written_ns, content_end_ns)
+        if not pending and self._finished:
+            self._end()
+
+    def _end(self) -> None:
+        self._stream_ended = True
+        self._length_ns = self._written_ns  # the real length, now that it is known
+        self.end_outputs()
 
     # -- decoding --------------------------------------------------------------------
 
@@ -190,20 +251,35 @@ class FFmpegInputProcessor(Processor):
                 self._add_video(item.frame, item.time_ns)
             else:
                 self._add_audio(item.frame, item.time_ns)
+        self._check_limit()
 
     def _add_video(self, decoded: Any, time_ns: int) -> None:
         if time_ns <= self._last_video_ns:
             return  # already written before a resume or seek
         self._last_video_ns = time_ns
         self._content_end_ns = max(self._content_end_ns, time_ns + self._video_step_ns)
+        position_ns = self._loop_offset_ns + time_ns
+        if self._video_done or (self._limit_ns is not None and position_ns >= self._limit_ns):
+            self._video_done = True
+            return
+        self._video_count += 1
+        content_end_ns = position_ns + self._video_step_ns
+        frames = self.config.frames
+        if frames is not None and self._video_count == 1 and self._video_step_ns:
+            self._audio_limit_ns = position_ns + frames * self._video_step_ns
+        if frames is not None and self._video_count >= frames:
+            # The last picture: audio goes on to where it ends, no further.
+            self._video_done = True
+            end_ns = max(content_end_ns, position_ns + 1)
+            self._limit_ns = end_ns if self._limit_ns is None else min(self._limit_ns, end_ns)
         if not self.video.is_connected():
             return  # decoded (the decoder needs every packet) but nobody wants pictures
-        stamp = self._start_clock_ns + self._loop_offset_ns + time_ns
+        stamp = self._start_clock_ns + position_ns
         frame = self._video_converter.convert_av(
             decoded, timestamp_ns=stamp, frame_number=self._video_number
         )
         self._video_number += 1
-        self._pending.append((self._due(time_ns), frame))
+        self._pending.append((self._due(time_ns), content_end_ns, frame))
 
     def _add_audio(self, decoded: Any, time_ns: int) -> None:
         if time_ns < self._audio_end_ns:
@@ -216,11 +292,22 @@ class FFmpegInputProcessor(Processor):
     def _queue_audio(self, samples: Any) -> None:
         cursor = self._audio_cursor_ns
         assert cursor is not None
+        if self._audio_done:
+            return
         rate = self._audio_converter.output_rate
         count = samples.shape[0]
+        limits = [t for t in (self._limit_ns, self._audio_limit_ns) if t is not None]
+        if limits:
+            limit_ns = min(limits)
+            room_ns = limit_ns - (self._loop_offset_ns + cursor)
+            room = max(0, (room_ns * rate + _NS // 2) // _NS)  # samples up to the limit
+            if count >= room:
+                self._audio_done = True
+                samples = samples[:room]
+                count = room
         if count == 0:
             return
-        self._audio_cursor_ns = cursor + count * 1_000_000_000 // rate
+        self._audio_cursor_ns = cursor + count * _NS // rate
         self._audio_end_ns = self._audio_cursor_ns
         self._content_end_ns = max(self._content_end_ns, self._audio_end_ns)
         if not self.audio.is_connected():
@@ -232,10 +319,31 @@ class FFmpegInputProcessor(Processor):
             frame_number=self._audio_number,
         )
         self._audio_number += 1
-        self._pending.append((self._due(cursor), block))
+        content_end_ns = self._loop_offset_ns + self._audio_cursor_ns
+        self._pending.append((self._due(cursor), content_end_ns, block))
+
+    def _check_limit(self) -> None:
+        """Finish once every stream read has reached the limit."""
+        if self._limit_ns is None:
+            return
+        reader = self._reader
+        assert reader is not None
+        video_done = self._video_done or reader.video_stream is None
+        audio_done = self._audio_done or reader.audio_stream is None
+        if video_done and audio_done:
+            self._finished = True
 
     def _due(self, time_ns: int) -> int:
         return self._start_mono_ns + self._loop_offset_ns + time_ns
+
+    def _expected_length_ns(self, input_duration_ns: int | None) -> int | None:
+        lengths = [] if self._limit_ns is None else [self._limit_ns]
+        frames = self.config.frames
+        if frames is not None and self._video_step_ns:
+            lengths.append(frames * self._video_step_ns)
+        if input_duration_ns is not None and input_duration_ns > 0 and not self.config.loop:
+            lengths.append(input_duration_ns)
+        return min(lengths, default=None)
 
     def _end_of_input(self) -> None:
         for samples in self._audio_converter.flush():
@@ -253,13 +361,3 @@ class FFmpegInputProcessor(Processor):
             reader.seek(0)
             return
         self._finished = True
-        ctx = self.ctx
-        if ctx is not None:
-            ctx.events.publish(
-                CustomEvent(
-                    custom_topic=processor_topic(str(ctx.processor_id)),
-                    name="end_of_input",
-                    payload={"url": reader.url, "video_frames": self._video_number},
-                    timestamp_ns=ctx.clock.now_ns(),
-                )
-            )

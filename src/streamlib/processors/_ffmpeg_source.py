@@ -17,8 +17,9 @@ class FFmpegSource(FFmpegInputProcessor):
 
     ``video_graph`` and ``audio_graph`` are lavfi source descriptions, as on
     ``ffmpeg -f lavfi -i ...``; either may be null. Output is paced in real time
-    unless ``realtime`` is false, and ends when a graph has a ``duration`` (or
-    loops with ``loop: true``).
+    (a live source) unless ``realtime`` is false (then it waits for its
+    consumers and loses nothing). The stream ends when a graph has a
+    ``duration`` or at a ``duration_s`` / ``frames`` limit (unless ``loop``).
 
     Example pipeline entry::
 
@@ -27,6 +28,8 @@ class FFmpegSource(FFmpegInputProcessor):
           config:
             video_graph: testsrc2=size=1280x720:rate=30
             audio_graph: sine=frequency=440:sample_rate=48000
+            duration_s: 10
+            realtime: false
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "test")

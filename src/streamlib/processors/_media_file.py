@@ -12,6 +12,30 @@ from ._ffmpeg_input import FFmpegInputConfig, FFmpegInputProcessor
 
 __all__ = ["MediaFile"]
 
+# Inputs that run in real time whatever the pacing: they cannot wait for a consumer.
+_DEVICE_FORMATS = frozenset(
+    {
+        "alsa",
+        "android_camera",
+        "avfoundation",
+        "decklink",
+        "dshow",
+        "fbdev",
+        "gdigrab",
+        "jack",
+        "kmsgrab",
+        "openal",
+        "oss",
+        "pulse",
+        "sndio",
+        "v4l2",
+        "video4linux2",
+        "vfwcap",
+        "x11grab",
+        "xcbgrab",
+    }
+)
+
 _URL_SCHEMES = (
     "rtsp://",
     "rtsps://",
@@ -27,16 +51,21 @@ _URL_SCHEMES = (
 class MediaFile(FFmpegInputProcessor):
     """Decode a file or stream with FFmpeg and write its pictures and audio.
 
-    Frames are paced by the file's own timestamps (``realtime: true``) or
-    written as fast as the consumers take them (``realtime: false``, for
-    transcoding). ``loop`` plays it again from the start. Timestamps are mapped
-    onto the runtime's ``MediaClock``, so audio and video stay aligned the way
-    the file aligns them. A corrupt packet raises ``CodecError`` (an error
-    event); the processor then resumes after it.
+    Frames are paced by the file's own timestamps (``realtime: true``, a live
+    source) or written as fast as the consumers take them (``realtime: false``,
+    for transcoding: the file waits for its consumers and nothing is lost).
+    At the end of the file (or at a ``duration_s`` / ``frames`` limit) the
+    stream ends, so a transcode finishes by itself; ``loop`` plays it again
+    from the start instead. Network streams and devices stay live whatever
+    ``realtime`` says. Timestamps are mapped onto the runtime's ``MediaClock``,
+    so audio and video stay aligned the way the file aligns them. A corrupt
+    packet raises ``CodecError`` (an error event); the processor then resumes
+    after it. Progress (position and length) is in its statistics.
 
     Example pipeline entry::
 
         clip: {type: MediaFile, config: {path: clip.mp4, loop: true, pixel_format: yuv420p}}
+        job: {type: MediaFile, config: {path: in.mp4, realtime: false}}
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "file", "network")
@@ -79,6 +108,15 @@ class MediaFile(FFmpegInputProcessor):
     def input_spec(self) -> tuple[str, str | None, dict[str, str]]:
         cfg = self.config
         return cfg.path, cfg.input_format, dict(cfg.options)
+
+    def input_is_live(self) -> bool:
+        cfg = self.config
+        path = cfg.path.lower()
+        if cfg.input_format is not None and cfg.input_format.lower() in _DEVICE_FORMATS:
+            return True
+        if path.startswith("/dev/"):
+            return True
+        return "://" in path and not path.startswith("file:")
 
     def wants(self) -> tuple[bool, bool]:
         return self.config.video_enabled, self.config.audio_enabled

@@ -14,10 +14,12 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    Progress,
     Scheduling,
     VideoFrame,
     live_field,
 )
+from ._source_limits import duration_field, frames_field, realtime_field, seconds_to_ns
 
 __all__ = ["TestPattern"]
 
@@ -36,9 +38,15 @@ class TestPattern(Processor):
     frames show. Frames come from a small pool of reused buffers: nothing is
     allocated per frame once the pool is warm.
 
+    Frame *n* is stamped *n / fps* seconds after the first, whether it is paced
+    by a timer (``realtime: true``, a live source) or written as fast as the
+    consumers take it (``realtime: false``: it waits for them and loses
+    nothing). With ``frames`` or ``duration_s`` it ends its stream at that limit.
+
     Example pipeline entry::
 
         src: {type: TestPattern, config: {width: 1280, height: 720, fps: 30, pattern: bars}}
+        clip: {type: TestPattern, config: {frames: 300, realtime: false}}
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -58,6 +66,9 @@ class TestPattern(Processor):
             "rgb24",
             description="Pixel format of the frames (yuv420p feeds encoders without conversion).",
         )
+        realtime: bool = realtime_field()
+        duration_s: float | None = duration_field("pictures (frame n starts at n / fps s)")
+        frames: int | None = frames_field("video frames")
 
         @model_validator(mode="after")
         def _even_for_420(self) -> TestPattern.Config:
@@ -69,8 +80,21 @@ class TestPattern(Processor):
 
     video = Output(VideoFrame, description="The pattern, one frame per tick.")
 
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        # Read by progress() from other threads, so they exist before setup.
+        self._frame_number = 0
+        self._anchor_frame = 0  # frame times count from here at the rate in force
+        self._anchor_ns = 0  # ... where that frame starts (content time)
+        self._fps: float = self.config.fps
+
     def scheduling(self) -> Scheduling:
-        return Scheduling.timer(self.config.fps)
+        if self.config.realtime:
+            return Scheduling.timer(self.config.fps)
+        return Scheduling.loop()
+
+    def is_live(self) -> bool:
+        return bool(self.config.realtime)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -80,12 +104,26 @@ class TestPattern(Processor):
         self._strips = self._render(cfg.pattern)
         self._pattern = cfg.pattern
         self._frame_number = 0
-        self._clock = ctx.clock
+        self._anchor_frame = 0
+        self._anchor_ns = 0
+        self._fps = cfg.fps
+        self._start_ns = ctx.clock.now_ns()
 
     def on_config_changed(self, previous: ProcessorConfig) -> None:
         if self.config.pattern != self._pattern:
             self._strips = self._render(self.config.pattern)
             self._pattern = self.config.pattern
+        if self.config.fps != self._fps:
+            # Frames so far keep their times; later ones are 1 / new fps apart.
+            self._anchor_ns = self._content_ns(self._frame_number)
+            self._anchor_frame = self._frame_number
+            self._fps = self.config.fps
+
+    def progress(self) -> Progress | None:
+        length_ns = self._length_ns()
+        if length_ns is None:
+            return None
+        return Progress(self._content_ns(self._frame_number) / 1e9, length_ns / 1e9)
 
     def process(self) -> None:
         width, height = self.config.width, self.config.height
@@ -107,11 +145,35 @@ class TestPattern(Processor):
             VideoFrame(
                 buffer,
                 self._format,
-                timestamp_ns=self._clock.now_ns(),
+                timestamp_ns=self._start_ns + self._content_ns(self._frame_number),
                 frame_number=self._frame_number,
             )
         )
         self._frame_number += 1
+        if self._reached_limit(self._frame_number):
+            self.end_outputs()  # at once, not a tick later: the end follows the last frame
+
+    def _content_ns(self, frame_number: int) -> int:
+        """Where frame ``frame_number`` starts, from the first frame."""
+        return self._anchor_ns + round((frame_number - self._anchor_frame) * 1e9 / self._fps)
+
+    def _reached_limit(self, frame_number: int) -> bool:
+        """Whether frame ``frame_number`` lies past the limit (so is not written)."""
+        cfg = self.config
+        if cfg.frames is not None and frame_number >= cfg.frames:
+            return True
+        if cfg.duration_s is not None:
+            return self._content_ns(frame_number) >= seconds_to_ns(cfg.duration_s)
+        return False
+
+    def _length_ns(self) -> int | None:
+        cfg = self.config
+        lengths = []
+        if cfg.frames is not None:
+            lengths.append(self._content_ns(cfg.frames))
+        if cfg.duration_s is not None:
+            lengths.append(seconds_to_ns(cfg.duration_s))
+        return min(lengths, default=None)
 
     def _render(self, pattern: str) -> tuple[np.ndarray[Any, Any], ...]:
         """The pattern twice side by side, so any scroll offset is one slice (one strip

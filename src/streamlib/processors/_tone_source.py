@@ -1,8 +1,9 @@
-"""ToneSource: a sine tone or a chord, block by block in real time."""
+"""ToneSource: a sine tone or a chord, block by block, in real time or as fast as consumed."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -14,23 +15,30 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    Progress,
     Scheduling,
     live_field,
 )
+from ._source_limits import duration_field, frames_field, realtime_field
 
 __all__ = ["ToneSource"]
 
 
 class ToneSource(Processor):
-    """A sine tone (or a chord of several) as float32 audio blocks, paced in real time.
+    """A sine tone (or a chord of several) as float32 audio blocks.
 
     Phase carries over between blocks, so the signal is continuous; timestamps
-    are sample-exact (start time + samples emitted / sample rate). Frequency,
-    chord and amplitude may change while running.
+    are sample-exact (start time + samples emitted / sample rate), paced in real
+    time (``realtime: true``, a live source) or written as fast as the consumers
+    take them (``realtime: false``: it waits for them and loses nothing).
+    Frequency, chord and amplitude may change while running. With
+    ``duration_s`` it ends after exactly that many samples (the last block is
+    shorter), with ``frames`` after that many blocks.
 
     Example pipeline entry::
 
         tone: {type: ToneSource, config: {frequencies: [261.63, 329.63, 392.0], amplitude: 0.2}}
+        beep: {type: ToneSource, config: {duration_s: 2.5, realtime: false}}
     """
 
     tags = ("audio", "source", "test")
@@ -44,6 +52,9 @@ class ToneSource(Processor):
         sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
         block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
         channels: int = Field(2, ge=1, le=8, description="Channels (the same tone in each).")
+        realtime: bool = realtime_field()
+        duration_s: float | None = duration_field("audio (the last block is cut to fit)")
+        frames: int | None = frames_field("audio blocks (of block_size samples)")
 
         @field_validator("frequencies")
         @classmethod
@@ -56,8 +67,24 @@ class ToneSource(Processor):
 
     audio = Output(AudioFrame, description="Blocks of block_size samples.")
 
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        self._samples = 0  # read by progress() from other threads
+
     def scheduling(self) -> Scheduling:
-        return Scheduling.timer(self.config.sample_rate / self.config.block_size)
+        if self.config.realtime:
+            return Scheduling.timer(self.config.sample_rate / self.config.block_size)
+        return Scheduling.loop()
+
+    def is_live(self) -> bool:
+        return bool(self.config.realtime)
+
+    def progress(self) -> Progress | None:
+        limit = self._sample_limit()
+        if limit is None:
+            return None
+        rate = self.config.sample_rate
+        return Progress(self._samples / rate, limit / rate)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -89,6 +116,9 @@ class ToneSource(Processor):
         mono *= scale
         block = self._pool.acquire()
         block[:] = mono[:, None]
+        limit = self._sample_limit()
+        if limit is not None and self._samples + cfg.block_size > limit:
+            block = block[: limit - self._samples]  # the last block: exactly up to the limit
         self.audio.write(
             AudioFrame(
                 block,
@@ -97,5 +127,18 @@ class ToneSource(Processor):
                 frame_number=self._block_number,
             )
         )
-        self._samples += cfg.block_size
+        self._samples += block.shape[0]
         self._block_number += 1
+        if limit is not None and self._samples >= limit:
+            self.end_outputs()
+
+    def _sample_limit(self) -> int | None:
+        """Samples to write in all (None: no limit)."""
+        cfg = self.config
+        limits = []
+        if cfg.frames is not None:
+            limits.append(cfg.frames * cfg.block_size)
+        if cfg.duration_s is not None:
+            # At least one sample, so a tiny duration still ends after one block.
+            limits.append(max(1, round(cfg.duration_s * cfg.sample_rate)))
+        return min(limits, default=None)

@@ -151,13 +151,8 @@ class VideoDecoder(Processor):
             self._emit(self._decoder.decode(packet), packet)
             packet = self.packets.read()
 
-    def teardown(self) -> None:
-        try:
-            decoder = getattr(self, "_decoder", None)
-            if decoder is not None:
-                self._emit(decoder.flush(), None)
-        finally:
-            super().teardown()
+    def on_end_of_stream(self) -> None:
+        self._emit(self._decoder.flush(), None)  # pictures frame threading held back
 
     def _emit(self, pictures: list[Any], packet: EncodedPacket | None) -> None:
         for picture in pictures:
