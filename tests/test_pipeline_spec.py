@@ -1118,3 +1118,14 @@ def test_dump_round_trip_random(fmt: Any, seed: int) -> None:
     )
     spec = PipelineSpec(processors, connections, name=rng.choice([None, "demo", "yes"]))
     assert parse_pipeline(dump_pipeline(spec, format=fmt)) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line"), [("\x00", "U+0000", 1), ("a: 1\nb: \ud800", "U+D800", 2)]
+)
+def test_a_character_yaml_does_not_allow_is_named_by_its_code_point(
+    text: str, code: str, line: int
+) -> None:
+    err = error(text)
+    assert err.line == line
+    assert f"character {code} is not allowed in a pipeline file; remove it" in str(err)

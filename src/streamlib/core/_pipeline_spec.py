@@ -370,10 +370,15 @@ def _open_loader(text: str, path: str | None, limits: PipelineLimits) -> _Loader
     except ReaderError as exc:  # raised up front for control characters
         line = text.count("\n", 0, exc.position) + 1
         raise PipelineFileError(
-            f"character {exc.character!r} is not allowed in a pipeline file; remove it",
+            f"character {_codepoint(exc.character)} is not allowed in a pipeline file; remove it",
             path=path,
             line=line,
         ) from None
+
+
+def _codepoint(character: int | str) -> str:
+    code = character if isinstance(character, int) else ord(character[:1] or "\0")
+    return f"U+{code:04X}"
 
 
 def _compose(loader: _Loader, text: str, path: str | None) -> Node:
