@@ -33,14 +33,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import streamlib as sl
-from streamlib.core import CustomEvent, Event
 from streamlib.processors import (
     FFmpegSource,
     MediaFile,
@@ -55,22 +53,12 @@ X264: dict[str, Any] = {"preset": "ultrafast", "tune": "zerolatency"}
 
 
 def run_until_end(rt: sl.Runtime, timeout_s: float = 300.0) -> float:
-    """Run until a source says ``end_of_input``; seconds from start to the files being closed."""
-    done = threading.Event()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, CustomEvent) and event.name == "end_of_input":
-            done.set()
-
-    subscription = rt.events.subscribe("*", on_event)
+    """Run until the stream ends (the files closed); seconds from start to then."""
     started = time.perf_counter()
-    rt.start()
-    if not done.wait(timeout_s):
-        raise TimeoutError("the source never reached its end")
-    rt.stop()  # drains and finishes the file
-    elapsed = time.perf_counter() - started
-    subscription.close()
-    return elapsed
+    outcome = rt.run(duration=timeout_s)
+    if outcome is not sl.RunOutcome.ENDED:
+        raise TimeoutError(f"the run did not end by itself ({outcome.value})")
+    return time.perf_counter() - started
 
 
 def encode_ffmpeg_source(frames: int, out: Path) -> float:

@@ -1,50 +1,37 @@
-"""File -> convert -> file, in Python: decode, scale, encode, until the input ends.
+"""File -> convert -> file, in Python: decode, scale, encode; the run ends with the input.
 
     python examples/transcode.py input.mp4 output.mp4 --width 1280 --height 720
 
 Without an input file it first makes one (5 s of FFmpeg's testsrc2 and a tone).
+``MediaFile`` with ``realtime=False`` is a source that can wait: it reads as fast
+as the encoder takes its frames, loses none, and ends its stream at the end of
+the file. The end travels behind the last frame, the writer finishes the file,
+and ``rt.run()`` returns by itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
 from pathlib import Path
 
 import streamlib as sl
-from streamlib.core import CustomEvent, Event
 from streamlib.processors import FFmpegSource, MediaFile, Mp4Writer, VideoConvert
-
-
-def run_until_end_of_input(rt: sl.Runtime, timeout_s: float = 600.0) -> None:
-    """Run ``rt`` until a source publishes ``end_of_input`` (then stop, finishing files)."""
-    done = threading.Event()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, CustomEvent) and event.name == "end_of_input":
-            done.set()
-            rt.request_stop()
-
-    subscription = rt.events.subscribe("*", on_event)
-    try:
-        rt.run(duration=timeout_s)
-    finally:
-        subscription.close()
 
 
 def make_sample(path: Path) -> None:
     with sl.Runtime() as rt:
         src = rt.add(
             FFmpegSource,
-            video_graph="testsrc2=size=1920x1080:rate=30:duration=5",
-            audio_graph="sine=frequency=440:sample_rate=48000:duration=5",
+            video_graph="testsrc2=size=1920x1080:rate=30",
+            audio_graph="sine=frequency=440:sample_rate=48000",
             pixel_format="yuv420p",
+            duration_s=5.0,
             realtime=False,
         )
         rec = rt.add(Mp4Writer, path=str(path), overwrite=True, preset="ultrafast")
         rt.connect(src.port("video"), rec.port("video"))
         rt.connect(src.port("audio"), rec.port("audio"))
-        run_until_end_of_input(rt)
+        rt.run()
 
 
 def main() -> None:
@@ -65,8 +52,8 @@ def main() -> None:
         rt.connect(clip.port("video"), scale.port("video_in"), profile="lossless")
         rt.connect(scale.port("video_out"), out.port("video"))
         rt.connect(clip.port("audio"), out.port("audio"))
-        run_until_end_of_input(rt)
-        print(rt.statistics().to_json())
+        outcome = rt.run()  # returns once the file has ended and the output is written
+        print(f"{outcome.value}: {rt.statistics().to_json()}")
 
 
 if __name__ == "__main__":
