@@ -12,30 +12,6 @@ from ._ffmpeg_input import FFmpegInputConfig, FFmpegInputProcessor
 
 __all__ = ["MediaFile"]
 
-# Inputs that run in real time whatever the pacing: they cannot wait for a consumer.
-_DEVICE_FORMATS = frozenset(
-    {
-        "alsa",
-        "android_camera",
-        "avfoundation",
-        "decklink",
-        "dshow",
-        "fbdev",
-        "gdigrab",
-        "jack",
-        "kmsgrab",
-        "openal",
-        "oss",
-        "pulse",
-        "sndio",
-        "v4l2",
-        "video4linux2",
-        "vfwcap",
-        "x11grab",
-        "xcbgrab",
-    }
-)
-
 _URL_SCHEMES = (
     "rtsp://",
     "rtsps://",
@@ -56,7 +32,7 @@ class MediaFile(FFmpegInputProcessor):
     for transcoding: the file waits for its consumers and nothing is lost).
     At the end of the file (or at a ``duration_s`` / ``frames`` limit) the
     stream ends, so a transcode finishes by itself; ``loop`` plays it again
-    from the start instead. Network streams and devices stay live whatever
+    from the start instead. Network streams stay live whatever
     ``realtime`` says. Timestamps are mapped onto the runtime's ``MediaClock``,
     so audio and video stay aligned the way the file aligns them. A corrupt
     packet raises ``CodecError`` (an error event); the processor then resumes
@@ -110,12 +86,9 @@ class MediaFile(FFmpegInputProcessor):
         return cfg.path, cfg.input_format, dict(cfg.options)
 
     def input_is_live(self) -> bool:
-        cfg = self.config
-        path = cfg.path.lower()
-        if cfg.input_format is not None and cfg.input_format.lower() in _DEVICE_FORMATS:
-            return True
-        if path.startswith("/dev/"):
-            return True
+        # A network stream runs at the sender's pace; only a file can wait. (Devices
+        # are Camera's and AudioCapture's: a path here is a regular file.)
+        path = self.config.path.lower()
         return "://" in path and not path.startswith("file:")
 
     def wants(self) -> tuple[bool, bool]:
