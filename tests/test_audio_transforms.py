@@ -175,10 +175,19 @@ def test_resampler_keeps_frequency_and_length(quality: str) -> None:
     )["audio_out"]
     assert all(frame.sample_rate == RATE for frame in out)
     data = joined(out)[:, 0]
-    assert abs(len(data) - RATE) <= 2  # the flush on teardown returns the filter's tail
+    assert abs(len(data) - RATE) <= 2  # the end of the stream flushes the filter's tail
     assert dominant_frequency(data[4800:-4800], RATE) == pytest.approx(1000.0, abs=0.5)
     # Against the same tone generated at 48 kHz: the level is kept.
     assert rms(data[4800:-4800]) == pytest.approx(rms(sine(1000.0, 0.8, RATE)), rel=0.01)
+
+
+def test_resampler_stopped_without_an_end_keeps_its_tail() -> None:
+    tone = sine(1000.0, 0.5, 44_100)[:, None]
+    frames = blocks_of(tone, 441, rate=44_100)
+    ended = joined(run_to_end(AudioResampler, inputs={"audio_in": frames})["audio_out"])
+    stopped = joined(run_processor(AudioResampler, inputs={"audio_in": frames})["audio_out"])
+    assert len(stopped) < len(ended)  # a stop writes nothing into closing connections
+    np.testing.assert_array_equal(stopped, ended[: len(stopped)])
 
 
 def test_resampler_matches_the_analytic_signal() -> None:
