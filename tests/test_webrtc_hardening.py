@@ -77,6 +77,22 @@ def _many_sections(offer: str) -> str:
     return head + ("m=" + sections) * 20
 
 
+def _two_data_channel_sections(offer: str) -> str:
+    head, _, sections = offer.partition("m=")
+    first_section = sections.partition("m=")[0]
+    credentials = "".join(
+        line
+        for line in first_section.splitlines(True)
+        if line.startswith(("a=ice-", "a=fingerprint", "a=setup"))
+    )
+    application = "".join(
+        f"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:{mid}\r\n"
+        f"a=sctp-port:5000\r\n{credentials}"
+        for mid in ("2", "3")
+    )
+    return head.replace("BUNDLE 0 1", "BUNDLE 3 0 1 2") + "m=" + sections + application
+
+
 MALFORMED: dict[str, tuple[bytes, dict[str, str], int, str]] = {
     "not utf-8": (
         WHEP_OFFER.replace("s=-", "s=caf\xe9").encode("latin-1"),
@@ -95,6 +111,22 @@ MALFORMED: dict[str, tuple[bytes, dict[str, str], int, str]] = {
         {"Content-Type": "application/sdp; charset=utf-16"},
         415,
         "charset",
+    ),
+    # Found by test_fuzz_offers: the stdlib's header parser (used by aiohttp) raised
+    # IndexError on this parameter, answered 500.
+    "a content type whose parameter does not parse": (
+        WHEP_OFFER.encode(),
+        {"Content-Type": "application/sdp; n&*"},
+        415,
+        "Content-Type",
+    ),
+    # Found by test_fuzz_offers: a BUNDLE led by the second of two data channel sections
+    # (aiortc makes one SCTP transport) raised AttributeError in aiortc, answered 500.
+    "two data channel sections": (
+        _two_data_channel_sections(WHEP_OFFER).encode(),
+        SDP,
+        400,
+        "m=application",
     ),
     "bundle names an unknown first mid": (
         WHEP_OFFER.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 7 0 1").encode(),
@@ -190,6 +222,7 @@ def test_bad_trickle_and_hang_ups_get_4xx(kind: str, quiet_log: pytest.LogCaptur
             (b"a=mid:0\r\na=candidate:1 1 udp x 127.0.0.1 9 typ host\r\n", TRICKLE, 400, ""),
             (b"a=mid:0\r\na=candidate:\xff\xfe\r\n", TRICKLE, 400, "UTF-8"),
             (candidate, {"Content-Type": "application/trickle-ice-sdpfrag; charset=x"}, 415, ""),
+            (candidate, {"Content-Type": "application/trickle-ice-sdpfrag; n&*"}, 415, ""),
             (b"a=mid:9\r\na=candidate:2 1 udp 2130706431 127.0.0.1 9 typ host\r\n", TRICKLE, 400,
              "mid"),
         ]  # fmt: skip

@@ -8,13 +8,16 @@ wrong in one line::
 
     check_offer(text)   # ValueError("the BUNDLE group names mid 7, which no media section has ...")
 
-It checks structure only (lines, sections, mids, BUNDLE, ICE credentials, DTLS
-fingerprint, how many sections); codecs and directions are aiortc's to judge.
+It checks structure (lines, sections, mids, BUNDLE, ICE credentials, DTLS
+fingerprint and setup, how many sections), then that aiortc's parser takes the
+text; codecs and directions are aiortc's to judge when it applies the offer.
 """
 
 from __future__ import annotations
 
 import re
+
+from aiortc.sdp import SessionDescription
 
 __all__ = ["MAX_MEDIA_SECTIONS", "check_offer"]
 
@@ -55,6 +58,14 @@ def check_offer(sdp: str) -> None:
             session.append(line)
     if not sections:
         raise ValueError("the offer has no audio or video section (no m= line)")
+    applications = sum(section[0].startswith("m=application") for section in sections)
+    if applications > 1:
+        # aiortc makes one SCTP transport; a BUNDLE led by a second such section
+        # left it without any (AttributeError deep in createAnswer).
+        raise ValueError(
+            f"the offer has {applications} m=application (data channel) sections; "
+            "WebRTC uses one at most"
+        )
     mids = _check_mids(sections)
     _check_bundle(session, mids)
     for index, section in enumerate(sections):
@@ -63,9 +74,40 @@ def check_offer(sdp: str) -> None:
             ("a=ice-ufrag:", "ICE needs it"),
             ("a=ice-pwd:", "ICE needs it"),
             ("a=fingerprint:", "DTLS needs it"),
+            ("a=setup:", "DTLS needs it"),
         ):
             if not _has(section, attribute) and not _has(session, attribute):
                 raise ValueError(f"{where} has no {attribute.rstrip(':')} ({purpose})")
+    _check_parses(session, sections, mids)
+
+
+def _check_parses(session: list[str], sections: list[list[str]], mids: list[str | None]) -> None:
+    # aiortc's parser assumes well-formed input and fails with whatever the bad
+    # line trips on first (ValueError, KeyError, AssertionError, StopIteration...).
+    # Parsing has no side effects, so any exception here means "not valid SDP";
+    # parsing each section alone with the session lines finds where it is.
+    failure = _parse_failure(session, [line for section in sections for line in section])
+    if failure is None:
+        return
+    where = "the session lines"
+    for index, section in enumerate(sections):
+        found = _parse_failure(session, section)
+        if found is not None:
+            failure = found
+            where = f"media section {index}" + (f" (a=mid:{mids[index]})" if mids[index] else "")
+            break
+    raise ValueError(
+        f"{where} do{'' if where.startswith('the') else 'es'} not parse ({failure}); "
+        "check the m=, a=rtpmap, a=fmtp, a=candidate, a=setup and a=ssrc lines"
+    )
+
+
+def _parse_failure(session: list[str], lines: list[str]) -> str | None:
+    try:
+        SessionDescription.parse("\r\n".join([*session, *lines, ""]))
+    except Exception as error:
+        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return None
 
 
 def _check_mids(sections: list[list[str]]) -> list[str | None]:

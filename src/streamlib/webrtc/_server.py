@@ -168,6 +168,7 @@ class SignallingServer:
             self._runner = None
 
     def _reject(self, status: int, reason: str, **headers: str) -> web.Response:
+        reason = " ".join(reason.split())  # one line, whatever a dependency's message held
         self.rejected += 1
         _log.info("rejected a request: %d %s", status, reason)
         return web.Response(status=status, text=reason + "\n", headers=headers)
@@ -185,9 +186,12 @@ class SignallingServer:
             return self._reject(
                 401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"}
             )
-        if request.content_type != SDP_TYPE:
+        content_type = _content_type(request)
+        if content_type is None:
+            return self._reject(415, f"the Content-Type header does not parse; send {SDP_TYPE}")
+        if content_type != SDP_TYPE:
             return self._reject(
-                415, f"the offer must be sent as {SDP_TYPE}, not {request.content_type or 'none'}"
+                415, f"the offer must be sent as {SDP_TYPE}, not {content_type or 'none'}"
             )
         offer = await self._text(request, "offer")
         if isinstance(offer, web.Response):
@@ -216,7 +220,7 @@ class SignallingServer:
     async def _trickle(self, request: web.Request, handler: EndpointHandler) -> web.Response:
         if not self._authorized(request):
             return self._reject(401, "missing or wrong bearer token")
-        if request.content_type != TRICKLE_TYPE:
+        if _content_type(request) != TRICKLE_TYPE:
             return self._reject(415, f"trickle ICE must be sent as {TRICKLE_TYPE}")
         fragment = await self._text(request, "candidate fragment")
         if isinstance(fragment, web.Response):
@@ -241,11 +245,12 @@ class SignallingServer:
         charset = request.charset
         try:
             usable = charset is None or codecs.lookup(charset).name in (_UTF8, "ascii")
-        except LookupError:
+        except (LookupError, ValueError):  # unknown name; ValueError: a NUL in it
             usable = False
         if not usable:
+            shown = (charset or "")[:40]
             return self._reject(
-                415, f"the {what} must be UTF-8 (send charset=utf-8 or none), not charset={charset}"
+                415, f"the {what} must be UTF-8 (send charset=utf-8 or none), not charset={shown}"
             )
         body = await request.read()
         try:
@@ -271,7 +276,13 @@ class SignallingServer:
             try:
                 response = await handler(request)
             except web.HTTPException as error:
-                response = error
+                # aiohttp's own refusals (no such route: 404, 405; body too large: 413),
+                # answered as plain responses so the CORS headers below reach the page
+                # (returning the exception itself is deprecated in aiohttp).
+                response = web.Response(
+                    status=error.status, reason=error.reason, text=error.text,
+                    headers={k: v for k, v in error.headers.items() if k != "Content-Type"},
+                )  # fmt: skip
         response.headers.update(_CORS_HEADERS)
         if self.token is not None:
             response.headers["Access-Control-Allow-Origin"] = "*"
@@ -301,6 +312,19 @@ class SignallingServer:
                     f"without a token it answers only pages served from {self._accepted}; "
                     "set a token to let players on other sites in",
                 )
+        return None
+
+
+def _content_type(request: web.Request) -> str | None:
+    """The request's media type (charset checked later); ``None`` when the header does not parse.
+
+    aiohttp parses it with the standard library's email header parser, which
+    raises ``IndexError`` (and possibly others) on some malformed parameters.
+    """
+    try:
+        request.charset  # noqa: B018 - parses (and caches) the whole header
+        return request.content_type
+    except Exception:  # what the stdlib parser raises on bad input is not documented
         return None
 
 
