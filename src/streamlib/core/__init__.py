@@ -66,6 +66,7 @@ from ._gpu_texture import GpuTexture, GpuUploader
 from ._graph import Edge, Graph
 from ._graph_loading import graph_from_spec, load_graph
 from ._ids import ConnectionId, PortRef, ProcessorId
+from ._loopback import host_header_name, is_loopback, loopback_names, origin_name
 from ._pipeline_spec import (
     ConnectionSpec,
     PipelineSpec,
@@ -192,9 +193,13 @@ __all__ = [
     "did_you_mean",
     "dump_pipeline",
     "graph_from_spec",
+    "host_header_name",
+    "is_loopback",
     "live_field",
     "load_graph",
     "load_pipeline_file",
+    "loopback_names",
+    "origin_name",
     "parse_pipeline",
     "path_field",
     "processor_topic",

@@ -28,63 +28,15 @@ check (a server on ``0.0.0.0`` cannot know every name it is reached by).
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
-from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..core import ConfigError
+from ..core import ConfigError, host_header_name, is_loopback, loopback_names, origin_name
 
 __all__ = ["BearerTokenGuard", "LoopbackHostGuard", "is_loopback", "require_token_for"]
 
 _MIN_TOKEN_CHARS = 16
-# Names every loopback server answers to, besides the address it is bound to.
-_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
-
-
-def loopback_names(bound_host: str) -> frozenset[str]:
-    """The host names (lower case, IPv6 without brackets) a server on ``bound_host`` answers to."""
-    return frozenset({bound_host.strip("[]").lower(), *_LOOPBACK_NAMES})
-
-
-def host_header_name(value: str) -> str | None:
-    """The name in a ``Host`` header (``"[::1]:80"`` -> ``"::1"``); ``None`` when malformed."""
-    if value.startswith("["):
-        name, bracket, rest = value[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            return None
-        port = rest[1:]
-    else:
-        name, _, port = value.partition(":")
-    if not name or (port and not port.isdigit()):
-        return None
-    return name.lower()
-
-
-def origin_name(value: str) -> str | None:
-    """The host name of an ``Origin`` header (``"http://localhost:5173"`` -> ``"localhost"``).
-
-    ``None`` for an origin that names no http(s) host (``null``, ``file://``).
-    """
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.hostname.lower()
 
 
 def require_token_for(host: str, token: str | None) -> None:

@@ -29,6 +29,7 @@ from ..core import (
     ProcessorContext,
     Scheduling,
     VideoFrame,
+    is_loopback,
 )
 from ._media_support import OutputPixelFormat
 from ._webrtc_support import (
@@ -38,7 +39,6 @@ from ._webrtc_support import (
     WebRtcEncodingConfig,
     WebRtcPeerConfig,
     ice_settings,
-    is_loopback_host,
     require_webrtc,
     webrtc_ready,
 )
@@ -68,7 +68,7 @@ class _ServerConfig(WebRtcPeerConfig):
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> _ServerConfig:
-        if not self.token and not is_loopback_host(self.host):
+        if not self.token and not is_loopback(self.host):
             raise ValueError(
                 f"serving on {self.host} lets any machine that reaches it watch the stream or "
                 "publish into the pipeline, so it needs a token: set token (the page takes "

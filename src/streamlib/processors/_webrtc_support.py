@@ -8,7 +8,6 @@ methods, so ``import streamlib.processors`` works without the ``webrtc`` extra.
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import logging
 import queue
 import time
@@ -43,7 +42,6 @@ __all__ = [
     "WebRtcEncoders",
     "WebRtcPeerConfig",
     "client_session_options",
-    "is_loopback_host",
     "require_webrtc",
     "webrtc_ready",
 ]
@@ -57,20 +55,6 @@ _OPUS_RATES = (48_000, 24_000, 16_000, 12_000, 8_000)
 def enabled_kinds(*, video: bool, audio: bool) -> tuple[str, ...]:
     """The media kinds to negotiate, in SDP order: ``("video", "audio")`` or fewer."""
     return tuple(kind for kind, enabled in (("video", video), ("audio", audio)) if enabled)
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine (127/8, ::1, localhost).
-
-    The same rule as ``streamlib.webrtc`` and ``streamlib.mcp`` apply; kept here so a
-    config validates without importing aiortc.
-    """
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
 
 
 def require_webrtc(owner: str) -> None:

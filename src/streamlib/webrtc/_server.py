@@ -40,16 +40,21 @@ from __future__ import annotations
 
 import codecs
 import hmac
-import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..core import ConfigError, NetworkError
+from ..core import (
+    ConfigError,
+    NetworkError,
+    host_header_name,
+    is_loopback,
+    loopback_names,
+    origin_name,
+)
 from ._offers import check_offer
 from ._signalling_client import SDP_TYPE, TRICKLE_TYPE
 
@@ -66,7 +71,6 @@ _CORS_HEADERS = {
 _MAX_PORT = 65_535
 _MAX_BODY = 256 * 1024  # an SDP is a few kB
 # Names every loopback server answers to, besides the address it is bound to.
-_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 _UTF8 = codecs.lookup("utf-8").name
 
 
@@ -110,7 +114,7 @@ class SignallingServer:
                 "stream or publish into the pipeline, so it needs a token: set token "
                 "(viewers open the page with ?token=...), or bind 127.0.0.1"
             )
-        self._names = frozenset({host.strip("[]").lower(), *_LOOPBACK_NAMES})
+        self._names = loopback_names(host)
         self._accepted = ", ".join(sorted(f"[{n}]" if ":" in n else n for n in self._names))
         self._app = web.Application(client_max_size=_MAX_BODY)
         self._app.middlewares.append(self._guard)
@@ -295,7 +299,7 @@ class SignallingServer:
         """The 421 or 403 for a request a loopback server must not answer; else ``None``."""
         hosts = request.headers.getall("Host", [])
         if self.loopback:
-            bad_host = next((h for h in hosts if _host_name(h) not in self._names), None)
+            bad_host = next((h for h in hosts if host_header_name(h) not in self._names), None)
             if not hosts or bad_host is not None:
                 return self._reject(
                     421,
@@ -304,7 +308,7 @@ class SignallingServer:
                 )
         if self.token is None:  # then the server is on loopback: pages from loopback only
             origins = request.headers.getall("Origin", [])
-            bad_origin = next((o for o in origins if _origin_name(o) not in self._names), None)
+            bad_origin = next((o for o in origins if origin_name(o) not in self._names), None)
             if bad_origin is not None:
                 return self._reject(
                     403,
@@ -326,39 +330,3 @@ def _content_type(request: web.Request) -> str | None:
         return request.content_type
     except Exception:  # what the stdlib parser raises on bad input is not documented
         return None
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine (127/8, ::1, localhost)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
-
-
-def _host_name(value: str) -> str | None:
-    """The name in a ``Host`` header (``"[::1]:80"`` -> ``"::1"``); ``None`` when malformed."""
-    if value.startswith("["):
-        name, bracket, rest = value[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            return None
-        port = rest[1:]
-    else:
-        name, _, port = value.partition(":")
-    if not name or (port and not port.isdigit()):
-        return None
-    return name.lower()
-
-
-def _origin_name(value: str) -> str | None:
-    """The host name of an ``Origin`` (``None`` for ``null``, ``file://`` and the like)."""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.hostname.lower()
