@@ -69,6 +69,7 @@ from ._ids import ConnectionId, PortRef, ProcessorId
 from ._loopback import host_header_name, is_loopback, loopback_names, origin_name
 from ._pipeline_spec import (
     ConnectionSpec,
+    PipelineLimits,
     PipelineSpec,
     ProcessorSpec,
     dump_pipeline,
@@ -141,6 +142,7 @@ __all__ = [
     "OutputPort",
     "PermissionDeniedError",
     "PipelineFileError",
+    "PipelineLimits",
     "PipelineSpec",
     "PixelFormat",
     "PluginError",

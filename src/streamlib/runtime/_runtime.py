@@ -290,8 +290,13 @@ class Runtime:
             # While running, nothing starts until every connection exists: no
             # source writes into a port that is about to be connected.
             refs = [self.add(proc, id=pid) for pid, proc in staged.processors().items()]
-            for edge in staged.edges():
-                self.connect(edge.source, edge.target, profile=edge.profile, capacity=edge.capacity)
+            # The staged graph is acyclic and its processors are new: one loop check
+            # at the end keeps loading linear whatever order the file declares.
+            with self._graph.deferred_cycle_check():
+                for edge in staged.edges():
+                    self.connect(
+                        edge.source, edge.target, profile=edge.profile, capacity=edge.capacity
+                    )
         return refs
 
     @classmethod
