@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -335,3 +336,61 @@ def test_the_end_is_seen_only_after_every_queued_frame(
     assert connection.at_end
     if newest_queued is not None:
         assert seen_last == newest_queued  # the newest frame was read before the end
+
+
+# -- sources that can wait get backpressure ----------------------------------------------
+
+
+class Unpaced(Limited):
+    """A limited source that can wait (a file read as fast as it is consumed)."""
+
+    live = False
+
+    def scheduling(self) -> sl.Scheduling:
+        return sl.Scheduling.loop()
+
+
+class Fifo(sl.Processor):
+    """A slow sink whose declared delivery drops the oldest frames when it falls behind."""
+
+    data = sl.Input(sl.DataFrame, profile="fifo", capacity=2)
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self.received: list[sl.DataFrame] = []
+
+    def process(self) -> None:
+        frame = self.data.read()
+        if frame is not None:
+            self.received.append(frame)
+            time.sleep(0.001)  # slower than the source: a live graph would drop here
+
+
+def test_connections_fed_only_by_sources_that_wait_default_to_lossless() -> None:
+    rt = sl.Runtime()
+    waits = rt.add(Unpaced, id="file")
+    mid = rt.add(Relay, id="mid")
+    live = rt.add(Limited, id="camera")
+    first, second, third = (rt.add(Fifo, id=name) for name in ("first", "second", "third"))
+    rt.connect(waits.data, mid.data_in)
+    rt.connect(mid.data_out, first.data)  # through a push stage: still the file's pace
+    rt.connect(live.data, second.data)  # live: the input's own profile
+    rt.connect(waits.data, third.data, profile="fifo")  # said explicitly: kept
+    profiles = {e.target.processor: e.profile for e in rt.graph.edges()}
+    assert profiles == {
+        "mid": DeliveryProfile.LOSSLESS,
+        "first": DeliveryProfile.LOSSLESS,
+        "second": DeliveryProfile.FIFO,
+        "third": DeliveryProfile.FIFO,
+    }
+    rt.close()
+
+
+def test_a_file_job_into_a_slow_sink_loses_nothing_by_default() -> None:
+    with sl.Runtime(fuse=False) as rt:
+        src = rt.add(Unpaced, id="src", frames=300)
+        slow = rt.add(Fifo, id="slow")
+        rt.connect(src.data, slow.data)
+        assert rt.run(duration=60) is sl.RunOutcome.ENDED
+        assert numbers(slow.processor.received) == list(range(300))
+        assert rt.connection("src.data", "slow.data").statistics().dropped == 0

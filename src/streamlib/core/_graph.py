@@ -41,6 +41,7 @@ from ._errors import (
 from ._ids import ConnectionId, PortRef, ProcessorId
 from ._ports import PortSpec
 from ._processor import Processor
+from ._scheduling import SchedulingMode
 from ._suggest import did_you_mean
 
 __all__ = ["CycleCheck", "Edge", "Graph"]
@@ -167,7 +168,12 @@ class Graph:
             raise _loop_error(src, dst)
         assert in_spec.profile is not None
         assert in_spec.capacity is not None
-        chosen = in_spec.profile if profile is None else DeliveryProfile.parse(profile)
+        if profile is not None:
+            chosen = DeliveryProfile.parse(profile)
+        elif self.fed_by_sources_that_wait(src.processor):
+            chosen = DeliveryProfile.LOSSLESS  # a file job: the source waits, nothing drops
+        else:
+            chosen = in_spec.profile
         if capacity is not None and capacity < 1:
             raise GraphError(f"capacity of {src} -> {dst} must be at least 1, got {capacity}")
         if capacity is None:
@@ -180,6 +186,32 @@ class Graph:
                 else default_capacity(chosen, in_spec.frame_type.frame_class)
             )
         return Edge(src, dst, chosen, capacity, str(out_spec.frame_type))
+
+    def fed_by_sources_that_wait(self, processor_id: str) -> bool:
+        """Whether ``processor_id``'s output comes, directly or through push processors,
+        only from sources that can wait (``Processor.is_live()`` False: a file read as
+        fast as it is consumed). Connections from there default to ``lossless``, as in
+        GStreamer's non-live pipelines; anything live upstream keeps the input's profile.
+        """
+        found_source = False
+        seen = {self._known(processor_id)}
+        pending = [*seen]
+        while pending:
+            pid = pending.pop()
+            processor = self._processors[pid]
+            if processor.scheduling().mode is not SchedulingMode.PUSH:
+                if processor.is_live():
+                    return False
+                found_source = True
+                continue
+            producers = self.predecessors(pid)
+            if not producers:
+                return False  # nothing feeds it yet: nothing says it can wait
+            for producer in producers:
+                if producer not in seen:
+                    seen.add(producer)
+                    pending.append(producer)
+        return found_source
 
     def connect(
         self,
