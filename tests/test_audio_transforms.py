@@ -13,7 +13,6 @@ import pytest
 import streamlib as sl
 from audio_support import dominant_frequency, rms, sine
 from runtime_support import streamlib_threads
-from stream_end_support import run_to_end
 from streamlib.audio import (
     SampleFifo,
     StreamResampler,
@@ -168,7 +167,7 @@ def test_mixer_refuses_mismatched_formats() -> None:
 @pytest.mark.parametrize("quality", ["quick", "medium", "high", "very_high"])
 def test_resampler_keeps_frequency_and_length(quality: str) -> None:
     tone = sine(1000.0, 1.0, 44_100)[:, None]
-    out = run_to_end(
+    out = run_processor(
         AudioResampler,
         {"sample_rate": RATE, "quality": quality},
         inputs={"audio_in": blocks_of(tone, 441, rate=44_100)},
@@ -184,8 +183,10 @@ def test_resampler_keeps_frequency_and_length(quality: str) -> None:
 def test_resampler_stopped_without_an_end_keeps_its_tail() -> None:
     tone = sine(1000.0, 0.5, 44_100)[:, None]
     frames = blocks_of(tone, 441, rate=44_100)
-    ended = joined(run_to_end(AudioResampler, inputs={"audio_in": frames})["audio_out"])
-    stopped = joined(run_processor(AudioResampler, inputs={"audio_in": frames})["audio_out"])
+    ended = joined(run_processor(AudioResampler, inputs={"audio_in": frames})["audio_out"])
+    stopped = joined(
+        run_processor(AudioResampler, inputs={"audio_in": frames}, end_of_stream=False)["audio_out"]
+    )
     assert len(stopped) < len(ended)  # a stop writes nothing into closing connections
     np.testing.assert_array_equal(stopped, ended[: len(stopped)])
 
@@ -202,7 +203,7 @@ def test_resampler_matches_the_analytic_signal() -> None:
 
 def test_resampler_passes_through_at_the_target_rate() -> None:
     frames = blocks_of(stereo(0.01), 256)
-    out = run_to_end(AudioResampler, {"sample_rate": RATE}, inputs={"audio_in": frames})
+    out = run_processor(AudioResampler, {"sample_rate": RATE}, inputs={"audio_in": frames})
     assert out["audio_out"] == frames
 
 
@@ -212,7 +213,9 @@ def test_resampler_passes_through_at_the_target_rate() -> None:
 def test_rechunker_makes_fixed_blocks_and_loses_nothing() -> None:
     data = stereo(0.1)
     frames = blocks_of(data[:1000], 333) + blocks_of(data[1000:], 1200, start_ns=0)
-    out = run_to_end(BufferRechunker, {"block_size": 256}, inputs={"audio_in": frames})["audio_out"]
+    out = run_processor(BufferRechunker, {"block_size": 256}, inputs={"audio_in": frames})[
+        "audio_out"
+    ]
     assert all(frame.samples == 256 for frame in out)
     np.testing.assert_array_equal(joined(out)[: len(data)], data)  # the last block is padded
     assert not joined(out)[len(data) :].any()
@@ -224,7 +227,7 @@ def test_rechunker_makes_fixed_blocks_and_loses_nothing() -> None:
 def test_rechunker_grows_for_large_blocks() -> None:
     data = stereo(0.5)
     frames = blocks_of(data[:64], 64) + blocks_of(data[64:], 20_000)
-    out = run_to_end(
+    out = run_processor(
         BufferRechunker, {"block_size": 512, "pad_last": False}, inputs={"audio_in": frames}
     )
     got = joined(out["audio_out"])

@@ -10,7 +10,6 @@ import pytest
 import streamlib as sl
 from audio_support import require_zam, rms, sine
 from runtime_support import EventLog, streamlib_threads, wait_until
-from stream_end_support import run_to_end
 from streamlib.processors import (
     AudioChannelConverter,
     ChordGenerator,
@@ -68,7 +67,7 @@ def test_mismatched_frames_from_an_untyped_producer_never_pass() -> None:
 def test_reverb_in_fixed_blocks_with_a_padded_last_block() -> None:
     dry = np.zeros((RATE // 2 + 100, 2), np.float32)
     dry[10] = 1.0
-    out = run_to_end(
+    out = run_processor(
         ClapEffect,
         {"plugin": "ZamVerb", "block_size": 256},
         inputs={"audio_in": frames_of(dry, 480)},
@@ -161,6 +160,7 @@ def test_a_stop_without_an_end_writes_no_padded_tail() -> None:
         ClapEffect,
         {"plugin": "ZamVerb", "block_size": 256},
         inputs={"audio_in": frames_of(dry, 500)},
+        end_of_stream=False,
     )["audio_out"]
     assert len(out) == 1000 // 256  # whole blocks only: the 232 left over stay unsent
 

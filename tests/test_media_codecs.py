@@ -11,7 +11,6 @@ import pytest
 
 import streamlib as sl
 from media_support import yuv_frames
-from stream_end_support import run_to_end
 from streamlib.processors import (
     AudioDecoder,
     AudioEncoder,
@@ -92,7 +91,7 @@ def test_audio_packet_needs_rate_and_channels() -> None:
 
 def test_h264_packets_carry_what_a_muxer_needs() -> None:
     frames = yuv_frames(20)
-    out = run_to_end(
+    out = run_processor(
         VideoEncoder,
         {"preset": "ultrafast", "tune": "zerolatency", "keyframe_interval": 10},
         inputs={"video_in": frames},
@@ -116,11 +115,11 @@ def test_h264_packets_carry_what_a_muxer_needs() -> None:
 )
 def test_lossless_round_trip_is_pixel_identical(codec: str, extra: dict[str, object]) -> None:
     frames = yuv_frames(12)
-    encoded = run_to_end(
+    encoded = run_processor(
         VideoEncoder, {"codec": codec, "lossless": True, **extra}, inputs={"video_in": frames}
     )["packets"]
     decoded = pictures_of(
-        run_to_end(
+        run_processor(
             VideoDecoder, {"pixel_format": "yuv420p", "threads": 1}, inputs={"packets": encoded}
         )["video"]
     )
@@ -137,13 +136,15 @@ def test_other_codecs_encode_and_decode(codec: str) -> None:
     if codec == "vp8":
         config["bitrate"] = 400_000
     scheduling = (os.sched_getscheduler(0), os.sched_getparam(0))
-    packets = packets_of(run_to_end(VideoEncoder, config, inputs={"video_in": frames})["packets"])
+    packets = packets_of(
+        run_processor(VideoEncoder, config, inputs={"video_in": frames})["packets"]
+    )
     # SVT-AV1 makes its calling thread real-time (SCHED_FIFO, as root): the session undoes it
     assert (os.sched_getscheduler(0), os.sched_getparam(0)) == scheduling
     assert packets
     assert {p.codec for p in packets} == {codec}
     assert packets[0].keyframe
-    decoded = pictures_of(run_to_end(VideoDecoder, inputs={"packets": packets})["video"])
+    decoded = pictures_of(run_processor(VideoDecoder, inputs={"packets": packets})["video"])
     assert len(decoded) == len(frames)
     assert (decoded[0].width, decoded[0].height) == (128, 96)
     assert decoded[0].pixel_format is sl.PixelFormat.RGB24
@@ -154,8 +155,8 @@ def test_encoder_converts_rgb_input() -> None:
         sl.VideoFrame(np.full((48, 64, 3), 40 * i, np.uint8), "rgb24", timestamp_ns=i * 10**8)
         for i in range(4)
     ]
-    packets = run_to_end(VideoEncoder, {"crf": 10}, inputs={"video_in": rgb})["packets"]
-    decoded = pictures_of(run_to_end(VideoDecoder, inputs={"packets": packets})["video"])
+    packets = run_processor(VideoEncoder, {"crf": 10}, inputs={"video_in": rgb})["packets"]
+    decoded = pictures_of(run_processor(VideoDecoder, inputs={"packets": packets})["video"])
     # Flat grey pictures survive yuv420p and crf 10 almost exactly.
     for original, back in zip(rgb, decoded, strict=True):
         diff = np.abs(original.to_ndarray().astype(int) - back.to_ndarray().astype(int))
@@ -180,14 +181,14 @@ def test_encoder_config_errors_before_running(config: dict[str, object], message
 
 def test_decoder_reports_corrupt_packet() -> None:
     good = packets_of(
-        run_to_end(VideoEncoder, {"tune": "zerolatency"}, inputs={"video_in": yuv_frames(2)})[
+        run_processor(VideoEncoder, {"tune": "zerolatency"}, inputs={"video_in": yuv_frames(2)})[
             "packets"
         ]
     )
     # A keyframe whose bytes are not H.264 at all (start codes around noise).
     broken = good[0].replace(data=b"\x00\x00\x01\xff" * 64)
     with pytest.raises(sl.CodecError, match="corrupt packet #0"):
-        run_to_end(VideoDecoder, {"threads": 1}, inputs={"packets": [broken, good[1]]})
+        run_processor(VideoDecoder, {"threads": 1}, inputs={"packets": [broken, good[1]]})
 
 
 # -- AudioEncoder / AudioDecoder ------------------------------------------------------------
@@ -212,13 +213,13 @@ def sine_blocks(count: int, *, rate: int = 48_000, block: int = 480) -> list[sl.
 def test_audio_round_trip_keeps_length_and_pitch(codec: str) -> None:
     blocks = sine_blocks(100)  # 1 s
     packets = packets_of(
-        run_to_end(AudioEncoder, {"codec": codec}, inputs={"audio_in": blocks})["packets"]
+        run_processor(AudioEncoder, {"codec": codec}, inputs={"audio_in": blocks})["packets"]
     )
     assert {p.codec for p in packets} == {codec}
     assert all(p.media_kind == "audio" and p.sample_rate == 48_000 for p in packets)
     pts = [p.pts for p in packets if p.pts is not None]
     assert pts == sorted(pts)
-    decoded = run_to_end(AudioDecoder, inputs={"packets": packets})["audio"]
+    decoded = run_processor(AudioDecoder, inputs={"packets": packets})["audio"]
     audio = np.concatenate([block.to_ndarray() for block in decoded])  # type: ignore[attr-defined]
     assert audio.shape[1] == 2
     # Within one codec frame (plus priming) of the input's 48000 samples.
@@ -233,7 +234,7 @@ def test_audio_round_trip_keeps_length_and_pitch(codec: str) -> None:
 
 def test_opus_refuses_an_unsupported_rate() -> None:
     with pytest.raises(sl.ConfigError, match="44100 Hz"):
-        run_to_end(
+        run_processor(
             AudioEncoder, {"codec": "opus"}, inputs={"audio_in": sine_blocks(2, rate=44_100)}
         )
 

@@ -33,15 +33,22 @@ def run_processor(
     inputs: Mapping[str, Sequence[Frame]] | None = None,
     calls: int | None = None,
     clock: MediaClock | None = None,
+    end_of_stream: bool = True,
 ) -> dict[str, list[Frame]]:
-    """Set ``processor`` up, feed it ``inputs``, call ``process``, tear it down.
+    """Set ``processor`` up, feed it ``inputs``, call ``process``, end the stream, tear
+    it down.
 
     Each input's frames are queued losslessly, then ``process()`` is called
-    ``calls`` times (default: once per queued frame, at least once). Returns
-    every frame written, by output name. Runs on the calling thread, with no
-    runtime, so a failing ``process`` raises straight into the test. A processor
-    calling ``ctx.request_stop()`` ends the run after that call;
-    ``ctx.statistics()`` describes the processor and its harness connections.
+    ``calls`` times (default: once per queued frame, at least once), then, as a
+    runtime does once every input has ended, ``on_end_of_stream()`` (an encoder
+    writes its delayed packets there; ``end_of_stream=False`` leaves it out, as
+    a stop would). Returns every frame written, by output name. Runs on the
+    calling thread, with no runtime, so a failing ``process`` raises straight
+    into the test. A processor calling ``ctx.request_stop()`` ends the run after
+    that call; ``ctx.statistics()`` describes the processor and its harness
+    connections::
+
+        packets = run_processor(VideoEncoder, {"codec": "h264"}, inputs={"video": frames})
     """
     instance = processor if isinstance(processor, Processor) else processor(config)
     feeds = dict(inputs or {})
@@ -113,6 +120,12 @@ def run_processor(
                 break
             instance.process()
             calls_made += 1
+        if end_of_stream:
+            for feed in instance.inputs.values():
+                if feed.connection is not None:
+                    feed.connection.end()
+            instance.on_end_of_stream()
+            instance.end_outputs()
     finally:
         instance.teardown()
         events.close()
