@@ -33,7 +33,8 @@ import aioice.ice
 
 import streamlib as sl
 from chromium_cdp import CHROMIUM
-from runtime_support import wait_until
+from runtime_support import EventLog, wait_until
+from streamlib.core import CustomEvent
 from streamlib.processors import TestPattern, WhepServer, WhipServer
 from streamlib.webrtc import (
     Backoff,
@@ -503,3 +504,50 @@ def test_passed_through_packets_must_be_h264_or_opus_and_get_parameter_sets() ->
     )  # fmt: skip
     with pytest.raises(sl.CodecError, match="opus"):
         webrtc_ready(aac)
+
+
+def test_an_ended_track_sends_what_was_queued_then_ends() -> None:
+    from fractions import Fraction
+
+    from aiortc.mediastreams import MediaStreamError
+
+    from streamlib.webrtc import EventLoopThread, PacketTrack
+
+    loop = EventLoopThread("ending", loopback=True)
+    packet = sl.EncodedPacket(
+        b"\x00\x00\x00\x01\x65idr", codec="h264", media_kind="video", keyframe=True, pts=0,
+        time_base=Fraction(1, 90_000), width=64, height=48,
+    )  # fmt: skip
+
+    async def receive_all() -> tuple[int, bool]:
+        track = PacketTrack("video", loop)
+        track.push(packet)
+        track.push(packet.replace(keyframe=False, pts=3000))
+        track.end()
+        received = 0
+        try:
+            while True:
+                await track.recv()
+                received += 1
+        except MediaStreamError:
+            return received, True
+
+    try:
+        received, ended = loop.run(receive_all(), 10)
+    finally:
+        loop.stop()
+    assert (received, ended) == (2, True)
+
+
+def test_a_whep_server_whose_input_ends_tells_its_viewers_and_ends() -> None:
+    with sl.Runtime() as rt:
+        log = EventLog(rt.events, "processor:web")
+        src = rt.add(TestPattern, id="src", width=64, height=48, fps=30, frames=5)
+        rt.add(WhepServer, id="web", port=0)
+        rt.connect(src.video, "web.video")
+        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        rt.events.flush()
+        ended = [e for e in log.of(CustomEvent) if e.name == "stream_ended"]
+        assert len(ended) == 1
+        assert ended[0].payload == {"viewers": 0}
+        log.close()

@@ -101,6 +101,8 @@ class WhepServer(Processor):
     keyframe; in pass-through (``video_packets``) the packets are sent as they
     come, so a viewer that lost pictures recovers at the encoder's next
     keyframe (set its ``keyframe_interval`` accordingly).
+    When its inputs end, each viewer gets what was already sent and then the end
+    of its tracks (``stream_ended`` event).
     Events on ``processor:<id>``: ``listening`` (with the URL), ``viewer_joined``,
     ``viewer_left``, ``viewer_timed_out``, ``viewer_state``, and ``viewer_failed``
     (with the reason) for a viewer whose ICE or DTLS failed or did not complete
@@ -186,6 +188,11 @@ class WhepServer(Processor):
             for packet in port.read_all():
                 if watched:
                     self.host.push(webrtc_ready(packet))
+
+    def on_end_of_stream(self) -> None:
+        # Packets already pushed still go out; then each viewer's tracks end.
+        viewers = self.host.end_stream()
+        self.events("stream_ended", {"viewers": viewers})
 
     def teardown(self) -> None:
         loop = getattr(self, "_loop", None)

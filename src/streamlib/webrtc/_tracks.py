@@ -61,6 +61,7 @@ class PacketTrack(MediaStreamTrack):
         self._queue: collections.deque[EncodedPacket] = collections.deque()
         self._wakeup = asyncio.Event()
         self._need_keyframe = kind == "video"
+        self._ending = False  # the stream ended: send what is queued, then end the track
         self.packets_sent = 0
         self.packets_dropped = 0
 
@@ -73,6 +74,15 @@ class PacketTrack(MediaStreamTrack):
     def push(self, packet: EncodedPacket) -> None:
         """Queue ``packet`` for sending; callable from any thread."""
         self._loop_thread.call_soon(self._enqueue, packet)
+
+    def end(self) -> None:
+        """The stream ended: send every packet already pushed, then end the track (the
+        sender stops and says goodbye to the viewer, RTCP BYE); callable from any thread."""
+        self._loop_thread.call_soon(self._end)
+
+    def _end(self) -> None:
+        self._ending = True
+        self._wakeup.set()
 
     def _enqueue(self, packet: EncodedPacket) -> None:
         if self.readyState != "live":
@@ -95,7 +105,7 @@ class PacketTrack(MediaStreamTrack):
 
     async def recv(self) -> av.Packet[Any]:
         while not self._queue:
-            if self.readyState != "live":
+            if self.readyState != "live" or self._ending:
                 raise MediaStreamError
             self._wakeup.clear()
             await self._wakeup.wait()

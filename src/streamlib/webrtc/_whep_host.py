@@ -160,6 +160,15 @@ class WhepHost:
         self._on_event("viewer_left", {"session": session_id, "viewers": len(self._viewers)})
         return True
 
+    def end_stream(self) -> int:
+        """The pipeline's stream ended: every viewer's tracks end after what was pushed
+        (any thread). Returns how many viewers were told."""
+        viewers = tuple(self._viewers.values())
+        for viewer in viewers:
+            for track in viewer.tracks:
+                track.end()
+        return len(viewers)
+
     async def close(self) -> None:
         """Hang up on every viewer; offers still being answered are refused."""
         self._closed = True
