@@ -171,3 +171,78 @@ def test_sigint_stops_in_order_and_writes_stats(pipeline: Path, tmp_path: Path) 
     stats = json.loads(stats_path.read_text())
     assert stats["state"] == "stopped"
     assert all(p["state"] == "stopped" for p in stats["processors"].values())
+
+
+# -- the exit status says whether the run failed ----------------------------------------------
+
+FAILING_RECORDING = """\
+processors:
+  src: {type: TestPattern, config: {width: 64, height: 48, fps: 30}}
+  rec: {type: Mp4Writer, config: {path: /dev/full, overwrite: true, preset: ultrafast}}
+connections:
+  - src.video -> rec.video
+"""
+
+
+def test_run_exits_1_with_one_line_naming_the_failed_processor(tmp_path: Path, capsys) -> None:
+    """/dev/full fails every write (ENOSPC): the recorder fails, so the run did."""
+    path = tmp_path / "rec.yaml"
+    path.write_text(FAILING_RECORDING)
+    stats_path = tmp_path / "stats.json"
+    status = main(["run", str(path), "--duration", "1", "--stats-json", str(stats_path)])
+    assert status == 1
+    err = capsys.readouterr().err
+    summary = [line for line in err.splitlines() if line.startswith("streamlib: run failed:")]
+    assert summary == [
+        "streamlib: run failed: rec (failed): StorageError: cannot write '/dev/full': No space "
+        "left on device (ENOSPC); nothing was recorded. What to do: free space on that disk or "
+        "record to another one"
+    ]
+    assert err.rstrip().endswith(summary[0])  # the last word, after the final table
+    rec = json.loads(stats_path.read_text())["processors"]["rec"]
+    assert (rec["state"], rec["errors"]) == ("failed", 1)
+
+
+def test_run_quiet_still_says_the_run_failed(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "rec.yaml"
+    path.write_text(FAILING_RECORDING)
+    assert main(["run", str(path), "--duration", "1", "--quiet"]) == 1
+    assert "streamlib: run failed: rec (failed)" in capsys.readouterr().err
+
+
+def test_run_verdict_fails_on_unrecovered_errors_only(pipeline: Path) -> None:
+    from streamlib.cli._run_command import Failure, RunVerdict
+    from streamlib.core import ProcessorErrored, ProcessorStarted
+    from streamlib.runtime import Runtime
+
+    with Runtime.from_file(pipeline) as runtime:
+        runtime.run(0.2)
+        stats = runtime.statistics()  # every processor "stopped"
+
+    def error(pid: str, phase: str, action: str) -> ProcessorErrored:
+        return ProcessorErrored(
+            processor_id=pid,
+            timestamp_ns=0,
+            error_type="StorageError",
+            message=f"{pid} broke\nin {phase}",
+            phase=phase,
+            action=action,
+        )
+
+    verdict = RunVerdict()
+    verdict.observe(error("src", "process", "restart"))
+    verdict.observe(ProcessorStarted(processor_id="src", timestamp_ns=0))  # recovered
+    verdict.observe(error("tone", "teardown", "stop"))  # could not finish: never recovered
+    verdict.observe(error("sink", "process", "restart"))  # still backing off at the end
+    assert verdict.failures(stats) == [
+        Failure("tone", "stopped", "StorageError: tone broke\nin teardown"),
+        Failure("sink", "stopped", "StorageError: sink broke\nin process"),
+    ]
+
+
+def test_run_help_explains_the_exit_status(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "exit status:" in out
+    assert "1  the run failed: a processor ended in the failed state" in out

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import streamlib as sl
-from media_support import FFPROBE, probe, runtime, stream_of
+from media_support import FFPROBE, probe, runtime, stream_of, yuv_frames
 from runtime_support import wait_until
 from streamlib.cli import main
 from streamlib.core import Event, ProcessorErrored
@@ -176,6 +176,36 @@ def test_a_restart_after_a_full_disk_keeps_the_partial_file(small_disk: Path) ->
     assert path.read_bytes() == kept
     assert int(stream_of(probe(path), "video")["nb_read_frames"]) >= 1
     assert int(stream_of(probe(second), "video")["nb_read_frames"]) >= 1
+
+
+def test_a_plain_mp4_that_cannot_be_finished_says_it_is_lost(small_disk: Path) -> None:
+    """The disk fills between the last packet and the index (moov): finishing fails, loudly."""
+    from streamlib.media import MediaWriter
+    from streamlib.media._output_file import StorageError
+    from streamlib.media.codecs import VideoEncoderSession, VideoEncoderSettings, video_codec
+
+    path = small_disk / "plain.mp4"
+    writer = MediaWriter(path, container="mp4", overwrite=False)
+    codec = video_codec("h264")
+    index, context = writer.add_encoder(codec.require_encoder(), "video")
+    settings = VideoEncoderSettings(
+        width=64, height=48, fps=30, preset="ultrafast", tune="zerolatency"
+    )
+    encoder = VideoEncoderSession(codec, settings, origin_ns=0, context=context)
+    writer.start(origin_ns=0)
+    for frame in yuv_frames(40):
+        for packet in encoder.encode(frame):
+            writer.write(index, packet)
+    for packet in encoder.flush():
+        writer.write(index, packet)
+    written = path.stat().st_size
+    assert written > 0  # every packet is on disk already: only the index is missing
+    fill(small_disk)
+    with pytest.raises(StorageError, match=r"ENOSPC\); the recording is lost") as caught:
+        writer.close()
+    assert "fragmented: true" in str(caught.value)
+    writer.close()  # once is enough
+    assert "moov atom not found" in ffprobe_complaints(path)
 
 
 def test_streamlib_run_exits_non_zero_with_one_line(

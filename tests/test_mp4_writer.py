@@ -3,6 +3,7 @@ finalising on stop, SIGINT and kill -9, and the errors it gives before anything 
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -14,9 +15,11 @@ from pathlib import Path
 import pytest
 
 import streamlib as sl
-from media_support import decoded_frame_count, make_clip, probe, runtime, stream_of
+from media_support import decoded_frame_count, make_clip, probe, runtime, stream_of, yuv_frames
 from runtime_support import EventLog, wait_until
-from streamlib.core import CustomEvent
+from streamlib.core import CustomEvent, ProcessorErrored
+from streamlib.media import MediaWriter
+from streamlib.media._output_file import OutputFile, StorageError, complete_mp4_length
 from streamlib.processors import (
     AudioEncoder,
     FFmpegSource,
@@ -180,10 +183,7 @@ def test_muxes_encoded_packets_without_reencoding(tmp_path: Path) -> None:
         rt.connect(src.port("audio"), aenc.port("audio_in"), profile="lossless")
         rt.connect(venc.port("packets"), rec.port("video_packets"))
         rt.connect(aenc.port("packets"), rec.port("audio_packets"))
-        log = EventLog(rt.events)
-        rt.start()
-        wait_until(lambda: any(e.name == "end_of_input" for e in log.of(CustomEvent)))
-        rt.stop()
+        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
     streams = probe(path)
     v, a = stream_of(streams, "video"), stream_of(streams, "audio")
     assert (v["codec_name"], v["width"], v["height"]) == ("h264", 128, 96)
@@ -211,10 +211,7 @@ def test_transcode_file_to_file_is_lossless_in_count(tmp_path: Path) -> None:
         rt.connect(clip.port("video"), convert.port("video_in"), profile="lossless")
         rt.connect(convert.port("video_out"), rec.port("video"))
         rt.connect(clip.port("audio"), rec.port("audio"))
-        log = EventLog(rt.events)
-        rt.start()
-        wait_until(lambda: any(e.name == "end_of_input" for e in log.of(CustomEvent)))
-        rt.stop()
+        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
     v = stream_of(probe(target), "video")
     assert (v["width"], v["height"], int(v["nb_read_frames"])) == (96, 54, 30)
 
@@ -234,10 +231,7 @@ def test_ten_minutes_without_drift(tmp_path: Path) -> None:
         rec = rt.add(Mp4Writer, path=str(path), keyframe_interval=300, **FAST)
         rt.connect(src.port("video"), rec.port("video"))
         rt.connect(src.port("audio"), rec.port("audio"))
-        log = EventLog(rt.events)
-        rt.start()
-        wait_until(lambda: any(e.name == "end_of_input" for e in log.of(CustomEvent)), timeout=90)
-        rt.stop()
+        assert rt.run(duration=90) is sl.RunOutcome.ENDED
     streams = probe(path, count_frames=False)
     v, a = stream_of(streams, "video"), stream_of(streams, "audio")
     assert close_to(v["duration"], 600.0, 1 / 30)
@@ -338,6 +332,107 @@ def test_kill_9_without_fragments_loses_the_index(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "moov atom not found" in result.stderr
+
+
+# -- write errors and restarts (a real full disk: tests/test_disk_full.py) -----------------------
+
+
+def test_a_failing_write_stops_the_recorder_with_what_to_do() -> None:
+    """/dev/full fails every write with ENOSPC, like a disk that is full from the start."""
+    with runtime() as rt:
+        video = rt.add(TestPattern, width=64, height=48, fps=30)
+        rec = rt.add(Mp4Writer, path="/dev/full", overwrite=True, **FAST)
+        rt.connect(video.port("video"), rec.port("video"))
+        log = EventLog(rt.events)
+        rt.start()
+        wait_until(lambda: rt.statistics().processors[str(rec)].state == "failed", what="failed")
+        rt.stop()
+        stats = rt.statistics().processors[str(rec)]
+    assert stats.errors == 1
+    (error,) = [e for e in log.of(ProcessorErrored) if str(e.processor_id) == str(rec)]
+    assert (error.error_type, error.phase, error.action) == ("StorageError", "process", "stop")
+    assert error.message == (
+        "cannot write '/dev/full': No space left on device (ENOSPC); nothing was recorded. "
+        "What to do: free space on that disk or record to another one"
+    )
+    assert os.path.exists("/dev/full")  # never removed: not a regular file we created
+
+
+def test_media_writer_raises_storage_error_on_the_first_failing_packet() -> None:
+    from streamlib.media.codecs import VideoEncoderSession, VideoEncoderSettings, video_codec
+
+    writer = MediaWriter("/dev/full", container="mp4", overwrite=True)
+    codec = video_codec("h264")
+    index, context = writer.add_encoder(codec.require_encoder(), "video")
+    settings = VideoEncoderSettings(
+        width=64, height=48, fps=30, preset="ultrafast", tune="zerolatency"
+    )
+    encoder = VideoEncoderSession(codec, settings, origin_ns=0, context=context)
+    writer.start(origin_ns=0)
+    packets = [packet for frame in yuv_frames(3) for packet in encoder.encode(frame)]
+    with pytest.raises(StorageError, match="ENOSPC") as caught:
+        writer.write(index, packets[0])
+    assert isinstance(caught.value, OSError)
+    assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, "/dev/full")
+    with pytest.raises(StorageError):  # nothing more is tried
+        writer.write(index, packets[1])
+    writer.close()  # only lets go: no second error
+
+
+def test_started_again_it_continues_in_a_numbered_file(tmp_path: Path) -> None:
+    path = tmp_path / "take.mp4"
+    with runtime() as rt:
+        video = rt.add(TestPattern, width=64, height=48, fps=30)
+        rec = rt.add(Mp4Writer, path=str(path), overwrite=True, **FAST)
+        rt.connect(video.port("video"), rec.port("video"))
+        log = EventLog(rt.events)
+        rt.run(duration=0.4)
+        first = path.read_bytes()
+        rt.run(duration=0.4)  # overwrite: true replaces files from before, never its own
+        rt.run(duration=0.4)
+        writer = rt.processor(str(rec))
+        assert isinstance(writer, Mp4Writer)
+        assert writer.recording_path == str(tmp_path / "take-3.mp4")
+    assert path.read_bytes() == first
+    for name in ("take.mp4", "take-2.mp4", "take-3.mp4"):
+        assert stream_of(probe(tmp_path / name), "video")["codec_name"] == "h264"
+    moves = [e.payload for e in log.of(CustomEvent) if e.name == "recording_continues"]
+    assert moves == [
+        {"path": str(tmp_path / "take-2.mp4"), "previous": str(path)},
+        {"path": str(tmp_path / "take-3.mp4"), "previous": str(path)},
+    ]
+
+
+def test_a_fragmented_file_cut_anywhere_is_trimmed_to_whole_fragments(tmp_path: Path) -> None:
+    """What a full disk leaves (a file cut at any byte) is trimmed to what ffprobe reads cleanly."""
+    whole = tmp_path / "whole.mp4"
+    with runtime() as rt:
+        video = rt.add(TestPattern, width=64, height=48, fps=50)
+        rec = rt.add(
+            Mp4Writer, path=str(whole), fragmented=True, fragment_s=0.1, keyframe_interval=5, **FAST
+        )
+        rt.connect(video.port("video"), rec.port("video"))
+        rt.run(duration=1.0)
+    data = whole.read_bytes()
+    previous_frames = 0
+    for cut in (len(data) // 5, len(data) // 3, len(data) // 2, len(data) - 7, len(data)):
+        cut_path = tmp_path / f"cut{cut}.mp4"
+        file = OutputFile(str(cut_path), overwrite=False)
+        assert file.write(data[:cut]) == cut
+        length = complete_mp4_length(file)
+        assert 0 < length <= cut
+        file.truncate(length)
+        file.close()
+        result = subprocess.run(
+            ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+             "stream=nb_read_frames", "-of", "csv=p=0", str(cut_path)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert result.stderr == ""
+        frames = int(result.stdout.strip())
+        assert frames >= previous_frames
+        previous_frames = frames
+    assert length == len(data)  # a whole file is left whole
 
 
 # -- bad configs: errors before anything runs ---------------------------------------------------

@@ -70,12 +70,12 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     runtime = Runtime(fuse=not args.no_fuse)
     runtime.load(args.file)
-    outcome = RunOutcome()
+    verdict = RunVerdict()
     with runtime:
         printer = _printer(quiet=args.quiet)
 
         def listen(event: StreamEvent) -> None:
-            outcome.observe(event)
+            verdict.observe(event)
             printer(event)
 
         subscription = runtime.events.subscribe("*", listen)
@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 with LiveStats(runtime, sys.stderr):
                     runtime.run(args.duration)
         except ProcessorError:
-            pass  # a ``raise``-policy failure: its processor is FAILED, the outcome names it
+            pass  # a ``raise``-policy failure: its processor is FAILED, the verdict names it
         finally:
             runtime.events.flush(timeout=1.0)
             subscription.close()
@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
         Path(args.stats_json).write_text(json.dumps(stats.to_json(), indent=2) + "\n")
     if not args.quiet:
         print("\n".join(render_stats(stats)), file=sys.stderr)
-    failures = outcome.failures(stats)
+    failures = verdict.failures(stats)
     if failures:
         print(f"streamlib: run failed: {_summary(failures)}", file=sys.stderr)
         return 1
@@ -111,7 +111,7 @@ class Failure:
     error: str
 
 
-class RunOutcome:
+class RunVerdict:
     """Decides whether a run failed, from its events and final statistics.
 
     A processor failed the run when it ended ``failed``, or when its last error

@@ -26,6 +26,7 @@ aligned and never drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -287,18 +288,21 @@ class MediaWriter:
             file.close()  # PyAV then skips the trailer: nothing more is written
             self._output.close()
             return
+        trailer_at = file.size  # where the index (moov) goes in a plain file
+        failed: BaseException | None = None
         try:
             self._output.close()
         except FFMPEG_ERRORS as error:
-            if file.error is not None:
-                raise self._storage_failure() from file.error
-            raise codec_error(error, f"{self.path!r}: cannot finish the file") from error
+            failed = error
+        try:
+            if file.error is not None:  # also when FFmpeg let a failed last flush pass
+                raise self._storage_failure(trailer_at=trailer_at) from file.error
+            if failed is not None:
+                raise codec_error(failed, f"{self.path!r}: cannot finish the file") from failed
         finally:
             file.close()
-        if file.error is not None:  # FFmpeg's last flush failed after the trailer call returned
-            raise self._storage_failure() from file.error
 
-    def _storage_failure(self) -> StorageError:
+    def _storage_failure(self, *, trailer_at: int | None = None) -> StorageError:
         """Stop writing, keep what can be kept, and say so (called once, at the first failure)."""
         if self._failure is not None:
             return self._failure
@@ -306,7 +310,7 @@ class MediaWriter:
         error = file.error
         assert error is not None
         reason, advice = describe_os_error(error)
-        fate = self._save_what_was_written()
+        fate = self._save_what_was_written(trailer_at)
         failure = StorageError(
             f"cannot write {self.path!r}: {reason}; {fate}. What to do: {advice}",
             cause=error,
@@ -315,8 +319,11 @@ class MediaWriter:
         self._failure = failure
         return failure
 
-    def _save_what_was_written(self) -> str:
-        """Make what reached the disk as playable as it can be; say what became of it."""
+    def _save_what_was_written(self, trailer_at: int | None) -> str:
+        """Make what reached the disk as playable as it can be; say what became of it.
+
+        ``trailer_at``: where a failed trailer began (a half-written index is cut off).
+        """
         file = self._file
         if file.size == 0:
             if file.created and file.is_regular:
@@ -325,6 +332,9 @@ class MediaWriter:
                 return "nothing was recorded (the empty file was removed)"
             return "nothing was recorded"
         if not self.fragmented:
+            if trailer_at is not None and file.is_regular:
+                with contextlib.suppress(OSError):  # a half-written index helps no one
+                    file.truncate(trailer_at)
             return (
                 "the recording is lost: a plain MP4 gets its index (moov atom) only when "
                 "it is finished, which needs more room on the disk; record with "
