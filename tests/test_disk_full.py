@@ -180,8 +180,8 @@ def test_a_restart_after_a_full_disk_keeps_the_partial_file(small_disk: Path) ->
 
 def test_a_plain_mp4_that_cannot_be_finished_says_it_is_lost(small_disk: Path) -> None:
     """The disk fills between the last packet and the index (moov): finishing fails, loudly."""
+    from streamlib import StorageError
     from streamlib.media import MediaWriter
-    from streamlib.media._output_file import StorageError
     from streamlib.media.codecs import VideoEncoderSession, VideoEncoderSettings, video_codec
 
     path = small_disk / "plain.mp4"

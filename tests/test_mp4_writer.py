@@ -17,9 +17,10 @@ import pytest
 import streamlib as sl
 from media_support import decoded_frame_count, make_clip, probe, runtime, stream_of, yuv_frames
 from runtime_support import EventLog, wait_until
+from streamlib import StorageError
 from streamlib.core import CustomEvent, ProcessorErrored
 from streamlib.media import MediaWriter
-from streamlib.media._output_file import OutputFile, StorageError, complete_mp4_length
+from streamlib.media._output_file import OutputFile, complete_mp4_length
 from streamlib.processors import (
     AudioEncoder,
     FFmpegSource,
@@ -214,6 +215,29 @@ def test_transcode_file_to_file_is_lossless_in_count(tmp_path: Path) -> None:
         assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
     v = stream_of(probe(target), "video")
     assert (v["width"], v["height"], int(v["nb_read_frames"])) == (96, 54, 30)
+
+
+def test_the_file_is_finished_when_its_inputs_end_before_any_stop(tmp_path: Path) -> None:
+    target = tmp_path / "ended.mp4"
+    rt = sl.Runtime()
+    log = EventLog(rt.events, "processor:rec")
+    src = rt.add(TestPattern, width=64, height=48, fps=30, frames=45, realtime=False)
+    tone = rt.add(ToneSource, duration_s=1.5, realtime=False)
+    rec = rt.add(Mp4Writer, id="rec", path=str(target), **FAST)
+    rt.connect(src.video, rec.port("video"))
+    rt.connect(tone.audio, rec.port("audio"))
+    rt.start()
+    wait_until(lambda: rt.statistics().processors["rec"].ended, what="the recorder's end")
+    # Still running, not stopped: the end of the stream alone finished the file.
+    assert rt.state is sl.RuntimeState.RUNNING
+    video = stream_of(probe(target), "video")
+    assert int(video["nb_read_frames"]) == 45
+    wait_until(lambda: any(e.name == "finalised" for e in log.of(CustomEvent)), what="event")
+    finalised = next(e for e in log.of(CustomEvent) if e.name == "finalised")
+    assert finalised.payload == {"path": str(target), "bytes": target.stat().st_size}
+    rt.close()
+    assert stream_of(probe(target), "video")["nb_read_frames"] == "45"  # and teardown kept it
+    log.close()
 
 
 def test_ten_minutes_without_drift(tmp_path: Path) -> None:

@@ -25,8 +25,8 @@ EXPECTED_TOP_LEVEL = {
     "ProcessorConfig", "ProcessorContext", "ProcessorDescriptor", "ProcessorError", "ProcessorId",
     "ProcessorRef", "Progress", "Registry", "RegistryError", "RunOutcome", "Runtime",
     "RuntimeState", "RuntimeStateError", "RuntimeStatistics", "Scheduling", "SchedulingMode",
-    "ShaderError", "StreamEndedError", "StreamError", "UnknownPortError", "UnknownProcessorError",
-    "VideoFrame", "__version__", "live_field", "path_field",
+    "ShaderError", "StorageError", "StreamEndedError", "StreamError", "UnknownPortError",
+    "UnknownProcessorError", "VideoFrame", "__version__", "live_field", "path_field",
 }  # fmt: skip
 
 

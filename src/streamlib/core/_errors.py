@@ -26,6 +26,7 @@ it is also catchable as that builtin::
     ├── ShaderError (ValueError)            a shader (WGSL) that does not compile
     ├── CodecError (ValueError)             media that cannot be decoded, encoded or muxed
     ├── PluginError (OSError)               an audio plugin that cannot be loaded or used
+    ├── StorageError (OSError)              a recording that cannot be written: disk full, I/O
     └── NetworkError (ConnectionError)      a peer or server refused, failed or vanished
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "RegistryError",
     "RuntimeStateError",
     "ShaderError",
+    "StorageError",
     "StreamEndedError",
     "StreamError",
     "UnknownPortError",
@@ -183,3 +185,21 @@ class NetworkError(StreamError, ConnectionError):
     endpoint answering 401 means a wrong bearer token; an ICE failure means no
     candidate pair connected: check ``ice`` and the firewall).
     """
+
+
+class StorageError(StreamError, OSError):
+    """A recording could not be written to its file; ``errno`` and ``filename`` say why and where.
+
+    The message also says what happened to what was already written and what to do.
+    """
+
+    def __init__(self, message: str, *, cause: OSError | None = None, filename: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if cause is not None:
+            self.errno = cause.errno
+            self.strerror = cause.strerror
+        self.filename = filename
+
+    def __str__(self) -> str:  # OSError would print "[Errno 28] ..." once errno is set
+        return self.message

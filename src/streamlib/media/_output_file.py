@@ -9,10 +9,7 @@ FFmpeg writes nothing more. We also know exactly how many bytes are on disk,
 which lets a fragmented MP4 be cut back to its last complete fragment
 (:func:`complete_mp4_length`).
 
-::
-
-    StreamError
-    └── StorageError (OSError)   the file could not be written: disk full, I/O error, quota
+The error a failing write raises is :class:`streamlib.StorageError`.
 """
 
 from __future__ import annotations
@@ -21,27 +18,7 @@ import errno
 import os
 import stat
 
-from ..core import StreamError
-
-__all__ = ["OutputFile", "StorageError", "complete_mp4_length", "describe_os_error"]
-
-
-class StorageError(StreamError, OSError):
-    """A recording could not be written to its file; ``errno`` and ``filename`` say why and where.
-
-    The message also says what happened to what was already written and what to do.
-    """
-
-    def __init__(self, message: str, *, cause: OSError | None = None, filename: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        if cause is not None:
-            self.errno = cause.errno
-            self.strerror = cause.strerror
-        self.filename = filename
-
-    def __str__(self) -> str:  # OSError would print "[Errno 28] ..." once errno is set
-        return self.message
+__all__ = ["OutputFile", "complete_mp4_length", "describe_os_error"]
 
 
 # What to do about each errno a recording meets (the reason itself comes from strerror).

@@ -35,14 +35,14 @@ from typing import Any, Literal
 import av
 from av.container import OutputContainer
 
-from ..core import CodecError, EncodedPacket
+from ..core import CodecError, EncodedPacket, StorageError
 from ._convert import channel_layout
 from ._errors import FFMPEG_ERRORS, codec_error
 from ._input import MediaKind, ns_to_ticks
-from ._output_file import OutputFile, StorageError, complete_mp4_length, describe_os_error
+from ._output_file import OutputFile, complete_mp4_length, describe_os_error
 from .codecs._registry import AUDIO_CODECS, VIDEO_CODECS
 
-__all__ = ["CONTAINERS", "ContainerName", "MediaWriter", "StorageError", "container_for_path"]
+__all__ = ["CONTAINERS", "ContainerName", "MediaWriter", "container_for_path"]
 
 ContainerName = Literal["mp4", "mov", "mkv", "webm"]
 

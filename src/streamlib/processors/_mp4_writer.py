@@ -75,9 +75,10 @@ class Mp4Writer(Processor):
     (or after ``wait_for_inputs_s``); each stream is placed on one timeline from
     its first frame's timestamp, so a source that starts late begins late in
     the file, and audio follows its sample count, so it never drifts. The file
-    is finished (index written) when the processor stops, also on Ctrl-C or
-    SIGTERM; with ``fragmented: true`` it is written in fragments as it goes, so
-    even a killed process leaves a playable file up to the last fragment.
+    is finished (index written) when its inputs end (a ``finalised`` event with
+    the path and size), or when the processor stops, also on Ctrl-C or SIGTERM;
+    with ``fragmented: true`` it is written in fragments as it goes, so even a
+    killed process leaves a playable file up to the last fragment.
 
     An existing file is an error unless ``overwrite: true``, and so is a folder
     that cannot be written: both are checked when the processor is added. A
@@ -258,11 +259,28 @@ class Mp4Writer(Processor):
             if not waiting or waited >= self.config.wait_for_inputs_s:
                 self._start()
 
+    def on_end_of_stream(self) -> None:
+        # Every input ended: the file is finished now, not at teardown, so it is
+        # complete (index written) as soon as the run ends.
+        path = self._recording_path
+        self._finish()
+        if path is not None and os.path.exists(path):
+            self._publish("finalised", {"path": path, "bytes": os.path.getsize(path)})
+
     def teardown(self) -> None:
+        try:
+            self._finish()
+        finally:
+            super().teardown()
+
+    def _finish(self) -> None:
+        """Write what the encoders still hold, then the file's index; close it."""
         writer = getattr(self, "_writer", None)
+        if writer is None:
+            return  # finished already (at the end of the stream)
         try:
             # After a failed write nothing more can go in (the failure is reported already).
-            if writer is not None and writer.failure is None:
+            if writer.failure is None:
                 if not self._started and self._buffered:
                     self._start()  # stopped before every input arrived: keep what came
                 for stream in self._streams.values():
@@ -272,9 +290,7 @@ class Mp4Writer(Processor):
                             writer.write(stream.index, packet)
         finally:
             self._writer = None
-            if writer is not None:
-                writer.close()
-            super().teardown()
+            writer.close()
 
     # -- recording -------------------------------------------------------------------
 
