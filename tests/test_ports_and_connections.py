@@ -808,3 +808,13 @@ def test_buffer_pool_makes_a_frozen_buffer_writable_again() -> None:
 def test_buffer_pool_needs_at_least_one_buffer() -> None:
     with pytest.raises(ConfigError, match="max_buffers must be at least 1, got 0"):
         BufferPool((2, 2), np.uint8, max_buffers=0)
+
+
+def test_read_latest_on_a_lossless_connection_skips_nothing() -> None:
+    source, sink = Source(), Sink()
+    connection = wire(source.data, sink.data, profile="lossless", capacity=8)
+    for number in range(3):
+        source.data.write(DataFrame(number))
+    assert [sink.data.read_latest().payload for _ in range(3)] == [0, 1, 2]
+    assert sink.data.read_latest() is None
+    assert connection.dropped == 0

@@ -253,7 +253,13 @@ class Connection(Generic[F]):
         return frame
 
     def pop_latest(self) -> F | None:
-        """The newest queued frame, discarding (and so counting as dropped) older ones."""
+        """The newest queued frame, discarding (and so counting as dropped) older ones.
+
+        A lossless connection never discards: there it is :meth:`pop` (the oldest),
+        so a processor written for live video loses nothing in a file job.
+        """
+        if self._space is not None:
+            return self.pop()
         ring = self._ring
         frame: F | None = None
         try:

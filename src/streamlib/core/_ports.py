@@ -148,7 +148,13 @@ class InputPort(Generic[F]):
         return self.spec.name
 
     def read_latest(self) -> F | None:
-        """The newest frame, skipping (and counting as dropped) any older ones."""
+        """The newest frame, skipping (and counting as dropped) any older ones.
+
+        On a ``lossless`` connection nothing is skipped: it returns the oldest
+        frame, like :meth:`read` (the runtime calls ``process()`` again while
+        frames remain), so an effect written for live video keeps every frame
+        of a file.
+        """
         connection = self._connection
         return None if connection is None else connection.pop_latest()
 
