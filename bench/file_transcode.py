@@ -44,17 +44,21 @@ KEYINT = 60
 
 def make_input(path: Path, seconds: float) -> None:
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi"]
-        + ["-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={RATE}", "-t", str(seconds)]
-        + ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)],
+        [
+            *("ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi"),
+            *("-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={RATE}", "-t", str(seconds)),
+            *("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path)),
+        ],
         check=True,
     )
 
 
 def count_frames(path: Path) -> int:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames"]
-        + ["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path)],
+        [
+            *("ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames"),
+            *("-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path)),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -112,9 +116,11 @@ def run_ffmpeg(source: Path, out: Path) -> float:
     brightness = OFFSET / 255.0
     started = time.perf_counter()
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(source)]
-        + ["-vf", f"eq=brightness={brightness:.4f}", "-c:v", "libx264", "-preset", "veryfast"]
-        + ["-g", str(KEYINT), "-pix_fmt", "yuv420p", str(out)],
+        [
+            *("ffmpeg", "-loglevel", "error", "-y", "-i", str(source)),
+            *("-vf", f"eq=brightness={brightness:.4f}", "-c:v", "libx264", "-preset", "veryfast"),
+            *("-g", str(KEYINT), "-pix_fmt", "yuv420p", str(out)),
+        ],
         check=True,
     )
     return time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""``streamlib run``: run a pipeline file with live statistics."""
+"""``streamlib run``: run a pipeline file until it ends, with progress and live statistics."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core import Event as StreamEvent
 from ..core import (
+    CustomEvent,
+    ProcessorEnded,
     ProcessorError,
     ProcessorErrored,
     ProcessorStarted,
     ProcessorState,
-    RuntimeWarning,
 )
-from ..runtime import Runtime, RuntimeStatistics
-from ._live_stats import LiveStats, render_stats
+from ..core import Event as StreamEvent
+from ..runtime import RunOutcome, Runtime, RuntimeStatistics
+from ._live_stats import LiveStats, ProgressTracker, render_stats
+from ._logging import add_logging_options, configure_logging
 
 __all__ = ["add_run_command"]
 
@@ -28,9 +30,16 @@ def add_run_command(commands: Any) -> None:
     parser = commands.add_parser(
         "run",
         help="run a pipeline file",
-        description="Run a YAML or JSON pipeline file until --duration passes or Ctrl-C "
-        "(which stops it in order: sources first, recordings finalised). Live statistics "
-        "are shown on stderr; the final ones can be written as JSON.\n\n"
+        description="Run a YAML or JSON pipeline file until it ends by itself (every sink\n"
+        "finished: a file job is done, every frame kept), --duration passes, or Ctrl-C\n"
+        "(which stops it in order: sources first, recordings finalised; a second Ctrl-C\n"
+        "only says so, a third forces the exit). A pipeline with a live source (a camera,\n"
+        "a paced test pattern) runs until stopped. On a terminal a progress bar (percent,\n"
+        "speed as a multiple of real time, time left) and live statistics are shown on\n"
+        "stderr; into a pipe, a plain line every few seconds. Key events (a server's URL,\n"
+        "viewers, ends, restarts) and warnings go to stderr too.\n\n"
+        "  streamlib run examples/transcode.yaml        # ends by itself\n"
+        "  streamlib run demo.yaml --duration 10 -v     # a live graph, with more detail\n\n"
         "exit status:\n"
         "  0  the run ended and every processor was healthy at the end (errors it\n"
         "     recovered from by restarting are counted in the statistics only)\n"
@@ -46,7 +55,7 @@ def add_run_command(commands: Any) -> None:
         "--duration",
         type=float,
         metavar="S",
-        help="stop after S seconds (default: run until Ctrl-C)",
+        help="stop after S seconds even if the pipeline has not ended (said on stderr)",
     )
     parser.add_argument(
         "--stats-json", metavar="PATH", help="write the final statistics as JSON to PATH"
@@ -54,13 +63,15 @@ def add_run_command(commands: Any) -> None:
     parser.add_argument(
         "--quiet",
         action="store_true",
-        help="no live statistics or final table (errors are still reported)",
+        help="no progress, live statistics, events or final table (warnings and errors "
+        "are still reported)",
     )
     parser.add_argument(
         "--no-fuse",
         action="store_true",
         help="give every processor its own thread (by default cheap linear chains share one)",
     )
+    add_logging_options(parser)
     parser.set_defaults(handler=_run)
 
 
@@ -68,9 +79,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         print("streamlib: error: --duration must be positive", file=sys.stderr)
         return 2
+    configure_logging(args)
     runtime = Runtime(fuse=not args.no_fuse)
     runtime.load(args.file)
     verdict = RunVerdict()
+    outcome = RunOutcome.FAILED
     with runtime:
         printer = _printer(quiet=args.quiet)
 
@@ -80,11 +93,8 @@ def _run(args: argparse.Namespace) -> int:
 
         subscription = runtime.events.subscribe("*", listen)
         try:
-            if args.quiet:
-                runtime.run(args.duration)
-            else:
-                with LiveStats(runtime, sys.stderr):
-                    runtime.run(args.duration)
+            with LiveStats(runtime, sys.stderr, show=not args.quiet):
+                outcome = runtime.run(args.duration)
         except ProcessorError:
             pass  # a ``raise``-policy failure: its processor is FAILED, the verdict names it
         finally:
@@ -95,6 +105,10 @@ def _run(args: argparse.Namespace) -> int:
         Path(args.stats_json).write_text(json.dumps(stats.to_json(), indent=2) + "\n")
     if not args.quiet:
         print("\n".join(render_stats(stats)), file=sys.stderr)
+    if outcome is RunOutcome.DURATION and not args.quiet:
+        print(f"streamlib: {_cut_short(args.duration, stats)}", file=sys.stderr)
+    elif outcome is RunOutcome.ENDED and not args.quiet:
+        print(f"streamlib: the pipeline ended after {stats.uptime_s:.1f} s", file=sys.stderr)
     failures = verdict.failures(stats)
     if failures:
         print(f"streamlib: run failed: {_summary(failures)}", file=sys.stderr)
@@ -156,15 +170,56 @@ def _summary(failures: list[Failure]) -> str:
     return " ".join(line.split())  # one line, whatever the message held
 
 
+def _cut_short(duration: float, stats: RuntimeStatistics) -> str:
+    """What a run stopped by ``--duration`` had not finished (said, not silent)."""
+    unfinished = [pid for pid, p in stats.processors.items() if not p.ended]
+    where = "; ".join(item.describe() for item in ProgressTracker().update(stats))
+    line = f"stopped after --duration {duration:g} s"
+    if unfinished and where:
+        return f"{line} before the pipeline ended ({where})"
+    if unfinished:
+        return f"{line} (the pipeline had not ended)"
+    return line
+
+
+# Events of processors worth a line on stderr as they happen (their names, by CustomEvent).
+_KEY_EVENTS = frozenset(
+    {
+        "listening",
+        "viewer_joined",
+        "viewer_left",
+        "viewer_timed_out",
+        "viewer_failed",
+        "publisher_joining",
+        "publisher_failed",
+        "stream_ended",
+        "finalised",
+        "recording_continues",
+        "input_ignored",
+    }
+)
+
+
 def _printer(*, quiet: bool) -> Any:
+    """Key processor events as lines on stderr (errors and warnings come through the log)."""
+    restarting: set[str] = set()
+
     def show(event: StreamEvent) -> None:
         if isinstance(event, ProcessorErrored):
-            print(
-                f"streamlib: {event.processor_id} failed in {event.phase}: {event.error_type}: "
-                f"{event.message} ({event.action})",
-                file=sys.stderr,
-            )
-        elif isinstance(event, RuntimeWarning) and not quiet:
-            print(f"streamlib: warning: {event.message}", file=sys.stderr)
+            if event.action == "restart":
+                restarting.add(str(event.processor_id))
+            return
+        if quiet:
+            return
+        if isinstance(event, CustomEvent) and event.name in _KEY_EVENTS:
+            pid = event.custom_topic.removeprefix("processor:")
+            payload = event.payload if isinstance(event.payload, dict) else {}
+            details = " ".join(f"{key}={value}" for key, value in payload.items())
+            print(f"streamlib: {pid}: {event.name.replace('_', ' ')} {details}", file=sys.stderr)
+        elif isinstance(event, ProcessorStarted) and str(event.processor_id) in restarting:
+            restarting.discard(str(event.processor_id))
+            print(f"streamlib: {event.processor_id}: restarted", file=sys.stderr)
+        elif isinstance(event, ProcessorEnded):
+            print(f"streamlib: {event.processor_id}: ended", file=sys.stderr)
 
     return show

@@ -24,6 +24,7 @@ from ..core import (
     RuntimeWarning,
     Scheduling,
     SchedulingMode,
+    StreamError,
 )
 from ._stats import CallTimings, ProcessorStatistics
 
@@ -348,6 +349,9 @@ class ProcessorHandle:
         kind = (phase, type(error).__name__)
         first = kind not in self._tracebacks_logged
         self._tracebacks_logged.add(kind)
+        # A StreamError's message says what happened and what to do: its traceback
+        # is for debugging (shown at debug level); anything else is a bug worth one.
+        expected = isinstance(error, StreamError) and not _log.isEnabledFor(logging.DEBUG)
         note = "" if first else " (repeated; traceback shown once)"
         if attempts is not None:
             note += f"; gave up after {attempts} failed setups in a row"
@@ -359,7 +363,7 @@ class ProcessorHandle:
             type(error).__name__,
             error,
             note,
-            exc_info=error if first else None,
+            exc_info=error if first and not expected else None,
         )
         self._events.publish(
             ProcessorErrored(

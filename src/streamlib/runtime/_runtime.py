@@ -695,8 +695,7 @@ class Runtime:
             "quarantined: never run again, their input dropped and counted; remove them and "
             "add them again to start over"
         )
-        _log.warning(message)
-        self.events.publish(RuntimeWarning(message=message, timestamp_ns=self.clock.now_ns()))
+        self._warn(message)
 
     def _give_up_queued(self, connection: Connection[Any], why: str) -> None:
         """Count frames left queued as dropped, and say so (lossless means nothing unsaid)."""
@@ -706,14 +705,7 @@ class Runtime:
                 f"{given_up} frame(s) queued on {connection.id} were given up when {why}: "
                 f"{connection.target.processor} stopped taking them"
             )
-            _log.warning(message)
-            self.events.publish(
-                RuntimeWarning(
-                    message=message,
-                    processor_id=connection.target.processor,
-                    timestamp_ns=self.clock.now_ns(),
-                )
-            )
+            self._warn(message, connection.target.processor)
 
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
         return RuntimeContext(
@@ -731,13 +723,16 @@ class Runtime:
     def _on_worker_start(self, worker: Worker) -> None:
         problem = apply_thread_priority(worker.head.scheduling.priority)
         if problem is not None:
-            self.events.publish(
-                RuntimeWarning(
-                    message=f"{worker.head.id}: {problem}",
-                    processor_id=worker.head.id,
-                    timestamp_ns=self.clock.now_ns(),
-                )
+            self._warn(f"{worker.head.id}: {problem}", worker.head.id)
+
+    def _warn(self, message: str, processor_id: ProcessorId | None = None) -> None:
+        """A warning in the log and on the bus (``RuntimeWarning``)."""
+        _log.warning(message)
+        self.events.publish(
+            RuntimeWarning(
+                message=message, processor_id=processor_id, timestamp_ns=self.clock.now_ns()
             )
+        )
 
     def _on_settled(self, processor_id: ProcessorId) -> None:
         # Called on a worker thread: run() looks at the whole graph on its own thread.
