@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,3 +310,22 @@ def test_process_before_activate_says_so() -> None:
     require_zam("ZamVerb")
     with ClapPlugin.load("ZamVerb") as plugin, pytest.raises(PluginError, match="not active"):
         plugin.process(BLOCK)
+
+
+def test_loading_plugins_keeps_the_hosts_floating_point_mode() -> None:
+    """Some plugins are built with -ffast-math, which turns on flush-to-zero in the thread
+    that loads them; the host puts its own mode back (numpy and Python floats keep subnormals)."""
+    require_zam("ZamVerb")
+    script = (
+        "import numpy as np\n"
+        "from streamlib.clap import find_plugins, open_bundle\n"
+        "from pathlib import Path\n"
+        f"for info in find_plugins(paths=[Path({str(ZAM_DIR)!r})]):\n"
+        "    open_bundle(info.path)\n"
+        "tiny = float.fromhex('0x1p-1022')\n"
+        "print(tiny / 2 != 0.0, np.float32(1e-38) / np.float32(10) != 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["True", "True"], done.stderr

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core import PluginError
 from ._abi import CLAP_PLUGIN_FACTORY_ID, PluginEntry, PluginFactory
+from ._float_mode import kept_float_mode
 from ._info import PluginInfo
 
 __all__ = ["PluginBundle", "bundle_binary", "open_bundle"]
@@ -52,7 +53,8 @@ class PluginBundle:
         self.instances = 0  # live plugin instances; deinit waits for none
         binary = bundle_binary(path)
         try:
-            self._library = ctypes.CDLL(str(binary), mode=getattr(ctypes, "RTLD_LOCAL", 0))
+            with kept_float_mode():  # a -ffast-math library must not change our float mode
+                self._library = ctypes.CDLL(str(binary), mode=getattr(ctypes, "RTLD_LOCAL", 0))
         except OSError as error:
             raise PluginError(
                 f"{path} is not a CLAP plugin: it cannot be loaded as a shared library ({error})"
@@ -70,7 +72,9 @@ class PluginBundle:
                 f"{path} was built for CLAP {version.major}.{version.minor}.{version.revision}; "
                 "this host needs CLAP 1.x"
             )
-        if not self._entry.init or not self._entry.init(str(binary).encode()):
+        with kept_float_mode():
+            started = bool(self._entry.init) and self._entry.init(str(binary).encode())
+        if not started:
             raise PluginError(f"{path}: the plugin's clap_entry.init() refused to start")
         self._initialised = True
         address = self._entry.get_factory(CLAP_PLUGIN_FACTORY_ID)
