@@ -394,3 +394,27 @@ def test_a_file_job_into_a_slow_sink_loses_nothing_by_default() -> None:
         assert rt.run(duration=60) is sl.RunOutcome.ENDED
         assert numbers(slow.processor.received) == list(range(300))
         assert rt.connection("src.data", "slow.data").statistics().dropped == 0
+
+
+def test_a_pipeline_file_in_any_order_gets_lossless_file_job_connections(tmp_path: Any) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(
+        "processors:\n"
+        "  sink: {type: NullSink}\n"
+        "  mid: {type: Passthrough}\n"
+        "  src: {type: TestPattern, config: {realtime: false, frames: 10}}\n"
+        "  live: {type: TestPattern}\n"
+        "  view: {type: NullSink}\n"
+        "connections:\n"
+        "  - mid.output -> sink.video\n"  # declared before anything feeds mid
+        "  - src.video -> mid.input\n"
+        "  - live.video -> view.video\n"
+    )
+    with sl.Runtime() as rt:
+        rt.load(path)
+        profiles = {e.target.processor: e.profile for e in rt.graph.edges()}
+        assert profiles == {
+            "sink": DeliveryProfile.LOSSLESS,
+            "mid": DeliveryProfile.LOSSLESS,
+            "view": DeliveryProfile.LATEST,
+        }

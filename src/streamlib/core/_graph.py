@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ._delivery import DeliveryProfile
+from ._delivery import DeliveryProfile, default_capacity
 from ._errors import (
     CycleError,
     GraphError,
@@ -75,11 +75,14 @@ class CycleCheck:
     """What :meth:`Graph.deferred_cycle_check` found: ``closing_edge`` is the connection
     that closed the first loop (refused, with every later one), or ``None``."""
 
-    __slots__ = ("closing_edge", "edges")
+    __slots__ = ("closing_edge", "defaulted", "edges")
 
     def __init__(self) -> None:
         self.edges: list[Edge] = []  # connected inside the block, in order
         self.closing_edge: Edge | None = None
+        # Edges whose profile was left to the graph (and whether a capacity was given):
+        # settled once at the end, when everything upstream of them is known.
+        self.defaulted: list[tuple[Edge, bool]] = []
 
 
 class Graph:
@@ -170,6 +173,8 @@ class Graph:
         assert in_spec.capacity is not None
         if profile is not None:
             chosen = DeliveryProfile.parse(profile)
+        elif self._deferred is not None:
+            chosen = in_spec.profile  # for now: settled when the block ends
         elif self.fed_by_sources_that_wait(src.processor):
             chosen = DeliveryProfile.LOSSLESS  # a file job: the source waits, nothing drops
         else:
@@ -177,8 +182,6 @@ class Graph:
         if capacity is not None and capacity < 1:
             raise GraphError(f"capacity of {src} -> {dst} must be at least 1, got {capacity}")
         if capacity is None:
-            from ._delivery import default_capacity
-
             same_profile = chosen is in_spec.profile
             capacity = (
                 in_spec.capacity
@@ -226,6 +229,8 @@ class Graph:
         self._add_edge(edge)
         if self._deferred is not None:
             self._deferred.edges.append(edge)
+            if profile is None:
+                self._deferred.defaulted.append((edge, capacity is not None))
         elif self._rank[edge.source.processor] > self._rank[edge.target.processor]:
             self._reorder(edge.source.processor, edge.target.processor)
         return edge
@@ -518,9 +523,46 @@ class Graph:
             order = self._kahn(self._edges.values())
         self._rank = {pid: rank for rank, pid in enumerate(order)}
         self._next_rank = len(order)
+        self._settle_default_profiles(check.defaulted, order)
         closing = check.closing_edge
         if closing is not None and raise_loop:
             raise _loop_error(closing.source, closing.target)
+
+    def _settle_default_profiles(
+        self, defaulted: list[tuple[Edge, bool]], order: list[ProcessorId]
+    ) -> None:
+        """Give lossless delivery to the edges left to the graph that only sources able to
+        wait feed: one pass in graph order (what ``fed_by_sources_that_wait`` says of
+        each, for all of them at once)."""
+        if not defaulted:
+            return
+        waits: dict[ProcessorId, bool] = {}
+        for pid in order:
+            processor = self._processors[pid]
+            if processor.scheduling().mode is not SchedulingMode.PUSH:
+                waits[pid] = not processor.is_live()
+            else:
+                producers = self._edges_in[pid].values()
+                waits[pid] = bool(producers) and all(
+                    waits[edge.source.processor] for edge in producers
+                )
+        for edge, capacity_given in defaulted:
+            current = self._edges.get(edge.id)
+            if current is not edge or not waits[edge.source.processor]:
+                continue  # gone again (a loop), or not a file job
+            if edge.profile is DeliveryProfile.LOSSLESS:
+                continue
+            capacity = edge.capacity
+            if not capacity_given:
+                frame_class = self._port(edge.target, want_input=True).frame_type.frame_class
+                capacity = default_capacity(DeliveryProfile.LOSSLESS, frame_class)
+            settled = Edge(
+                edge.source, edge.target, DeliveryProfile.LOSSLESS, capacity, edge.frame_type
+            )
+            self._edges[edge.id] = settled  # same place in every index: order unchanged
+            self._producer_of[edge.target] = settled
+            self._edges_out[edge.source.processor][edge.id] = settled
+            self._edges_in[edge.target.processor][edge.id] = settled
 
     def _reach(self, start: str, step: Any) -> set[ProcessorId]:
         seen: set[ProcessorId] = set()
