@@ -476,3 +476,10 @@ def test_a_live_change_from_a_file_to_a_url_takes_the_urls_whitelist(root: Path)
         assert "format_whitelist" not in changed["config"]["options"]
 
     _serve(_host(root, "network"), scenario)
+
+
+def test_audio_device_names_are_device_fields() -> None:
+    from streamlib.processors import AudioCapture, AudioOutput
+
+    for kind in (AudioCapture, AudioOutput):
+        assert kind.Config.reach_fields() == {"device": "device"}

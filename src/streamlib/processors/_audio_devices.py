@@ -41,6 +41,7 @@ from ..core import (
     ProcessorContext,
     Scheduling,
     processor_topic,
+    reach_field,
 )
 
 __all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput", "list_audio_devices"]
@@ -102,8 +103,10 @@ class AudioDeviceStatistics:
 
 
 class _DeviceConfig(ProcessorConfig):
-    device: int | str | None = Field(
-        None, description="Device index, name or part of a name; none for the default device."
+    device: int | str | None = reach_field(
+        None,
+        reaches="device",
+        description="Device index, name or part of a name; none for the default device.",
     )
     sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
     block_size: int = Field(256, ge=16, le=16_384, description="Samples per device callback.")
