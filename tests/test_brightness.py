@@ -78,3 +78,12 @@ def test_live_gain_change_while_running(fuse: bool) -> None:
                 break
             assert len(frames) < deadline_frames, "the new gain never reached the output"
         assert np.all(last.to_ndarray() == 7)
+
+
+@pytest.mark.parametrize("offset", [-255, -100, -1, 1, 17, 254, 255])
+def test_an_offset_alone_clamps_exactly_like_the_table(offset: int) -> None:
+    data = ramp((4, 64, 3))
+    out = only_frame(
+        run_processor(Brightness, {"offset": offset}, inputs={"video_in": [sl.VideoFrame(data)]})
+    )
+    assert np.array_equal(out.to_ndarray(), np.clip(data.astype(int) + offset, 0, 255))

@@ -69,13 +69,30 @@ class Brightness(Processor):
         fmt = frame.pixel_format
         if fmt.is_planar_420:
             height = frame.height
-            np.take(lut, data[:height], out=out[:height])
+            self._apply(data[:height], out[:height])
             out[height:] = data[height:]  # chroma keeps its colour
         else:
-            np.take(lut, data, out=out)
+            self._apply(data, out)
             if fmt in (PixelFormat.RGBA, PixelFormat.BGRA):
                 out[..., 3] = data[..., 3]
         self.video_out.write(frame.replace(data=out, pixel_format=fmt))
+
+    def _apply(self, values: np.ndarray[Any, Any], out: np.ndarray[Any, Any]) -> None:
+        gain, offset = self.config.gain, self.config.offset
+        shift = int(offset)
+        if gain == 1.0 and shift == offset:
+            # An offset alone is a saturating add: two passes of plain uint8 arithmetic,
+            # about twice as fast as the table look-up below (a gather per value).
+            if shift > 0:
+                np.minimum(values, 255 - shift, out=out)
+                np.add(out, shift, out=out)
+            else:
+                np.maximum(values, -shift, out=out)
+                np.subtract(out, -shift, out=out)
+            return
+        lut = self._lut
+        assert lut is not None
+        np.take(lut, values, out=out)
 
     def _table(self) -> np.ndarray[Any, Any] | None:
         """The 256-entry lookup table for the current config (None when it changes nothing)."""

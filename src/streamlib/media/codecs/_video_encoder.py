@@ -72,6 +72,10 @@ class VideoEncoderSession:
         context.framerate = Fraction(settings.fps).limit_denominator(1001)
         context.gop_size = settings.keyframe_interval
         context.thread_count = settings.threads
+        # As the ffmpeg command line does: frame threads where the encoder has them (PyAV's
+        # default, slice threads only, left x264 about 15 % slower at 1080p on 2 cores).
+        # A zerolatency tune still makes x264 use slice threads (no frame delay).
+        context.thread_type = "AUTO"
         if settings.bitrate is not None:
             context.bit_rate = settings.bitrate
         elif codec.name in ("vp9",):
