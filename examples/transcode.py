@@ -49,7 +49,7 @@ def main() -> None:
         clip = rt.add(MediaFile, path=str(source), realtime=False)
         scale = rt.add(VideoConvert, width=args.width, height=args.height)
         out = rt.add(Mp4Writer, path=args.output, overwrite=True, preset="fast")
-        rt.connect(clip.port("video"), scale.port("video_in"), profile="lossless")
+        rt.connect(clip.port("video"), scale.port("video_in"))  # a file job: lossless
         rt.connect(scale.port("video_out"), out.port("video"))
         rt.connect(clip.port("audio"), out.port("audio"))
         outcome = rt.run()  # returns once the file has ended and the output is written

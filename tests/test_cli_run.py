@@ -177,3 +177,41 @@ def test_an_unknown_streamlib_log_is_said_and_ignored(
     assert "ignoring STREAMLIB_LOG='chatty'" in capsys.readouterr().err
     logging.getLogger("streamlib").setLevel(logging.NOTSET)
     assert os.environ["STREAMLIB_LOG"] == "chatty"
+
+
+def test_a_terminal_gets_a_live_progress_bar_and_table(tmp_path: Path) -> None:
+    import pty
+
+    job = tmp_path / "paced.yaml"
+    job.write_text(
+        "processors:\n"
+        "  src: {type: TestPattern, config: {width: 32, height: 32, fps: 30, frames: 75}}\n"
+        "  sink: {type: NullSink}\n"
+        "connections:\n  - src.video -> sink.video\n"
+    )
+    leader, follower = pty.openpty()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "streamlib", "run", str(job)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert child.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    text = shown.decode(errors="replace")
+    assert "real time" in text  # the bar's speed
+    assert "p99 ms" in text  # the live table
+    assert "the pipeline ended" in text

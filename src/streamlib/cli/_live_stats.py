@@ -98,14 +98,19 @@ class SourceProgress:
         return min(100.0, 100.0 * self.position_s / self.duration_s)
 
     def describe(self) -> str:
-        """``src 42.0% (1.8x real time, 14 s left)``."""
+        """``src 42.0% (1.80x real time, 0:14 left)``."""
         where = f"{self.percent:.1f}%" if self.percent is not None else f"{self.position_s:.1f} s"
-        details = []
+        details = self.details()
+        return f"{self.processor_id} {where}" + (f" {details}" if details else "")
+
+    def details(self) -> str:
+        """``(1.80x real time, 0:14 left)``, or what of it is known."""
+        parts = []
         if self.speed is not None:
-            details.append(f"{self.speed:.2f}x real time")
+            parts.append(f"{self.speed:.2f}x real time")
         if self.eta_s is not None:
-            details.append(f"{_clock(self.eta_s)} left")
-        return f"{self.processor_id} {where}" + (f" ({', '.join(details)})" if details else "")
+            parts.append(f"{_clock(self.eta_s)} left")
+        return f"({', '.join(parts)})" if parts else ""
 
 
 class ProgressTracker:
@@ -267,7 +272,7 @@ class _LiveView:
         from rich.table import Table
 
         for item in progress:
-            detail = item.describe().removeprefix(item.processor_id).strip()
+            detail = item.details()
             total = item.duration_s or max(item.position_s, 1e-9)
             task = self._tasks.get(item.processor_id)
             if task is None:

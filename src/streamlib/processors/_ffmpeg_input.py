@@ -115,7 +115,11 @@ class FFmpegInputProcessor(Processor):
         self._audio_done = False
         self._stream_ended = False
         # Read by progress() from other threads: plain numbers only.
-        self._written_ns = 0  # content time written so far (all passes)
+        self._written_ns = 0  # content time written so far (all passes), the furthest stream
+        # ... and per stream: progress follows the one furthest behind (audio queues
+        # run seconds ahead of the pictures an encoder is still working on).
+        self._video_written_ns: int | None = None
+        self._audio_written_ns: int | None = None
         self._length_ns: int | None = self._limit_ns
 
     # -- what to open ----------------------------------------------------------------
@@ -138,7 +142,11 @@ class FFmpegInputProcessor(Processor):
 
     def progress(self) -> Progress | None:
         length_ns = self._length_ns
-        return Progress(self._written_ns / _NS, None if length_ns is None else length_ns / _NS)
+        position_ns = self._written_ns
+        if not self._stream_ended:
+            behind = [t for t in (self._video_written_ns, self._audio_written_ns) if t is not None]
+            position_ns = min(behind, default=position_ns)
+        return Progress(position_ns / _NS, None if length_ns is None else length_ns / _NS)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -221,8 +229,10 @@ class FFmpegInputProcessor(Processor):
             _, content_end_ns, frame = pending.popleft()
             if isinstance(frame, VideoFrame):
                 self.video.write(frame)
+                self._video_written_ns = content_end_ns
             else:
                 self.audio.write(frame)
+                self._audio_written_ns = content_end_ns
             self._written_ns = max(self._written_ns, content_end_ns)
         if not pending and self._finished:
             self._end()
