@@ -186,8 +186,8 @@ def soak(seconds: float, switch_ms: float | None, buffer_ms: float = 20.0) -> di
     return {
         "switch_interval_ms": round(switch_while_running * 1000, 6),
         "seconds": seconds,
-        "speaker": out_stats.to_json(),
-        "mic": mic_stats.to_json(),
+        "speaker": out_stats.to_dict(),
+        "mic": mic_stats.to_dict(),
         "underruns": out_stats.underruns,
         "underruns_after_startup": out_stats.underruns - startup_underruns,
         "device_xruns": out_stats.device_xruns,

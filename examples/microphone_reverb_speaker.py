@@ -57,7 +57,7 @@ def main() -> None:
         try:
             rt.run(duration=args.duration)
         finally:
-            print(json.dumps(output.statistics().to_json(), indent=2))
+            print(json.dumps(output.statistics().to_dict(), indent=2))
             print(effect.statistics())
 
 

@@ -69,7 +69,7 @@ def main() -> None:
     with sl.Runtime() as rt:
         build(rt, args.path, window=not args.no_window)
         rt.run(duration=args.seconds)  # closing the window or Ctrl-C stops it in order
-        print(rt.statistics().to_json())
+        print(rt.statistics().to_dict())
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def main() -> None:
         rt.connect(scale.port("video_out"), out.port("video"))
         rt.connect(clip.port("audio"), out.port("audio"))
         outcome = rt.run()  # returns once the file has ended and the output is written
-        print(f"{outcome.value}: {rt.statistics().to_json()}")
+        print(f"{outcome.value}: {rt.statistics().to_dict()}")
 
 
 if __name__ == "__main__":

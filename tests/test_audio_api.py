@@ -41,4 +41,4 @@ def test_audio_processors_are_registered() -> None:
     ):  # fmt: skip
         assert name in registry, registry.load_errors.get(name)
     capture = registry.describe("AudioCapture")
-    assert "audio" in capture.to_json()["capabilities"]
+    assert "audio" in capture.to_dict()["capabilities"]

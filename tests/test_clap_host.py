@@ -190,7 +190,7 @@ def test_params_are_listed_with_ranges_and_flags(verb: ClapPlugin) -> None:
     room = params["Room"]
     assert (room.min_value, room.max_value, room.default_value) == (0.0, 6.0, 0.0)
     assert ParamFlags.STEPPED in room.flags
-    assert room.to_json()["flags"] == ["stepped"]
+    assert room.to_dict()["flags"] == ["stepped"]
     assert verb.param(room.id) == room
 
 

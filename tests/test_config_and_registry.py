@@ -267,7 +267,7 @@ def test_error_policy_parse_and_restart_backoff() -> None:
 
 
 def test_descriptor_json_shape() -> None:
-    data = ProcessorDescriptor.of(Scaler).to_json()
+    data = ProcessorDescriptor.of(Scaler).to_dict()
     assert list(data) == [
         "name",
         "description",
@@ -306,7 +306,7 @@ def test_descriptor_of_channel_specific_ports_and_timer_scheduling() -> None:
     descriptor = ProcessorDescriptor.of(Meter)
     assert descriptor.name == "LevelMeter"
     assert descriptor.summary == "Measure stereo levels."
-    data = descriptor.to_json()
+    data = descriptor.to_dict()
     assert data["inputs"] == [
         {"name": "audio", "type": "AudioFrame[2]", "profile": "lossless", "capacity": 8}
     ]
@@ -317,7 +317,7 @@ def test_descriptor_of_channel_specific_ports_and_timer_scheduling() -> None:
 
 @pytest.mark.parametrize("name", sorted(BUILT_INS))
 def test_built_in_descriptors_have_the_issue_shape(name: str) -> None:
-    data = Registry.default().describe(name).to_json()
+    data = Registry.default().describe(name).to_dict()
     for key in ("name", "description", "tags", "inputs", "outputs", "config_schema"):
         assert key in data
     assert data["name"] == name
@@ -481,7 +481,7 @@ def test_capabilities_and_write_paths_are_declared() -> None:
         video = Input(VideoFrame)
 
     assert Recorder.Config.write_path_fields() == {"path"}
-    descriptor = ProcessorDescriptor.of(Recorder).to_json()
+    descriptor = ProcessorDescriptor.of(Recorder).to_dict()
     assert descriptor["capabilities"] == ["write"]
     assert descriptor["config_schema"]["properties"]["path"]["path"] == "write"
     with pytest.raises(TypeError, match="microphone"):

@@ -141,7 +141,7 @@ def test_end_travels_through_a_chain_and_the_run_finishes(fuse: bool) -> None:
         assert sink.processor.at_end == 200  # the end came after the last frame
         stats = rt.statistics()
         assert all(p.ended for p in stats.processors.values())
-        assert stats.to_json()["processors"]["sink"]["ended"] is True
+        assert stats.to_dict()["processors"]["sink"]["ended"] is True
         rt.events.flush()
         assert {e.processor_id for e in log.of(ProcessorEnded)} == {"src", "mid", "sink"}
         log.close()

@@ -8,9 +8,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from unittest.mock import ANY
 
 import pytest
 
+import streamlib as sl
 from streamlib.core import (
     RUNTIME_TOPIC,
     ConnectionCreated,
@@ -497,8 +499,8 @@ def test_processor_topic() -> None:
     ],
     ids=lambda value: value.kind if isinstance(value, Event) else "",
 )
-def test_event_to_json(event: Event, expected: dict[str, object]) -> None:
-    assert event.to_json() == {**expected, "timestamp_ns": 5}
+def test_event_to_dict(event: Event, expected: dict[str, object]) -> None:
+    assert event.to_dict() == {**expected, "timestamp_ns": 5}
     assert event.topic == expected["topic"]
 
 
@@ -521,3 +523,15 @@ def test_events_published_on_their_own_topics(bus: EventBus) -> None:
     flushed(bus)
     assert by_topic == [("processor:fx", "processor_error"), ("runtime", "connection_removed")]
     assert subscription.delivered == 2
+
+
+def test_snapshots_give_json_text_and_a_dict() -> None:
+    import json
+
+    with sl.Runtime() as rt:
+        stats = rt.statistics()
+        assert isinstance(stats.to_json(), str)
+        assert json.loads(stats.to_json()) == {**stats.to_dict(), "taken_at_monotonic_ns": ANY}
+        event = RuntimeWarning(message="hi")
+        assert json.loads(event.to_json()) == event.to_dict()
+        assert json.loads(rt.graph.to_json(indent=2)) == rt.graph.to_dict()

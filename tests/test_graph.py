@@ -101,11 +101,11 @@ def chain() -> Graph:
 
 def refused(graph: Graph, error: type[Exception], change: Callable[[], object]) -> str:
     """Apply ``change``, expect ``error``, and check the graph did not change at all."""
-    before = graph.to_json()
+    before = graph.to_dict()
     edges_before = graph.edges()
     with pytest.raises(error) as info:
         change()
-    assert graph.to_json() == before
+    assert graph.to_dict() == before
     assert graph.edges() == edges_before
     return str(info.value)
 
@@ -518,9 +518,9 @@ def test_edge_queries() -> None:
 # -- exports ---------------------------------------------------------------------------------
 
 
-def test_to_json() -> None:
+def test_to_dict() -> None:
     graph = chain()
-    data = graph.to_json()
+    data = graph.to_dict()
     assert list(data) == ["processors", "connections"]
     assert data["processors"]["src"] == {
         "type": "TestPattern",
@@ -535,14 +535,14 @@ def test_to_json() -> None:
     json.dumps(data)
 
 
-def test_to_json_loads_back_as_a_pipeline() -> None:
+def test_to_dict_loads_back_as_a_pipeline() -> None:
     graph = chain()
     graph.add(ToneSource(frequencies=(440.0, 660.0)), "tone")
     graph.add(NullSink(), "ears")
     graph.connect("tone.audio", "ears.audio", profile="lossless", capacity=5)
-    text = json.dumps(graph.to_json(), indent=2)
+    text = json.dumps(graph.to_dict(), indent=2)
     rebuilt = graph_from_spec(parse_pipeline(text), registry())
-    assert rebuilt.to_json() == graph.to_json()
+    assert rebuilt.to_dict() == graph.to_dict()
 
 
 def test_to_dot() -> None:
@@ -584,7 +584,7 @@ def test_mermaid_ids_stay_distinct() -> None:
 
 def test_empty_graph_exports() -> None:
     graph = Graph()
-    assert graph.to_json() == {"processors": {}, "connections": []}
+    assert graph.to_dict() == {"processors": {}, "connections": []}
     assert graph.to_mermaid() == "flowchart LR\n"
     assert graph.sources() == graph.sinks() == graph.topological_order() == []
 
@@ -656,7 +656,7 @@ def test_graph_from_spec_builds_a_new_graph_each_time() -> None:
     first, second = graph_from_spec(spec, registry()), graph_from_spec(spec, registry())
     assert first is not second
     assert first.processor("src") is not second.processor("src")
-    assert first.to_json() == second.to_json()
+    assert first.to_dict() == second.to_dict()
 
 
 def file_error(tmp_path: Path, text: str, name: str = "pipeline.yaml") -> PipelineFileError:

@@ -137,7 +137,7 @@ def test_audio_levels_and_dominant_frequency() -> None:
     assert len(analysis.bands) == 24
     assert analysis.bands[0][0] == 20.0
     assert analysis.bands[-1][1] == 24_000.0
-    as_json = analysis.to_json()
+    as_json = analysis.to_dict()
     assert as_json["duration_ms"] == 100.0
     assert len(as_json["spectrum"]) == 24
 

@@ -199,7 +199,7 @@ def test_default_profiles_and_depths(port: str, profile: DeliveryProfile, capaci
     assert spec.is_input
     assert spec.profile is profile
     assert spec.capacity == capacity
-    assert spec.to_json() == {
+    assert spec.to_dict() == {
         "name": port,
         "type": str(spec.frame_type),
         "profile": profile.value,
@@ -248,7 +248,7 @@ def test_output_spec_has_no_profile() -> None:
     spec = Source.video.spec()
     assert not spec.is_input
     assert spec.profile is None
-    assert spec.to_json() == {"name": "video", "type": "VideoFrame"}
+    assert spec.to_dict() == {"name": "video", "type": "VideoFrame"}
 
 
 def test_port_description_goes_into_the_spec() -> None:
@@ -258,7 +258,7 @@ def test_port_description_goes_into_the_spec() -> None:
         def process(self) -> None:
             self.level.write(DataFrame(0))
 
-    assert Described.output_specs()[0].to_json()["description"] == "Levels in dB."
+    assert Described.output_specs()[0].to_dict()["description"] == "Levels in dB."
 
 
 def test_declaring_a_non_frame_type_is_refused() -> None:
@@ -371,7 +371,7 @@ def test_statistics_snapshot_is_immutable_and_serialisable() -> None:
     assert stats.newest_age_ms == pytest.approx(2.0)
     with pytest.raises(AttributeError):
         stats.written = 0  # type: ignore[misc]
-    assert stats.to_json() == {
+    assert stats.to_dict() == {
         "id": "src.data->sink.data",
         "from": "src.data",
         "to": "sink.data",

@@ -429,7 +429,7 @@ def test_bad_input_while_running_changes_nothing(rt: sl.Runtime, tmp_path: Path)
     rt.connect("p1.output", "p2.input")
     rt.start()
     keep.wait_for(10, port="data")
-    before = rt.graph.to_json()
+    before = rt.graph.to_dict()
     groups = rt.worker_groups()
 
     attempts: list[tuple[type[Exception], Callable[[], object]]] = [
@@ -458,18 +458,18 @@ def test_bad_input_while_running_changes_nothing(rt: sl.Runtime, tmp_path: Path)
     for expected, attempt in attempts:
         with pytest.raises(expected):
             attempt()
-        assert rt.graph.to_json() == before, expected
+        assert rt.graph.to_dict() == before, expected
     for name, text in MALFORMED_PIPELINES.items():
         path = tmp_path / f"{name.replace(' ', '_')}.yaml"
         path.write_text(text)
         with pytest.raises(sl.PipelineFileError):
             rt.load(path)
-        assert rt.graph.to_json() == before, name
+        assert rt.graph.to_dict() == before, name
     clash = tmp_path / "clash.yaml"
     clash.write_text("processors:\n  src: {type: NullSink}\n  fresh: {type: NullSink}\n")
     with pytest.raises(sl.GraphError, match="src"):
         rt.load(clash)
-    assert rt.graph.to_json() == before
+    assert rt.graph.to_dict() == before
 
     assert rt.state is sl.RuntimeState.RUNNING
     assert rt.worker_groups() == groups

@@ -527,7 +527,7 @@ def test_statistics_json_shape(rt: sl.Runtime) -> None:
     rt.stop()
 
     stats = rt.statistics()
-    data = json.loads(json.dumps(stats.to_json()))
+    data = json.loads(json.dumps(stats.to_dict()))
     assert set(data["processors"]) == {"src", "rec"}
     for entry in data["processors"].values():
         assert {"calls", "frames_in", "frames_out", "errors"} <= set(entry)

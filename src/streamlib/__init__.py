@@ -12,7 +12,7 @@ runs::
         sink = rt.add(NullSink)
         rt.connect(src.video, sink.video)
         rt.run(duration=2.0)
-        print(rt.statistics().to_json())
+        print(rt.statistics().to_dict())
 """
 
 from .core import (

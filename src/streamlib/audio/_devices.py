@@ -60,7 +60,7 @@ class AudioDeviceInfo:
     is_default_input: bool
     is_default_output: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "name": self.name,

@@ -28,7 +28,7 @@ class PluginInfo:
     path: Path
     url: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
@@ -69,7 +69,7 @@ class ParamInfo:
     def is_readonly(self) -> bool:
         return bool(self.flags & ParamFlags.READONLY)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,

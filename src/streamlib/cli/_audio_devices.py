@@ -14,7 +14,7 @@ def audio_devices_json() -> dict[str, Any]:
     from ..audio import list_audio_devices
 
     try:
-        return {"devices": [device.to_json() for device in list_audio_devices()]}
+        return {"devices": [device.to_dict() for device in list_audio_devices()]}
     except DeviceError as error:
         return {"devices": [], "error": str(error)}
 

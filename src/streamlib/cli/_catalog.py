@@ -38,7 +38,7 @@ def _list(args: argparse.Namespace) -> int:
     registry = Registry.default()
     descriptors = registry.descriptors(tag=args.tag)
     if args.json:
-        json.dump([d.to_json() for d in descriptors], sys.stdout, indent=2)
+        json.dump([d.to_dict() for d in descriptors], sys.stdout, indent=2)
         print()
         return 0
     width = max((len(d.name) for d in descriptors), default=4)
@@ -53,7 +53,7 @@ def _list(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> int:
     descriptor = Registry.default().describe(args.name)
     if args.json:
-        json.dump(descriptor.to_json(), sys.stdout, indent=2)
+        json.dump(descriptor.to_dict(), sys.stdout, indent=2)
         print()
     else:
         print(render_descriptor(descriptor))

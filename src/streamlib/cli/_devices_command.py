@@ -33,7 +33,7 @@ def _devices(args: argparse.Namespace) -> int:
     cameras = list_cameras()
     if args.json:
         payload = {
-            "cameras": [camera.to_json() for camera in cameras],
+            "cameras": [camera.to_dict() for camera in cameras],
             "camera_input": camera_input_format(),
             "audio": audio_devices_json(),
         }

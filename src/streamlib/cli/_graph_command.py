@@ -32,5 +32,5 @@ def _graph(args: argparse.Namespace) -> int:
     elif args.format == "mermaid":
         print(graph.to_mermaid(), end="")
     else:
-        print(json.dumps(graph.to_json(), indent=2))
+        print(json.dumps(graph.to_dict(), indent=2))
     return 0

@@ -102,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
             subscription.close()
         stats = runtime.statistics()
     if args.stats_json:
-        Path(args.stats_json).write_text(json.dumps(stats.to_json(), indent=2) + "\n")
+        Path(args.stats_json).write_text(json.dumps(stats.to_dict(), indent=2) + "\n")
     if not args.quiet:
         print("\n".join(render_stats(stats)), file=sys.stderr)
     if outcome is RunOutcome.DURATION and not args.quiet:

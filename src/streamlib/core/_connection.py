@@ -12,6 +12,7 @@ overtake a queued frame: the consumer sees the end only once the ring is empty.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -56,7 +57,11 @@ class ConnectionStatistics:
     newest_age_ms: float | None
     """Milliseconds since the newest frame was written; None before the first write."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "from": self.source,

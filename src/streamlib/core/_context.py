@@ -49,5 +49,5 @@ class ProcessorContext(Protocol):
         ...
 
     def statistics(self) -> dict[str, Any]:
-        """The runtime's statistics as JSON (``RuntimeStatistics.to_json()``)."""
+        """The runtime's statistics as JSON (``RuntimeStatistics.to_dict()``)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ __all__ = ["ProcessorDescriptor"]
 class ProcessorDescriptor:
     """A processor type's name, docs, tags, ports and config schema.
 
-    ``to_json()`` gives::
+    ``to_dict()`` gives::
 
         {"name": "TestPattern", "description": "...", "tags": ["video", "source"],
          "inputs": [], "outputs": [{"name": "video", "type": "VideoFrame"}],
@@ -54,13 +55,17 @@ class ProcessorDescriptor:
         """The first line of the description."""
         return self.description.split("\n", 1)[0]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
             "tags": list(self.tags),
-            "inputs": [port.to_json() for port in self.inputs],
-            "outputs": [port.to_json() for port in self.outputs],
+            "inputs": [port.to_dict() for port in self.inputs],
+            "outputs": [port.to_dict() for port in self.outputs],
             "config_schema": self.config_schema,
             "scheduling": self.scheduling,
             "capabilities": list(self.capabilities),

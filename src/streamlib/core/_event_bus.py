@@ -7,7 +7,7 @@ counted; the publisher (often a processor's worker) and the other listeners
 are never held up::
 
     bus = EventBus()
-    subscription = bus.subscribe("processor:*", lambda event: print(event.to_json()))
+    subscription = bus.subscribe("processor:*", lambda event: print(event.to_dict()))
     ...
     subscription.close()   # or just drop the subscription: it is held weakly
 """

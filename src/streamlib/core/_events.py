@@ -2,13 +2,14 @@
 
 Runtime-wide events go to the ``runtime`` topic; a processor's own lifecycle to
 ``processor:<id>``. Every event has ``topic``, ``kind`` and ``timestamp_ns``, and
-``to_json()`` for the CLI, logs and agents.
+``to_dict()`` for the CLI, logs and agents.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -66,7 +67,11 @@ class Event:
     def topic(self) -> str:
         return RUNTIME_TOPIC
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "topic": self.topic}
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)

@@ -23,6 +23,7 @@ A bulk load checks for loops once, at the end (:meth:`Graph.deferred_cycle_check
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -61,7 +62,7 @@ class Edge:
     def id(self) -> ConnectionId:
         return ConnectionId.between(self.source, self.target)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         # Exactly a pipeline file's connection keys, so a graph's JSON loads back.
         return {
             "from": str(self.source),
@@ -356,14 +357,18 @@ class Graph:
 
     # -- export ----------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         """The graph in the pipeline-file shape (``processors`` mapping + ``connections``)."""
         return {
             "processors": {
                 pid: {"type": p.type_name, "config": p.config.model_dump(mode="json")}
                 for pid, p in self._processors.items()
             },
-            "connections": [edge.to_json() for edge in self._edges.values()],
+            "connections": [edge.to_dict() for edge in self._edges.values()],
         }
 
     def to_dot(self) -> str:

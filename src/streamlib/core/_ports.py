@@ -45,7 +45,7 @@ class PortSpec:
     capacity: int | None = None
     description: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "type": str(self.frame_type)}
         if self.is_input:
             assert self.profile is not None

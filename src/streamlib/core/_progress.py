@@ -28,7 +28,7 @@ class Progress:
             return None
         return min(1.0, max(0.0, self.position_s / self.duration_s))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         fraction = self.fraction
         return {
             "position_s": round(self.position_s, 3),

@@ -94,7 +94,7 @@ class StatsResult(BaseModel):
 
 
 def _get_stats(host: PipelineHost, args: NoArgs) -> StatsResult:
-    return StatsResult.model_validate(host.runtime.statistics().to_json())
+    return StatsResult.model_validate(host.runtime.statistics().to_dict())
 
 
 CONTROL_TOOLS = (

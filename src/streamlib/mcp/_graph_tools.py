@@ -127,7 +127,7 @@ def graph_document(host: PipelineHost) -> GraphResult:
     runtime = host.runtime
     return GraphResult(
         state=runtime.state.value,
-        graph=runtime.graph.to_json(),
+        graph=runtime.graph.to_dict(),
         processor_states={pid: runtime.processor_state(pid).value for pid in runtime.graph},
         mermaid=runtime.graph.to_mermaid(),
     )

@@ -119,7 +119,7 @@ class SaveResult(BaseModel):
 
 
 def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
-    document = host.runtime.graph.to_json()
+    document = host.runtime.graph.to_dict()
     try:
         spec = parse_pipeline(json.dumps(document, allow_nan=False), path="<graph>")
         text = dump_pipeline(spec, format=args.format)

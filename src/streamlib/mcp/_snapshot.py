@@ -137,7 +137,7 @@ class AudioAnalysis:
     dominant_db: float | None
     bands: tuple[tuple[float, float, float], ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "sample_rate": self.sample_rate,
             "channels": self.channels,

@@ -101,7 +101,7 @@ def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
         levels = ", ".join(f"{db:.1f}" for db in analysis.rms_db)
         pitch = "none" if analysis.dominant_hz is None else f"{analysis.dominant_hz:.1f} Hz"
         return ToolReply(
-            SnapshotResult(kind="audio", audio=analysis.to_json(), **common),
+            SnapshotResult(kind="audio", audio=analysis.to_dict(), **common),
             summary=f"{source}: {analysis.samples} samples at {analysis.sample_rate} Hz; RMS "
             f"{levels} dBFS per channel; dominant frequency {pitch}",
         )

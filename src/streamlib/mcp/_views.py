@@ -122,7 +122,7 @@ def processor_view(
         inputs=list(processor.inputs),
         outputs=list(processor.outputs),
         live_fields=sorted(type(processor.config).live_fields()),
-        stats=None if stats is None else stats.to_json(),
+        stats=None if stats is None else stats.to_dict(),
     )
 
 

@@ -31,7 +31,7 @@ class CameraInfo:
     description: str
     input_format: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "description": self.description, "format": self.input_format}
 
 

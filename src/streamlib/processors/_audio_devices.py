@@ -84,7 +84,7 @@ class AudioDeviceStatistics:
     callback_wait_ms_p99: float | None
     callback_wait_ms_max: float
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "device": self.device,
             "sample_rate": self.sample_rate,

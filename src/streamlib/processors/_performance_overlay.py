@@ -9,7 +9,7 @@ latency of each frame (now minus the frame's capture timestamp: the whole
 pipeline up to here) and the frames dropped on its input. Per-processor rows
 (fps, p50 process time, drops into each) come from the runtime's statistics
 (``ctx.statistics()``), read at each redraw; a ``stats`` input carrying
-``RuntimeStatistics.to_json()`` payloads (from another runtime, say) takes
+``RuntimeStatistics.to_dict()`` payloads (from another runtime, say) takes
 precedence when connected.
 """
 
@@ -30,7 +30,7 @@ __all__ = ["PerformanceOverlay", "statistics_lines"]
 
 
 def statistics_lines(stats: Mapping[str, Any], *, limit: int) -> list[str]:
-    """One line per processor from ``RuntimeStatistics.to_json()``: fps, process time,
+    """One line per processor from ``RuntimeStatistics.to_dict()``: fps, process time,
     frames dropped on the connections into it."""
     dropped: dict[str, int] = {}
     for connection in stats.get("connections", []):
@@ -56,7 +56,7 @@ class PerformanceOverlay(Overlay):
         refresh_s: float = live_field(0.5, gt=0.0, le=60.0, description="How often it is redrawn.")
         max_processors: int = Field(12, ge=0, le=64, description="Processor rows at most.")
 
-    stats = Input(DataFrame, description="RuntimeStatistics.to_json() payloads (optional).")
+    stats = Input(DataFrame, description="RuntimeStatistics.to_dict() payloads (optional).")
 
     def setup(self, ctx: ProcessorContext) -> None:
         self._arrivals: deque[int] = deque(maxlen=120)

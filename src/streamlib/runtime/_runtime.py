@@ -714,7 +714,7 @@ class Runtime:
             self.clock,
             self._main,
             request_stop=self.request_stop,
-            statistics=lambda: self.statistics().to_json(),
+            statistics=lambda: self.statistics().to_dict(),
         )
 
     def _is_paused(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from array import array
 from dataclasses import dataclass
@@ -72,12 +73,16 @@ class ProcessorStatistics:
     progress: Progress | None = None
     """Position and length of a source that knows them (a file, a limited generator)."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "state": self.state,
             "ended": self.ended,
-            "progress": None if self.progress is None else self.progress.to_json(),
+            "progress": None if self.progress is None else self.progress.to_dict(),
             "calls": self.calls,
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
@@ -102,15 +107,19 @@ class RuntimeStatistics:
     workers: int
     events_skipped: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
         """``{"state", "uptime_s", "processors": {id: {...}}, "connections": [{...}], ...}``."""
         return {
             "state": self.state,
             "uptime_s": round(self.uptime_s, 3),
             "workers": self.workers,
             "events_skipped": self.events_skipped,
-            "processors": {pid: stats.to_json() for pid, stats in self.processors.items()},
-            "connections": [c.to_json() for c in self.connections],
+            "processors": {pid: stats.to_dict() for pid, stats in self.processors.items()},
+            "connections": [c.to_dict() for c in self.connections],
             "taken_at_monotonic_ns": time.monotonic_ns(),
         }
 

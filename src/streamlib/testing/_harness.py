@@ -100,7 +100,7 @@ def run_processor(
                     "frames_out": sum(p.frames_out for p in instance.outputs.values()),
                 }
             },
-            "connections": [c.statistics().to_json() for c in connections if c is not None],
+            "connections": [c.statistics().to_dict() for c in connections if c is not None],
         }
 
     # The queue belongs to the calling thread, so run_on_main calls run inline.
