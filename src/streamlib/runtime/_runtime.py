@@ -21,12 +21,11 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
-from types import FrameType, TracebackType
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from ..core import (
@@ -34,9 +33,7 @@ from ..core import (
     Connection,
     ConnectionCreated,
     ConnectionId,
-    ConnectionRemoved,
     DeliveryProfile,
-    Edge,
     ErrorPolicy,
     EventBus,
     Graph,
@@ -60,27 +57,23 @@ from ..core import (
     RuntimeStateError,
     RuntimeStopped,
     RuntimeWarning,
-    SchedulingMode,
     graph_from_spec,
     load_pipeline_file,
 )
 from ._context import RuntimeContext
-from ._grouping import plan_groups
 from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue
 from ._priority import apply_thread_priority
 from ._refs import ProcessorRef
+from ._signals import signals_stop_run
 from ._stats import RuntimeStatistics
+from ._wiring import NEVER_READS_AGAIN, Wiring
 from ._worker import Worker
+from ._worker_set import Group, WorkerSet
 
 __all__ = ["RunOutcome", "Runtime", "RuntimeState"]
 
 _log = logging.getLogger("streamlib.runtime")
-
-_JOIN_POLL_S = 0.05  # how often a waiting stop() looks at a worker's progress
-_NEVER_READS_AGAIN = frozenset({ProcessorState.FAILED, ProcessorState.QUARANTINED})
-
-Group = tuple[ProcessorId, ...]
 
 
 class RuntimeState(enum.Enum):
@@ -103,6 +96,11 @@ class RunOutcome(enum.Enum):
 
 class Runtime:
     """Runs a graph of processors on worker threads.
+
+    A facade over three parts: the :class:`~streamlib.core.Graph` (what is
+    connected to what), the wiring (a live connection per edge) and the worker
+    set (a thread per group of processors); each change goes to all three in
+    that order, under one control-plane lock that workers never take.
 
     Args:
         registry: where processor type names are looked up (default: built-ins
@@ -130,17 +128,25 @@ class Runtime:
         self._registry = registry
         self.clock: MediaClock = clock if clock is not None else MonotonicClock()
         self.events = EventBus()
-        self.fuse = fuse
         self.backoff = backoff if backoff is not None else RestartBackoff()
-        self.stop_timeout_s = stop_timeout_s
         self._graph = Graph()
         self._handles: dict[ProcessorId, ProcessorHandle] = {}
-        self._connections: dict[ConnectionId, Connection[Any]] = {}
-        self._workers: dict[Group, Worker] = {}
         self._lock = threading.RLock()  # control plane only; workers never take it
         self._state = RuntimeState.IDLE
         self._paused = False
         self._main = MainThreadQueue()
+        self._wiring = Wiring(self._graph, self._handles, self.events, self.clock, self._warn)
+        self._workers = WorkerSet(
+            self._graph,
+            self._handles,
+            self._main,
+            fuse=fuse,
+            stop_timeout_s=stop_timeout_s,
+            context_for=self._context_for,
+            is_paused=self._is_paused,
+            on_thread_start=self._on_worker_start,
+            warn=self._warn,
+        )
         self._stop_requested = False
         self._fatal: tuple[ProcessorId, BaseException] | None = None
         self._started_at = 0.0
@@ -154,6 +160,16 @@ class Runtime:
     @property
     def state(self) -> RuntimeState:
         return self._state
+
+    @property
+    def fuse(self) -> bool:
+        """Whether linear chains of push processors share a thread."""
+        return self._workers.fuse
+
+    @property
+    def stop_timeout_s(self) -> float:
+        """How long a stop waits for a worker that makes no progress."""
+        return self._workers.stop_timeout_s
 
     @property
     def graph(self) -> Graph:
@@ -177,7 +193,7 @@ class Runtime:
 
     def connection(self, source: str | PortRef, target: str | PortRef) -> Connection[Any]:
         """The live connection ``source -> target``."""
-        return self._connections[self._graph.edge_between(source, target).id]
+        return self._wiring[self._graph.edge_between(source, target).id]
 
     # -- graph changes ---------------------------------------------------------------
 
@@ -224,16 +240,12 @@ class Runtime:
         with self._lock:
             pid = ProcessorId(str(processor_id))
             edges = self._graph.edges_of(pid)  # raises UnknownProcessorError
-            for group, worker in list(self._workers.items()):
-                if pid in group:
-                    worker.request_stop(teardown=frozenset({pid}))
-                    self._join(worker)
-                    del self._workers[group]
+            self._workers.stop_with(pid)
             handle = self._handles.pop(pid)
             if handle.is_active and handle.state is not ProcessorState.ADDED:
                 handle.tear_down()
             for edge in edges:
-                self._drop_connection(edge)
+                self._wiring.drop(edge)
             self._graph.remove(pid)
             self.events.publish(
                 ProcessorRemoved(processor_id=pid, timestamp_ns=self.clock.now_ns())
@@ -254,7 +266,7 @@ class Runtime:
         """
         with self._lock:
             edge = self._graph.connect(source, target, profile=profile, capacity=capacity)
-            connection = self._open_connection(edge)
+            connection = self._wiring.open(edge)
             self.events.publish(
                 ConnectionCreated(
                     connection_id=edge.id,
@@ -272,7 +284,7 @@ class Runtime:
         """Remove the connection ``source -> target``; frames still queued in it are dropped."""
         with self._lock:
             edge = self._graph.edge_between(source, target)
-            self._drop_connection(edge)
+            self._wiring.drop(edge)
             self._graph.disconnect(edge.source, edge.target)
             self._regroup()
 
@@ -336,7 +348,7 @@ class Runtime:
                     processor.config = updated
                     handle.scheduling = processor.scheduling()
             if queued:
-                self._wake_worker_of(pid)
+                self._workers.wake([pid])
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -351,10 +363,7 @@ class Runtime:
             for handle in self._handles.values():
                 handle.forgive()
                 handle.new_stream()  # before the connections: a new run is a new stream
-            for edge in self._graph.edges():  # a stopped runtime closed them
-                if self._connections[edge.id].closed:
-                    self._drop_connection(edge)
-                    self._open_connection(edge)
+            self._wiring.reopen_closed()  # a stopped runtime closed them
             self._settled = False
             self._fatal = None
             self._stop_requested = False
@@ -372,7 +381,7 @@ class Runtime:
                     f"only a running runtime can pause (it is {self._state.value})"
                 )
             self._paused = True
-            self._hold_connections(True)
+            self._wiring.hold(True)
             self._state = RuntimeState.PAUSED
             self.events.publish(RuntimePaused(timestamp_ns=self.clock.now_ns()))
 
@@ -383,10 +392,9 @@ class Runtime:
                     f"only a paused runtime can resume (it is {self._state.value})"
                 )
             self._paused = False
-            self._hold_connections(False)
+            self._wiring.hold(False)
             self._state = RuntimeState.RUNNING
-            for worker in self._workers.values():
-                worker.wakeup.unpark()
+            self._workers.wake()
             self.events.publish(RuntimeResumed(timestamp_ns=self.clock.now_ns()))
 
     def stop(self) -> None:
@@ -396,7 +404,7 @@ class Runtime:
         stage stops taking them are counted as dropped, with a warning. Safe to
         call in any state; from a processor's own thread use :meth:`request_stop`.
         """
-        if any(w.thread is threading.current_thread() for w in list(self._workers.values())):
+        if self._workers.is_worker_thread():
             raise RuntimeStateError(
                 "stop() was called from a processor's worker thread, which would wait for "
                 "itself; call runtime.request_stop() there instead"
@@ -406,19 +414,9 @@ class Runtime:
                 self._state = RuntimeState.STOPPED
                 return
             self._paused = False
-            self._hold_connections(False)
-            everyone = frozenset(self._handles)
-            order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
-            groups = sorted(self._workers, key=lambda group: order[group[0]])
-            for group in groups:
-                if self._abandoned:
-                    break
-                self._workers[group].request_stop(teardown=everyone, drain=True)
-                self._join(self._workers.pop(group))
-            self._workers.clear()
-            for connection in self._connections.values():
-                connection.close()
-                self._give_up_queued(connection, "the runtime stopped")
+            self._wiring.hold(False)
+            self._workers.stop_all(frozenset(self._handles), abandoned=lambda: self._abandoned)
+            self._wiring.close_all("the runtime stopped")
             self._state = RuntimeState.STOPPED
             self.events.publish(RuntimeStopped(timestamp_ns=self.clock.now_ns()))
 
@@ -449,7 +447,7 @@ class Runtime:
             if self._state in (RuntimeState.IDLE, RuntimeState.STOPPED):
                 self.start()
             deadline = None if duration is None else time.monotonic() + duration
-            with self._signals_stop_runtime():
+            with signals_stop_run(self.request_stop, self._abandon):
                 try:
                     while not self._stop_requested:
                         if self._settled:
@@ -510,7 +508,7 @@ class Runtime:
         from ``process()`` even while the runtime is regrouping or stopping.
         """
         handles = list(self._handles.copy().values())
-        connections = list(self._connections.copy().values())
+        connections = self._wiring.snapshot()
         workers = len(self._workers)
         now_ns = time.monotonic_ns()
         uptime = time.monotonic() - self._started_at if self._started_at else 0.0
@@ -526,7 +524,7 @@ class Runtime:
     def worker_groups(self) -> list[Group]:
         """Which processors share a thread right now (each tuple is one worker)."""
         with self._lock:
-            return list(self._workers)
+            return self._workers.groups()
 
     # -- internals -------------------------------------------------------------------
 
@@ -550,35 +548,6 @@ class Runtime:
             )
         return cls(config, **fields)
 
-    def _open_connection(self, edge: Edge) -> Connection[Any]:
-        connection: Connection[Any] = Connection(
-            edge.source, edge.target, edge.profile, edge.capacity
-        )
-        self._connections[edge.id] = connection
-        source = self._graph.processor(edge.source.processor)
-        target = self._graph.processor(edge.target.processor)
-        produced = source.outputs[edge.source.port].spec.frame_type
-        wanted = target.inputs[edge.target.port].spec.frame_type
-        if produced.is_less_specific_than(wanted):  # only then is each frame checked
-            connection.expected = wanted
-        target.inputs[edge.target.port].attach(connection)
-        source.outputs[edge.source.port].attach(connection)
-        return connection
-
-    def _drop_connection(self, edge: Edge) -> None:
-        connection = self._connections.pop(edge.id)
-        source = self._graph.processor(edge.source.processor)
-        target = self._graph.processor(edge.target.processor)
-        source.outputs[edge.source.port].detach(connection)  # no new frames first
-        target.inputs[edge.target.port].detach()
-        # Not closed: a write the producer already began may still reach this ring,
-        # and a closed one would raise in that (untouched) producer. Emptying it gives
-        # up the queued frames (counted as dropped) and frees a producer waiting there.
-        connection.discard()
-        self.events.publish(
-            ConnectionRemoved(connection_id=edge.id, timestamp_ns=self.clock.now_ns())
-        )
-
     @contextmanager
     def _one_regroup(self) -> Iterator[None]:
         """Hold back regrouping during a batch of changes, then regroup once."""
@@ -594,118 +563,9 @@ class Runtime:
         if self._regroup_held:
             return
         if self._state not in (RuntimeState.RUNNING, RuntimeState.PAUSED):
-            self._bind_connections({})
+            self._wiring.bind({}, paused=False)
             return
-        plan = self._plan()
-        wanted = set(plan)
-        # Producers first, one at a time: a producer waiting for room on a lossless
-        # connection finishes its write while the consumer's worker still drains it.
-        order = {pid: index for index, pid in enumerate(self._graph.topological_order())}
-        changed = sorted(
-            (group for group in self._workers if group not in wanted),
-            key=lambda group: order.get(group[0], -1),
-        )
-        for group in changed:
-            worker = self._workers.pop(group)
-            worker.request_stop(teardown=frozenset())
-            self._join(worker)
-        fresh: list[Worker] = []
-        for group in plan:
-            if group not in self._workers:
-                worker = Worker(
-                    [self._handles[pid] for pid in group],
-                    context_for=self._context_for,
-                    is_paused=self._is_paused,
-                    on_thread_start=self._on_worker_start,
-                )
-                self._workers[group] = worker
-                fresh.append(worker)
-        self._bind_connections({pid: w for w in self._workers.values() for pid in w.ids})
-        for worker in fresh:
-            worker.start()
-
-    def _plan(self) -> list[Group]:
-        """The worker groups, without quarantined processors (no thread runs them again)."""
-        plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
-        handles = self._handles
-        if all(h.state is not ProcessorState.QUARANTINED for h in handles.values()):
-            return plan
-        kept = (
-            tuple(pid for pid in group if handles[pid].state is not ProcessorState.QUARANTINED)
-            for group in plan
-        )
-        return [group for group in kept if group]
-
-    def _bind_connections(self, worker_of: Mapping[ProcessorId, Worker]) -> None:
-        """Point each connection at its consumer's wake-up (none inside a fused group)."""
-        for connection in self._connections.values():
-            producer = worker_of.get(connection.source.processor)
-            consumer = worker_of.get(connection.target.processor)
-            handle = self._handles.get(connection.target.processor)
-            gone = handle is not None and handle.state in _NEVER_READS_AGAIN
-            # A failed consumer never drains, also not inline: the producer must see it.
-            inline = consumer is not None and consumer is producer and not gone
-            connection.inline_consumer = inline
-            connection.consumer_wakeup = None if consumer is None or inline else consumer.wakeup
-            connection.mark_consumer_gone(gone)
-            producer_handle = self._handles.get(connection.source.processor)
-            connection.producer_cannot_wait = (
-                producer_handle is not None and producer_handle.mode is SchedulingMode.PULL
-            )
-            connection.on_hold = self._paused
-            connection.pause_producer(self._paused and connection.producer_cannot_wait)
-
-    def _hold_connections(self, hold: bool) -> None:
-        """While paused, a lossless producer waiting for room waits without timing out,
-        and a device callback's frames are given up (and counted) instead of queued."""
-        for connection in self._connections.values():
-            connection.on_hold = hold
-            connection.pause_producer(hold and connection.producer_cannot_wait)
-
-    def _join(self, worker: Worker) -> None:
-        """Wait for ``worker`` to end while it makes progress (a long drain is fine);
-        after ``stop_timeout_s`` without any, quarantine its processors."""
-        deadline = time.monotonic() + self.stop_timeout_s
-        progress = worker.progress
-        on_main = self._main.on_owner()
-        while not worker.join(0.01 if on_main else _JOIN_POLL_S):
-            if on_main:
-                self._main.pump(0.0)
-            now = time.monotonic()
-            if worker.progress != progress:
-                progress = worker.progress
-                deadline = now + self.stop_timeout_s
-            elif now >= deadline:
-                self._quarantine(worker)
-                return
-
-    def _quarantine(self, worker: Worker) -> None:
-        """A thread stuck in a call keeps its processors: nobody runs them again, nobody
-        tears them down under it (it does so itself if the call ever returns)."""
-        stuck = [m for m in worker.members if m.is_active]
-        for member in stuck:
-            member.quarantine()
-            for port in member.processor.inputs.values():
-                if port.connection is not None:
-                    port.connection.mark_consumer_gone()
-        names = ", ".join(str(m.id) for m in stuck) or "none"
-        message = (
-            f"worker {worker.name} did not return from a call within {self.stop_timeout_s:.1f} s "
-            f"(a process(), setup() or teardown() is blocking); its processors ({names}) are "
-            "quarantined: never run again, their input dropped and counted; remove them and "
-            "add them again to start over"
-        )
-        self._warn(message)
-
-    def _give_up_queued(self, connection: Connection[Any], why: str) -> None:
-        """Count frames left queued as dropped, and say so (lossless means nothing unsaid)."""
-        given_up = connection.discard()
-        if given_up:
-            message = (
-                f"{given_up} frame(s) queued on {connection.id} were given up when {why}: "
-                f"{connection.target.processor} stopped taking them"
-            )
-            self._warn(message, connection.target.processor)
+        self._workers.regroup(lambda worker_of: self._wiring.bind(worker_of, paused=self._paused))
 
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
         return RuntimeContext(
@@ -749,7 +609,7 @@ class Runtime:
             failed = False
             for pid in sinks:
                 handle = self._handles[pid]
-                if handle.state in _NEVER_READS_AGAIN:
+                if handle.state in NEVER_READS_AGAIN:
                     failed = True
                 elif not handle.ended:
                     return None
@@ -761,49 +621,10 @@ class Runtime:
             self._fatal = (processor_id, error)
         self.request_stop()
 
-    def _wake_worker_of(self, processor_id: ProcessorId) -> None:
-        for group, worker in self._workers.items():
-            if processor_id in group:
-                worker.wakeup.unpark()
-
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeStateError("this runtime was closed; create a new Runtime")
 
-    @contextmanager
-    def _signals_stop_runtime(self) -> Iterator[None]:
-        """SIGINT/SIGTERM request an orderly stop while ``run()`` blocks (main thread only)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        interrupted = 0
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            nonlocal interrupted
-            interrupted += 1
-            if interrupted == 1:
-                self.request_stop()
-            elif interrupted == 2:  # finalising recordings must not be cut short
-                _say(
-                    "streamlib: still stopping in order (recordings are being finalised); "
-                    "send the signal again to force exit, which may leave them unplayable"
-                )
-            else:
-                _say("streamlib: forcing exit; recordings not yet finalised may be unplayable")
-                self._abandoned = True
-                raise KeyboardInterrupt
-
-        previous: dict[signal.Signals, Any] = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
-        try:
-            yield
-        finally:
-            for signum, old in previous.items():
-                signal.signal(signum, old)
-
-
-def _say(message: str) -> None:
-    """A line on stderr from a signal handler (``os.write``: print() is not reentrant)."""
-    with suppress(OSError):  # no stderr to tell: the signal still does what it says
-        os.write(2, (message + "\n").encode())
+    def _abandon(self) -> None:
+        """A forced exit (the third signal): stop() waits for no worker any more."""
+        self._abandoned = True
