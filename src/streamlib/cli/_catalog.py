@@ -9,7 +9,13 @@ from typing import Any
 
 from ..core import ProcessorDescriptor, Registry
 
-__all__ = ["add_describe_command", "add_list_command"]
+__all__ = [
+    "add_describe_command",
+    "add_list_command",
+    "default_text",
+    "field_kind",
+    "render_descriptor",
+]
 
 
 def add_list_command(commands: Any) -> None:
@@ -78,8 +84,8 @@ def render_descriptor(d: ProcessorDescriptor) -> str:
     properties: dict[str, Any] = d.config_schema.get("properties", {})
     lines.append("config:" if properties else "config: none")
     for name, field in properties.items():
-        kind = field.get("type") or _union(field)
-        default = f" = {json.dumps(field['default'])}" if "default" in field else ""
+        kind = field_kind(field)
+        default = f" (default {default_text(field['default'])})" if "default" in field else ""
         live = "  (live)" if field.get("live") else ""
         limits = _limits(field)
         text = field.get("description", "")
@@ -87,11 +93,43 @@ def render_descriptor(d: ProcessorDescriptor) -> str:
     return "\n".join(lines)
 
 
-def _union(field: dict[str, Any]) -> str:
+def field_kind(field: dict[str, Any]) -> str:
+    """A config field's JSON Schema as a short phrase: ``integer``, ``one of bars, gradient``.
+
+    Enums list their allowed values; unions join their members with ``|``
+    (``one of low, high | number``); arrays name their items
+    (``array of number``, ``[integer, integer, integer]``); a reference names
+    the model it points to.
+    """
     if "enum" in field:
-        return " | ".join(json.dumps(v) for v in field["enum"])
-    options = field.get("anyOf") or field.get("oneOf") or []
-    return " | ".join(str(o.get("type", o.get("const", "?"))) for o in options) or "any"
+        return "one of " + ", ".join(_value_text(v) for v in field["enum"])
+    if "const" in field:
+        return _value_text(field["const"])
+    if "$ref" in field:
+        return str(field["$ref"]).rsplit("/", 1)[-1]
+    options = field.get("anyOf") or field.get("oneOf")
+    if options:
+        return " | ".join(field_kind(option) for option in options)
+    if field.get("type") == "array":
+        if "prefixItems" in field:
+            return "[" + ", ".join(field_kind(item) for item in field["prefixItems"]) + "]"
+        if "items" in field:
+            return f"array of {field_kind(field['items'])}"
+    kind = field.get("type", "any")
+    return " | ".join(kind) if isinstance(kind, list) else str(kind)
+
+
+def default_text(value: Any) -> str:
+    """A default value as people read it: ``rgb24``, ``30.0``, ``null``, ``[0, 255, 0]``."""
+    return _value_text(value)
+
+
+def _value_text(value: Any) -> str:
+    # Plain words stay bare (``rgb24``); strings that a reader could misread
+    # (empty, spaces, commas) keep their quotes.
+    if isinstance(value, str) and value and all(c.isalnum() or c in "_-.:/+" for c in value):
+        return value
+    return json.dumps(value)
 
 
 def _limits(field: dict[str, Any]) -> str:
