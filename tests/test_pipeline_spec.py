@@ -17,6 +17,7 @@ from streamlib.core._errors import PipelineFileError, StreamError, UnknownProces
 from streamlib.core._pipeline_spec import (
     ConnectionSpec,
     PipelineSpec,
+    PluginSpec,
     ProcessorSpec,
     dump_pipeline,
     load_pipeline_file,
@@ -52,6 +53,7 @@ def test_exported_names() -> None:
         "ConnectionSpec",
         "PipelineLimits",
         "PipelineSpec",
+        "PluginSpec",
         "ProcessorSpec",
         "dump_pipeline",
         "load_pipeline_file",
@@ -544,7 +546,7 @@ def test_unknown_top_level_key() -> None:
     message = str(err)
     assert 'unknown top-level key "conections"' in message
     assert 'did you mean "connections"?' in message
-    assert "connections, name, processors" in message
+    assert "connections, name, plugins, processors" in message
 
 
 def test_unknown_top_level_key_without_suggestion() -> None:
@@ -1129,3 +1131,73 @@ def test_a_character_yaml_does_not_allow_is_named_by_its_code_point(
     err = error(text)
     assert err.line == line
     assert f"character {code} is not allowed in a pipeline file; remove it" in str(err)
+
+
+# -- local plug-ins: the file's shape only (loading them is tested in test_local_plugins) --
+
+
+def test_plugins_are_listed_files_with_their_lines() -> None:
+    spec = parse("""\
+        plugins:
+          - my_effects.py
+          - filters/soft.py
+        processors:
+          fx: {type: EdgeDetect}
+        """)
+    assert spec.plugins == (PluginSpec("my_effects.py", 2), PluginSpec("filters/soft.py", 3))
+    assert [p.line for p in spec.plugins] == [2, 3]
+    assert parse("plugins: one.py\nprocessors: {}\n").plugins == (PluginSpec("one.py", 1),)
+    assert parse("plugins:\nprocessors: {}\n").plugins == ()
+    assert parse("processors: {}\n").plugins == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("plugins: {a: b.py}\nprocessors: {}\n", 1, "'plugins' must be a list of .py files"),
+        ("plugins:\n  - ok.py\n  - effects.so\nprocessors: {}\n", 3, "is not a .py file"),
+        ("plugins: [12]\nprocessors: {}\n", 1, "must be a string"),
+    ],
+)
+def test_bad_plugins_entries_name_their_line(text: str, line: int, message: str) -> None:
+    err = error(text)
+    assert err.line == line
+    assert message in str(err)
+
+
+def test_a_local_type_names_a_module_and_a_class() -> None:
+    spec = parse("""\
+        processors:
+          a: {type: my_effects:EdgeDetect}
+          b: {type: "filters/soft.py:Soft"}
+          c: {type: pkg.effects:Glow}
+        """)
+    assert [p.type for p in spec.processors] == [
+        "my_effects:EdgeDetect",
+        "filters/soft.py:Soft",
+        "pkg.effects:Glow",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_text", "message"),
+    [
+        ('":EdgeDetect"', "names no module before ':'"),
+        ('"my_effects:"', "is not a class name"),
+        ('"my_effects:Edge-Detect"', "is not a class name"),
+        ('"my effects:EdgeDetect"', "neither a .py file nor a module name"),
+    ],
+)
+def test_a_malformed_local_type_says_how_to_write_it(type_text: str, message: str) -> None:
+    err = error(f"processors:\n  a:\n    type: {type_text}\n")
+    assert err.line == 3
+    assert message in str(err)
+    assert "MODULE:Class" in str(err) or "dotted module name" in str(err)
+
+
+def test_plugins_survive_a_dump(tmp_path: Path) -> None:
+    spec = parse("plugins: [fx.py]\nprocessors:\n  a: {type: Glow}\n  b: {type: fx.py:Glow}\n")
+    for fmt in ("yaml", "json"):
+        text = dump_pipeline(spec, format=fmt)  # type: ignore[arg-type]
+        assert parse_pipeline(text) == spec
+    assert dump_pipeline(spec).startswith("plugins:\n- fx.py\n")

@@ -65,13 +65,15 @@ from ._events import (
 from ._frame import Frame, FrameType
 from ._gpu_texture import GpuTexture, GpuUploader
 from ._graph import Edge, Graph
-from ._graph_loading import graph_from_spec, load_graph
+from ._graph_loading import graph_from_spec, load_graph, processor_types
 from ._ids import ConnectionId, PortRef, ProcessorId
+from ._local_plugins import LocalType
 from ._loopback import host_header_name, is_loopback, loopback_names, origin_name
 from ._pipeline_spec import (
     ConnectionSpec,
     PipelineLimits,
     PipelineSpec,
+    PluginSpec,
     ProcessorSpec,
     dump_pipeline,
     load_pipeline_file,
@@ -81,6 +83,7 @@ from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._processor import CAPABILITIES, Processor
 from ._progress import Progress
 from ._registry import ENTRY_POINT_GROUP, Registry
+from ._requirements import Requirement
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
 from ._suggest import did_you_mean
 from ._sync import (
@@ -135,6 +138,7 @@ __all__ = [
     "GraphError",
     "Input",
     "InputPort",
+    "LocalType",
     "ManualClock",
     "MediaClock",
     "MonotonicClock",
@@ -147,6 +151,7 @@ __all__ = [
     "PipelineSpec",
     "PixelFormat",
     "PluginError",
+    "PluginSpec",
     "PortBusyError",
     "PortRef",
     "PortSpec",
@@ -170,6 +175,7 @@ __all__ = [
     "Progress",
     "Registry",
     "RegistryError",
+    "Requirement",
     "RestartBackoff",
     "RtpTimestamper",
     "RuntimePaused",
@@ -207,6 +213,7 @@ __all__ = [
     "parse_pipeline",
     "path_field",
     "processor_topic",
+    "processor_types",
     "reach_field",
     "rtp_timestamp_diff",
     "rtp_timestamp_newer",

@@ -6,33 +6,78 @@ import os
 
 from ._errors import ConfigError, CycleError, GraphError, PipelineFileError, RegistryError
 from ._graph import Graph
+from ._local_plugins import LocalType, plugin_base_dir, plugin_types, qualified_name
 from ._pipeline_spec import ConnectionSpec, PipelineLimits, PipelineSpec, load_pipeline_file
+from ._processor import Processor
 from ._registry import Registry
+from ._suggest import did_you_mean
 
-__all__ = ["graph_from_spec", "load_graph"]
+__all__ = ["graph_from_spec", "load_graph", "processor_types"]
+
+
+def processor_types(
+    spec: PipelineSpec, registry: Registry | None = None
+) -> dict[str, type[Processor]]:
+    """The class of each processor in ``spec``, by processor id.
+
+    Names are looked up in the file's ``plugins`` (loaded first, in order), then in
+    ``registry``; a ``MODULE:Class`` type loads its module (see ``LocalType``). Paths
+    count from the pipeline file's folder. Loading a plug-in runs its code: check
+    grants on the spec before calling this. Errors are ``PipelineFileError`` at the
+    line of the plug-in or processor at fault.
+    """
+    types = registry if registry is not None else Registry.default()
+    base = plugin_base_dir(spec.path)
+    local: dict[str, type[Processor]] = {}
+    for plugin in spec.plugins:
+        try:
+            _merge(local, plugin_types(base / plugin.path), types)
+        except RegistryError as error:
+            raise PipelineFileError(
+                f"plug-in {plugin.path!r}: {error}", path=spec.path, line=plugin.line
+            ) from None
+    found: dict[str, type[Processor]] = {}
+    for item in spec.processors:
+        try:
+            reference = LocalType.parse(item.type)
+            if reference is not None:
+                found[item.id] = reference.load(base)
+            elif item.type in local:
+                found[item.id] = local[item.type]
+            elif item.type in types or not local:
+                found[item.id] = types.get(item.type)
+            else:
+                hint = did_you_mean(item.type, [*types.names(), *local], what="known types")
+                raise RegistryError(f"no processor type {item.type!r}; {hint}")
+        except RegistryError as error:
+            raise PipelineFileError(
+                f"processor {item.id!r}: {error}", path=spec.path, line=item.line
+            ) from None
+    return found
 
 
 def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Graph:
     """Instantiate every processor (validating configs) and connect them.
+
+    Types are found as :func:`processor_types` finds them (plug-ins included).
 
     Any problem raises ``PipelineFileError`` naming the line of the processor or
     connection at fault; nothing is half-built (a new graph is returned whole).
     Time grows linearly with the pipeline's size: loops are looked for once, after
     every connection is made, and reported at the connection that closed the first.
     """
-    types = registry if registry is not None else Registry.default()
+    classes = processor_types(spec, registry)
     graph = Graph()
     for item in spec.processors:
         try:
-            processor_class = types.get(item.type)
-            processor = processor_class(item.config)
+            processor = classes[item.id](item.config)
             graph.add(processor, item.id)
         except ConfigError as error:
             line = _line_of_bad_field(str(error), item.config_lines) or item.line
             raise PipelineFileError(
                 f"processor {item.id!r}: {error}", path=spec.path, line=line
             ) from None
-        except (RegistryError, GraphError) as error:
+        except GraphError as error:
             raise PipelineFileError(
                 f"processor {item.id!r}: {error}", path=spec.path, line=item.line
             ) from None
@@ -66,6 +111,21 @@ def load_graph(
     """Read a YAML or JSON pipeline file into a graph (``limits``: see ``PipelineLimits``)."""
     spec = load_pipeline_file(path) if limits is None else load_pipeline_file(path, limits=limits)
     return graph_from_spec(spec, registry)
+
+
+def _merge(
+    local: dict[str, type[Processor]], new: dict[str, type[Processor]], registry: Registry
+) -> None:
+    """Add a plug-in's classes to ``local``; a name may not mean two classes."""
+    for name, cls in new.items():
+        other = local.get(name) or (registry.get(name) if name in registry else None)
+        if other is not None and other is not cls:
+            raise RegistryError(
+                f"two processor types want the name {name!r}: {qualified_name(other)} and "
+                f"{qualified_name(cls)}; rename one (or set its type_name), or name the "
+                "plug-in's class as MODULE:Class instead of listing the file under 'plugins'"
+            )
+        local[name] = cls
 
 
 def _connection_error(

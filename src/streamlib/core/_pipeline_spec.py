@@ -3,10 +3,13 @@
 A pipeline file declares processors by id and the connections between their ports::
 
     name: my-pipeline                      # optional
+    plugins: [my_effects.py]               # optional: local processor classes
     processors:
       src: {type: TestPattern, config: {width: 640, height: 480, fps: 30}}
       tone: {type: ToneSource}             # config is optional, {} by default
       sink: {type: NullSink}
+      edges: {type: EdgeDetect}            # a class from my_effects.py (see plugins)
+      soft: {type: "blur.py:Soft"}         # or named where it is: MODULE:Class
     connections:                           # optional
       - src.video -> sink.video            # "PROC.PORT -> PROC.PORT"
       - {from: tone.audio, to: sink.audio, profile: lossless, capacity: 64}
@@ -20,7 +23,8 @@ checked before it is read whole, and its nesting depth and number of values whil
 is read, so neither a deep file nor a huge one can exhaust the stack or memory.
 
 This layer knows nothing about processor classes: it checks the file's shape,
-ids and connection syntax only. Resolving ``type`` names, checking port names and
+ids, connection syntax and the form of local type references only (it imports
+nothing: see ``_local_plugins``). Resolving ``type`` names, checking port names and
 validating ``config`` against each type's model happen above it, using the
 ``line`` and ``config_lines`` recorded here to report on the right line.
 """
@@ -41,11 +45,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from streamlib.core._errors import PipelineFileError, UnknownProcessorError
+from streamlib.core._local_plugins import LocalType
 
 __all__ = [
     "ConnectionSpec",
     "PipelineLimits",
     "PipelineSpec",
+    "PluginSpec",
     "ProcessorSpec",
     "dump_pipeline",
     "load_pipeline_file",
@@ -54,7 +60,7 @@ __all__ = [
 
 # The delivery profiles an input can ask for (see DESIGN.md, "Ports and delivery profiles").
 _PROFILES = ("latest", "fifo", "lossless")
-_TOP_LEVEL_KEYS = ("name", "processors", "connections")
+_TOP_LEVEL_KEYS = ("name", "plugins", "processors", "connections")
 _PROCESSOR_KEYS = ("type", "config")
 _CONNECTION_KEYS = ("from", "to", "profile", "capacity")
 
@@ -150,17 +156,29 @@ class ConnectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginSpec:
+    """One entry under ``plugins:``: a ``.py`` file, as written (relative paths count
+    from the pipeline file's folder), whose processor classes the pipeline may name.
+    ``line`` is left out of ``==``."""
+
+    path: str
+    line: int = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineSpec:
     """A whole pipeline file: processors in file order, then connections in file order.
 
     ``path`` records where it was read from (``None`` for text); like the lines, it is
     left out of ``==``, so a spec equals the one parsed back from its dump.
+    ``plugins`` lists the local ``.py`` files whose processor classes it uses.
     """
 
     processors: tuple[ProcessorSpec, ...]
     connections: tuple[ConnectionSpec, ...]
     name: str | None = None
     path: str | None = field(default=None, compare=False)
+    plugins: tuple[PluginSpec, ...] = ()
 
     def processor(self, id: str) -> ProcessorSpec:
         """Return the processor declared as ``id``.
@@ -263,6 +281,8 @@ def dump_pipeline(spec: PipelineSpec, *, format: Literal["yaml", "json"] = "yaml
     document: dict[str, Any] = {}
     if spec.name is not None:
         document["name"] = spec.name
+    if spec.plugins:
+        document["plugins"] = [plugin.path for plugin in spec.plugins]
     document["processors"] = {
         p.id: {"type": p.type, "config": p.config} if p.config else {"type": p.type}
         for p in spec.processors
@@ -530,7 +550,7 @@ class _Parser:
         if not isinstance(root, MappingNode):
             raise self._error(
                 f"the top level must be a mapping with 'processors:' (and optionally "
-                f"'connections:' and 'name:'), not {_describe(root)}",
+                f"'connections:', 'plugins:' and 'name:'), not {_describe(root)}",
                 root,
             )
         entries = self._items(root, "top-level key")
@@ -551,11 +571,40 @@ class _Parser:
         name = None
         if "name" in values and not _is_null(values["name"]):
             name = self._string(values["name"], "the pipeline's 'name'")
+        plugins: tuple[PluginSpec, ...] = ()
+        if "plugins" in values:
+            plugins = self._plugins(values["plugins"])
         processors = self._processors(values["processors"])
         connections: tuple[ConnectionSpec, ...] = ()
         if "connections" in values:
             connections = self._connections(values["connections"], processors)
-        return PipelineSpec(processors, connections, name=name, path=self._path)
+        return PipelineSpec(processors, connections, name=name, path=self._path, plugins=plugins)
+
+    def _plugins(self, node: Node) -> tuple[PluginSpec, ...]:
+        if _is_null(node):
+            return ()
+        if isinstance(node, ScalarNode) and node.tag == _STR:
+            node = SequenceNode(_SEQ, [node], node.start_mark, node.end_mark)  # one file
+        if not isinstance(node, SequenceNode):
+            raise self._error(
+                f"'plugins' must be a list of .py files, not {_describe(node)}; "
+                "write 'plugins: [my_effects.py]'",
+                node,
+            )
+        limit = self._limits.max_processors
+        if len(node.value) > limit:
+            raise self._error(f"more than {limit} plug-in files; list fewer", node.value[limit])
+        plugins = []
+        for item in node.value:
+            path = self._string(item, "a 'plugins' entry")
+            if not path.strip().endswith(".py"):
+                raise self._error(
+                    f'the plug-in "{path}" is not a .py file; list Python files, relative to '
+                    "this file's folder (a module to import goes in a type: MODULE:Class)",
+                    item,
+                )
+            plugins.append(PluginSpec(path.strip(), _line(item)))
+        return tuple(plugins)
 
     def _processors(self, node: Node) -> tuple[ProcessorSpec, ...]:
         if _is_null(node):
@@ -611,6 +660,10 @@ class _Parser:
         type_name = self._string(fields["type"], f"the 'type' of processor \"{id}\"")
         if not type_name.strip():
             raise self._error(f"the 'type' of processor \"{id}\" is empty", fields["type"])
+        try:
+            LocalType.parse(type_name)
+        except ValueError as exc:
+            raise self._error(f"the 'type' of processor \"{id}\": {exc}", fields["type"]) from None
         config: dict[str, Any] = {}
         config_lines: dict[str, int] = {}
         config_node = fields.get("config")

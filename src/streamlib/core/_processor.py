@@ -38,6 +38,7 @@ from ._config import ProcessorConfig
 from ._errors import ConfigError
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._progress import Progress
+from ._requirements import Requirement, check_requirements
 from ._scheduling import ErrorPolicy, Scheduling
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ as powerful as running any program). Declared per type in ``capabilities``."""
 
 
 class Processor:
-    """Base class of every processor. Subclass it, declare ports, implement ``process``.
+    r"""Base class of every processor. Subclass it, declare ports, implement ``process``.
 
     Class attributes a subclass may set:
 
@@ -80,6 +81,10 @@ class Processor:
       for thread-affine resources: a non-fusible processor keeps one thread for
       its whole life. A fusible one may move to another thread (without a new
       ``setup``) when the graph around it changes.
+    - ``requires``: :class:`Requirement`\ s, the optional Python modules the type
+      needs and the extra that installs them. Import them inside methods, never at
+      module level: a type whose modules are missing is still listed (marked
+      unavailable) and constructing it raises ``ConfigError`` with the install command.
     """
 
     Config: ClassVar[type[ProcessorConfig]] = ProcessorConfig
@@ -91,6 +96,7 @@ class Processor:
     capabilities: ClassVar[frozenset[str]] = frozenset()
     ends_with_inputs: ClassVar[bool] = True
     live: ClassVar[bool] = True
+    requires: ClassVar[tuple[Requirement, ...]] = ()
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
@@ -141,6 +147,7 @@ class Processor:
             raise ConfigError(
                 f"{self.type_name}: pass the config either as one object or as keywords, not both"
             )
+        check_requirements(self.type_name, self.requires)
         self.config = self.Config.parse(fields if config is None else config, owner=self.type_name)
         self.ctx = None
         self.inputs: dict[str, InputPort[Any]] = {}

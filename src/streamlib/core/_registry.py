@@ -7,18 +7,23 @@ Every type, streamlib's own included, comes in through the entry-point group
     MyEffect = "my_package.effects:MyEffect"
 
 A broken entry point does not break the registry: it is skipped and reported in
-``Registry.load_errors``.
+``Registry.load_errors``. A type whose optional modules are missing (its
+``requires``: the GPU, media, audio or WebRTC extra not installed) is not broken:
+it is registered and listed, and :meth:`Registry.unavailable` says what to install.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from importlib.metadata import entry_points
 
 from ._descriptor import ProcessorDescriptor
 from ._errors import RegistryError
+from ._local_plugins import plugin_types
 from ._processor import Processor
+from ._requirements import unmet_requirements
 from ._suggest import did_you_mean
 
 __all__ = ["ENTRY_POINT_GROUP", "Registry"]
@@ -71,7 +76,31 @@ class Registry:
                 _log.warning("skipping processor entry point %s (%s)", entry.name, message)
 
     def register(self, processor_class: type[Processor]) -> None:
-        """Add a type under its ``type_name`` (the class name unless the class sets one)."""
+        """Add a type under its ``type_name`` (the class name unless the class sets one).
+
+        This is how a program makes its own processor classes available by name, to
+        pipeline files it loads and to ``Runtime.load``, without packaging them::
+
+            import streamlib as sl
+
+            class Invert(sl.Processor):
+                '''Invert the colours of each frame.'''
+                video_in = sl.Input(sl.VideoFrame)
+                video_out = sl.Output(sl.VideoFrame)
+
+                def process(self) -> None:
+                    frame = self.video_in.read_latest()
+                    if frame is not None:
+                        self.video_out.write(frame.replace(data=255 - frame.to_ndarray()))
+
+            sl.Registry.default().register(Invert)
+            runtime = sl.Runtime.from_file("pipeline.yaml")  # may say `type: Invert`
+
+        Registering the same class again does nothing; another class under a name
+        already taken raises ``RegistryError`` (rename one, or set ``type_name``).
+        A ``Runtime(registry=...)`` of your own keeps the names to that runtime.
+        See :meth:`register_file` for a ``.py`` file, and docs/plugins.md for packages.
+        """
         if not (isinstance(processor_class, type) and issubclass(processor_class, Processor)):
             raise RegistryError(f"{processor_class!r} is not a streamlib.Processor subclass")
         key = processor_class.type_name
@@ -83,6 +112,21 @@ class Registry:
                 f"{processor_class.__module__}.{processor_class.__qualname__}; rename one"
             )
         self._types[key] = processor_class
+
+    def register_file(self, path: str | os.PathLike[str]) -> list[type[Processor]]:
+        """Import the ``.py`` file at ``path`` and register every processor class it
+        defines (public ``Processor`` subclasses, not those it imports); returns them.
+
+        What ``streamlib run --plugin my_effects.py`` does. The file is imported once per
+        process however often it is registered; an error while importing it raises
+        ``RegistryError`` naming the file, the line and what to do::
+
+            Registry.default().register_file("my_effects.py")
+        """
+        found = plugin_types(path)
+        for processor_class in found.values():
+            self.register(processor_class)
+        return list(found.values())
 
     def get(self, name: str) -> type[Processor]:
         """The type called ``name``; ``RegistryError`` with a suggestion if there is none."""
@@ -99,6 +143,14 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self._types)
+
+    def unavailable(self, name: str) -> str | None:
+        """Why type ``name`` cannot be constructed here, with the install command; else None.
+
+        Without the gpu extra, ``unavailable("ColorInvert")`` is
+        ``"needs wgpu: pip install 'streamlib[gpu]'"``.
+        """
+        return unmet_requirements(self.get(name).requires)
 
     def describe(self, name: str) -> ProcessorDescriptor:
         return ProcessorDescriptor.of(self.get(name))

@@ -17,17 +17,41 @@ The adapter comes from ``$STREAMLIB_GPU_ADAPTER`` or ``configure_shared_gpu``
 of an adapter's name). Only this package imports wgpu.
 """
 
-from typing import Any
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Only the pure-Python parts (layout, kernels' parameter packing) load with the package;
+# the rest imports wgpu and loads on first use (PEP 562), so a processor module can name
+# ``streamlib.gpu`` on an install without the gpu extra.
 from . import _kernels as kernels
 from ._adapters import AdapterDescription, choose_adapter, describe_adapter
-from ._context import ADAPTER_ENV, GpuContext
-from ._effect import ComputeEffect
 from ._fit import Fit, Rect, fit_rect
-from ._quads import Quad, QuadRenderer
-from ._shaders import compile_wgsl, create_compute_pipeline
-from ._shared import configure_shared_gpu, shared_gpu_context
-from ._texture import TEXTURE_FORMAT, Texture, TexturePool
+
+if TYPE_CHECKING:
+    from ._context import ADAPTER_ENV, GpuContext
+    from ._effect import ComputeEffect
+    from ._quads import Quad, QuadRenderer
+    from ._shaders import compile_wgsl, create_compute_pipeline
+    from ._shared import configure_shared_gpu, shared_gpu_context
+    from ._texture import TEXTURE_FORMAT, Texture, TexturePool
+
+# Public name -> the private module (importing wgpu) that defines it.
+_HOME: dict[str, str] = {
+    "ADAPTER_ENV": "_context",
+    "GpuContext": "_context",
+    "ComputeEffect": "_effect",
+    "Quad": "_quads",
+    "QuadRenderer": "_quads",
+    "compile_wgsl": "_shaders",
+    "create_compute_pipeline": "_shaders",
+    "configure_shared_gpu": "_shared",
+    "shared_gpu_context": "_shared",
+    "TEXTURE_FORMAT": "_texture",
+    "Texture": "_texture",
+    "TexturePool": "_texture",
+}
 
 
 # The window (glfw) is imported on first use only, so GPU work on a machine without a
@@ -71,3 +95,17 @@ __all__ = [
     "require_display",
     "shared_gpu_context",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the wgpu-backed module that defines ``name`` on first use."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

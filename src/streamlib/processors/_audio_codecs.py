@@ -18,7 +18,7 @@ from ..core import (
     ProcessorContext,
 )
 from ._encoder_base import EncoderProcessor
-from ._media_support import require_pyav
+from ._requirements import MEDIA
 
 if TYPE_CHECKING:
     from ..media import AudioConverter
@@ -43,6 +43,7 @@ class AudioEncoder(EncoderProcessor[AudioFrame]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "encoder")
+    requires = (MEDIA,)
 
     class Config(ProcessorConfig):
         codec: Literal["aac", "opus"] = Field("aac", description="Audio codec.")
@@ -55,7 +56,6 @@ class AudioEncoder(EncoderProcessor[AudioFrame]):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
         from ..media.codecs import audio_codec
 
         audio_codec(self.config.codec).require_encoder()
@@ -81,6 +81,7 @@ class AudioDecoder(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "decoder")
+    requires = (MEDIA,)
     fusible: ClassVar[bool] = False
 
     class Config(ProcessorConfig):
@@ -96,7 +97,6 @@ class AudioDecoder(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -43,6 +43,7 @@ from ..core import (
     processor_topic,
     reach_field,
 )
+from ._requirements import AUDIO_DEVICES
 
 __all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput", "list_audio_devices"]
 
@@ -126,6 +127,7 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
     """What the capture and output processors share: the stream's lifecycle and counters."""
 
     tags = ("audio", "device")
+    requires = (AUDIO_DEVICES,)
     default_scheduling = Scheduling.pull()
     fusible = False  # PortAudio's thread drives it; its worker only keeps it alive
     capabilities = frozenset({"audio"})

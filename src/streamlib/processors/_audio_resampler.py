@@ -16,6 +16,7 @@ from ..core import (
     ProcessorConfig,
     ProcessorContext,
 )
+from ._requirements import RESAMPLING
 
 __all__ = ["AudioResampler"]
 
@@ -36,6 +37,7 @@ class AudioResampler(Processor):
     """
 
     tags = ("audio", "convert")
+    requires = (RESAMPLING,)
 
     class Config(ProcessorConfig):
         sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Rate out (Hz).")

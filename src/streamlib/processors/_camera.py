@@ -18,7 +18,8 @@ from ..core import (
     VideoFrame,
     reach_field,
 )
-from ._media_support import OutputPixelFormat, require_pyav
+from ._media_support import OutputPixelFormat
+from ._requirements import MEDIA
 
 if TYPE_CHECKING:
     from ..media import MediaInput, VideoConverter
@@ -50,6 +51,7 @@ class Camera(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "source", "device", "camera")
+    requires = (MEDIA,)
     capabilities: ClassVar[frozenset[str]] = frozenset({"camera"})
     fusible: ClassVar[bool] = False  # blocks on the device
     default_scheduling = Scheduling.loop()
@@ -83,7 +85,6 @@ class Camera(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
         self.using_fallback = False
 
     def setup(self, ctx: ProcessorContext) -> None:

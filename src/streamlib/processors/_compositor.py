@@ -18,7 +18,7 @@ stays on the GPU.
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -33,8 +33,11 @@ from ..core import (
     VideoFrame,
     live_field,
 )
-from ..gpu import GpuContext, Quad, QuadRenderer, shared_gpu_context
 from ._compositor_layout import LayerConfig, plan_layout
+from ._requirements import GPU
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext
 
 __all__ = ["MAX_INPUTS", "Compositor"]
 
@@ -52,6 +55,7 @@ class Compositor(Processor):
     """
 
     tags = ("video", "mixer", "gpu")
+    requires = (GPU,)
     default_scheduling = Scheduling.timer(30.0)
     fusible = False  # GPU work every tick; its own thread keeps producers unhindered
 
@@ -100,6 +104,8 @@ class Compositor(Processor):
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
+        from ..gpu import QuadRenderer, shared_gpu_context
+
         self.gpu = shared_gpu_context()
         self._quads = QuadRenderer(self.gpu)
         self._ports = [self.inputs[f"video_{index}"] for index in range(MAX_INPUTS)]
@@ -133,6 +139,8 @@ class Compositor(Processor):
             active={index: (f.width, f.height) for index, f in frames.items()},
             size=(cfg.width, cfg.height),
         )
+        from ..gpu import Quad
+
         gpu = self.gpu
         quads = [
             Quad(gpu.texture_of(frames[p.input]).view, p.rect, p.uv, p.alpha) for p in placements

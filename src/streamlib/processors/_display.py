@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -32,7 +32,11 @@ from ..core import (
     VideoFrame,
     live_field,
 )
-from ..gpu import GpuContext, Texture, open_window, require_display, shared_gpu_context
+from ..gpu import open_window, require_display
+from ._requirements import GPU_WINDOW
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext, Texture
 
 __all__ = ["Display"]
 
@@ -51,6 +55,7 @@ class Display(Processor):
     """
 
     tags = ("video", "sink", "display", "gpu")
+    requires = (GPU_WINDOW,)
     capabilities = frozenset({"display"})
     default_scheduling = Scheduling.timer(60.0)
     # The window is served through the main thread; waiting on it must never hold a producer.
@@ -87,6 +92,8 @@ class Display(Processor):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         require_display()  # before anything heavy: the clearest error first
+        from ..gpu import shared_gpu_context
+
         self.gpu = shared_gpu_context()
         self._ctx = ctx
         cfg = self.config

@@ -8,14 +8,16 @@ lives there); the numbers in the configs are live, read on every frame::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import wgpu
 
 from ..core import PixelFormat, ProcessorConfig, live_field
-from ..gpu import ComputeEffect, GpuContext, Texture, kernels
+from ..gpu import kernels
 from ._gpu_effect_base import GpuEffect
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext, Texture
 
 __all__ = ["ChromaKey", "ColorInvert", "ColorMatrix", "GaussianBlur", "Grayscale"]
 
@@ -24,6 +26,8 @@ class ColorInvert(GpuEffect):
     """Invert red, green and blue (255 - value); alpha is kept. Runs on the GPU."""
 
     def build(self, gpu: GpuContext) -> None:
+        from ..gpu import ComputeEffect
+
         self._pass = ComputeEffect(gpu, kernels.INVERT_WGSL, label=self.type_name)
 
     def render(self, encoder: Any, source: Texture, target: Texture) -> None:
@@ -39,6 +43,8 @@ class Grayscale(GpuEffect):
         )
 
     def build(self, gpu: GpuContext) -> None:
+        from ..gpu import ComputeEffect
+
         self._pass = ComputeEffect(
             gpu, kernels.GRAYSCALE_WGSL, label=self.type_name, params_size=16
         )
@@ -64,6 +70,8 @@ class ColorMatrix(GpuEffect):
         )
 
     def build(self, gpu: GpuContext) -> None:
+        from ..gpu import ComputeEffect
+
         self._pass = ComputeEffect(
             gpu, kernels.COLOR_MATRIX_WGSL, label=self.type_name, params_size=80
         )
@@ -87,6 +95,10 @@ class GaussianBlur(GpuEffect):
     MAX_RADIUS = 60
 
     def build(self, gpu: GpuContext) -> None:
+        import wgpu
+
+        from ..gpu import ComputeEffect
+
         self._horizontal = ComputeEffect(
             gpu, kernels.BLUR_WGSL, label=f"{self.type_name} horizontal", params_size=16,
             weights=True, target_format="rgba16float",
@@ -105,6 +117,8 @@ class GaussianBlur(GpuEffect):
         self._between: Any = None
 
     def render(self, encoder: Any, source: Texture, target: Texture) -> None:
+        import wgpu  # loaded by build() already: a dictionary lookup
+
         sigma = self.config.sigma
         if sigma != self._sigma:
             kernel = kernels.gaussian_kernel(sigma, self.MAX_RADIUS)
@@ -149,6 +163,8 @@ class ChromaKey(GpuEffect):
         )
 
     def build(self, gpu: GpuContext) -> None:
+        from ..gpu import ComputeEffect
+
         self._pass = ComputeEffect(
             gpu, kernels.CHROMA_KEY_WGSL, label=self.type_name, params_size=32
         )

@@ -38,7 +38,8 @@ from ..core import (
     Scheduling,
     VideoFrame,
 )
-from ._media_support import RawVideoOptions, require_pyav
+from ._media_support import RawVideoOptions
+from ._requirements import MEDIA
 from ._source_limits import duration_field, frames_field, seconds_to_ns
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class FFmpegInputProcessor(Processor):
     """
 
     fusible = False  # process() waits for frames to come due
+    requires = (MEDIA,)
     default_scheduling = Scheduling.loop()
 
     video = Output(VideoFrame, description="Decoded pictures.")
@@ -87,7 +89,6 @@ class FFmpegInputProcessor(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
         self._bad_packets: set[tuple[int, int]] = set()
         # The stream's state survives a restart after an error (it resumes); a new run
         # after the end starts it afresh.

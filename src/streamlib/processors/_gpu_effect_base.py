@@ -17,7 +17,7 @@ processors get an array when they ask for one::
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import (
     Input,
@@ -28,7 +28,10 @@ from ..core import (
     ProcessorContext,
     VideoFrame,
 )
-from ..gpu import GpuContext, Texture, shared_gpu_context
+from ._requirements import GPU
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext, Texture
 
 __all__ = ["GpuEffect"]
 
@@ -39,6 +42,7 @@ class GpuEffect(Processor, abc.ABC):
     tags = ("video", "effect", "gpu")
     # GPU submission and the occasional upload take milliseconds: never delay the producer.
     fusible = False
+    requires = (GPU,)
 
     video_in = Input(VideoFrame, description="Frames to process (newest first).")
     video_out = Output(VideoFrame, description="Processed frames, kept on the GPU.")
@@ -48,6 +52,8 @@ class GpuEffect(Processor, abc.ABC):
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
+        from ..gpu import shared_gpu_context
+
         self.gpu = shared_gpu_context()
         self.build(self.gpu)
 

@@ -1,34 +1,26 @@
-"""What the FFmpeg-backed processors share: the PyAV check and the common config fields.
+"""What the FFmpeg-backed processors share: the common config fields.
 
 Processor modules import ``streamlib.media`` (and so PyAV) only inside methods,
 so ``import streamlib.processors`` works without the ``media`` extra; building
-one of these processors without PyAV says how to install it.
+one of these processors without PyAV says how to install it (``requires = (MEDIA,)``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Literal
 
 from pydantic import Field
 
-from ..core import ConfigError, ProcessorConfig
+from ..core import ProcessorConfig
 
 __all__ = [
     "OutputPixelFormat",
     "RawVideoOptions",
     "ScalingName",
-    "require_pyav",
 ]
 
 OutputPixelFormat = Literal["rgb24", "rgba", "bgra", "gray8", "yuv420p", "nv12"]
 ScalingName = Literal["fast_bilinear", "bilinear", "bicubic", "area", "lanczos", "point"]
-
-
-def require_pyav(owner: str) -> None:
-    """``ConfigError`` with the install command when PyAV (FFmpeg) is missing."""
-    if importlib.util.find_spec("av") is None:
-        raise ConfigError(f"{owner} needs PyAV (FFmpeg for Python): pip install 'streamlib[media]'")
 
 
 class RawVideoOptions(ProcessorConfig):

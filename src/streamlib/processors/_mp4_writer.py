@@ -24,7 +24,7 @@ from ..core import (
     path_field,
     processor_topic,
 )
-from ._media_support import require_pyav
+from ._requirements import MEDIA
 
 if TYPE_CHECKING:
     from ..media import MediaWriter
@@ -104,6 +104,7 @@ class Mp4Writer(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "sink", "file", "recorder")
+    requires = (MEDIA,)
     capabilities: ClassVar[frozenset[str]] = frozenset({"write"})
     fusible: ClassVar[bool] = False  # encoding and disk writes take long
     # Restarting would open (and truncate) the same file again: stop instead.
@@ -186,7 +187,6 @@ class Mp4Writer(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
         from ..media.codecs import audio_codec, video_codec
 
         cfg = self.config

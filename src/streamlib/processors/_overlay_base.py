@@ -15,11 +15,14 @@ keeps everything on the GPU::
 from __future__ import annotations
 
 import abc
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core import PixelFormat, VideoFrame
-from ..gpu import GpuContext, Quad, QuadRenderer, Texture
 from ._gpu_effect_base import GpuEffect
+from ._requirements import GPU_DRAWING
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext, Texture
 
 __all__ = ["Anchor", "Overlay", "anchored"]
 
@@ -49,8 +52,11 @@ class Overlay(GpuEffect):
     """Blend a CPU-drawn RGBA picture over every frame (subclasses say what and where)."""
 
     tags = ("video", "overlay", "gpu")
+    requires = (GPU_DRAWING,)
 
     def build(self, gpu: GpuContext) -> None:
+        from ..gpu import QuadRenderer
+
         self._quads = QuadRenderer(gpu)
         self._key: Any = None
         self._sprite: Texture | None = None
@@ -81,6 +87,8 @@ class Overlay(GpuEffect):
         sprite = self._sprite
         if sprite is None:
             return
+        from ..gpu import Quad
+
         x, y = self.place(frame, sprite.width, sprite.height)
         self._quads.draw(
             encoder,

@@ -10,14 +10,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from ..core import DataFrame, Input, ProcessorConfig, VideoFrame, live_field, path_field
-from ..gpu import GpuContext
 from ._overlay_base import Anchor, Overlay, anchored
-from ._overlay_drawing import load_rgba, text_panel
+
+if TYPE_CHECKING:
+    from ..gpu import GpuContext
 
 __all__ = ["ImageOverlay", "TextOverlay"]
 
@@ -79,6 +80,8 @@ class TextOverlay(Overlay):
             return key, None
         if not any(lines):
             return key, None
+        from ._overlay_drawing import text_panel  # Pillow, the gpu extra
+
         rgba = text_panel(
             lines,
             size=cfg.font_size,
@@ -117,6 +120,8 @@ class ImageOverlay(Overlay):
 
     def build(self, gpu: GpuContext) -> None:
         super().build(gpu)
+        from ._overlay_drawing import load_rgba  # Pillow, the gpu extra
+
         cfg = self.config
         self._rgba = load_rgba(cfg.path, width=cfg.width, height=cfg.height)
 

@@ -24,7 +24,6 @@ from pydantic import Field
 
 from ..core import DataFrame, Input, ProcessorConfig, ProcessorContext, VideoFrame, live_field
 from ._overlay_base import Anchor, Overlay, anchored
-from ._overlay_drawing import text_panel
 
 __all__ = ["PerformanceOverlay", "statistics_lines"]
 
@@ -98,6 +97,8 @@ class PerformanceOverlay(Overlay):
         key = (self._lines, self.config.font_size)
         if key == self._key:
             return key, None
+        from ._overlay_drawing import text_panel  # Pillow, the gpu extra
+
         rgba = text_panel(
             list(self._lines),
             size=self.config.font_size,

@@ -28,7 +28,7 @@ import logging
 import os
 import struct
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -41,8 +41,10 @@ from ..core import (
     live_field,
     path_field,
 )
-from ..gpu import ComputeEffect, GpuContext, Texture
 from ._gpu_effect_base import GpuEffect
+
+if TYPE_CHECKING:
+    from ..gpu import ComputeEffect, GpuContext, Texture
 
 __all__ = ["ShaderEffect", "uniform_layout"]
 
@@ -131,6 +133,8 @@ class ShaderEffect(GpuEffect):
         return [*_BUILTINS, *user]
 
     def _compile(self, gpu: GpuContext, source: str) -> tuple[ComputeEffect, list[tuple[str, int]]]:
+        from ..gpu import ComputeEffect
+
         fields = self._fields()
         struct_wgsl, self._offsets, size = uniform_layout(fields)
         label = self.config.path or self.type_name

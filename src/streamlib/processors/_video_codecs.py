@@ -18,7 +18,8 @@ from ..core import (
     VideoFrame,
 )
 from ._encoder_base import EncoderProcessor
-from ._media_support import RawVideoOptions, require_pyav
+from ._media_support import RawVideoOptions
+from ._requirements import MEDIA
 
 if TYPE_CHECKING:
     from ..media import VideoConverter
@@ -43,6 +44,7 @@ class VideoEncoder(EncoderProcessor[VideoFrame]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "codec", "encoder")
+    requires = (MEDIA,)
 
     class Config(ProcessorConfig):
         codec: Literal["h264", "vp8", "vp9", "av1", "ffv1"] = Field(
@@ -69,7 +71,6 @@ class VideoEncoder(EncoderProcessor[VideoFrame]):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
         from ..media.codecs import VideoEncoderSettings, video_codec
 
         self._codec = video_codec(self.config.codec)
@@ -115,6 +116,7 @@ class VideoDecoder(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "codec", "decoder")
+    requires = (MEDIA,)
     fusible: ClassVar[bool] = False
 
     class Config(RawVideoOptions):
@@ -125,7 +127,6 @@ class VideoDecoder(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

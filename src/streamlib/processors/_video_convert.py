@@ -15,7 +15,8 @@ from ..core import (
     VideoFrame,
     live_field,
 )
-from ._media_support import OutputPixelFormat, ScalingName, require_pyav
+from ._media_support import OutputPixelFormat, ScalingName
+from ._requirements import MEDIA
 
 if TYPE_CHECKING:
     from ..media import VideoConverter
@@ -36,6 +37,7 @@ class VideoConvert(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("video", "transform", "convert")
+    requires = (MEDIA,)
 
     class Config(ProcessorConfig):
         pixel_format: OutputPixelFormat = live_field("yuv420p", description="Output pixel format.")
@@ -53,7 +55,6 @@ class VideoConvert(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_pyav(self.type_name)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -16,13 +16,13 @@ from ..core import (
     reach_field,
 )
 from ._media_support import OutputPixelFormat
+from ._requirements import WEBRTC
 from ._webrtc_support import (
     NetworkEvents,
     ReceivedFrames,
     WebRtcClientConfig,
     client_session_options,
     enabled_kinds,
-    require_webrtc,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class WhepPlayer(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
+    requires = (WEBRTC,)
     fusible: ClassVar[bool] = False  # waits on the network
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
@@ -73,7 +74,6 @@ class WhepPlayer(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_webrtc(self.type_name)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -15,6 +15,7 @@ from ..core import (
     VideoFrame,
     reach_field,
 )
+from ._requirements import WEBRTC
 from ._webrtc_support import (
     NetworkEvents,
     WebRtcClientConfig,
@@ -22,7 +23,6 @@ from ._webrtc_support import (
     WebRtcEncodingConfig,
     client_session_options,
     enabled_kinds,
-    require_webrtc,
     webrtc_ready,
 )
 
@@ -65,6 +65,7 @@ class WhipPublisher(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
+    requires = (WEBRTC,)
     fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
@@ -77,7 +78,6 @@ class WhipPublisher(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_webrtc(self.type_name)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

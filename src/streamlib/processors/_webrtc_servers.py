@@ -32,6 +32,7 @@ from ..core import (
     is_loopback,
 )
 from ._media_support import OutputPixelFormat
+from ._requirements import WEBRTC
 from ._webrtc_support import (
     NetworkEvents,
     ReceivedFrames,
@@ -39,7 +40,6 @@ from ._webrtc_support import (
     WebRtcEncodingConfig,
     WebRtcPeerConfig,
     ice_settings,
-    require_webrtc,
     webrtc_ready,
 )
 
@@ -115,6 +115,7 @@ class WhepServer(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
+    requires = (WEBRTC,)
     fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
@@ -127,7 +128,6 @@ class WhepServer(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_webrtc(self.type_name)
         self.url: str | None = None
 
     def setup(self, ctx: ProcessorContext) -> None:
@@ -230,6 +230,7 @@ class WhipServer(Processor):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
+    requires = (WEBRTC,)
     fusible: ClassVar[bool] = False  # waits on the network
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
@@ -241,7 +242,6 @@ class WhipServer(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        require_webrtc(self.type_name)
         self.url: str | None = None
 
     def setup(self, ctx: ProcessorContext) -> None:

@@ -7,7 +7,6 @@ methods, so ``import streamlib.processors`` works without the ``webrtc`` extra.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import queue
 import time
@@ -42,7 +41,6 @@ __all__ = [
     "WebRtcEncoders",
     "WebRtcPeerConfig",
     "client_session_options",
-    "require_webrtc",
     "webrtc_ready",
 ]
 
@@ -55,13 +53,6 @@ _OPUS_RATES = (48_000, 24_000, 16_000, 12_000, 8_000)
 def enabled_kinds(*, video: bool, audio: bool) -> tuple[str, ...]:
     """The media kinds to negotiate, in SDP order: ``("video", "audio")`` or fewer."""
     return tuple(kind for kind, enabled in (("video", video), ("audio", audio)) if enabled)
-
-
-def require_webrtc(owner: str) -> None:
-    """``ConfigError`` with the install command when aiortc, aiohttp or PyAV is missing."""
-    missing = [m for m in ("aiortc", "aiohttp", "av") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ConfigError(f"{owner} needs {', '.join(missing)}: pip install 'streamlib[webrtc]'")
 
 
 class WebRtcPeerConfig(ProcessorConfig):
