@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..core import ProcessorDescriptor, Registry
+from ._plugin_option import add_plugin_option, load_plugins
 
 __all__ = [
     "add_describe_command",
@@ -26,6 +27,7 @@ def add_list_command(commands: Any) -> None:
     )
     parser.add_argument("--tag", metavar="T", help="only types tagged T (e.g. video, audio, sink)")
     parser.add_argument("--json", action="store_true", help="print descriptors as JSON")
+    add_plugin_option(parser)
     parser.set_defaults(handler=_list)
 
 
@@ -37,10 +39,12 @@ def add_describe_command(commands: Any) -> None:
     )
     parser.add_argument("name", metavar="NAME", help="a type name, as `streamlib list` shows")
     parser.add_argument("--json", action="store_true", help="print the descriptor as JSON")
+    add_plugin_option(parser)
     parser.set_defaults(handler=_describe)
 
 
 def _list(args: argparse.Namespace) -> int:
+    load_plugins(args)
     registry = Registry.default()
     descriptors = registry.descriptors(tag=args.tag)
     if args.json:
@@ -57,6 +61,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    load_plugins(args)
     descriptor = Registry.default().describe(args.name)
     if args.json:
         json.dump(descriptor.to_dict(), sys.stdout, indent=2)

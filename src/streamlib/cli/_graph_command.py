@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..core import load_graph
+from ._plugin_option import add_plugin_option, load_plugins
 
 __all__ = ["add_graph_command"]
 
@@ -22,10 +23,12 @@ def add_graph_command(commands: Any) -> None:
     parser.add_argument(
         "--format", choices=("dot", "mermaid", "json"), default="mermaid", help="default: mermaid"
     )
+    add_plugin_option(parser)
     parser.set_defaults(handler=_graph)
 
 
 def _graph(args: argparse.Namespace) -> int:
+    load_plugins(args)
     graph = load_graph(args.file)
     if args.format == "dot":
         print(graph.to_dot(), end="")

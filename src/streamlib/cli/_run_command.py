@@ -22,6 +22,7 @@ from ..core import Event as StreamEvent
 from ..runtime import RunOutcome, Runtime, RuntimeStatistics
 from ._live_stats import LiveStats, ProgressTracker, render_stats
 from ._logging import add_logging_options, configure_logging
+from ._plugin_option import add_plugin_option, load_plugins
 
 __all__ = ["add_run_command"]
 
@@ -71,6 +72,7 @@ def add_run_command(commands: Any) -> None:
         action="store_true",
         help="give every processor its own thread (by default cheap linear chains share one)",
     )
+    add_plugin_option(parser)
     add_logging_options(parser)
     parser.set_defaults(handler=_run)
 
@@ -80,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         print("streamlib: error: --duration must be positive", file=sys.stderr)
         return 2
     configure_logging(args)
+    load_plugins(args)
     runtime = Runtime(fuse=not args.no_fuse)
     runtime.load(args.file)
     verdict = RunVerdict()

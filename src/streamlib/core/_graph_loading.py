@@ -44,11 +44,15 @@ def processor_types(
                 found[item.id] = reference.load(base)
             elif item.type in local:
                 found[item.id] = local[item.type]
-            elif item.type in types or not local:
+            elif item.type in types:
                 found[item.id] = types.get(item.type)
             else:
                 hint = did_you_mean(item.type, [*types.names(), *local], what="known types")
-                raise RegistryError(f"no processor type {item.type!r}; {hint}")
+                raise RegistryError(
+                    f"no processor type {item.type!r}; {hint} (see `streamlib list`); for a "
+                    "class in a .py file of your own, list the file under 'plugins:' or "
+                    "write type: MODULE:Class"
+                )
         except RegistryError as error:
             raise PipelineFileError(
                 f"processor {item.id!r}: {error}", path=spec.path, line=item.line
