@@ -47,14 +47,19 @@ def _list(args: argparse.Namespace) -> int:
     load_plugins(args)
     registry = Registry.default()
     descriptors = registry.descriptors(tag=args.tag)
+    # A type whose extra is not installed is listed all the same, with what to install.
+    unavailable = {d.name: registry.unavailable(d.name) for d in descriptors}
     if args.json:
-        json.dump([d.to_dict() for d in descriptors], sys.stdout, indent=2)
+        found = [_with_availability(d.to_dict(), unavailable[d.name]) for d in descriptors]
+        json.dump(found, sys.stdout, indent=2)
         print()
         return 0
     width = max((len(d.name) for d in descriptors), default=4)
     for d in descriptors:
         tags = ",".join(d.tags)
-        print(f"{d.name:<{width}}  {d.summary}  [{tags}]")
+        reason = unavailable[d.name]
+        missing = f"  (unavailable: {reason})" if reason else ""
+        print(f"{d.name:<{width}}  {d.summary}  [{tags}]{missing}")
     for name, problem in registry.load_errors.items():
         print(f"(skipped broken plug-in {name}: {problem})", file=sys.stderr)
     return 0
@@ -62,13 +67,22 @@ def _list(args: argparse.Namespace) -> int:
 
 def _describe(args: argparse.Namespace) -> int:
     load_plugins(args)
-    descriptor = Registry.default().describe(args.name)
+    registry = Registry.default()
+    descriptor = registry.describe(args.name)
+    reason = registry.unavailable(args.name)
     if args.json:
-        json.dump(descriptor.to_dict(), sys.stdout, indent=2)
+        json.dump(_with_availability(descriptor.to_dict(), reason), sys.stdout, indent=2)
         print()
     else:
         print(render_descriptor(descriptor))
+        if reason:
+            print(f"unavailable here: {reason}")
     return 0
+
+
+def _with_availability(described: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    # Only unavailable types carry the key, so a full install's JSON is unchanged.
+    return described if reason is None else {**described, "unavailable": reason}
 
 
 def render_descriptor(d: ProcessorDescriptor) -> str:
