@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..core import StreamError
 from ._catalog import add_describe_command, add_list_command
 from ._devices_command import add_devices_command
+from ._example_command import add_example_command
 from ._graph_command import add_graph_command
 from ._mcp_command import add_mcp_command
 from ._run_command import add_run_command
@@ -23,6 +24,8 @@ examples:
   streamlib describe TestPattern                      ports and config of one type
   streamlib graph pipe.yaml --format mermaid          draw a pipeline file
   streamlib devices                                   cameras FFmpeg can open
+  streamlib example                                   the examples that ship with streamlib
+  streamlib run "$(streamlib example demo)"           run the demo from any install
 
 A pipeline file (YAML or JSON):
   processors:
@@ -51,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_command(commands)
     add_devices_command(commands)
     add_mcp_command(commands)
+    add_example_command(commands)
     return parser
 
 
