@@ -285,9 +285,9 @@ async def build_and_watch(client: Client, *, prefix: str = "") -> None:
     await call(
         client, "add_processor", {"type": "Collector", "id": sink, "config": {"max_frames": 30}}
     )
-    link = await call(client, "connect", {"source": f"{src}.video", "target": f"{fx}.video_in"})
+    link = await call(client, "connect", {"from": f"{src}.video", "to": f"{fx}.video_in"})
     assert link["profile"] == "latest"
-    await call(client, "connect", {"source": f"{fx}.video_out", "target": f"{sink}.video"})
+    await call(client, "connect", {"from": f"{fx}.video_out", "to": f"{sink}.video"})
     await ensure_running(client)
 
     image, shot = await snapshot_image(client, f"{fx}.video_out")
@@ -321,12 +321,12 @@ async def build_and_watch(client: Client, *, prefix: str = "") -> None:
     assert mine[fx]["config"]["gain"] == 0.25
     assert mine[fx]["live_fields"] == ["gain", "offset"]
     connections = await call(client, "list_connections")
-    ours = {c["id"]: c for c in connections["connections"] if c["source"].startswith(prefix)}
+    ours = {c["id"]: c for c in connections["connections"] if c["from"].startswith(prefix)}
     assert set(ours) == {f"{src}.video->{fx}.video_in", f"{fx}.video_out->{sink}.video"}
     assert ours[f"{fx}.video_out->{sink}.video"]["profile"] == "lossless"
 
     # Shrink while it runs: the rest keeps flowing.
-    await call(client, "disconnect", {"source": f"{fx}.video_out", "target": f"{sink}.video"})
+    await call(client, "disconnect", {"from": f"{fx}.video_out", "to": f"{sink}.video"})
     removed = await call(client, "remove_processor", {"id": sink})
     assert removed == {"removed": sink, "connections_removed": []}
     listed = await call(client, "list_processors")
@@ -356,12 +356,21 @@ async def ensure_running(client: Client) -> None:
     if result.is_error:
         assert "already running" in text_of(result), text_of(result)
     else:
-        assert result.structured_content == {"state": "running"}
+        assert result.structured_content == {"state": "running", "failed": {}, "starting": []}
+
+
+def producer_of(connection: str | dict[str, Any]) -> str:
+    """A saved connection's output port, from either form ("a.x -> b.y", or a mapping)."""
+    if isinstance(connection, str):
+        return connection.split("->")[0].strip()
+    return str(connection["from"])
 
 
 def only(pipeline_text: str, ids: set[str]) -> str:
     """A saved pipeline cut down to the processors ``ids`` (another client's stay out)."""
     document = yaml.safe_load(pipeline_text)
     processors = {pid: p for pid, p in document["processors"].items() if pid in ids}
-    connections = [c for c in document.get("connections", []) if c["from"].split(".")[0] in ids]
+    connections = [
+        c for c in document.get("connections", []) if producer_of(c).split(".")[0] in ids
+    ]
     return yaml.safe_dump({"processors": processors, "connections": connections})

@@ -59,7 +59,8 @@ def test_granted_capabilities_permit_their_types(tmp_path: Path) -> None:
     permissions = Permissions(
         capabilities=frozenset({"camera", "audio", "display", "network"}), write_root=tmp_path
     )
-    assert permissions.granted == {"camera", "audio", "display", "network", "write"}
+    # The write directory is readable too.
+    assert permissions.granted == {"camera", "audio", "display", "network", "write", "read"}
     for processor_class in (NeedsCamera, NeedsAudio, NeedsDisplay, NeedsNetwork, JsonLinesWriter):
         permissions.check_type(processor_class)
         assert permissions.missing(processor_class) == []
@@ -215,7 +216,7 @@ def test_granted_writes_stay_inside_the_directory(granted: PipelineHost, root: P
     async def main() -> None:
         async with Client(create_server(granted)) as client:
             assert client.instructions is not None
-            assert "granted to this server: audio, camera, display, network, write" in (
+            assert "granted to this server: audio, camera, display, network, read, write" in (
                 client.instructions
             )
             assert f"Files are written under {root}" in client.instructions
@@ -237,7 +238,7 @@ def test_granted_writes_stay_inside_the_directory(granted: PipelineHost, root: P
                     client, "set_config", {"id": "rec", "changes": {"path": bad}}
                 )
                 assert "PermissionDeniedError" in text
-            await call(client, "connect", {"source": "tick.data", "target": "rec.data"})
+            await call(client, "connect", {"from": "tick.data", "to": "rec.data"})
             await call(client, "start")
             lines = await _wait_for_lines(root / "ticks.jsonl", 5)
             assert [json.loads(line)["n"] for line in lines[:5]] == [0, 1, 2, 3, 4]

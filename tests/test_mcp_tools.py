@@ -73,14 +73,14 @@ def test_every_tool_is_listed_with_schemas(host: PipelineHost) -> None:
         add = tools["add_processor"].input_schema
         assert "TestPattern" in add["properties"]["type"]["enum"]
         assert add["required"] == ["type"]
-        branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in add["allOf"]}
-        pattern_config = branches["TestPattern"]["properties"]["config"]
-        assert pattern_config["properties"]["fps"]["live"] is True
-        assert pattern_config["additionalProperties"] is False
-        describe = tools["describe_processor_type"].input_schema
-        assert "Brightness" in describe["properties"]["name"]["enum"]
+        assert add["properties"]["config"]["type"] == "object"
+        assert "allOf" not in add  # a type's config schema comes from describe_processor_type
+        assert "describe_processor_type" in (tools["add_processor"].description or "")
+        connect = tools["connect"].input_schema
+        assert connect["required"] == ["from", "to"]  # the pipeline file's spelling
         tag = tools["list_processor_types"].input_schema["properties"]["tag"]
-        assert "video" in tag["anyOf"][0]["enum"]
+        assert "video" in tag["enum"]
+        assert tag["type"] == ["string", "null"]
         read_only = {name for name, tool in tools.items() if tool.annotations.read_only_hint}
         assert {"list_processors", "get_stats", "snapshot", "get_graph"} <= read_only
         assert "add_processor" not in read_only
@@ -92,6 +92,9 @@ def test_describe_and_resources(host: PipelineHost) -> None:
     async def scenario(client: Client, host: PipelineHost) -> None:
         described = await call(client, "describe_processor_type", {"name": "Brightness"})
         assert described["live_fields"] == ["gain", "offset"]
+        pattern = await call(client, "describe_processor_type", {"name": "TestPattern"})
+        assert pattern["config_schema"]["properties"]["fps"]["live"] is True
+        assert pattern["config_schema"]["additionalProperties"] is False
         assert described["inputs"][0]["profile"] == "latest"
         assert described["config_schema"]["properties"]["gain"]["maximum"] == 8.0
         assert described["permitted"] is True
@@ -133,7 +136,7 @@ def test_audio_snapshot_hears_a_live_frequency_change(host: PipelineHost) -> Non
             },
         )
         await call(client, "add_processor", {"type": "NullSink", "id": "sink"})
-        await call(client, "connect", {"source": "tone.audio", "target": "sink.audio"})
+        await call(client, "connect", {"from": "tone.audio", "to": "sink.audio"})
         await call(client, "start")
         heard = await call(client, "snapshot", {"port": "sink.audio"})
         assert heard["kind"] == "audio"
@@ -163,7 +166,7 @@ def test_data_snapshot_and_generic_ports(host: PipelineHost) -> None:
     async def scenario(client: Client, host: PipelineHost) -> None:
         await call(client, "add_processor", {"type": "Ticker", "id": "tick"})
         await call(client, "add_processor", {"type": "Passthrough", "id": "pass"})
-        await call(client, "connect", {"source": "tick.data", "target": "pass.input"})
+        await call(client, "connect", {"from": "tick.data", "to": "pass.input"})
         await call(client, "start")
         seen = await call(client, "snapshot", {"port": "pass.output"})  # a generic Frame port
         assert seen["kind"] == "data"
@@ -212,6 +215,7 @@ def test_failed_calls_leave_the_running_pipeline_untouched(host: PipelineHost) -
             client, "add_processor", {"type": "TestPattern", "id": "src", "config": {"fps": 100}}
         )
         await call(client, "add_processor", {"type": "Brightness", "id": "fx"})
+        # The older spelling, source/target, is accepted too.
         await call(client, "connect", {"source": "src.video", "target": "fx.video_in"})
         await call(client, "start")
         before = await call(client, "save_pipeline")
@@ -221,8 +225,11 @@ def test_failed_calls_leave_the_running_pipeline_untouched(host: PipelineHost) -
             ("add_processor", {}, "missing required argument 'type'"),
             ("add_processor", {"type": "TestPattern", "confg": {}}, "did you mean 'config'?"),
             ("add_processor", {"type": "TestPattern", "config": "not json"}, "valid dictionary"),
-            ("connect", {"source": 3, "target": "fx.video_in"}, "source: Input should be a val"),
-            ("connect", {"source": "src.video", "target": "x", "capacity": 0}, "or equal to 1"),
+            ("connect", {"from": 3, "to": "fx.video_in"}, "from: Input should be a valid"),
+            ("connect", {"from": "src.video", "to": "x", "capacity": 0}, "or equal to 1"),
+            ("connect", {"from": "src.video"}, "missing required argument 'to'"),
+            ("connect", {"from": "a.b", "source": "a.b", "to": "fx.video_in"}, "'source'"),
+            ("connect", {"form": "src.video", "to": "fx.video_in"}, "did you mean 'from'?"),
             ("snapshot", {"port": "src.video", "format": "gif"}, "'png' or 'jpeg'"),
             ("set_config", {"id": "fx"}, "missing required argument 'changes'"),
             # unknown names and ids
@@ -231,9 +238,9 @@ def test_failed_calls_leave_the_running_pipeline_untouched(host: PipelineHost) -
             ("describe_processor_type", {"name": "Brightnes"}, "did you mean 'Brightness'?"),
             ("remove_processor", {"id": "fxx"}, "did you mean 'fx'?"),
             ("set_config", {"id": "nobody", "changes": {"gain": 2}}, "no processor 'nobody'"),
-            ("connect", {"source": "src.vide", "target": "fx.video_in"}, "did you mean 'video'?"),
-            ("connect", {"source": "src", "target": "fx.video_in"}, "write it as 'processor.port'"),
-            ("disconnect", {"source": "fx.video_out", "target": "src.video"}, "no connection"),
+            ("connect", {"from": "src.vide", "to": "fx.video_in"}, "did you mean 'video'?"),
+            ("connect", {"from": "src", "to": "fx.video_in"}, "write it as 'processor.port'"),
+            ("disconnect", {"from": "fx.video_out", "to": "src.video"}, "no connection"),
             ("snapshot", {"port": "fx.video_in2"}, "has no port 'video_in2'"),
             ("list_processor_types", {"tag": "nonsense"}, "no processor type is tagged 'nonsense'"),
             ("nonexistent_tool", {}, "there is no tool 'nonexistent_tool'"),
@@ -244,8 +251,8 @@ def test_failed_calls_leave_the_running_pipeline_untouched(host: PipelineHost) -
             ("add_processor", {"type": "Brightness", "id": "bad id!"}, "invalid processor id"),
             ("set_config", {"id": "fx", "changes": {"gain": -1}}, "greater than or equal to 0"),
             ("set_config", {"id": "src", "changes": {"width": 20}}, "cannot change while running"),
-            ("connect", {"source": "src.video", "target": "fx.video_in"}, "already fed by"),
-            ("connect", {"source": "fx.video_out", "target": "src.video"}, "is an output"),
+            ("connect", {"from": "src.video", "to": "fx.video_in"}, "already fed by"),
+            ("connect", {"from": "fx.video_out", "to": "src.video"}, "is an output"),
             ("load_pipeline", {}, "give either 'text'"),
             ("load_pipeline", {"text": "processors: {src: {type: TestPattern}}"}, "already in use"),
             ("load_pipeline", {"text": "processors:\n  a: {type: Nope}\n"}, "<text>:2"),
@@ -312,31 +319,25 @@ def test_schema_titles_are_dropped_but_fields_named_title_stay() -> None:
     registry = sl.Registry()
     registry.register(Captioner)
     host = PipelineHost(registry=registry)
+
+    async def main() -> None:
+        async with Client(create_server(host)) as client:
+            described = await call(client, "describe_processor_type", {"name": "Captioner"})
+            config = described["config_schema"]
+            assert "title" not in config
+            assert config["properties"]["title"]["description"] == "The caption."
+            assert "title" not in config["properties"]["title"]
+            position = config["properties"]["position"]
+            assert "title" not in position
+            assert position["type"] == "object"
+            listing = await client.list_tools()
+            for tool in listing.tools:
+                assert '"title"' not in json.dumps([tool.input_schema, tool.output_schema])
+
     try:
-        add = next(tool for tool in TOOLS if tool.name == "add_processor")
-        schema = add.describe(host).input_schema
-        (branch,) = schema["allOf"]
-        config = branch["then"]["properties"]["config"]
-        assert "title" not in config
-        assert config["properties"]["title"]["description"] == "The caption."
-        assert "title" not in config["properties"]["title"]
-        position = config["properties"]["position"]
-        assert "title" not in position
-        assert position["type"] == "object"
+        run_async(main)
     finally:
         host.close()
-
-
-def test_compact_schemas_leave_config_schemas_out(host: PipelineHost) -> None:
-    async def main() -> None:
-        async with Client(create_server(host, config_schemas=False)) as client:
-            listing = await client.list_tools()
-            add = next(tool for tool in listing.tools if tool.name == "add_processor")
-            assert "allOf" not in add.input_schema
-            assert "TestPattern" in add.input_schema["properties"]["type"]["enum"]
-            assert len(json.dumps(add.input_schema)) < 2000
-
-    run_async(main)
 
 
 def test_layering() -> None:

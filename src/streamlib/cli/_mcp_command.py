@@ -21,6 +21,7 @@ examples:
   streamlib mcp --http --port 8765                http://127.0.0.1:8765/mcp
   streamlib mcp --http --host 0.0.0.0 --token T   reachable from other machines (token required)
   streamlib mcp --allow-camera --allow-write ~/recordings
+  streamlib mcp --allow-read ~/Videos --allow-read ~/shaders --allow-write ~/out
 
 Permissions are off by default: agents can only add processor types that need
 nothing outside the process (test sources, effects, analysers, sinks).
@@ -74,15 +75,25 @@ def add_mcp_command(commands: Any) -> None:
         "any file and reach the network, as powerful as running any program",
     )
     grants.add_argument(
+        "--allow-local-code",
+        action="store_true",
+        help="pipelines may list plug-in .py files and name types as MODULE:Class, and "
+        "add_processor may too: the files (inside a readable directory only) are imported, "
+        "so agents can run any Python code as this user",
+    )
+    grants.add_argument(
         "--allow-write",
         metavar="DIR",
-        help="processors (recorders) and save_pipeline may write files, only inside DIR",
+        help="processors (recorders) and save_pipeline may write files, only inside DIR "
+        "(and read files there)",
     )
-    parser.add_argument(
-        "--compact-schemas",
-        action="store_true",
-        help="leave each processor type's config schema out of add_processor's input schema "
-        "(agents read it with describe_processor_type); for clients with little context",
+    grants.add_argument(
+        "--allow-read",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="processors (media files, images, shaders, fonts) and load_pipeline may read "
+        "files inside DIR; repeatable",
     )
     parser.add_argument(
         "--no-fuse",
@@ -120,11 +131,15 @@ def _mcp(args: argparse.Namespace) -> int:
             ("network", args.allow_network),
             ("plugins", args.allow_plugins),
             ("raw_ffmpeg", args.allow_raw_ffmpeg),
+            ("local_code", args.allow_local_code),
         )
         if granted
     )
     write_root = None if args.allow_write is None else Path(args.allow_write).expanduser()
-    permissions = Permissions(capabilities=capabilities, write_root=write_root)
+    read_roots = tuple(Path(directory).expanduser() for directory in args.allow_read)
+    permissions = Permissions(
+        capabilities=capabilities, write_root=write_root, read_roots=read_roots
+    )
     host = args.host or "127.0.0.1"
     port = 8765 if args.port is None else args.port
     if args.http:
@@ -132,7 +147,7 @@ def _mcp(args: argparse.Namespace) -> int:
 
         require_token_for(host, token)  # before anything starts
     pipeline = PipelineHost(permissions=permissions, fuse=not args.no_fuse)
-    server = create_server(pipeline, config_schemas=not args.compact_schemas)
+    server = create_server(pipeline)
     # SIGTERM ends the server like Ctrl-C, so the pipeline below still stops in order
     # (uvicorn re-raises the signal it caught once it has shut down).
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -9,27 +9,32 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ._host import PipelineHost
-from ._schemas import with_tag_enum, with_type_enum
+from ._schemas import untitled, with_tag_enum
 from ._tool import ToolArguments, ToolDefinition
-from ._views import PortView, TypeView, port_view, type_view
+from ._views import PortView, TypePorts, TypeSummary, port_view, type_ports, type_summary
 
 __all__ = ["CATALOG_TOOLS", "DescribeTypeArgs", "DescribeTypeResult", "describe_type"]
 
 
 class ListTypesArgs(ToolArguments):
     tag: str | None = Field(None, description="Only types with this tag (video, audio, sink...).")
+    detail: bool = Field(False, description="Also each type's ports and capabilities.")
 
 
 class ListTypesResult(BaseModel):
-    types: list[TypeView]
+    types: list[TypeSummary]
     granted_permissions: list[str] = Field(description="What this server was allowed to reach.")
+    ports: dict[str, TypePorts] | None = Field(
+        None, description="With detail: each type's ports and capabilities, by type name."
+    )
 
 
 def _list_types(host: PipelineHost, args: ListTypesArgs) -> ListTypesResult:
     descriptors = host.registry.descriptors(tag=args.tag)
     return ListTypesResult(
-        types=[type_view(d, host.permissions) for d in descriptors],
+        types=[type_summary(d, host.permissions) for d in descriptors],
         granted_permissions=sorted(host.permissions.granted),
+        ports={d.name: type_ports(d) for d in descriptors} if args.detail else None,
     )
 
 
@@ -45,18 +50,12 @@ class DescribeTypeResult(BaseModel):
     inputs: list[PortView]
     outputs: list[PortView]
     config_schema: dict[str, Any] = Field(description="JSON Schema of add_processor's config.")
-    live_fields: list[str] = Field(description="Config fields set_config may change while running.")
-    write_path_fields: list[str] = Field(
-        description="Config fields holding paths it writes (must lie in the writable directory)."
-    )
-    read_path_fields: list[str] = Field(
-        description="Config fields holding paths it reads (must lie in the writable directory)."
-    )
+    live_fields: list[str] = Field(description="Fields set_config may change while running.")
+    write_path_fields: list[str] = Field(description="Paths it writes (--allow-write DIR).")
+    read_path_fields: list[str] = Field(description="Paths it reads (--allow-read DIR).")
     reach_fields: dict[str, str] = Field(
-        description="Config fields naming something outside the process, checked against the "
-        "grants: url (network), media (a file inside the writable directory, or a URL with "
-        "network), device, library (plugins), ffmpeg_graph / ffmpeg_format / ffmpeg_options "
-        "(a safe subset, or anything with raw_ffmpeg)."
+        description="Fields naming something outside: url, media (file or URL), device, "
+        "library, ffmpeg_graph/format/options."
     )
     capabilities: list[str]
     permitted: bool
@@ -66,7 +65,7 @@ class DescribeTypeResult(BaseModel):
 def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeResult:
     descriptor = host.registry.describe(args.name)
     config = descriptor.processor_class.Config
-    summary = type_view(descriptor, host.permissions)
+    summary = type_summary(descriptor, host.permissions)
     return DescribeTypeResult(
         name=descriptor.name,
         description=descriptor.description,
@@ -74,7 +73,7 @@ def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeRes
         scheduling=descriptor.scheduling,
         inputs=[port_view(p) for p in descriptor.inputs],
         outputs=[port_view(p) for p in descriptor.outputs],
-        config_schema=descriptor.config_schema,
+        config_schema=untitled(descriptor.config_schema),
         live_fields=sorted(config.live_fields()),
         write_path_fields=sorted(config.write_path_fields()),
         read_path_fields=sorted(config.read_path_fields()),
@@ -89,7 +88,8 @@ CATALOG_TOOLS = (
     ToolDefinition(
         "list_processor_types",
         "List the processor types that can be added (sources, effects, sinks...), optionally "
-        "only those with a tag. Each entry shows its ports and whether this server permits it.",
+        "only those with a tag: name, one-line summary, tags, and whether this server permits "
+        "it. detail adds ports; describe_processor_type gives one type's config schema.",
         ListTypesArgs,
         ListTypesResult,
         _list_types,
@@ -105,6 +105,5 @@ CATALOG_TOOLS = (
         DescribeTypeResult,
         describe_type,
         read_only=True,
-        schema_hook=partial(with_type_enum, field="name"),
     ),
 )

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from ..core import ProcessorState
 from ..runtime import Runtime, RuntimeState
 from ._graph_tools import NoArgs
-from ._host import PipelineHost
+from ._host import EVENT_HISTORY, PipelineHost
 from ._tool import JsonObject, ToolArguments, ToolDefinition
+from ._views import failure_of, wait_for_setup
 
 __all__ = ["CONTROL_TOOLS"]
 
@@ -24,6 +25,30 @@ _SOON_CALLED = frozenset({ProcessorState.ADDED, ProcessorState.STARTING, Process
 
 class StateResult(BaseModel):
     state: str = Field(description="The pipeline now: idle, running, paused or stopped.")
+
+
+class StartResult(StateResult):
+    failed: dict[str, str] = Field(
+        description="Processors whose setup failed at once: id -> error (state failed or "
+        "backing_off)."
+    )
+    starting: list[str] = Field(description="Processors still setting up after the grace time.")
+
+
+def _start(host: PipelineHost, args: NoArgs) -> StartResult:
+    runtime = host.runtime
+    runtime.start()
+    processors = [str(pid) for pid in runtime.graph]
+    wait_for_setup(runtime, processors)  # a setup that fails at once is in the reply
+    failed = {}
+    starting = []
+    for pid in processors:
+        error = failure_of(runtime, pid)
+        if error is not None:
+            failed[pid] = error
+        elif runtime.processor_state(pid) in (ProcessorState.ADDED, ProcessorState.STARTING):
+            starting.append(pid)
+    return StartResult(state=runtime.state.value, failed=failed, starting=starting)
 
 
 def _lifecycle(step: Callable[[Runtime], None]) -> Callable[[PipelineHost, NoArgs], StateResult]:
@@ -83,18 +108,26 @@ def _set_config(host: PipelineHost, args: SetConfigArgs) -> SetConfigResult:
     return SetConfigResult(id=args.id, config=updated.model_dump(mode="json"), applied=applied)
 
 
+class StatsArgs(ToolArguments):
+    events: int = Field(
+        20, ge=0, le=EVENT_HISTORY, description="How many of the latest events to include."
+    )
+
+
 class StatsResult(BaseModel):
     state: str
     uptime_s: float
-    workers: int = Field(description="Worker threads running.")
+    workers: int
     events_skipped: int
     processors: dict[str, dict[str, Any]]
     connections: list[dict[str, Any]]
     taken_at_monotonic_ns: int
+    events: list[dict[str, Any]]
 
 
-def _get_stats(host: PipelineHost, args: NoArgs) -> StatsResult:
-    return StatsResult.model_validate(host.runtime.statistics().to_dict())
+def _get_stats(host: PipelineHost, args: StatsArgs) -> StatsResult:
+    statistics = host.runtime.statistics().to_dict()
+    return StatsResult.model_validate({**statistics, "events": host.recent_events(args.events)})
 
 
 CONTROL_TOOLS = (
@@ -103,8 +136,8 @@ CONTROL_TOOLS = (
         "Start the pipeline: set every processor up and let frames flow. Returns at once; "
         "watch it with list_processors, get_stats or snapshot.",
         NoArgs,
-        StateResult,
-        _lifecycle(Runtime.start),
+        StartResult,
+        _start,
     ),
     ToolDefinition(
         "pause",
@@ -142,7 +175,7 @@ CONTROL_TOOLS = (
         "get_stats",
         "Statistics of every processor (calls, frames, fps, process time, errors) and "
         "connection (written, delivered, dropped, depth).",
-        NoArgs,
+        StatsArgs,
         StatsResult,
         _get_stats,
         read_only=True,

@@ -46,11 +46,12 @@ def check_reach_field(
     kind: str,
     value: Any,
     checked: Mapping[str, Any],
+    relative_to: Path | None = None,
 ) -> Any:
     """The value ``processor_class``'s field ``name`` may use, or ``PermissionDeniedError``.
 
     ``checked`` holds the fields checked so far (a ``media`` location before the FFmpeg
-    options that open it).
+    options that open it); ``relative_to`` is where a relative file path counts from.
     """
     what = f"{processor_class.type_name}.{name}"
     raw = "raw_ffmpeg" in permissions.granted
@@ -67,7 +68,7 @@ def check_reach_field(
     if raw:
         return value  # the raw-FFmpeg grant: FFmpeg text is taken as it is
     if kind == "media":
-        return _check_media(permissions, str(value), what=what)
+        return _check_media(permissions, str(value), what=what, relative_to=relative_to)
     if kind == "ffmpeg_graph":
         check_filter_graph(str(value), what=what)
         return value
@@ -100,7 +101,9 @@ def _check_url(url: str, *, what: str) -> None:
         )
 
 
-def _check_media(permissions: Permissions, value: str, *, what: str) -> str:
+def _check_media(
+    permissions: Permissions, value: str, *, what: str, relative_to: Path | None
+) -> str:
     location = locate(value)
     if location.kind == "network":
         _require(permissions, "network", what)
@@ -108,11 +111,11 @@ def _check_media(permissions: Permissions, value: str, *, what: str) -> str:
     if location.kind == "protocol":
         raise PermissionDeniedError(
             f"{what} ({value!r}) uses the FFmpeg protocol {location.scheme!r}:, which agents may "
-            "not use without the raw-FFmpeg permission; give a file path inside the writable "
+            "not use without the raw-FFmpeg permission; give a file path inside a readable "
             f"directory or a URL ({', '.join(s + '://' for s in sorted(NETWORK_SCHEMES))}), or "
             "ask the user to restart `streamlib mcp` with --allow-raw-ffmpeg"
         )
-    return str(permissions.resolve_read_path(value, what=what))
+    return str(permissions.resolve_read_path(value, what=what, relative_to=relative_to))
 
 
 def _check_device(value: Any, *, what: str) -> Any:

@@ -7,14 +7,22 @@ a refused call leaves the running pipeline exactly as it was.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ._host import PipelineHost
-from ._schemas import with_config_schemas
+from ._local_code import granted_class
+from ._schemas import with_type_enum
 from ._tool import JsonObject, ToolArguments, ToolDefinition, ToolReply
-from ._views import ConnectionView, ProcessorView, connection_views, processor_view
+from ._views import (
+    ConnectionView,
+    ProcessorView,
+    connection_views,
+    processor_view,
+    wait_for_setup,
+)
 
 __all__ = ["GRAPH_TOOLS", "graph_document"]
 
@@ -23,8 +31,8 @@ class AddArgs(ToolArguments):
     type: str = Field(description="A processor type name (list_processor_types).")
     config: JsonObject = Field(
         default_factory=dict,
-        description="Config fields; those left out take their defaults "
-        "(describe_processor_type shows the schema).",
+        description="The type's config fields, as describe_processor_type's config_schema "
+        "says; those left out take their defaults.",
     )
     id: str | None = Field(
         None,
@@ -33,9 +41,11 @@ class AddArgs(ToolArguments):
 
 
 def _add(host: PipelineHost, args: AddArgs) -> ProcessorView:
-    processor_class = host.registry.get(args.type)
+    # A MODULE:Class type is checked (local-code grant, readable directory) before import.
+    processor_class = granted_class(host.permissions, host.registry, args.type)
     config = host.permissions.check_config(processor_class, args.config)
     ref = host.runtime.add(processor_class, config, id=args.id)
+    wait_for_setup(host.runtime, [str(ref.id)])  # a setup that fails at once is in the reply
     return processor_view(host.runtime, str(ref.id))
 
 
@@ -55,9 +65,26 @@ def _remove(host: PipelineHost, args: RemoveArgs) -> RemoveResult:
     return RemoveResult(removed=args.id, connections_removed=[str(e.id) for e in edges])
 
 
-class ConnectArgs(ToolArguments):
-    source: str = Field(description="An output, 'processor.port', e.g. 'src.video'.")
-    target: str = Field(description="An input, 'processor.port', e.g. 'fx.video_in'.")
+class _Endpoints(ToolArguments):
+    """``from``/``to``, as pipeline files spell them; ``source``/``target`` are accepted too."""
+
+    from_: str = Field(alias="from", description="An output, 'processor.port', e.g. 'src.video'.")
+    to: str = Field(description="An input, 'processor.port', e.g. 'fx.video_in'.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        # Agents that guess (or read an older listing) say source/target; take that
+        # spelling unless the canonical one is there too (then 'source' is reported unknown).
+        if isinstance(data, dict):
+            data = dict(data)
+            for alias, name in (("source", "from"), ("target", "to")):
+                if alias in data and name not in data:
+                    data[name] = data.pop(alias)
+        return data
+
+
+class ConnectArgs(_Endpoints):
     profile: Literal["latest", "fifo", "lossless"] | None = Field(
         None, description="Override the input's delivery: latest, fifo or lossless."
     )
@@ -67,14 +94,13 @@ class ConnectArgs(ToolArguments):
 def _connect(host: PipelineHost, args: ConnectArgs) -> ConnectionView:
     runtime = host.runtime
     connection_id = runtime.connect(
-        args.source, args.target, profile=args.profile, capacity=args.capacity
+        args.from_, args.to, profile=args.profile, capacity=args.capacity
     )
     return next(v for v in connection_views(runtime) if v.id == str(connection_id))
 
 
-class DisconnectArgs(ToolArguments):
-    source: str = Field(description="The output, 'processor.port'.")
-    target: str = Field(description="The input, 'processor.port'.")
+class DisconnectArgs(_Endpoints):
+    pass
 
 
 class DisconnectResult(BaseModel):
@@ -82,13 +108,13 @@ class DisconnectResult(BaseModel):
 
 
 def _disconnect(host: PipelineHost, args: DisconnectArgs) -> DisconnectResult:
-    edge = host.runtime.graph.edge_between(args.source, args.target)
-    host.runtime.disconnect(args.source, args.target)
+    edge = host.runtime.graph.edge_between(args.from_, args.to)
+    host.runtime.disconnect(args.from_, args.to)
     return DisconnectResult(disconnected=str(edge.id))
 
 
 class NoArgs(ToolArguments):
-    """A tool without arguments."""
+    pass  # a tool without arguments (no docstring: it would be sent as the schema's text)
 
 
 class ListProcessorsResult(BaseModel):
@@ -142,11 +168,13 @@ GRAPH_TOOLS = (
     ToolDefinition(
         "add_processor",
         "Add a processor of a registered type with a config (validated first; nothing changes "
-        "on error). While the pipeline runs it starts at once. Returns its id and ports.",
+        "on error). describe_processor_type gives a type's config schema, ports and live "
+        "fields. While the pipeline runs it starts at once, and a setup that fails at once is "
+        "in the reply (state, error). Returns its id and ports.",
         AddArgs,
         ProcessorView,
         _add,
-        schema_hook=with_config_schemas,
+        schema_hook=partial(with_type_enum, field="type"),
     ),
     ToolDefinition(
         "remove_processor",
@@ -159,9 +187,9 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "connect",
-        "Connect an output to an input, both written 'processor.port' (e.g. 'src.video' -> "
-        "'fx.video_in'). Frame types must match and an input has one producer. Works while "
-        "running.",
+        "Connect an output to an input, both written 'processor.port' (from 'src.video' to "
+        "'fx.video_in', as in pipeline files; 'source'/'target' are accepted too). Frame "
+        "types must match and an input has one producer. Works while running.",
         ConnectArgs,
         ConnectionView,
         _connect,

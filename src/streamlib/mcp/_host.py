@@ -12,15 +12,21 @@ never seen by another client, a pipeline file loads whole). The runtime is
 created on a thread of its own that pumps its main-thread queue, so processors
 that must run code on "the main thread" (window toolkits) work while the
 server's event loop owns the real main thread.
+
+The host also keeps the runtime's latest events (:meth:`PipelineHost.recent_events`):
+errors, state changes and ends that happen between calls, for ``get_stats`` and the
+``events://recent`` resource.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ..core import Registry, RuntimeStateError
+from ..core import Event, Registry, RuntimeStateError, Subscription
 from ..runtime import Runtime
 from ._permissions import Permissions
 
@@ -29,6 +35,9 @@ __all__ = ["PipelineHost"]
 T = TypeVar("T")
 
 _PUMP_PERIOD_S = 0.25  # how soon the pump thread notices close(); queued calls wake it at once
+
+EVENT_HISTORY = 256
+"""How many of the runtime's latest events the host keeps for agents to read."""
 
 
 class PipelineHost:
@@ -54,6 +63,9 @@ class PipelineHost:
         self._ready = threading.Event()
         self._runtime: Runtime | None = None
         self._failure: BaseException | None = None
+        self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
+        self._events_seen = 0
+        self._subscription: Subscription | None = None
         self._pump = threading.Thread(
             target=self._pump_main, args=(fuse,), name="streamlib-mcp-main", daemon=True
         )
@@ -76,6 +88,21 @@ class PipelineHost:
                 raise RuntimeStateError("the MCP server is shutting down; no more calls are taken")
             return operation()
 
+    def recent_events(self, limit: int = EVENT_HISTORY) -> list[dict[str, Any]]:
+        """The runtime's latest events (at most ``limit``), oldest first, each as its
+        ``to_dict()`` plus ``seq``: a number that counts every event since the host began,
+        so a reader sees how many it missed."""
+        if limit <= 0:
+            return []
+        events = list(self._events)  # a copy: the delivery thread appends meanwhile
+        return events[-limit:]
+
+    def _record(self, event: Event) -> None:
+        self._events_seen += 1  # only the subscription's one delivery thread writes these
+        # Through JSON once, so a custom event's payload that JSON cannot hold shows as text.
+        entry = json.loads(json.dumps(event.to_dict(), default=repr))
+        self._events.append({"seq": self._events_seen, **entry})
+
     def close(self) -> None:
         """Stop the pipeline (teardown runs) and the pump thread. Idempotent."""
         with self._lock:
@@ -85,6 +112,8 @@ class PipelineHost:
                 self.runtime.close()
             finally:
                 self._closed.set()
+                if self._subscription is not None:
+                    self._subscription.close()
         self._pump.join()
 
     def _pump_main(self, fuse: bool) -> None:
@@ -95,6 +124,7 @@ class PipelineHost:
             self._failure = error
             self._ready.set()
             return
+        self._subscription = self._runtime.events.subscribe("*", self._record)
         self._ready.set()
         runtime = self._runtime
         while not self._closed.is_set():

@@ -8,8 +8,12 @@ The text is the pipeline-file format ``streamlib run`` reads (YAML or JSON)::
     connections:
       - src.video -> fx.video_in
 
-Files are read from and written to the ``--allow-write`` directory only; the
-text itself can always be passed in and is always returned. Every processor's
+Files are written to the ``--allow-write`` directory only, and read from it or an
+``--allow-read`` directory; the text itself can always be passed in and is always
+returned. A saved file holds only non-default config fields, paths relative to its
+folder and profiles loading would not choose by itself (``_saving``); a loaded file's
+relative paths count from its folder (text's from the write directory), so what is
+saved loads back the same. Every processor's
 type and config is checked against the grants on the parsed file, before any
 processor is built: a refused plug-in is never loaded, a refused path never looked at.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -32,8 +37,11 @@ from ..core import (
     graph_from_spec,
     load_pipeline_file,
     parse_pipeline,
+    processor_types,
 )
 from ._host import PipelineHost
+from ._local_code import check_local_code
+from ._saving import saved_document
 from ._tool import ToolArguments, ToolDefinition
 
 __all__ = ["PIPELINE_TOOLS"]
@@ -42,7 +50,9 @@ __all__ = ["PIPELINE_TOOLS"]
 class LoadArgs(ToolArguments):
     text: str | None = Field(None, description="Pipeline YAML or JSON text.")
     path: str | None = Field(
-        None, description="Or a pipeline file inside the writable directory (--allow-write)."
+        None,
+        description="Or a pipeline file in a readable directory; its relative paths "
+        "count from its folder.",
     )
     replace: bool = Field(
         False, description="Remove every current processor first (else the ids must be new)."
@@ -59,12 +69,15 @@ class LoadResult(BaseModel):
 def _load(host: PipelineHost, args: LoadArgs) -> LoadResult:
     if (args.text is None) == (args.path is None):
         raise ConfigError("load_pipeline: give either 'text' (the pipeline) or 'path', not both")
+    folder: Path | None = None  # where the file's relative paths count from
     if args.path is not None:
-        spec = load_pipeline_file(host.permissions.resolve_read_path(args.path, what="'path'"))
+        file = host.permissions.resolve_read_path(args.path, what="'path'")
+        spec = load_pipeline_file(file)
+        folder = file.parent
     else:
         assert args.text is not None
         spec = parse_pipeline(args.text, path="<text>")
-    spec = _granted(host, spec)  # grants first: nothing is built, loaded or opened before
+    spec = _granted(host, spec, folder)  # grants first: nothing built, loaded or opened before
     staged = graph_from_spec(spec, host.registry)  # types, configs, ports: errors name the line
     runtime = host.runtime
     removed: list[str] = []
@@ -81,14 +94,19 @@ def _load(host: PipelineHost, args: LoadArgs) -> LoadResult:
     )
 
 
-def _granted(host: PipelineHost, spec: PipelineSpec) -> PipelineSpec:
-    """``spec`` with every config as the grants allow it (paths resolved), checked on the
-    type names and config mappings alone; errors name the processor's line."""
+def _granted(host: PipelineHost, spec: PipelineSpec, folder: Path | None) -> PipelineSpec:
+    """``spec`` with every config as the grants allow it (paths resolved, relative ones from
+    ``folder`` when given), checked on the type names and config mappings alone; errors
+    name the processor's line."""
+    # Plug-in files and MODULE:Class types: the local-code grant and the readable
+    # directory are checked before any of them is imported.
+    spec = check_local_code(host.permissions, spec)
+    classes = processor_types(spec, host.registry)  # imports the granted local modules
     checked = []
     for item in spec.processors:
         try:
-            processor_class = host.registry.get(item.type)
-            config = host.permissions.check_config(processor_class, item.config)
+            processor_class = classes[item.id]
+            config = host.permissions.check_config(processor_class, item.config, relative_to=folder)
         except PermissionDeniedError as error:
             raise PermissionDeniedError(
                 f"{spec.path}:{item.line}: processor {item.id!r}: {error}"
@@ -106,8 +124,8 @@ def _granted(host: PipelineHost, spec: PipelineSpec) -> PipelineSpec:
 class SaveArgs(ToolArguments):
     path: str | None = Field(
         None,
-        description="Also write it to this file inside the writable directory (--allow-write); "
-        "relative paths count from there.",
+        description="Also write it to this file in the writable directory (relative paths "
+        "count from there).",
     )
     format: Literal["yaml", "json"] = "yaml"
 
@@ -119,15 +137,21 @@ class SaveResult(BaseModel):
 
 
 def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
-    document = host.runtime.graph.to_dict()
+    target = None
+    if args.path is not None:  # checked before anything is written
+        target = host.permissions.resolve_write_path(args.path, what="'path'")
+    # Paths are written relative to where loading counts them from: the file's folder, or
+    # for text, the directory load_pipeline counts a text's relative paths from.
+    roots = host.permissions.readable_roots
+    base = target.parent if target is not None else (roots[0] if roots else None)
+    document = saved_document(host.runtime.graph, base=base)
     try:
         spec = parse_pipeline(json.dumps(document, allow_nan=False), path="<graph>")
         text = dump_pipeline(spec, format=args.format)
     except (PipelineFileError, ValueError) as error:
         raise ConfigError(f"the graph cannot be written as {args.format}: {error}") from None
     written = None
-    if args.path is not None:
-        target = host.permissions.resolve_write_path(args.path, what="'path'")
+    if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)  # inside the root, checked above
         target.write_text(text, encoding="utf-8")
         written = str(target)

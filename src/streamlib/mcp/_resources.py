@@ -1,12 +1,16 @@
-"""MCP resources: ``processor://{name}`` (a type's descriptor) and ``graph://current``.
+"""MCP resources: ``processor://{name}`` (a type's descriptor), ``graph://current`` and
+``events://recent``.
 
 ::
 
     read_resource(host, "processor://TestPattern")   # the descriptor as JSON text
     read_resource(host, "graph://current")           # the graph, states and Mermaid
+    read_resource(host, "events://recent")           # the latest events (errors, states...)
 """
 
 from __future__ import annotations
+
+import json
 
 from mcp import types
 
@@ -15,9 +19,17 @@ from ._catalog_tools import DescribeTypeArgs, describe_type
 from ._graph_tools import graph_document
 from ._host import PipelineHost
 
-__all__ = ["GRAPH_URI", "ResourceNotFound", "list_resources", "list_templates", "read_resource"]
+__all__ = [
+    "EVENTS_URI",
+    "GRAPH_URI",
+    "ResourceNotFound",
+    "list_resources",
+    "list_templates",
+    "read_resource",
+]
 
 GRAPH_URI = "graph://current"
+EVENTS_URI = "events://recent"
 _PROCESSOR_SCHEME = "processor://"
 _JSON = "application/json"
 
@@ -36,7 +48,15 @@ def list_resources(host: PipelineHost) -> list[types.Resource]:
             description="Processors (type, config, state) and connections, as JSON, with a "
             "Mermaid flowchart.",
             mime_type=_JSON,
-        )
+        ),
+        types.Resource(
+            uri=EVENTS_URI,
+            name="events",
+            title="The latest runtime events",
+            description="Processor errors (with the error policy's action), state changes, "
+            "ends, starts and stops, oldest first, each with a sequence number.",
+            mime_type=_JSON,
+        ),
     ]
     for descriptor in host.registry.descriptors():
         resources.append(
@@ -66,6 +86,8 @@ def read_resource(host: PipelineHost, uri: str) -> types.TextResourceContents:
     """The resource's JSON text; ``ResourceNotFound`` for URIs that name nothing."""
     if uri == GRAPH_URI:
         text = host.call(lambda: graph_document(host).model_dump_json(indent=2))
+    elif uri == EVENTS_URI:
+        text = json.dumps({"events": host.recent_events()}, indent=1)
     elif uri.startswith(_PROCESSOR_SCHEME):
         name = uri.removeprefix(_PROCESSOR_SCHEME)
         try:
@@ -73,7 +95,7 @@ def read_resource(host: PipelineHost, uri: str) -> types.TextResourceContents:
         except RegistryError as error:
             raise ResourceNotFound(f"{uri}: {error}") from None
     else:
-        known = [GRAPH_URI, _PROCESSOR_SCHEME + "{name}"]
+        known = [GRAPH_URI, EVENTS_URI, _PROCESSOR_SCHEME + "{name}"]
         raise ResourceNotFound(
             f"no resource {uri!r}; " + did_you_mean(uri, known, what="resources")
         )

@@ -1,30 +1,36 @@
-"""Tool input schemas enriched from the processor descriptors.
+"""Tool schemas kept small, and enriched from the processor descriptors where it is cheap.
 
-``add_processor``'s schema says which ``type`` names exist and, per type, what
-its ``config`` must look like (each type's config JSON Schema, joined with
-``if``/``then``), so a client that reads schemas knows every field::
+Every tool's schemas are sent with every tool list, and an agent's model reads them
+on every turn, so they carry names, not catalogues: ``add_processor``'s ``type`` is an
+enum of the registered names and its ``config`` a plain object; a type's own config
+schema comes from ``describe_processor_type`` (a few hundred bytes, when it is needed)::
 
-    {"properties": {"type": {"enum": ["Brightness", "TestPattern", ...]}, "config": {...}},
-     "allOf": [{"if": {"properties": {"type": {"const": "TestPattern"}}},
-                "then": {"properties": {"config": {...TestPattern config schema...}}}}, ...]}
+    {"properties": {"type": {"enum": ["Brightness", "TestPattern", ...]},
+                    "config": {"type": "object"}, ...}}
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from ._host import PipelineHost
 
-__all__ = ["with_config_schemas", "with_tag_enum", "with_type_enum", "without_config_schemas"]
+__all__ = ["TYPE_ENUM_BUDGET", "compact", "untitled", "with_tag_enum", "with_type_enum"]
 
-_LOCAL_REF = "#/$defs/"
+TYPE_ENUM_BUDGET = 1024
+"""Most bytes of type names ``add_processor``'s schema lists as an enum (about 60 names)."""
 
 
 def with_type_enum(schema: dict[str, Any], host: PipelineHost, *, field: str) -> dict[str, Any]:
-    """``schema`` with property ``field`` limited to the registered type names."""
+    """``schema`` with property ``field`` limited to the registered type names, while they
+    fit in :data:`TYPE_ENUM_BUDGET` bytes (with many plug-ins installed the property stays a
+    plain string, and ``list_processor_types`` names them)."""
+    names = host.registry.names()
     enriched = copy.deepcopy(schema)
-    enriched["properties"][field]["enum"] = host.registry.names()
+    if len(json.dumps(names)) <= TYPE_ENUM_BUDGET:
+        enriched["properties"][field]["enum"] = names
     return enriched
 
 
@@ -40,40 +46,15 @@ def with_tag_enum(schema: dict[str, Any], host: PipelineHost, *, field: str) -> 
     return enriched
 
 
-def with_config_schemas(schema: dict[str, Any], host: PipelineHost) -> dict[str, Any]:
-    """``add_processor``'s schema: a type enum and each type's config schema under ``then``."""
-    enriched = with_type_enum(schema, host, field="type")
-    definitions: dict[str, Any] = dict(enriched.pop("$defs", {}))
-    branches = []
-    for descriptor in host.registry.descriptors():
-        config_schema = _untitled(descriptor.config_schema)
-        local = config_schema.pop("$defs", {})
-        prefix = f"{descriptor.name}__"
-        for name, definition in local.items():
-            definitions[prefix + name] = _rename_refs(definition, prefix)
-        branches.append(
-            {
-                "if": {"properties": {"type": {"const": descriptor.name}}},
-                "then": {"properties": {"config": _rename_refs(config_schema, prefix)}},
-            }
-        )
-    enriched["allOf"] = branches
-    if definitions:
-        enriched["$defs"] = definitions
-    return enriched
+def untitled(node: Any) -> Any:
+    """A copy of a JSON Schema without ``title`` keywords (they repeat the field names,
+    and every byte of a tool schema is read by the agent's model on every turn).
 
-
-def without_config_schemas(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` without the per-type ``config`` branches (the type enum stays): a few
-    hundred bytes instead of tens of kilobytes, for clients with little context."""
-    return {key: value for key, value in schema.items() if key not in ("allOf", "$defs")}
-
-
-def _untitled(node: Any) -> Any:
-    """A copy of a schema without ``title`` keywords (they repeat the field names, and
-    every byte of a tool schema is read by the agent's model on every turn)."""
+    >>> untitled({"title": "Args", "properties": {"title": {"title": "Title"}}})
+    {'properties': {'title': {}}}
+    """
     if isinstance(node, list):
-        return [_untitled(item) for item in node]
+        return [untitled(item) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
@@ -81,11 +62,11 @@ def _untitled(node: Any) -> Any:
         if key == "title":
             continue
         if key in _NAME_MAPS:  # keys here are field names, which may well be "title"
-            out[key] = {name: _untitled(sub) for name, sub in value.items()}
+            out[key] = {name: untitled(sub) for name, sub in value.items()}
         elif key in _LITERALS:  # values, not schemas: kept as they are
             out[key] = copy.deepcopy(value)
         else:
-            out[key] = _untitled(value)
+            out[key] = untitled(value)
     return out
 
 
@@ -93,14 +74,41 @@ _NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions
 _LITERALS = frozenset({"default", "enum", "const", "examples"})
 
 
-def _rename_refs(node: Any, prefix: str) -> Any:
-    """A copy of ``node`` whose local ``$ref``s point at the prefixed (hoisted) definitions."""
-    if isinstance(node, dict):
-        renamed = {key: _rename_refs(value, prefix) for key, value in node.items()}
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_LOCAL_REF):
-            renamed["$ref"] = _LOCAL_REF + prefix + ref.removeprefix(_LOCAL_REF)
-        return renamed
+def compact(node: Any, *, output: bool = False) -> Any:
+    """The same JSON Schema in fewer bytes: ``anyOf: [{type: T, ...}, {type: null}]`` as
+    ``type: [T, null]``, no ``additionalProperties: true`` (the default), and for an output
+    schema (``output``) no ``default`` (a result always carries its values) and no
+    ``description`` (clients check results against it; what a result means is said in the
+    tool's description, the part an agent's model reads).
+
+    >>> compact({"anyOf": [{"type": "string"}, {"type": "null"}], "default": None})
+    {'default': None, 'type': ['string', 'null']}
+    """
     if isinstance(node, list):
-        return [_rename_refs(item, prefix) for item in node]
-    return node
+        return [compact(item, output=output) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _NAME_MAPS:
+            out[key] = {name: compact(sub, output=output) for name, sub in value.items()}
+        elif key in _LITERALS:
+            if not (output and key == "default"):
+                out[key] = value
+        elif (key == "additionalProperties" and value is True) or (
+            output and key == "description" and isinstance(value, str)
+        ):
+            continue
+        else:
+            out[key] = compact(value, output=output)
+    options = out.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        (other,) = [option for option in options if option != {"type": "null"}]
+        if isinstance(other, dict) and isinstance(other.get("type"), str):
+            merged = {key: value for key, value in out.items() if key != "anyOf"}
+            merged.update(other)
+            merged["type"] = [other["type"], "null"]
+            if "enum" in merged:
+                merged["enum"] = [*merged["enum"], None]
+            return merged
+    return out

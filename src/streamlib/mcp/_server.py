@@ -38,7 +38,6 @@ from ._graph_tools import GRAPH_TOOLS
 from ._host import PipelineHost
 from ._pipeline_tools import PIPELINE_TOOLS
 from ._resources import ResourceNotFound, list_resources, list_templates, read_resource
-from ._schemas import without_config_schemas
 from ._snapshot_tool import SNAPSHOT_TOOLS
 from ._tool import ToolDefinition, ToolReply
 
@@ -62,17 +61,14 @@ A typical session: list_processor_types -> add_processor (type + config) -> conn
 -> snapshot a port to see (an image) or hear (levels, spectrum) what flows -> set_config to \
 change live fields while it runs -> list_processors / get_stats to watch -> save_pipeline.
 Errors come back as tool errors saying what to do instead; a failed call changes nothing.
-Permissions granted to this server: {granted}.{write}"""
+Permissions granted to this server: {granted}.{files}"""
 
 
-def create_server(
-    host: PipelineHost, *, name: str = "streamlib", config_schemas: bool = True
-) -> Server[Any]:
+def create_server(host: PipelineHost, *, name: str = "streamlib") -> Server[Any]:
     """An MCP server over ``host``'s pipeline; serve it with ``serve_stdio`` or ``serve_http``.
 
-    ``config_schemas=False`` leaves each type's config schema out of ``add_processor``'s
-    input schema (agents then read it with ``describe_processor_type``), which keeps the
-    tool listing small when many processor types are installed.
+    The tool list stays small whatever is installed (every schema under 2 KB): it names
+    the processor types, and ``describe_processor_type`` gives one type's config schema.
     """
     tools = {tool.name: tool for tool in TOOLS}
     listing: list[types.Tool] = []
@@ -81,11 +77,7 @@ def create_server(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         if not listing:  # the registry is fixed for the server's life: build once
-            for tool in tools.values():
-                described = tool.describe(host)
-                if not config_schemas:
-                    described.input_schema = without_config_schemas(described.input_schema)
-                listing.append(described)
+            listing.extend(tool.describe(host) for tool in tools.values())
         return types.ListToolsResult(tools=listing)
 
     async def on_call_tool(
@@ -116,13 +108,18 @@ def create_server(
 
     granted = host.permissions.describe()
     write_root = granted["write_root"]
+    files = "" if write_root is None else f" Files are written under {write_root}."
+    if granted["read_roots"]:
+        files += f" Files are read from {', '.join(granted['read_roots'])}" + (
+            "." if write_root is None else " too."
+        )
     return Server(
         name,
         version=__version__,
         title="streamlib pipelines",
         instructions=_INSTRUCTIONS.format(
             granted=", ".join(granted["capabilities"]) or "none",
-            write="" if write_root is None else f" Files are written under {write_root}.",
+            files=files,
         ),
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
@@ -158,7 +155,7 @@ def call_tool(
         )
     if not isinstance(reply, ToolReply):
         reply = ToolReply(reply)
-    structured = reply.result.model_dump(mode="json")
+    structured = reply.result.model_dump(mode="json", by_alias=True)
     blocks: list[types.ContentBlock] = list(reply.content)
     if reply.summary is not None:
         blocks.append(types.TextContent(text=reply.summary))

@@ -17,8 +17,9 @@ Each tool family module defines its tools like this::
 
 The input schema is the arguments model's JSON Schema, optionally enriched from
 the processor descriptors (``schema_hook``); the output schema is the result
-model's. Arguments are validated here, with messages that say what to send
-instead, before anything runs.
+model's. Both lose their ``title`` keywords (they repeat the field names, and an
+agent's model reads every byte of the tool list on every turn). Arguments are
+validated here, with messages that say what to send instead, before anything runs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..core import ConfigError
 from ._host import PipelineHost
+from ._schemas import compact, untitled
 
 __all__ = [
     "JsonObject",
@@ -91,23 +93,26 @@ class ToolDefinition:
     _output_schema: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_output_schema", self.result.model_json_schema())
+        object.__setattr__(
+            self, "_output_schema", compact(untitled(self.result.model_json_schema()), output=True)
+        )
 
     def describe(self, host: PipelineHost) -> types.Tool:
         """The MCP tool listing, schemas included."""
-        schema = self.arguments.model_json_schema()
-        schema.pop("title", None)
+        schema = untitled(self.arguments.model_json_schema())
         if self.schema_hook is not None:
             schema = self.schema_hook(schema, host)
+        schema = compact(schema)
+        # Hints are sent only where they differ from the protocol's defaults (not read-only,
+        # destructive, not idempotent, open world); read-only tools need no other hint.
         return types.Tool(
             name=self.name,
             description=self.description,
             input_schema=schema,
             output_schema=self._output_schema,
             annotations=types.ToolAnnotations(
-                read_only_hint=self.read_only,
-                destructive_hint=self.destructive,
-                idempotent_hint=self.read_only,
+                read_only_hint=True if self.read_only else None,
+                destructive_hint=None if self.read_only or self.destructive else False,
                 open_world_hint=False,
             ),
         )
@@ -122,7 +127,7 @@ class ToolDefinition:
 
 def describe_argument_error(tool: str, model: type[BaseModel], error: ValidationError) -> str:
     """One line per bad argument, naming the valid ones for unknown names."""
-    known = list(model.model_fields)
+    known = [info.alias or name for name, info in model.model_fields.items()]
     problems: list[str] = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])

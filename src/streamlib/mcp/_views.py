@@ -10,24 +10,39 @@ These are the pieces tool results are made of (and so their output schemas)::
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..core import PortSpec, ProcessorDescriptor
+from ..core import PortSpec, ProcessorDescriptor, ProcessorState
 from ..runtime import ProcessorStatistics, Runtime
 from ._permissions import FLAGS, Permissions
 
 __all__ = [
+    "SETUP_GRACE_S",
     "ConnectionView",
     "PortView",
     "ProcessorView",
-    "TypeView",
+    "TypePorts",
+    "TypeSummary",
     "connection_views",
+    "failure_of",
     "port_view",
     "processor_view",
-    "type_view",
+    "type_ports",
+    "type_summary",
+    "wait_for_setup",
 ]
+
+SETUP_GRACE_S = 1.0
+"""How long ``add_processor`` and ``start`` wait for a new processor's setup to finish, so
+that a setup failing at once (a missing file, a busy device) is in their reply; a slower
+setup is reported as ``starting`` and its outcome shows in ``get_stats`` and events."""
+
+_SETTING_UP = frozenset({ProcessorState.ADDED, ProcessorState.STARTING})
+_FAILED = frozenset({ProcessorState.FAILED, ProcessorState.BACKING_OFF, ProcessorState.QUARANTINED})
 
 
 class PortView(BaseModel):
@@ -40,19 +55,24 @@ class PortView(BaseModel):
     description: str = ""
 
 
-class TypeView(BaseModel):
-    """A processor type: what it does, its ports, and whether this server may add it."""
+class TypeSummary(BaseModel):
+    """A processor type in one line, and whether this server may add it."""
 
     name: str
     summary: str
     tags: list[str]
+    permitted: bool
+    missing_permissions: list[str] = Field(
+        description="Flags `streamlib mcp` must be restarted with to permit it."
+    )
+
+
+class TypePorts(BaseModel):
+    """A processor type's ports and what it reaches."""
+
     inputs: list[PortView]
     outputs: list[PortView]
     capabilities: list[str] = Field(description="What it reaches outside the process.")
-    permitted: bool = Field(description="Whether add_processor may add it on this server.")
-    missing_permissions: list[str] = Field(
-        description="Flags the user must restart `streamlib mcp` with to permit it."
-    )
 
 
 class ProcessorView(BaseModel):
@@ -60,7 +80,10 @@ class ProcessorView(BaseModel):
 
     id: str
     type: str
-    state: str = Field(description="added, starting, running, paused, backing_off, stopped...")
+    state: str = Field(description="added, starting, running, paused, backing_off, failed...")
+    error: str | None = Field(
+        None, description="Why it failed (state failed or backing_off), else null."
+    )
     config: dict[str, Any]
     inputs: list[str]
     outputs: list[str]
@@ -73,9 +96,11 @@ class ProcessorView(BaseModel):
 class ConnectionView(BaseModel):
     """One connection, with its counters."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     id: str
-    source: str = Field(description="The output, 'processor.port'.")
-    target: str = Field(description="The input, 'processor.port'.")
+    from_: str = Field(alias="from", description="The output, 'processor.port'.")
+    to: str = Field(description="The input, 'processor.port'.")
     frame_type: str
     profile: str
     capacity: int
@@ -96,28 +121,63 @@ def port_view(spec: PortSpec) -> PortView:
     )
 
 
-def type_view(descriptor: ProcessorDescriptor, permissions: Permissions) -> TypeView:
+def type_summary(descriptor: ProcessorDescriptor, permissions: Permissions) -> TypeSummary:
     missing = permissions.missing(descriptor.processor_class)
-    return TypeView(
+    return TypeSummary(
         name=descriptor.name,
         summary=descriptor.summary,
         tags=list(descriptor.tags),
-        inputs=[port_view(p) for p in descriptor.inputs],
-        outputs=[port_view(p) for p in descriptor.outputs],
-        capabilities=list(descriptor.capabilities),
         permitted=not missing,
         missing_permissions=[FLAGS[name] for name in missing],
     )
 
 
+def type_ports(descriptor: ProcessorDescriptor) -> TypePorts:
+    return TypePorts(
+        inputs=[port_view(p) for p in descriptor.inputs],
+        outputs=[port_view(p) for p in descriptor.outputs],
+        capabilities=list(descriptor.capabilities),
+    )
+
+
+def wait_for_setup(
+    runtime: Runtime, processor_ids: Iterable[str], timeout_s: float = SETUP_GRACE_S
+) -> None:
+    """Wait (up to ``timeout_s``) while a running pipeline sets ``processor_ids`` up, so the
+    reply shows whether their setup worked. Returns at once when the pipeline is not running."""
+    if runtime.state.value != "running":
+        return
+    pending = list(processor_ids)
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        pending = [pid for pid in pending if runtime.processor_state(pid) in _SETTING_UP]
+        if pending:
+            time.sleep(0.005)
+
+
+def failure_of(runtime: Runtime, processor_id: str) -> str | None:
+    """Why ``processor_id`` failed or is backing off (its last error), else ``None``."""
+    if runtime.processor_state(processor_id) not in _FAILED:
+        return None
+    stats = runtime.statistics().processors.get(processor_id)
+    return None if stats is None else stats.last_error
+
+
 def processor_view(
-    runtime: Runtime, processor_id: str, stats: ProcessorStatistics | None = None
+    runtime: Runtime,
+    processor_id: str,
+    stats: ProcessorStatistics | None = None,
 ) -> ProcessorView:
     processor = runtime.processor(processor_id)
+    state = runtime.processor_state(processor_id)
+    error = None
+    if state in _FAILED:
+        error = stats.last_error if stats is not None else failure_of(runtime, processor_id)
     return ProcessorView(
         id=processor_id,
         type=processor.type_name,
-        state=runtime.processor_state(processor_id).value,
+        state=state.value,
+        error=error,
         config=processor.config.model_dump(mode="json"),
         inputs=list(processor.inputs),
         outputs=list(processor.outputs),
@@ -134,8 +194,8 @@ def connection_views(runtime: Runtime) -> list[ConnectionView]:
         views.append(
             ConnectionView(
                 id=str(edge.id),
-                source=str(edge.source),
-                target=str(edge.target),
+                from_=str(edge.source),
+                to=str(edge.target),
                 frame_type=edge.frame_type,
                 profile=edge.profile.value,
                 capacity=edge.capacity,

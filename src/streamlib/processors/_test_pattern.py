@@ -32,7 +32,7 @@ _BARS = np.array(
 
 
 class TestPattern(Processor):
-    """A moving test picture (colour bars, gradient or checkerboard) at a fixed frame rate.
+    """A moving test picture (bars, gradient or checker) at a fixed frame rate.
 
     The pattern scrolls by ``speed`` pixels per frame, so frozen or dropped
     frames show. Frames come from a small pool of reused buffers: nothing is
