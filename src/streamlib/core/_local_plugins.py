@@ -247,6 +247,8 @@ def _remove_once(items: list[str], value: str) -> None:
 
 def _missing_file(given: str) -> str:
     folder = Path(given).parent
+    if not folder.is_dir():
+        return f"no file {given}: there is no folder {folder}; check the path"
     try:
         siblings = [p.name for p in folder.iterdir() if p.suffix == ".py"]
     except OSError:
