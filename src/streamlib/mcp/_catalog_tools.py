@@ -17,8 +17,8 @@ __all__ = ["CATALOG_TOOLS", "DescribeTypeArgs", "DescribeTypeResult", "describe_
 
 
 class ListTypesArgs(ToolArguments):
-    tag: str | None = Field(None, description="Only types with this tag (video, audio, sink...).")
-    detail: bool = Field(False, description="Also each type's ports and capabilities.")
+    tag: str | None = Field(None, description="Only types with this tag.")
+    detail: bool = Field(False, description="Add ports and capabilities.")
 
 
 class ListTypesResult(BaseModel):
@@ -39,7 +39,7 @@ def _list_types(host: PipelineHost, args: ListTypesArgs) -> ListTypesResult:
 
 
 class DescribeTypeArgs(ToolArguments):
-    name: str = Field(description="A type name from list_processor_types, e.g. 'TestPattern'.")
+    name: str = Field(description="A type name, e.g. 'TestPattern'.")
 
 
 class DescribeTypeResult(BaseModel):
@@ -87,9 +87,7 @@ def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeRes
 CATALOG_TOOLS = (
     ToolDefinition(
         "list_processor_types",
-        "List the processor types that can be added (sources, effects, sinks...), optionally "
-        "only those with a tag: name, one-line summary, tags, and whether this server permits "
-        "it. detail adds ports; describe_processor_type gives one type's config schema.",
+        "The processor types: name, summary, tags, whether permitted here (detail: ports too).",
         ListTypesArgs,
         ListTypesResult,
         _list_types,
@@ -98,9 +96,8 @@ CATALOG_TOOLS = (
     ),
     ToolDefinition(
         "describe_processor_type",
-        "Describe one processor type: what it does, its ports with frame types and delivery, "
-        "its config fields as JSON Schema (which are live: changeable while running), and "
-        "the permissions it needs.",
+        "One processor type: ports, config JSON Schema (for add_processor), live fields "
+        "(set_config while running), permissions needed.",
         DescribeTypeArgs,
         DescribeTypeResult,
         describe_type,

@@ -61,10 +61,7 @@ def _lifecycle(step: Callable[[Runtime], None]) -> Callable[[PipelineHost, NoArg
 
 class SetConfigArgs(ToolArguments):
     id: str = Field(description="The processor's id.")
-    changes: JsonObject = Field(
-        description='Fields to change, e.g. {"gain": 1.5}. While running only live fields '
-        "(describe_processor_type lists them) may change."
-    )
+    changes: JsonObject = Field(description='e.g. {"gain": 1.5}.')
 
 
 class SetConfigResult(BaseModel):
@@ -133,15 +130,14 @@ def _get_stats(host: PipelineHost, args: StatsArgs) -> StatsResult:
 CONTROL_TOOLS = (
     ToolDefinition(
         "start",
-        "Start the pipeline: set every processor up and let frames flow. Returns at once; "
-        "watch it with list_processors, get_stats or snapshot.",
+        "Start the pipeline. Setups that fail at once are in the reply; later errors in get_stats.",
         NoArgs,
         StartResult,
         _start,
     ),
     ToolDefinition(
         "pause",
-        "Pause the running pipeline: no processing, but devices and threads stay set up.",
+        "Pause: no processing; devices stay open.",
         NoArgs,
         StateResult,
         _lifecycle(Runtime.pause),
@@ -155,8 +151,7 @@ CONTROL_TOOLS = (
     ),
     ToolDefinition(
         "stop",
-        "Stop the pipeline in order (sources first, queued frames drained, recordings "
-        "finalised). The graph stays; start runs it again.",
+        "Stop in order (queues drained, recordings finalised); the graph stays.",
         NoArgs,
         StateResult,
         _lifecycle(Runtime.stop),
@@ -164,17 +159,16 @@ CONTROL_TOOLS = (
     ),
     ToolDefinition(
         "set_config",
-        "Change a processor's config fields. While the pipeline runs, only live fields (an "
-        "effect's strength, a gain, a plug-in parameter) may change, without restarting "
-        "anything; stop first to change the others.",
+        "Change config fields; while running only live ones. applied: live (taken now), "
+        "queued (before its next call) or stored (at next start).",
         SetConfigArgs,
         SetConfigResult,
         _set_config,
     ),
     ToolDefinition(
         "get_stats",
-        "Statistics of every processor (calls, frames, fps, process time, errors) and "
-        "connection (written, delivered, dropped, depth).",
+        "Statistics of processors (frames, fps, errors, last_error, state) and connections, "
+        "and the latest events (errors, state changes, ends).",
         StatsArgs,
         StatsResult,
         _get_stats,

@@ -31,12 +31,11 @@ class AddArgs(ToolArguments):
     type: str = Field(description="A processor type name (list_processor_types).")
     config: JsonObject = Field(
         default_factory=dict,
-        description="The type's config fields, as describe_processor_type's config_schema "
-        "says; those left out take their defaults.",
+        description="Fields per the type's config_schema; the rest take defaults.",
     )
     id: str | None = Field(
         None,
-        description="Id to give it (letters, digits, '_' or '-'); default: from the type name.",
+        description="Its id (letters, digits, _ or -); default from the type.",
     )
 
 
@@ -68,8 +67,8 @@ def _remove(host: PipelineHost, args: RemoveArgs) -> RemoveResult:
 class _Endpoints(ToolArguments):
     """``from``/``to``, as pipeline files spell them; ``source``/``target`` are accepted too."""
 
-    from_: str = Field(alias="from", description="An output, 'processor.port', e.g. 'src.video'.")
-    to: str = Field(description="An input, 'processor.port', e.g. 'fx.video_in'.")
+    from_: str = Field(alias="from", description="An output, e.g. 'src.video'.")
+    to: str = Field(description="An input, e.g. 'fx.video_in'.")
 
     @model_validator(mode="before")
     @classmethod
@@ -86,7 +85,7 @@ class _Endpoints(ToolArguments):
 
 class ConnectArgs(_Endpoints):
     profile: Literal["latest", "fifo", "lossless"] | None = Field(
-        None, description="Override the input's delivery: latest, fifo or lossless."
+        None, description="Override the input's delivery."
     )
     capacity: int | None = Field(None, ge=1, le=100_000, description="Override the queue depth.")
 
@@ -167,10 +166,8 @@ def _get_graph(host: PipelineHost, args: NoArgs) -> ToolReply:
 GRAPH_TOOLS = (
     ToolDefinition(
         "add_processor",
-        "Add a processor of a registered type with a config (validated first; nothing changes "
-        "on error). describe_processor_type gives a type's config schema, ports and live "
-        "fields. While the pipeline runs it starts at once, and a setup that fails at once is "
-        "in the reply (state, error). Returns its id and ports.",
+        "Add a processor: type + config (schema: describe_processor_type). Nothing changes on "
+        "error. While running it starts at once; a setup failing at once is in the reply.",
         AddArgs,
         ProcessorView,
         _add,
@@ -178,8 +175,7 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "remove_processor",
-        "Remove a processor (stopped and torn down first) and every connection it has; the "
-        "rest of the pipeline keeps running.",
+        "Remove a processor and its connections; the rest keeps running.",
         RemoveArgs,
         RemoveResult,
         _remove,
@@ -187,16 +183,15 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "connect",
-        "Connect an output to an input, both written 'processor.port' (from 'src.video' to "
-        "'fx.video_in', as in pipeline files; 'source'/'target' are accepted too). Frame "
-        "types must match and an input has one producer. Works while running.",
+        "Connect an output to an input, 'processor.port' each, as in pipeline files "
+        "(source/target also accepted). Works while running.",
         ConnectArgs,
         ConnectionView,
         _connect,
     ),
     ToolDefinition(
         "disconnect",
-        "Remove the connection from an output to an input; frames queued in it are dropped.",
+        "Remove a connection; frames queued in it are dropped.",
         DisconnectArgs,
         DisconnectResult,
         _disconnect,
@@ -204,8 +199,7 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "list_processors",
-        "List the processors in the pipeline with their state, config and statistics "
-        "(frames in/out, fps, errors, last error).",
+        "The processors: state, config, statistics, error if failed.",
         NoArgs,
         ListProcessorsResult,
         _list_processors,
@@ -213,8 +207,7 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "list_connections",
-        "List the connections with their delivery profile, queue depth and counters "
-        "(written, delivered, dropped).",
+        "The connections: profile, depth, written, delivered, dropped.",
         NoArgs,
         ListConnectionsResult,
         _list_connections,
@@ -222,7 +215,7 @@ GRAPH_TOOLS = (
     ),
     ToolDefinition(
         "get_graph",
-        "The pipeline graph as JSON (the pipeline-file shape) and as a Mermaid flowchart.",
+        "The graph in the pipeline-file shape, and as a Mermaid flowchart.",
         NoArgs,
         GraphResult,
         _get_graph,

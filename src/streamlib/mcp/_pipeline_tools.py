@@ -54,9 +54,7 @@ class LoadArgs(ToolArguments):
         description="Or a pipeline file in a readable directory; its relative paths "
         "count from its folder.",
     )
-    replace: bool = Field(
-        False, description="Remove every current processor first (else the ids must be new)."
-    )
+    replace: bool = Field(False, description="Remove the current processors first.")
 
 
 class LoadResult(BaseModel):
@@ -161,17 +159,16 @@ def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
 PIPELINE_TOOLS = (
     ToolDefinition(
         "load_pipeline",
-        "Add the processors and connections of a pipeline file (given as text, or as a path "
-        "inside the writable directory). All or nothing: any error (it names the line) "
-        "leaves the pipeline unchanged. With replace, the current processors go first.",
+        "Add a pipeline file's processors and connections (text or path), all or nothing; "
+        "errors name the line. replace: remove the current ones first.",
         LoadArgs,
         LoadResult,
         _load,
     ),
     ToolDefinition(
         "save_pipeline",
-        "The current graph as a pipeline file (YAML or JSON) that load_pipeline or "
-        "`streamlib run` reads back; optionally also written to a file.",
+        "The graph as pipeline-file text (non-default fields only), optionally also "
+        "written to a file.",
         SaveArgs,
         SaveResult,
         _save,

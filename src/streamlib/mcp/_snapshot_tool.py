@@ -24,16 +24,11 @@ _AUDIO_SECONDS = 0.1  # how much audio a snapshot listens to
 
 
 class SnapshotArgs(ToolArguments):
-    port: str = Field(
-        description="'processor.port': an output (what it writes) or an input (what its "
-        "producer writes), e.g. 'fx.video_out'."
-    )
+    port: str = Field(description="An output or input, e.g. 'fx.video_out'.")
     format: Literal["png", "jpeg"] = Field("png", description="Image format for video.")
-    max_size: int = Field(
-        1024, ge=16, le=8192, description="Scale video down (keeping its aspect) to fit this."
-    )
+    max_size: int = Field(1024, ge=16, le=8192, description="Scale video down to fit this.")
     quality: int = Field(85, ge=1, le=100, description="JPEG quality.")
-    timeout_s: float = Field(3.0, gt=0, le=30, description="How long to wait for frames to arrive.")
+    timeout_s: float = Field(3.0, gt=0, le=30, description="How long to wait for frames.")
 
 
 class SnapshotResult(BaseModel):
@@ -113,9 +108,8 @@ def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
 SNAPSHOT_TOOLS = (
     ToolDefinition(
         "snapshot",
-        "Look at what flows through a port of the running pipeline: the newest video frame as "
-        "an image, or for audio about 0.1 s of levels (dBFS per channel) and a short spectrum "
-        "with the dominant frequency, or a data frame's payload.",
+        "See what flows through a port while running: video as an image; audio as levels "
+        "(dBFS), spectrum and dominant frequency; data as its payload.",
         SnapshotArgs,
         SnapshotResult,
         _snapshot,
