@@ -186,6 +186,20 @@ class Ticker(sl.Processor):
         self._n += 1
 
 
+class BusyDevice(sl.Processor):
+    """A source whose setup always fails, as a device that is in use does."""
+
+    default_scheduling = sl.Scheduling.timer(100)
+    data = sl.Output(sl.DataFrame)
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        raise sl.StreamError("the device is busy (held by another program)")
+
+    def process(self) -> None:
+        self.data.write(sl.DataFrame({}))
+
+
 def registry_with_test_types() -> sl.Registry:
     """The built-ins plus the processor types above."""
     registry = sl.Registry()
@@ -197,6 +211,7 @@ def registry_with_test_types() -> sl.Registry:
         NeedsNetwork,
         JsonLinesWriter,
         Ticker,
+        BusyDevice,
     ):
         registry.register(processor_class)
     return registry

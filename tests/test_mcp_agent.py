@@ -218,3 +218,70 @@ def test_a_long_type_list_is_described_not_enumerated() -> None:
         run_async(main)
     finally:
         host.close()
+
+
+ROUND_TRIP = """\
+processors:
+  job: {type: TestPattern, config: {width: 64, height: 48, frames: 5, realtime: false}}
+  fx: {type: Brightness, config: {gain: 1.5}}
+  look: {type: Brightness}
+  rec: {type: Mp4Writer, config: {path: out/take.mp4, make_folders: true, overwrite: true}}
+  live: {type: TestPattern, config: {width: 64, height: 48}}
+  sink: {type: NullSink}
+connections:
+  - job.video -> fx.video_in
+  - {from: fx.video_out, to: look.video_in, profile: latest}
+  - {from: look.video_out, to: rec.video, capacity: 4}
+  - {from: live.video, to: sink.video, profile: fifo, capacity: 5}
+"""
+
+
+def test_save_then_load_gives_the_same_graph_with_only_what_was_not_default(
+    tmp_path: Path,
+) -> None:
+    from streamlib.mcp import Permissions
+
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "in.yaml").write_text(ROUND_TRIP)
+    host = PipelineHost(permissions=Permissions(write_root=tmp_path))
+
+    async def main() -> None:
+        async with Client(create_server(host)) as client:
+            agent = Agent(client, await client.list_tools())
+            await agent.call("load_pipeline", path="jobs/in.yaml")
+            first = (await agent.call("get_graph"))["graph"]
+            edges = {(c["from"], c["to"]): c for c in first["connections"]}
+            # A file job defaults to lossless; the explicit profiles stayed as given.
+            assert edges["job.video", "fx.video_in"]["profile"] == "lossless"
+            assert edges["fx.video_out", "look.video_in"]["profile"] == "latest"
+            assert edges["look.video_out", "rec.video"]["capacity"] == 4
+            assert first["processors"]["rec"]["config"]["path"] == str(
+                tmp_path / "jobs" / "out" / "take.mp4"
+            )
+            saved = await agent.call("save_pipeline", path="jobs/saved.yaml")
+            document = yaml.safe_load(saved["text"])
+            assert document["processors"]["rec"]["config"] == {
+                "path": "out/take.mp4",
+                "make_folders": True,
+                "overwrite": True,
+            }
+            assert "config" not in document["processors"]["look"]
+            assert document["processors"]["fx"]["config"] == {"gain": 1.5}
+            assert document["connections"] == [
+                "job.video -> fx.video_in",  # lossless is what loading chooses
+                {"from": "fx.video_out", "to": "look.video_in", "profile": "latest"},
+                {"from": "look.video_out", "to": "rec.video", "capacity": 4},
+                {"from": "live.video", "to": "sink.video", "profile": "fifo", "capacity": 5},
+            ]
+            await agent.call("load_pipeline", path="jobs/saved.yaml", replace=True)
+            assert (await agent.call("get_graph"))["graph"] == first
+            # As text (no file), relative paths count from the write directory.
+            text = await agent.call("save_pipeline")
+            assert "path: jobs/out/take.mp4" in text["text"]
+            await agent.call("load_pipeline", text=text["text"], replace=True)
+            assert (await agent.call("get_graph"))["graph"] == first
+
+    try:
+        run_async(main)
+    finally:
+        host.close()

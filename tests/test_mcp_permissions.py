@@ -437,3 +437,49 @@ def test_describe_processor_type_shows_what_fields_reach(locked: PipelineHost) -
             assert overlay["read_path_fields"] == ["path"]
 
     run_async(main)
+
+
+def test_read_directories_let_processors_read_files_there_and_nowhere_else(
+    tmp_path: Path,
+) -> None:
+    from streamlib.processors import MediaFile, ShaderEffect
+
+    media, shaders, elsewhere = (tmp_path / name for name in ("media", "shaders", "elsewhere"))
+    for folder in (media, shaders, elsewhere):
+        folder.mkdir()
+    (shaders / "tint.wgsl").write_text("// shader")
+    (elsewhere / "secret.wgsl").write_text("// secret")
+    permissions = Permissions(read_roots=(media, shaders))
+    assert permissions.granted == {"read"}
+    assert permissions.describe()["read_roots"] == [str(media), str(shaders)]
+    # A local media file needs no network permission, only a readable directory.
+    config = permissions.check_config(MediaFile, {"path": str(media / "clip.mp4")})
+    assert config["path"] == str(media / "clip.mp4")
+    assert config["options"]["protocol_whitelist"] == "file"
+    relative = permissions.check_config(MediaFile, {"path": "clip.mp4"})  # from the first
+    assert relative["path"] == str(media / "clip.mp4")
+    shader = permissions.check_config(ShaderEffect, {"path": str(shaders / "tint.wgsl")})
+    assert shader["path"] == str(shaders / "tint.wgsl")
+    for value in (str(elsewhere / "secret.wgsl"), "../elsewhere/secret.wgsl", "/etc/passwd"):
+        with pytest.raises(sl.PermissionDeniedError, match=r"readable directories|'\.\.'"):
+            permissions.check_config(ShaderEffect, {"path": value})
+    # Reading is not writing: a recorder still needs --allow-write.
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-write DIR"):
+        permissions.check_config(JsonLinesWriter, {"path": str(media / "x.jsonl")})
+    with pytest.raises(sl.PermissionDeniedError, match="--allow-read DIR"):
+        Permissions().check_config(MediaFile, {"path": "clip.mp4"})
+    # The write directory stays readable, and relative paths count from it first.
+    both = Permissions(write_root=elsewhere, read_roots=(shaders,))
+    assert both.check_config(ShaderEffect, {"path": "secret.wgsl"})["path"] == str(
+        elsewhere / "secret.wgsl"
+    )
+    assert both.check_config(ShaderEffect, {"path": str(shaders / "tint.wgsl")})
+
+
+def test_mcp_command_takes_read_directories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from streamlib.cli import main
+
+    assert main(["mcp", "--allow-read", str(tmp_path), "--allow-read", "/nonexistent/x"]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -297,6 +297,35 @@ def test_json_text_arguments_and_replace(host: PipelineHost) -> None:
     run_with_client(host, scenario)
 
 
+def test_a_setup_that_fails_at_once_is_in_the_reply_and_later_in_stats_and_events(
+    host: PipelineHost,
+) -> None:
+    async def scenario(client: Client, host: PipelineHost) -> None:
+        await call(client, "add_processor", {"type": "BusyDevice", "id": "dev"})
+        started = await call(client, "start")
+        assert started["state"] == "running"
+        assert set(started["failed"]) == {"dev"}
+        assert "the device is busy" in started["failed"]["dev"]
+        # Added while running: the reply says how its setup went, not just "starting".
+        added = await call(client, "add_processor", {"type": "BusyDevice", "id": "dev2"})
+        assert added["state"] in ("backing_off", "failed")
+        assert "the device is busy" in added["error"]
+        # Later: statistics carry the state and the error, and the events say what happened.
+        stats = await call(client, "get_stats", {"events": 50})
+        assert stats["processors"]["dev"]["errors"] >= 1
+        assert "the device is busy" in stats["processors"]["dev"]["last_error"]
+        errors = [e for e in stats["events"] if e["kind"] == "processor_error"]
+        assert {e["processor_id"] for e in errors} >= {"dev", "dev2"}
+        assert all(e["phase"] == "setup" for e in errors)
+        assert [e["seq"] for e in stats["events"]] == sorted(e["seq"] for e in stats["events"])
+        read = await client.read_resource("events://recent")
+        recent = json.loads(read.contents[0].text)["events"]  # type: ignore[union-attr]
+        assert any(e["kind"] == "processor_error" and e["processor_id"] == "dev" for e in recent)
+        assert (await call(client, "get_stats", {"events": 0}))["events"] == []
+
+    run_with_client(host, scenario)
+
+
 def test_tool_names_are_unique() -> None:
     names = [tool.name for tool in TOOLS]
     assert len(names) == len(set(names))
