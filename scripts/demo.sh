@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set up, then run the demo pipeline with live statistics (Ctrl-C stops it in order).
+# Set up what the demo needs (streamlib[media]; no system package), then run the demo
+# pipeline with live statistics (Ctrl-C stops it in order).
 # Extra arguments go to `streamlib run`, e.g. `bash scripts/demo.sh --duration 30`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --for demo
 if [[ $# -eq 0 ]]; then set -- --duration 10; fi
 .venv/bin/streamlib run examples/demo.yaml "$@"
 if command -v ffprobe >/dev/null; then
