@@ -393,7 +393,7 @@ def test_a_file_inside_the_root_plays_with_ffmpeg_kept_to_that_file(root: Path) 
         assert "hls" not in options["format_whitelist"].split(",")
         assert "concat" not in options["format_whitelist"].split(",")
         # What the check wrote is accepted when checked again (set_config, a saved pipeline).
-        await call(client, "set_config", {"id": "clip", "changes": {"loop": False}})
+        await call(client, "set_config", {"id": "clip", "changes": {"loop": True}})
         saved = await call(client, "save_pipeline")
         await call(client, "load_pipeline", {"text": saved["text"], "replace": True})
         await call(client, "start")
