@@ -31,7 +31,7 @@ u32 = st.integers(min_value=0, max_value=RTP_MOD - 1)
 
 
 def test_exported_names() -> None:
-    assert sorted(_clock.__all__) == ["ManualClock", "MediaClock", "MonotonicClock"]
+    assert sorted(_clock.__all__) == ["ManualClock", "MediaClock", "MonotonicClock", "NS_PER_S"]
     assert sorted(_sync.__all__) == [
         "DEFAULT_SYNC_TOLERANCE_MS",
         "RtpTimestamper",

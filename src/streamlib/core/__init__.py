@@ -6,7 +6,7 @@ codec library. Users import these names from ``streamlib`` itself.
 
 from ._audio_frame import AudioFrame
 from ._buffer_pool import BufferPool
-from ._clock import ManualClock, MediaClock, MonotonicClock
+from ._clock import NS_PER_S, ManualClock, MediaClock, MonotonicClock
 from ._config import REACHES, ProcessorConfig, live_field, path_field, reach_field
 from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
 from ._context import ProcessorContext
@@ -84,6 +84,7 @@ from ._processor import CAPABILITIES, Processor
 from ._progress import Progress
 from ._registry import ENTRY_POINT_GROUP, Registry
 from ._requirements import Requirement
+from ._sample_clock import SampleClock
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
 from ._suggest import did_you_mean
 from ._sync import (
@@ -104,6 +105,7 @@ __all__ = [
     "DEFAULT_SYNC_TOLERANCE_MS",
     "DEFAULT_WRITE_TIMEOUT_S",
     "ENTRY_POINT_GROUP",
+    "NS_PER_S",
     "REACHES",
     "RUNTIME_TOPIC",
     "AudioFrame",
@@ -184,6 +186,7 @@ __all__ = [
     "RuntimeStateError",
     "RuntimeStopped",
     "RuntimeWarning",
+    "SampleClock",
     "Scheduling",
     "SchedulingMode",
     "ShaderError",

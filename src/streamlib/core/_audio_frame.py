@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._clock import NS_PER_S
 from ._errors import FrameError
 from ._frame import ArrayFrame, FrameType
 
@@ -95,7 +96,7 @@ class AudioFrame(ArrayFrame):
     @property
     def duration_ns(self) -> int:
         """How long the block plays, in nanoseconds (rounded down)."""
-        return self.samples * 1_000_000_000 // self.sample_rate
+        return self.samples * NS_PER_S // self.sample_rate
 
     def replace(
         self,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
-__all__ = ["ManualClock", "MediaClock", "MonotonicClock"]
+__all__ = ["NS_PER_S", "ManualClock", "MediaClock", "MonotonicClock"]
+
+NS_PER_S: Final = 1_000_000_000
+"""Nanoseconds per second: the one factor between media timestamps and seconds."""
 
 
 @runtime_checkable

@@ -24,24 +24,22 @@ from typing import Any, Literal
 import av
 from av.container import InputContainer
 
-from ..core import CodecError
+from ..core import NS_PER_S, CodecError
 from ._errors import FFMPEG_ERRORS, codec_error
 
 __all__ = ["Decoded", "MediaInput", "MediaKind", "ns_to_ticks", "ticks_to_ns"]
 
 MediaKind = Literal["video", "audio"]
 
-_NS = 1_000_000_000
-
 
 def ticks_to_ns(ticks: int, time_base: Fraction) -> int:
     """``ticks`` of ``time_base`` as integer nanoseconds (exact, no float rounding)."""
-    return ticks * time_base.numerator * _NS // time_base.denominator
+    return ticks * time_base.numerator * NS_PER_S // time_base.denominator
 
 
 def ns_to_ticks(ns: int, time_base: Fraction) -> int:
     """``ns`` nanoseconds in ticks of ``time_base``, rounded to the nearest tick."""
-    scale = time_base.numerator * _NS
+    scale = time_base.numerator * NS_PER_S
     return (2 * ns * time_base.denominator + scale) // (2 * scale)
 
 
@@ -140,7 +138,7 @@ class MediaInput:
             return None
         except FFMPEG_ERRORS as error:
             raise codec_error(
-                error, f"{self.url!r}: unreadable data after {self.position_ns / _NS:.3f} s"
+                error, f"{self.url!r}: unreadable data after {self.position_ns / NS_PER_S:.3f} s"
             ) from error
         self.packets_read += 1
         stream = packet.stream
@@ -164,7 +162,7 @@ class MediaInput:
                 stream.codec_context.flush_buffers()
             raise codec_error(
                 error,
-                f"{self.url!r}: corrupt {kind} packet at {self.position_ns / _NS:.3f} s "
+                f"{self.url!r}: corrupt {kind} packet at {self.position_ns / NS_PER_S:.3f} s "
                 f"(byte {packet.pos})",
             ) from error
         decoded: list[Decoded] = []
@@ -190,12 +188,12 @@ class MediaInput:
         assert stream is not None
         assert stream.time_base is not None
         target = (time_ns + self._origin_ns) * stream.time_base.denominator
-        target //= _NS * stream.time_base.numerator
+        target //= NS_PER_S * stream.time_base.numerator
         try:
             self._container.seek(target, stream=stream, backward=True, any_frame=False)
         except FFMPEG_ERRORS as error:
             raise codec_error(
-                error, f"{self.url!r}: cannot seek to {time_ns / _NS:.3f} s"
+                error, f"{self.url!r}: cannot seek to {time_ns / NS_PER_S:.3f} s"
             ) from error
         for each in self._streams:
             each.codec_context.flush_buffers()

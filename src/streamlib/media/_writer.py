@@ -35,7 +35,7 @@ from typing import Any, Literal
 import av
 from av.container import OutputContainer
 
-from ..core import CodecError, EncodedPacket, StorageError
+from ..core import NS_PER_S, CodecError, EncodedPacket, StorageError
 from ._convert import channel_layout
 from ._errors import FFMPEG_ERRORS, codec_error
 from ._input import MediaKind, ns_to_ticks
@@ -49,7 +49,6 @@ ContainerName = Literal["mp4", "mov", "mkv", "webm"]
 CONTAINERS: dict[str, str] = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
 """streamlib's container names and FFmpeg's muxer for each."""
 
-_NS = 1_000_000_000
 
 # Options that make an encoder open fast and small (it only stands in for one
 # that ran elsewhere: nothing is encoded with it).
@@ -262,7 +261,7 @@ class MediaWriter:
             track.last_dts = dts
         track.packets += 1
         if av_packet.pts is not None:
-            end = (av_packet.pts + packet.duration) * time_base.numerator * _NS
+            end = (av_packet.pts + packet.duration) * time_base.numerator * NS_PER_S
             track.end_ns = max(track.end_ns, end // time_base.denominator)
 
     def track_end_ns(self, index: int) -> int:

@@ -16,6 +16,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
 )
 from ._encoder_base import EncoderProcessor
 from ._requirements import MEDIA
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from ..media.codecs import AudioEncoderSession, PacketDecoder
 
 __all__ = ["AudioDecoder", "AudioEncoder"]
-
-_NS = 1_000_000_000
 
 
 class AudioEncoder(EncoderProcessor[AudioFrame]):
@@ -108,20 +107,21 @@ class AudioDecoder(Processor):
         self._converter: AudioConverter = AudioConverter(
             sample_rate=cfg.sample_rate, channels=cfg.channels
         )
-        self._cursor_ns: int | None = None
+        self._first_ns: int | None = None  # the first packet's time: where the audio starts
+        self._timeline = SampleClock()
         self._number = 0
 
     def process(self) -> None:
         packet = self.packets.read()
         while packet is not None:
-            if self._cursor_ns is None:
-                self._cursor_ns = packet.timestamp_ns
+            if self._first_ns is None:
+                self._first_ns = packet.timestamp_ns
             for decoded in self._decoder.decode(packet):
                 self._emit(self._converter.convert(decoded))
             packet = self.packets.read()
 
     def on_end_of_stream(self) -> None:
-        if self._cursor_ns is None:
+        if self._first_ns is None:
             return  # no packet came: nothing is held
         for decoded in self._decoder.flush():
             self._emit(self._converter.convert(decoded))
@@ -129,13 +129,12 @@ class AudioDecoder(Processor):
 
     def _emit(self, blocks: list[np.ndarray[Any, Any]]) -> None:
         rate = self._converter.output_rate
+        self._timeline.follow(rate, self._first_ns or 0)
         for samples in blocks:
             if not samples.shape[0]:
                 continue
-            cursor = self._cursor_ns or 0
-            # Sample counting: each block starts where the one before ended.
-            self._cursor_ns = cursor + samples.shape[0] * _NS // rate
+            stamp = self._timeline.stamp(samples.shape[0])
             self.audio.write(
-                AudioFrame(samples, rate, timestamp_ns=cursor, frame_number=self._number)
+                AudioFrame(samples, rate, timestamp_ns=stamp, frame_number=self._number)
             )
             self._number += 1

@@ -30,6 +30,7 @@ from ..audio import (
     portaudio,
 )
 from ..core import (
+    NS_PER_S,
     AudioFrame,
     BufferPool,
     CustomEvent,
@@ -39,6 +40,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
     Scheduling,
     processor_topic,
     reach_field,
@@ -273,8 +275,7 @@ class AudioCapture(_AudioDevice):
         cfg = self.config
         # Consumers keep frames a while (a fifo input holds 32): enough buffers for that.
         self._pool = BufferPool((cfg.block_size, cfg.channels), np.float32, max_buffers=64)
-        self._start_ns = 0
-        self._samples = 0
+        self._timeline = SampleClock()
         self._clock = self.ctx.clock if self.ctx is not None else None
 
     def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
@@ -289,7 +290,7 @@ class AudioCapture(_AudioDevice):
             age_s = max(0.0, float(when.currentTime) - float(when.inputBufferAdcTime))
             if age_s > 1.0:  # a backend without stream times: fall back to one block
                 age_s = frames / rate
-            self._start_ns = self._clock.now_ns() - int(age_s * 1e9)
+            self._timeline.start(self._clock.now_ns() - round(age_s * NS_PER_S), rate)
         block = self._pool.acquire()
         block[:frames] = data
         frame_data = block if frames == block.shape[0] else block[:frames]
@@ -297,11 +298,10 @@ class AudioCapture(_AudioDevice):
             AudioFrame(
                 frame_data,
                 rate,
-                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                timestamp_ns=self._timeline.stamp(frames),
                 frame_number=self._blocks,
             )
         )
-        self._samples += frames
         self._blocks += 1
 
 

@@ -18,6 +18,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
     live_field,
 )
 
@@ -78,8 +79,7 @@ class AudioMixer(Processor):
         self._channels = 0
         self._pool: BufferPool | None = None
         self._scratch = np.empty(0, np.float32)
-        self._start_ns: int | None = None
-        self._samples = 0
+        self._timeline = SampleClock()
         self._frame_number = 0
 
     def process(self) -> None:
@@ -115,8 +115,8 @@ class AudioMixer(Processor):
                 f"{frame.sample_rate} Hz, the mix {self._channels} at {self._rate} Hz; put an "
                 "AudioResampler or AudioChannelConverter in front"
             )
-        if self._start_ns is None:
-            self._start_ns = frame.timestamp_ns
+        if not self._timeline.started:
+            self._timeline.start(frame.timestamp_ns, frame.sample_rate)
         fifo = self._fifos[index]
         if fifo is None:
             capacity = self.config.block_size * (self.config.max_lag_blocks + 8)
@@ -129,7 +129,6 @@ class AudioMixer(Processor):
 
     def _mix(self, live: list[SampleFifo], block: int) -> None:
         assert self._pool is not None
-        assert self._start_ns is not None
         out = self._pool.acquire()
         out.fill(0.0)
         scratch = self._scratch
@@ -147,11 +146,10 @@ class AudioMixer(Processor):
             AudioFrame(
                 out,
                 self._rate,
-                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // self._rate,
+                timestamp_ns=self._timeline.stamp(block),
                 frame_number=self._frame_number,
             )
         )
-        self._samples += block
         self._frame_number += 1
 
 

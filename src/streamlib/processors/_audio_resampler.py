@@ -15,6 +15,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
 )
 from ._requirements import RESAMPLING
 
@@ -49,8 +50,7 @@ class AudioResampler(Processor):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         self._resampler: StreamResampler | None = None
-        self._start_ns = 0
-        self._samples = 0
+        self._timeline = SampleClock()
         self._frame_number = 0
 
     def process(self) -> None:
@@ -68,8 +68,7 @@ class AudioResampler(Processor):
                 resampler = self._resampler = StreamResampler(
                     frame.sample_rate, rate, frame.channels, self.config.quality
                 )
-                self._start_ns = frame.timestamp_ns
-                self._samples = 0
+                self._timeline.start(frame.timestamp_ns, rate)
             self._emit(resampler.process(frame.data))
 
     def on_end_of_stream(self) -> None:
@@ -84,14 +83,12 @@ class AudioResampler(Processor):
     def _emit(self, samples: np.ndarray[Any, Any]) -> None:
         if samples.shape[0] == 0:
             return
-        rate = self.config.sample_rate
         self.audio_out.write(
             AudioFrame(
                 samples,
-                rate,
-                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                self._timeline.rate,
+                timestamp_ns=self._timeline.stamp(samples.shape[0]),
                 frame_number=self._frame_number,
             )
         )
-        self._samples += samples.shape[0]
         self._frame_number += 1

@@ -15,6 +15,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
 )
 
 __all__ = ["BufferRechunker"]
@@ -48,9 +49,7 @@ class BufferRechunker(Processor):
         super().setup(ctx)
         self._fifo: SampleFifo | None = None
         self._pool: BufferPool | None = None
-        self._rate = 0
-        self._start_ns = 0
-        self._samples = 0
+        self._timeline = SampleClock()
         self._frame_number = 0
 
     def process(self) -> None:
@@ -59,10 +58,10 @@ class BufferRechunker(Processor):
             fifo = self._fifo
             if fifo is None:
                 fifo = self._start(frame)
-            elif frame.sample_rate != self._rate or frame.channels != fifo.channels:
+            elif frame.sample_rate != self._timeline.rate or frame.channels != fifo.channels:
                 raise FrameError(
                     f"BufferRechunker got {frame.channels} channels at {frame.sample_rate} Hz "
-                    f"after {fifo.channels} at {self._rate} Hz; a stream keeps its format"
+                    f"after {fifo.channels} at {self._timeline.rate} Hz; a stream keeps its format"
                 )
             if fifo.available + frame.samples > fifo.capacity:
                 fifo = self._fifo = fifo.resized(2 * (fifo.available + frame.samples))
@@ -77,8 +76,7 @@ class BufferRechunker(Processor):
 
     def _start(self, frame: AudioFrame) -> SampleFifo:
         block = self.config.block_size
-        self._rate = frame.sample_rate
-        self._start_ns = frame.timestamp_ns
+        self._timeline.start(frame.timestamp_ns, frame.sample_rate)
         # Room for a few blocks either way; process() grows it when a bigger block comes.
         self._fifo = SampleFifo(max(4 * block, 4 * frame.samples, 4096), frame.channels)
         self._pool = BufferPool((block, frame.channels), np.float32, max_buffers=16)
@@ -89,14 +87,12 @@ class BufferRechunker(Processor):
         out = self._pool.acquire()
         got = fifo.read_into(out, count)
         out[got:] = 0.0
-        rate = self._rate
         self.audio_out.write(
             AudioFrame(
                 out,
-                rate,
-                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                self._timeline.rate,
+                timestamp_ns=self._timeline.stamp(out.shape[0]),
                 frame_number=self._frame_number,
             )
         )
-        self._samples += out.shape[0]
         self._frame_number += 1

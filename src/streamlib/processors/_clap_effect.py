@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from ..clap import ClapPlugin, resolve_plugin
 from ..core import (
+    NS_PER_S,
     AudioFrame,
     BufferPool,
     ConfigError,
@@ -25,6 +26,7 @@ from ..core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
+    SampleClock,
     live_field,
     processor_topic,
     reach_field,
@@ -159,9 +161,7 @@ class ClapEffect(Processor):
             self._plugin.set_param(_param_key(key), value)
         self._pool = BufferPool((cfg.block_size, self._channels_out), np.float32)
         self._fill = 0
-        self._rate = 0
-        self._next_timestamp_ns = 0
-        self._samples_out = 0
+        self._timeline = SampleClock()
         self._frame_number = 0
 
     def on_config_changed(self, previous: ProcessorConfig) -> None:
@@ -182,7 +182,7 @@ class ClapEffect(Processor):
                     f"{plugin.info.name} takes {self._channels_in}-channel audio, this block has "
                     f"{frame.channels} (put an AudioChannelConverter in front)"
                 )
-            if frame.sample_rate != self._rate:
+            if frame.sample_rate != self._timeline.rate:
                 self._activate(plugin, frame)
             data = frame.data
             buffer = plugin.input_buffers[0]
@@ -222,7 +222,7 @@ class ClapEffect(Processor):
     def statistics(self) -> ClapEffectStatistics:
         """Blocks processed, overruns and the longest plugin call so far."""
         plugin = self._plugin
-        rate = self._rate or 48_000
+        rate = self._timeline.rate or 48_000
         events, restarts, latency = self._closed_counts
         if plugin is not None:
             events += plugin.param_events_sent
@@ -247,11 +247,9 @@ class ClapEffect(Processor):
             self._restarts += 1
         block = self.config.block_size
         plugin.activate(frame.sample_rate, block, min_frames=block)
-        self._rate = frame.sample_rate
-        self._budget_ns = block * 1_000_000_000 // frame.sample_rate
+        self._budget_ns = block * NS_PER_S // frame.sample_rate
         self._fill = 0
-        self._next_timestamp_ns = frame.timestamp_ns
-        self._samples_out = 0
+        self._timeline.start(frame.timestamp_ns, frame.sample_rate)
 
     def _run_block(self, plugin: ClapPlugin) -> None:
         block = self.config.block_size
@@ -265,16 +263,14 @@ class ClapEffect(Processor):
             self._report_overrun(took)
         out = self._pool.acquire()
         np.copyto(out, plugin.output_buffers[0][:, :block].T)
-        rate = self._rate
         self.audio_out.write(
             AudioFrame(
                 out,
-                rate,
-                timestamp_ns=self._next_timestamp_ns + self._samples_out * 1_000_000_000 // rate,
+                self._timeline.rate,
+                timestamp_ns=self._timeline.stamp(block),
                 frame_number=self._frame_number,
             )
         )
-        self._samples_out += block
         self._frame_number += 1
         self._fill = 0
 

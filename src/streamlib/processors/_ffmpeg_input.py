@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from ..core import (
+    NS_PER_S,
     AudioFrame,
     CodecError,
     ConfigError,
@@ -35,6 +36,7 @@ from ..core import (
     Processor,
     ProcessorContext,
     Progress,
+    SampleClock,
     Scheduling,
     VideoFrame,
 )
@@ -48,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["FFmpegInputConfig", "FFmpegInputProcessor"]
 
 _MAX_SLEEP_NS = 50_000_000  # process() returns at least this often, so stop is prompt
-_NS = 1_000_000_000
 
 
 class FFmpegInputConfig(RawVideoOptions):
@@ -147,7 +148,7 @@ class FFmpegInputProcessor(Processor):
         if not self._stream_ended:
             behind = [t for t in (self._video_written_ns, self._audio_written_ns) if t is not None]
             position_ns = min(behind, default=position_ns)
-        return Progress(position_ns / _NS, None if length_ns is None else length_ns / _NS)
+        return Progress(position_ns / NS_PER_S, None if length_ns is None else length_ns / NS_PER_S)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -185,13 +186,14 @@ class FFmpegInputProcessor(Processor):
         self._audio_converter: AudioConverter = AudioConverter(
             sample_rate=cfg.sample_rate, channels=cfg.channels
         )
-        self._audio_cursor_ns: int | None = None
+        self._audio_origin_ns: int | None = None  # content time of the first audio read
+        self._audio_timeline = SampleClock()
         # (due on the monotonic clock, content end with loop offset, frame)
         self._pending: deque[tuple[int, int, VideoFrame | AudioFrame]] = deque()
         self._finished = False
         video_stream = reader.video_stream
         rate = video_stream.average_rate if video_stream is not None else None
-        self._video_step_ns = int(_NS / rate) if rate else 0
+        self._video_step_ns = int(NS_PER_S / rate) if rate else 0
         self._length_ns = self._expected_length_ns(reader.duration_ns)
         if not self._timeline_ready:
             self._start_clock_ns = ctx.clock.now_ns()
@@ -295,31 +297,33 @@ class FFmpegInputProcessor(Processor):
     def _add_audio(self, decoded: Any, time_ns: int) -> None:
         if time_ns < self._audio_end_ns:
             return  # already written before a resume or seek
-        if self._audio_cursor_ns is None:
-            self._audio_cursor_ns = time_ns
+        if self._audio_origin_ns is None:
+            self._audio_origin_ns = time_ns
         for samples in self._audio_converter.convert(decoded):
             self._queue_audio(samples)
 
     def _queue_audio(self, samples: Any) -> None:
-        cursor = self._audio_cursor_ns
-        assert cursor is not None
+        assert self._audio_origin_ns is not None
         if self._audio_done:
             return
         rate = self._audio_converter.output_rate
+        timeline = self._audio_timeline
+        timeline.follow(rate, self._audio_origin_ns)
+        cursor = timeline.next_ns
         count = samples.shape[0]
         limits = [t for t in (self._limit_ns, self._audio_limit_ns) if t is not None]
         if limits:
             limit_ns = min(limits)
             room_ns = limit_ns - (self._loop_offset_ns + cursor)
-            room = max(0, (room_ns * rate + _NS // 2) // _NS)  # samples up to the limit
+            room = max(0, (room_ns * rate + NS_PER_S // 2) // NS_PER_S)  # samples up to the limit
             if count >= room:
                 self._audio_done = True
                 samples = samples[:room]
                 count = room
         if count == 0:
             return
-        self._audio_cursor_ns = cursor + count * _NS // rate
-        self._audio_end_ns = self._audio_cursor_ns
+        timeline.stamp(count)
+        self._audio_end_ns = timeline.next_ns
         self._content_end_ns = max(self._content_end_ns, self._audio_end_ns)
         if not self.audio.is_connected():
             return
@@ -330,7 +334,7 @@ class FFmpegInputProcessor(Processor):
             frame_number=self._audio_number,
         )
         self._audio_number += 1
-        content_end_ns = self._loop_offset_ns + self._audio_cursor_ns
+        content_end_ns = self._loop_offset_ns + self._audio_end_ns
         self._pending.append((self._due(cursor), content_end_ns, block))
 
     def _check_limit(self) -> None:
@@ -358,7 +362,7 @@ class FFmpegInputProcessor(Processor):
 
     def _end_of_input(self) -> None:
         for samples in self._audio_converter.flush():
-            if self._audio_cursor_ns is not None:
+            if self._audio_origin_ns is not None:
                 self._queue_audio(samples)
         reader = self._reader
         assert reader is not None
@@ -368,7 +372,8 @@ class FFmpegInputProcessor(Processor):
             self._content_end_ns = 0
             self._last_video_ns = -1
             self._audio_end_ns = -1
-            self._audio_cursor_ns = None
+            self._audio_origin_ns = None
+            self._audio_timeline.reset()
             reader.seek(0)
             return
         self._finished = True

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import Field
 
-__all__ = ["duration_field", "frames_field", "realtime_field", "seconds_to_ns"]
+from ..core import NS_PER_S
 
-_NS = 1_000_000_000
+__all__ = ["duration_field", "frames_field", "realtime_field", "seconds_to_ns"]
 
 
 def realtime_field(description: str | None = None) -> Any:
@@ -49,4 +49,4 @@ def frames_field(unit: str) -> Any:
 
 def seconds_to_ns(seconds: float) -> int:
     """Content time in integer nanoseconds, rounded (so 1.0 s at 30 fps is exactly 30 frames)."""
-    return round(seconds * _NS)
+    return round(seconds * NS_PER_S)

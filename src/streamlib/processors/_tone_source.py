@@ -16,6 +16,7 @@ from ..core import (
     ProcessorConfig,
     ProcessorContext,
     Progress,
+    SampleClock,
     Scheduling,
     live_field,
 )
@@ -69,7 +70,7 @@ class ToneSource(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self._samples = 0  # read by progress() from other threads
+        self._timeline = SampleClock()  # its sample count is read by progress() from other threads
 
     def scheduling(self) -> Scheduling:
         if self.config.realtime:
@@ -84,7 +85,7 @@ class ToneSource(Processor):
         if limit is None:
             return None
         rate = self.config.sample_rate
-        return Progress(self._samples / rate, limit / rate)
+        return Progress(self._timeline.samples / rate, limit / rate)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -94,8 +95,7 @@ class ToneSource(Processor):
         self._mono = np.empty(cfg.block_size, dtype=np.float64)
         self._scratch = np.empty(cfg.block_size, dtype=np.float64)
         self._phases = [0.0] * len(cfg.frequencies)
-        self._samples = 0
-        self._start_ns = ctx.clock.now_ns()
+        self._timeline.start(ctx.clock.now_ns(), cfg.sample_rate)
         self._block_number = 0
 
     def process(self) -> None:
@@ -117,19 +117,19 @@ class ToneSource(Processor):
         block = self._pool.acquire()
         block[:] = mono[:, None]
         limit = self._sample_limit()
-        if limit is not None and self._samples + cfg.block_size > limit:
-            block = block[: limit - self._samples]  # the last block: exactly up to the limit
+        sent = self._timeline.samples
+        if limit is not None and sent + cfg.block_size > limit:
+            block = block[: limit - sent]  # the last block: exactly up to the limit
         self.audio.write(
             AudioFrame(
                 block,
                 rate,
-                timestamp_ns=self._start_ns + self._samples * 1_000_000_000 // rate,
+                timestamp_ns=self._timeline.stamp(block.shape[0]),
                 frame_number=self._block_number,
             )
         )
-        self._samples += block.shape[0]
         self._block_number += 1
-        if limit is not None and self._samples >= limit:
+        if limit is not None and self._timeline.samples >= limit:
             self.end_outputs()
 
     def _sample_limit(self) -> int | None:

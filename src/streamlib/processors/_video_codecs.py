@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from ..core import (
+    NS_PER_S,
     EncodedPacket,
     Input,
     InputPort,
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from ..media.codecs import PacketDecoder, VideoEncoderSession
 
 __all__ = ["VideoDecoder", "VideoEncoder"]
-
-_NS = 1_000_000_000
 
 
 class VideoEncoder(EncoderProcessor[VideoFrame]):
@@ -175,5 +174,5 @@ class VideoDecoder(Processor):
             if self._origin is not None and picture.time_base is not None:
                 first_pts, first_ns = self._origin
                 tb: Fraction = picture.time_base
-                return first_ns + (pts - first_pts) * tb.numerator * _NS // tb.denominator
+                return first_ns + (pts - first_pts) * tb.numerator * NS_PER_S // tb.denominator
         return 0 if packet is None else int(packet.timestamp_ns)

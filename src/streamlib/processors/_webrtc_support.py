@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from ..core import (
+    NS_PER_S,
     AudioFrame,
     CodecError,
     ConfigError,
@@ -25,6 +26,7 @@ from ..core import (
     OutputPort,
     ProcessorConfig,
     ProcessorId,
+    SampleClock,
     VideoFrame,
     processor_topic,
     reach_field,
@@ -45,7 +47,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-_NS = 1_000_000_000
 # Opus sample rates; other rates must be resampled first (AudioResampler).
 _OPUS_RATES = (48_000, 24_000, 16_000, 12_000, 8_000)
 
@@ -243,7 +244,7 @@ class ReceivedFrames:
         self._video_converter: VideoConverter | None = None
         self._audio_converter: AudioConverter | None = None
         self._video_origin: tuple[int, int] | None = None  # (pts, arrival ns)
-        self._audio_cursor_ns: int | None = None
+        self._audio_timeline = SampleClock()  # starts at the first block's arrival
         self._last_video_ns = 0
         self.dropped = 0
         self.video_count = 0
@@ -276,7 +277,7 @@ class ReceivedFrames:
         if kind == "new_stream":
             # Anchor the next frames at their arrival again, after what came before.
             self._video_origin = None
-            self._audio_cursor_ns = None
+            self._audio_timeline.reset()
             return []
         if kind == "video":
             return [self._video(frame, arrived_ns)]
@@ -303,7 +304,7 @@ class ReceivedFrames:
                 self._video_origin = (frame.pts, arrived_ns)
             first_pts, first_ns = self._video_origin
             tb: Fraction = frame.time_base
-            stamp = first_ns + (frame.pts - first_pts) * tb.numerator * _NS // tb.denominator
+            stamp = first_ns + (frame.pts - first_pts) * tb.numerator * NS_PER_S // tb.denominator
         # Never back in time (a sender whose clock jumped, or a new sender's first frames).
         stamp = max(stamp, self._last_video_ns + 1)
         self._last_video_ns = stamp
@@ -319,15 +320,13 @@ class ReceivedFrames:
             self._audio_converter = AudioConverter()
         out: list[VideoFrame | AudioFrame] = []
         rate = frame.sample_rate
+        timeline = self._audio_timeline
+        timeline.follow(rate, arrived_ns)
         for samples in self._audio_converter.convert(frame):
             if not samples.shape[0]:
                 continue
-            cursor = self._audio_cursor_ns if self._audio_cursor_ns is not None else arrived_ns
-            # Sample counting: each block starts where the one before ended.
-            self._audio_cursor_ns = cursor + samples.shape[0] * _NS // rate
-            out.append(
-                AudioFrame(samples, rate, timestamp_ns=cursor, frame_number=self.audio_count)
-            )
+            stamp = timeline.stamp(samples.shape[0])
+            out.append(AudioFrame(samples, rate, timestamp_ns=stamp, frame_number=self.audio_count))
             self.audio_count += 1
         return out
 

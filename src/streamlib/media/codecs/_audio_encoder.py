@@ -13,15 +13,13 @@ from typing import Any
 
 import av
 
-from ...core import AudioFrame, CodecError, EncodedPacket
+from ...core import NS_PER_S, AudioFrame, CodecError, EncodedPacket
 from .._convert import channel_layout, to_av_audio
 from .._errors import FFMPEG_ERRORS, codec_error
 from .._input import ns_to_ticks
 from ._base import AudioCodec, AudioEncoderSettings
 
 __all__ = ["AudioEncoderSession"]
-
-_NS = 1_000_000_000
 
 
 class AudioEncoderSession:
@@ -139,6 +137,6 @@ class AudioEncoderSession:
             extradata=self.extradata,
             sample_rate=self.settings.sample_rate,
             channels=self.settings.channels,
-            timestamp_ns=origin + (pts or 0) * _NS // self.settings.sample_rate,
+            timestamp_ns=origin + (pts or 0) * NS_PER_S // self.settings.sample_rate,
             frame_number=number,
         )

@@ -18,7 +18,7 @@ from typing import Any
 
 import av
 
-from ...core import EncodedPacket, VideoFrame
+from ...core import NS_PER_S, EncodedPacket, VideoFrame
 from .._convert import to_av_video
 from .._errors import FFMPEG_ERRORS, codec_error
 from .._input import ns_to_ticks
@@ -29,8 +29,6 @@ __all__ = ["VIDEO_TIME_BASE", "VideoEncoderSession"]
 
 VIDEO_TIME_BASE = Fraction(1, 90_000)
 """Ticks of video timestamps: MPEG's 90 kHz clock, fine enough for any frame rate."""
-
-_NS = 1_000_000_000
 
 
 class VideoEncoderSession:
@@ -144,7 +142,7 @@ class VideoEncoderSession:
         pts = packet.pts
         stamp = self._stamps.pop(pts, None) if pts is not None else None
         if stamp is None:
-            stamp = (self.origin_ns or 0) + (pts or 0) * _NS // VIDEO_TIME_BASE.denominator
+            stamp = (self.origin_ns or 0) + (pts or 0) * NS_PER_S // VIDEO_TIME_BASE.denominator
         number = self._packets
         self._packets += 1
         return EncodedPacket(
