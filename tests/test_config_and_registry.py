@@ -31,6 +31,8 @@ from streamlib.core import (
     StreamError,
     VideoFrame,
     _registry,
+    did_you_mean,
+    did_you_mean_listing,
     live_field,
     path_field,
 )
@@ -488,3 +490,11 @@ def test_capabilities_and_write_paths_are_declared() -> None:
 
         class Spy(Processor):
             capabilities = frozenset({"microphone"})
+
+
+def test_one_suggestion_helper_serves_both_hint_shapes() -> None:
+    assert did_you_mean("vidoe", ["video", "audio"]) == "did you mean 'video'?"
+    assert did_you_mean("xyz", ["video", "audio"], what="ports") == "ports: audio, video"
+    listing = did_you_mean_listing("hieght", ["width", "height"], what="fields")
+    assert listing == "did you mean 'height'? fields are: width, height"  # declared order kept
+    assert did_you_mean_listing("x", [], what="arguments") == "arguments are: (none)"

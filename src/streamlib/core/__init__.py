@@ -86,7 +86,7 @@ from ._registry import ENTRY_POINT_GROUP, Registry
 from ._requirements import Requirement
 from ._sample_clock import SampleClock
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
-from ._suggest import did_you_mean
+from ._suggest import did_you_mean, did_you_mean_listing
 from ._sync import (
     DEFAULT_SYNC_TOLERANCE_MS,
     RtpTimestamper,
@@ -204,6 +204,7 @@ __all__ = [
     "default_capacity",
     "default_profile",
     "did_you_mean",
+    "did_you_mean_listing",
     "dump_pipeline",
     "graph_from_spec",
     "host_header_name",

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import ConfigError
+from ._suggest import did_you_mean_listing
 
 __all__ = ["REACHES", "ProcessorConfig", "Reach", "live_field", "path_field", "reach_field"]
 
@@ -183,18 +184,12 @@ class ProcessorConfig(BaseModel):
 
 def describe_validation_error(error: ValidationError, *, owner: str, model: type[BaseModel]) -> str:
     """One readable line per problem, with the valid field names for typos."""
-    import difflib
-
     problems: list[str] = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "config"
         if item["type"] == "extra_forbidden":
-            known = list(model.model_fields)
-            close = difflib.get_close_matches(str(item["loc"][-1]), known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(
-                f"{where}: unknown field; {hint}fields are: {', '.join(known) or '(none)'}"
-            )
+            hint = did_you_mean_listing(str(item["loc"][-1]), model.model_fields, what="fields")
+            problems.append(f"{where}: unknown field; {hint}")
         else:
             problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
     return f"invalid {owner} config: " + "; ".join(problems)

@@ -24,7 +24,6 @@ validated here, with messages that say what to send instead, before anything run
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from typing import Annotated, Any
 from mcp import types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from ..core import ConfigError
+from ..core import ConfigError, did_you_mean_listing
 from ._host import PipelineHost
 from ._schemas import compact, untitled
 
@@ -132,11 +131,8 @@ def describe_argument_error(tool: str, model: type[BaseModel], error: Validation
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
         if item["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(item["loc"][0]), known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(
-                f"unknown argument {location!r}; {hint}arguments are: {', '.join(known) or 'none'}"
-            )
+            hint = did_you_mean_listing(str(item["loc"][0]), known, what="arguments")
+            problems.append(f"unknown argument {location!r}; {hint}")
         elif item["type"] == "missing":
             problems.append(f"missing required argument {location!r}")
         else:
