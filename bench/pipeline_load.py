@@ -28,8 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from streamlib.core import graph_from_spec
-from streamlib.core._pipeline_spec import PipelineLimits, parse_pipeline
+from streamlib.pipelines import PipelineLimits, graph_from_spec, parse_pipeline
 from streamlib.runtime import Runtime
 
 SIZES = (1000, 2000, 4000, 8000, 16000)

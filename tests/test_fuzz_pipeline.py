@@ -23,9 +23,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamlib.core import Registry, graph_from_spec
+from streamlib.core import Registry
 from streamlib.core._errors import StreamError
-from streamlib.core._pipeline_spec import PipelineLimits, parse_pipeline
+from streamlib.pipelines import PipelineLimits, graph_from_spec, parse_pipeline
 from streamlib.processors import Gain, NullSink, Passthrough, TestPattern, ToneSource
 
 # Small limits: the fuzzer reaches them often, and each example stays fast.

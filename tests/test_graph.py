@@ -32,10 +32,8 @@ from streamlib.core import (
     UnknownPortError,
     UnknownProcessorError,
     VideoFrame,
-    graph_from_spec,
-    load_graph,
-    parse_pipeline,
 )
+from streamlib.pipelines import graph_from_spec, load_graph, parse_pipeline
 from streamlib.processors import NullSink, Passthrough, TestPattern, ToneSource
 
 

@@ -26,8 +26,8 @@ from mcp import Client, StdioServerParameters
 import streamlib as sl
 from mcp_support import WAIT_S, call, call_error, run_async
 from runtime_support import streamlib_threads
-from streamlib.core import LocalType, graph_from_spec, load_graph, parse_pipeline
 from streamlib.mcp import Permissions, PipelineHost, create_server
+from streamlib.pipelines import LocalType, graph_from_spec, load_graph, parse_pipeline
 from streamlib.processors import Collector, TestPattern
 
 FRAMES = 6

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from streamlib.core import Graph, graph_from_spec
+from streamlib.core import Graph
 from streamlib.core._errors import CycleError, PipelineFileError
-from streamlib.core._pipeline_spec import (
+from streamlib.pipelines import (
     PipelineLimits,
     PipelineSpec,
+    graph_from_spec,
     load_pipeline_file,
     parse_pipeline,
 )

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from streamlib.core import _pipeline_spec
+import streamlib.pipelines
 from streamlib.core._errors import PipelineFileError, StreamError, UnknownProcessorError
-from streamlib.core._pipeline_spec import (
+from streamlib.pipelines import (
     ConnectionSpec,
     PipelineSpec,
     PluginSpec,
@@ -49,15 +49,19 @@ def error(text: str) -> PipelineFileError:
 
 
 def test_exported_names() -> None:
-    assert sorted(_pipeline_spec.__all__) == [
+    assert sorted(streamlib.pipelines.__all__) == [
         "ConnectionSpec",
+        "LocalType",
         "PipelineLimits",
         "PipelineSpec",
         "PluginSpec",
         "ProcessorSpec",
         "dump_pipeline",
+        "graph_from_spec",
+        "load_graph",
         "load_pipeline_file",
         "parse_pipeline",
+        "processor_types",
     ]
 
 
@@ -545,7 +549,7 @@ def test_unknown_top_level_key() -> None:
     assert err.line == 3
     message = str(err)
     assert 'unknown top-level key "conections"' in message
-    assert 'did you mean "connections"?' in message
+    assert "did you mean 'connections'?" in message
     assert "connections, name, plugins, processors" in message
 
 
@@ -658,7 +662,7 @@ def test_unknown_processor_key() -> None:
             confg: {x: 1}
         """)
     assert err.line == 4
-    assert 'processor "a": unknown key "confg" (did you mean "config"?)' in str(err)
+    assert 'processor "a": unknown key "confg" (did you mean \'config\'?)' in str(err)
 
 
 def test_option_outside_config() -> None:
@@ -769,7 +773,7 @@ def test_unknown_processor_in_arrow_connection() -> None:
     message = str(err)
     assert message.startswith("p.yaml:6: ")
     assert 'connection "src.video -> snik.video": no processor "snik"' in message
-    assert 'did you mean "sink"?' in message
+    assert "did you mean 'sink'?" in message
     assert "declared: src, sink" in message
 
 
@@ -798,7 +802,7 @@ def test_unknown_processor_in_mapping_connection() -> None:
         """)
     assert err.line == 5  # the connection's line, where the entry starts
     assert 'connection "tone.audio -> sinc.audio": no processor "sinc"' in str(err)
-    assert 'did you mean "sink"?' in str(err)
+    assert "did you mean 'sink'?" in str(err)
 
 
 def test_processors_declared_after_connections_still_count() -> None:
@@ -825,7 +829,7 @@ def mapping_error(extra: str, *, replace: tuple[str, str] = ("", "")) -> Pipelin
 def test_mapping_connection_unknown_key() -> None:
     err = mapping_error("    capacty: 4")
     assert err.line == 5
-    assert 'connection #1: unknown key "capacty" (did you mean "capacity"?)' in str(err)
+    assert "connection #1: unknown key \"capacty\" (did you mean 'capacity'?)" in str(err)
 
 
 @pytest.mark.parametrize("missing", ["from", "to"])
@@ -855,8 +859,8 @@ def test_mapping_connection_bad_endpoint() -> None:
 @pytest.mark.parametrize(
     ("profile", "expected"),
     [
-        ("losless", 'unknown profile "losless" (did you mean "lossless"?)'),
-        ("LATEST", 'unknown profile "LATEST" (did you mean "latest"?)'),
+        ("losless", "unknown profile \"losless\" (did you mean 'lossless'?)"),
+        ("LATEST", "unknown profile \"LATEST\" (did you mean 'latest'?)"),
         ("drop", 'unknown profile "drop"; use one of latest, fifo, lossless'),
         ("3", "the 'profile' of connection \"a.out -> b.in_\" must be a string"),
     ],
@@ -883,7 +887,7 @@ def test_processor_lookup() -> None:
     with pytest.raises(UnknownProcessorError) as info:
         spec.processor("snk")
     assert isinstance(info.value, KeyError)
-    assert 'did you mean "sink"?' in str(info.value)
+    assert "did you mean 'sink'?" in str(info.value)
     assert "declared: src, tone, sink, sink2" in str(info.value)
 
 

@@ -78,30 +78,56 @@ def _imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
+        # Faces (cli, mcp) may import anything below them; each line below is one layer.
         (
             "core",
-            ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.testing"),
+            (
+                "streamlib.runtime",
+                "streamlib.processors",
+                "streamlib.pipelines",
+                "streamlib.cli",
+                "streamlib.mcp",
+                "streamlib.testing",
+            ),
         ),
-        ("processors", ("streamlib.runtime", "streamlib.cli")),
+        (
+            "pipelines",
+            (
+                "streamlib.runtime",
+                "streamlib.processors",
+                "streamlib.cli",
+                "streamlib.mcp",
+                "streamlib.testing",
+            ),
+        ),
+        ("processors", ("streamlib.runtime", "streamlib.pipelines", "streamlib.cli")),
         ("runtime", ("streamlib.processors", "streamlib.cli")),
         *(
             (
                 adapter,
-                ("streamlib.runtime", "streamlib.processors", "streamlib.cli", "streamlib.mcp"),
+                (
+                    "streamlib.runtime",
+                    "streamlib.processors",
+                    "streamlib.pipelines",
+                    "streamlib.cli",
+                    "streamlib.mcp",
+                ),
             )
             for adapter in ("gpu", "clap", "media", "audio", "webrtc")
         ),
     ],
 )
 def test_layering(layer: str, forbidden: tuple[str, ...]) -> None:
-    """core/ imports nothing above it; processors never import the runtime (DESIGN.md)."""
+    """core/ imports nothing above it; pipelines/ sits on core alone; processors never
+    import the runtime or pipeline files (DESIGN.md, docs/architecture.md)."""
     for path in (PACKAGE / layer).rglob("*.py"):
         for module in _imports_of(path):
             assert not module.startswith(forbidden), f"{path.name} imports {module}"
 
 
-def test_core_imports_no_device_or_codec_library() -> None:
+@pytest.mark.parametrize("layer", ["core", "pipelines"])
+def test_core_imports_no_device_or_codec_library(layer: str) -> None:
     heavy = ("av", "sounddevice", "wgpu", "aiortc", "mcp")
-    for path in (PACKAGE / "core").rglob("*.py"):
+    for path in (PACKAGE / layer).rglob("*.py"):
         for module in _imports_of(path):
             assert module.split(".")[0] not in heavy, f"{path.name} imports {module}"

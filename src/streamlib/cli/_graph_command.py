@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..core import load_graph
+from ..pipelines import load_graph
 from ._plugin_option import add_plugin_option, load_plugins
 
 __all__ = ["add_graph_command"]

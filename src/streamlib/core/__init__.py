@@ -1,7 +1,8 @@
 """streamlib's core: frames, clock and sync, ports, connections, processors, graph, events.
 
-The core imports nothing from the runtime, processors, CLI or any device or
-codec library. Users import these names from ``streamlib`` itself.
+The core imports nothing from the runtime, processors, pipeline files
+(``streamlib.pipelines``), CLI or any device or codec library. Users import these
+names from ``streamlib`` itself.
 """
 
 from ._audio_frame import AudioFrame
@@ -65,20 +66,8 @@ from ._events import (
 from ._frame import Frame, FrameType
 from ._gpu_texture import GpuTexture, GpuUploader
 from ._graph import Edge, Graph
-from ._graph_loading import graph_from_spec, load_graph, processor_types
 from ._ids import ConnectionId, PortRef, ProcessorId
-from ._local_plugins import LocalType
 from ._loopback import host_header_name, is_loopback, loopback_names, origin_name
-from ._pipeline_spec import (
-    ConnectionSpec,
-    PipelineLimits,
-    PipelineSpec,
-    PluginSpec,
-    ProcessorSpec,
-    dump_pipeline,
-    load_pipeline_file,
-    parse_pipeline,
-)
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._processor import CAPABILITIES, Processor
 from ._progress import Progress
@@ -118,7 +107,6 @@ __all__ = [
     "ConnectionCreated",
     "ConnectionId",
     "ConnectionRemoved",
-    "ConnectionSpec",
     "ConnectionStatistics",
     "CustomEvent",
     "CycleError",
@@ -140,7 +128,6 @@ __all__ = [
     "GraphError",
     "Input",
     "InputPort",
-    "LocalType",
     "ManualClock",
     "MediaClock",
     "MonotonicClock",
@@ -149,11 +136,8 @@ __all__ = [
     "OutputPort",
     "PermissionDeniedError",
     "PipelineFileError",
-    "PipelineLimits",
-    "PipelineSpec",
     "PixelFormat",
     "PluginError",
-    "PluginSpec",
     "PortBusyError",
     "PortRef",
     "PortSpec",
@@ -169,7 +153,6 @@ __all__ = [
     "ProcessorErrored",
     "ProcessorId",
     "ProcessorRemoved",
-    "ProcessorSpec",
     "ProcessorStarted",
     "ProcessorState",
     "ProcessorStateChanged",
@@ -205,19 +188,13 @@ __all__ = [
     "default_profile",
     "did_you_mean",
     "did_you_mean_listing",
-    "dump_pipeline",
-    "graph_from_spec",
     "host_header_name",
     "is_loopback",
     "live_field",
-    "load_graph",
-    "load_pipeline_file",
     "loopback_names",
     "origin_name",
-    "parse_pipeline",
     "path_field",
     "processor_topic",
-    "processor_types",
     "reach_field",
     "rtp_timestamp_diff",
     "rtp_timestamp_newer",

@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 
 from ._descriptor import ProcessorDescriptor
 from ._errors import RegistryError
-from ._local_plugins import plugin_types
+from ._plugin_files import plugin_types
 from ._processor import Processor
 from ._requirements import unmet_requirements
 from ._suggest import did_you_mean

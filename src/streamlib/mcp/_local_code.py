@@ -14,14 +14,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..core import (
-    ConfigError,
-    LocalType,
-    PermissionDeniedError,
-    PipelineSpec,
-    Processor,
-    Registry,
-)
+from ..core import ConfigError, PermissionDeniedError, Processor, Registry
+from ..pipelines import LocalType, PipelineSpec
 from ._permissions import FLAGS, Permissions
 
 __all__ = ["LOCAL_CODE", "check_local_code", "granted_class"]

@@ -27,12 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..core import (
-    ConfigError,
-    PermissionDeniedError,
-    PipelineFileError,
+from ..core import ConfigError, PermissionDeniedError, PipelineFileError, RegistryError
+from ..pipelines import (
     PipelineSpec,
-    RegistryError,
     dump_pipeline,
     graph_from_spec,
     load_pipeline_file,

@@ -19,16 +19,15 @@ import numpy as np
 from pydantic import Field
 
 from ..audio import (
-    AudioStream,
     ResampleQuality,
     SampleFifo,
     StreamResampler,
     SwitchIntervalHold,
-    audio_backend,
     convert_channels,
-    device_name,
     find_device,
     hold_switch_interval,
+    list_audio_devices,
+    portaudio,
 )
 from ..core import (
     NS_PER_S,
@@ -48,7 +47,7 @@ from ..core import (
 )
 from ._requirements import AUDIO_DEVICES
 
-__all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput"]
+__all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput", "list_audio_devices"]
 
 Latency = Literal["low", "high"] | float
 
@@ -138,7 +137,7 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self._stream: AudioStream | None = None
+        self._stream: Any = None
         self._hold: SwitchIntervalHold | None = None
         self._blocks = 0
         self._underruns = 0
@@ -150,23 +149,24 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         cfg = self.config
-        backend = audio_backend()  # PortAudio, or the fake devices a test installed
+        sd = portaudio()
         index = find_device(cfg.device, kind=self._kind)
-        self._device_name = device_name(index)
+        self._device_name = str(sd.query_devices(index)["name"])
         self._blocks = 0
         self._wait_max = 0.0
         self._prepare()
+        stream_type = sd.InputStream if self._kind == "input" else sd.OutputStream
         try:
-            self._stream = backend.open_stream(
-                self._kind,
+            self._stream = stream_type(
                 device=index,
-                sample_rate=cfg.sample_rate,
-                block_size=cfg.block_size,
+                samplerate=cfg.sample_rate,
+                blocksize=cfg.block_size,
                 channels=cfg.channels,
+                dtype="float32",
                 latency=cfg.latency,
                 callback=self._callback,
             )
-        except DeviceError as error:
+        except sd.PortAudioError as error:
             raise DeviceError(
                 f"{self.type_name}: cannot open {self._kind} device {self._device_name!r} at "
                 f"{cfg.sample_rate} Hz, {cfg.channels} channels, blocks of {cfg.block_size}: "

@@ -40,7 +40,6 @@ from ..core import (
     GraphError,
     MediaClock,
     MonotonicClock,
-    PipelineSpec,
     PortRef,
     Processor,
     ProcessorAdded,
@@ -57,9 +56,8 @@ from ..core import (
     RuntimeStateError,
     RuntimeStopped,
     RuntimeWarning,
-    graph_from_spec,
-    load_pipeline_file,
 )
+from ..pipelines import PipelineSpec, graph_from_spec, load_pipeline_file
 from ._context import RuntimeContext
 from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 
-from ._errors import ConfigError, CycleError, GraphError, PipelineFileError, RegistryError
-from ._graph import Graph
-from ._local_plugins import LocalType, plugin_base_dir, plugin_types, qualified_name
-from ._pipeline_spec import ConnectionSpec, PipelineLimits, PipelineSpec, load_pipeline_file
-from ._processor import Processor
-from ._registry import Registry
-from ._suggest import did_you_mean
+from ..core import (
+    ConfigError,
+    CycleError,
+    Graph,
+    GraphError,
+    PipelineFileError,
+    Processor,
+    Registry,
+    RegistryError,
+)
+from ..core._plugin_files import plugin_types, qualified_name
+from ..core._suggest import did_you_mean
+from ._limits import PipelineLimits
+from ._local_types import LocalType, plugin_base_dir
+from ._reading import load_pipeline_file
+from ._spec import ConnectionSpec, PipelineSpec
 
 __all__ = ["graph_from_spec", "load_graph", "processor_types"]
 
