@@ -263,6 +263,8 @@ def test_error_policy_parse_and_restart_backoff() -> None:
         ErrorPolicy.parse("retry")
     backoff = RestartBackoff(initial_s=0.1, factor=2.0, max_s=1.0)
     assert [backoff.delay_s(n) for n in range(5)] == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.0])
+    with pytest.raises(ConfigError, match="jitter is a fraction"):
+        RestartBackoff(jitter=1.5)
 
 
 # -- descriptors ---------------------------------------------------------------------------

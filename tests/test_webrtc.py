@@ -34,10 +34,9 @@ import aioice.ice
 import streamlib as sl
 from chromium_cdp import CHROMIUM
 from runtime_support import EventLog, wait_until
-from streamlib.core import CustomEvent
+from streamlib.core import CustomEvent, RestartBackoff
 from streamlib.processors import TestPattern, WhepServer, WhipServer
 from streamlib.webrtc import (
-    Backoff,
     IceSettings,
     candidates_from_fragment,
     loopback_offered_here,
@@ -327,11 +326,14 @@ def test_ice_settings_never_ask_google_unless_told() -> None:
     assert [s.urls for s in servers] == ["stun:stun.example:3478"]
 
 
-def test_backoff_doubles_up_to_its_maximum_and_resets() -> None:
-    backoff = Backoff(0.5, 3.0)
-    assert [backoff.next_delay() for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    backoff.reset()
-    assert backoff.next_delay() == 0.5
+def test_reconnect_pauses_double_up_to_their_maximum_within_their_jitter() -> None:
+    exact = RestartBackoff(initial_s=0.5, max_s=3.0)
+    assert [exact.delay_s(n) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    jittered = RestartBackoff(initial_s=0.5, max_s=3.0, jitter=0.1)
+    for n, base in enumerate([0.5, 1.0, 2.0, 3.0, 3.0]):
+        pauses = {jittered.delay_s(n) for _ in range(50)}
+        assert all(0.9 * base <= pause <= 1.1 * base for pause in pauses)
+        assert len(pauses) > 1  # spread out, not one value
 
 
 def test_trickle_fragment_candidates_keep_their_mid() -> None:
@@ -419,7 +421,7 @@ def test_clients_report_each_failed_attempt_and_keep_trying(kind: str) -> None:
     from streamlib.processors import Collector, WhepPlayer, WhipPublisher
 
     url = f"http://127.0.0.1:{closed_port()}/{kind.lower()}"
-    retry = {"ice": "loopback", "retry_initial": 0.05, "retry_max": 0.2}
+    retry = {"ice": "loopback", "retry_initial": 0.05, "retry_max": 0.2, "retry_jitter": 0}
     with sl.Runtime() as rt:
         if kind == "WhipPublisher":
             src = rt.add(TestPattern, width=64, height=48, fps=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import random
 from dataclasses import dataclass
 
 from ._errors import ConfigError
@@ -96,12 +97,20 @@ _MAX_DOUBLINGS = 64  # more growth steps than any useful max_s / initial_s ratio
 
 @dataclass(frozen=True, slots=True)
 class RestartBackoff:
-    """Pause before restart ``n`` (0-based): ``initial_s * factor**n``, capped at ``max_s``.
+    """Pause before retry ``n`` (0-based): ``initial_s * factor**n``, capped at ``max_s``,
+    then made up to ``jitter`` (a fraction) longer or shorter at random.
 
-    After ``reset_after_s`` of running without an error the count starts again.
-    A processor whose ``setup`` fails ``setup_attempts`` times in a row (a missing
-    file, a busy port) is given up (``failed``) instead of retried forever;
-    ``None`` retries for ever.
+    The one back-off of streamlib: the runtime restarts failed processors with it,
+    WebRTC clients reconnect with it. Jitter spreads out many clients that lost
+    one server at the same moment, so they do not all come back together; with
+    ``jitter=0`` (the default) the pauses are exact::
+
+        RestartBackoff(initial_s=0.5, max_s=10, jitter=0.1).delay_s(2)  # 1.8 to 2.2
+
+    For the runtime: after ``reset_after_s`` of running without an error the count
+    starts again, and a processor whose ``setup`` fails ``setup_attempts`` times in
+    a row (a missing file, a busy port) is given up (``failed``) instead of retried
+    forever; ``None`` retries for ever.
     """
 
     initial_s: float = 0.1
@@ -109,8 +118,14 @@ class RestartBackoff:
     max_s: float = 5.0
     reset_after_s: float = 10.0
     setup_attempts: int | None = 5
+    jitter: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.jitter < 1.0:
+            raise ConfigError(f"jitter is a fraction from 0 up to 1, got {self.jitter}")
 
     def delay_s(self, restarts: int) -> float:
+        """The pause before retry number ``restarts`` (0 for the first)."""
         # The exponent is capped where the delay already reached ``max_s``: after
         # a thousand failures ``factor ** n`` would overflow a float.
         delay = self.initial_s
@@ -118,4 +133,7 @@ class RestartBackoff:
             if delay >= self.max_s:
                 break
             delay *= self.factor
-        return float(min(self.max_s, delay))
+        delay = float(min(self.max_s, delay))
+        if self.jitter:
+            delay *= random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+        return delay

@@ -26,6 +26,7 @@ from ..core import (
     OutputPort,
     ProcessorConfig,
     ProcessorId,
+    RestartBackoff,
     SampleClock,
     VideoFrame,
     processor_topic,
@@ -94,18 +95,25 @@ class WebRtcClientConfig(WebRtcPeerConfig):
         0.5, gt=0, le=60, description="Pause before the first reconnection attempt (doubling)."
     )
     retry_max: float = Field(10.0, gt=0, le=600, description="Longest pause between attempts.")
+    retry_jitter: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="Each pause up to this fraction longer or shorter at random, so clients "
+        "cut off together do not all return at once (0: exact pauses).",
+    )
 
 
 def client_session_options(config: WebRtcClientConfig) -> dict[str, Any]:
     """The keyword arguments of a :class:`~streamlib.webrtc.ReconnectingSession` for ``config``."""
-    from ..webrtc import Backoff
-
     return {
         "token": config.token,
         "ice": ice_settings(config),
         "connect_timeout": config.connect_timeout,
         "silence_timeout": config.silence_timeout,
-        "backoff": Backoff(config.retry_initial, config.retry_max),
+        "backoff": RestartBackoff(
+            initial_s=config.retry_initial, max_s=config.retry_max, jitter=config.retry_jitter
+        ),
     }
 
 

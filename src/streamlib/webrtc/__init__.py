@@ -28,7 +28,7 @@ from ._peers import (
 )
 from ._player import WhepPlayerSession
 from ._publisher import WhipPublisherSession
-from ._reconnecting import Backoff, ReconnectingSession, wait_connected
+from ._reconnecting import ReconnectingSession, wait_connected
 from ._server import EndpointBusyError, EndpointHandler, SignallingServer
 from ._signalling_client import SDP_TYPE, TRICKLE_TYPE, SignallingClient
 from ._tracks import PacketTrack, drain_track, prefer_codec, to_av_packet
@@ -41,7 +41,6 @@ __all__ = [
     "SDP_TYPE",
     "TRICKLE_TYPE",
     "VIEWER_PAGE",
-    "Backoff",
     "EndpointBusyError",
     "EndpointHandler",
     "EventLoopThread",

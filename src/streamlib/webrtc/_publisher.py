@@ -20,10 +20,10 @@ from aiortc import RTCPeerConnection
 
 from ..core import EncodedPacket
 from ._peers import last_report_age, sending_peer
-from ._reconnecting import Backoff, ReconnectingSession
+from ._reconnecting import ReconnectingSession
 from ._tracks import PacketTrack
 
-__all__ = ["Backoff", "WhipPublisherSession"]
+__all__ = ["WhipPublisherSession"]
 
 
 class WhipPublisherSession(ReconnectingSession):

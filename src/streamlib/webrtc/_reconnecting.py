@@ -27,34 +27,19 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-from ..core import NetworkError
+from ..core import NetworkError, RestartBackoff
 from ._ice import IceSettings
 from ._loop import EventLoopThread
 from ._peers import set_answer
 from ._signalling_client import SignallingClient
 
-__all__ = ["Backoff", "ReconnectingSession", "wait_connected"]
+__all__ = ["ReconnectingSession", "wait_connected"]
 
 EventSink = Callable[[str, dict[str, Any]], None]
 
 
-class Backoff:
-    """Growing pauses between attempts: ``initial``, doubled each time, at most ``maximum``."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 10.0) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """The pause before the next attempt (and count it)."""
-        delay = min(self.maximum, self.initial * (1 << min(self.attempt, 30)))
-        self.attempt += 1
-        return delay
-
-    def reset(self) -> None:
-        """Start from ``initial`` again (after a success)."""
-        self.attempt = 0
+DEFAULT_BACKOFF = RestartBackoff(initial_s=0.5, max_s=10.0, jitter=0.1)
+"""Pauses between attempts: 0.5 s doubling up to 10 s, each within 10 % at random."""
 
 
 async def wait_connected(pc: RTCPeerConnection, url: str, timeout: float) -> None:
@@ -72,7 +57,8 @@ async def wait_connected(pc: RTCPeerConnection, url: str, timeout: float) -> Non
 
 
 class ReconnectingSession(ABC):
-    """One endpoint, reconnected with :class:`Backoff` whenever the connection drops."""
+    """One endpoint, reconnected with a :class:`~streamlib.core.RestartBackoff` whenever the
+    connection drops (``DEFAULT_BACKOFF`` unless given; the count restarts after a success)."""
 
     def __init__(
         self,
@@ -84,7 +70,7 @@ class ReconnectingSession(ABC):
         ice: IceSettings | None = None,
         connect_timeout: float = 10.0,
         silence_timeout: float = 10.0,
-        backoff: Backoff | None = None,
+        backoff: RestartBackoff | None = None,
         on_event: EventSink | None = None,
     ) -> None:
         self._loop = loop
@@ -94,7 +80,8 @@ class ReconnectingSession(ABC):
         self._ice = ice or IceSettings()
         self._connect_timeout = connect_timeout
         self._silence_timeout = silence_timeout
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or DEFAULT_BACKOFF
+        self._failures = 0  # attempts failed since the last connection
         self._on_event = on_event or (lambda name, payload: None)
         self._task: concurrent.futures.Future[None] | None = None
         self._stopping: asyncio.Event | None = None
@@ -141,7 +128,7 @@ class ReconnectingSession(ABC):
     async def _run(self) -> None:
         self._stopping = asyncio.Event()
         while not self._stopping.is_set():
-            self._on_event("connecting", {"url": self.url, "attempt": self._backoff.attempt + 1})
+            self._on_event("connecting", {"url": self.url, "attempt": self._failures + 1})
             client = SignallingClient(self.url, token=self._token, timeout=self._connect_timeout)
             try:
                 pc = self._pc = await self._make_peer()
@@ -149,7 +136,7 @@ class ReconnectingSession(ABC):
                 await set_answer(pc, answer, self.url)
                 await wait_connected(pc, self.url, self._connect_timeout)
                 self.session_url = client.session_url
-                self._backoff.reset()
+                self._failures = 0
                 self.connections += 1
                 self._connected(pc)
                 self._on_event("connected", {"url": self.url, "connections": self.connections})
@@ -167,7 +154,8 @@ class ReconnectingSession(ABC):
             if self._stopping.is_set():
                 break
             self.last_error = reason
-            delay = self._backoff.next_delay()
+            delay = self._backoff.delay_s(self._failures)
+            self._failures += 1
             self._on_event(
                 "disconnected",
                 {"url": self.url, "reason": reason, "retry_in_s": delay},
