@@ -13,6 +13,19 @@ runs::
         rt.connect(src.video, sink.video)
         rt.run(duration=2.0)
         print(rt.statistics().to_dict())
+
+The facade holds what a program using streamlib touches: frames, ports, processors and
+their configs, the runtime and its statistics, the errors to catch, and the events a
+program acts on (a processor failed, ended or changed state; its own ``CustomEvent``).
+Everything else stays one level down, so this list stays short enough to read:
+
+- the other lifecycle events (``ProcessorAdded``, ``ConnectionCreated``, ...) are in
+  ``streamlib.core``: they only inform, and every event has ``kind`` and ``to_dict()``
+  for a listener that logs them all;
+- ``RuntimeWarning`` (the event) is in ``streamlib.core``: exported here under that name it
+  would shadow the builtin for ``from streamlib import *``;
+- processors are in ``streamlib.processors``, test helpers and fake devices in
+  ``streamlib.testing``, devices and lower-level audio in ``streamlib.audio``.
 """
 
 from .core import (
@@ -23,6 +36,7 @@ from .core import (
     ConfigError,
     ConnectionClosedError,
     ConnectionStatistics,
+    CustomEvent,
     CycleError,
     DataFrame,
     DeliveryProfile,
@@ -54,8 +68,12 @@ from .core import (
     ProcessorConfig,
     ProcessorContext,
     ProcessorDescriptor,
+    ProcessorEnded,
     ProcessorError,
+    ProcessorErrored,
     ProcessorId,
+    ProcessorState,
+    ProcessorStateChanged,
     Progress,
     Registry,
     RegistryError,
@@ -66,13 +84,21 @@ from .core import (
     StorageError,
     StreamEndedError,
     StreamError,
+    Subscription,
     UnknownPortError,
     UnknownProcessorError,
     VideoFrame,
     live_field,
     path_field,
 )
-from .runtime import ProcessorRef, RunOutcome, Runtime, RuntimeState, RuntimeStatistics
+from .runtime import (
+    ProcessorRef,
+    ProcessorStatistics,
+    RunOutcome,
+    Runtime,
+    RuntimeState,
+    RuntimeStatistics,
+)
 
 __version__ = "0.1.0"
 
@@ -84,6 +110,7 @@ __all__ = [
     "ConfigError",
     "ConnectionClosedError",
     "ConnectionStatistics",
+    "CustomEvent",
     "CycleError",
     "DataFrame",
     "DeliveryProfile",
@@ -115,9 +142,14 @@ __all__ = [
     "ProcessorConfig",
     "ProcessorContext",
     "ProcessorDescriptor",
+    "ProcessorEnded",
     "ProcessorError",
+    "ProcessorErrored",
     "ProcessorId",
     "ProcessorRef",
+    "ProcessorState",
+    "ProcessorStateChanged",
+    "ProcessorStatistics",
     "Progress",
     "Registry",
     "RegistryError",
@@ -132,6 +164,7 @@ __all__ = [
     "StorageError",
     "StreamEndedError",
     "StreamError",
+    "Subscription",
     "UnknownPortError",
     "UnknownProcessorError",
     "VideoFrame",

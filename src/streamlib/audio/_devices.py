@@ -1,5 +1,10 @@
 """Audio devices through PortAudio (PyPI ``sounddevice``): list them, find one by name or index.
 
+Every device call goes through one seam, the :class:`AudioBackend` in use: PortAudio's
+by default, or another one a test installs with :func:`use_audio_backend`
+(``streamlib.testing.fake_audio_devices`` installs fake microphones and speakers).
+The processors, device lookup and ``streamlib devices`` run unchanged on either.
+
 ::
 
     for device in list_audio_devices():
@@ -14,18 +19,29 @@ since (a PulseAudio server started later, a headset plugged in) is found by
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+import numpy as np
 
 from ..core import DeviceError
 
 __all__ = [
+    "AudioBackend",
     "AudioDeviceInfo",
+    "AudioStream",
+    "PortAudioBackend",
+    "StreamCallback",
+    "audio_backend",
+    "device_name",
     "find_device",
     "list_audio_devices",
     "portaudio",
     "rescan_devices",
+    "use_audio_backend",
 ]
 
 DeviceKind = Literal["input", "output"]
@@ -89,37 +105,182 @@ class AudioDeviceInfo:
         )
 
 
-def list_audio_devices() -> list[AudioDeviceInfo]:
-    """Every audio device PortAudio knows, inputs and outputs."""
-    sd = portaudio()
-    with _lock:
-        devices = sd.query_devices()
-        apis = sd.query_hostapis()
-        default_in, default_out = _defaults(sd)
-    found: list[AudioDeviceInfo] = []
-    for device in devices:
-        index = int(device["index"])
-        found.append(
-            AudioDeviceInfo(
-                index=index,
-                name=str(device["name"]),
-                host_api=str(apis[device["hostapi"]]["name"]),
-                max_input_channels=int(device["max_input_channels"]),
-                max_output_channels=int(device["max_output_channels"]),
-                default_sample_rate=float(device["default_samplerate"]),
-                is_default_input=index == default_in,
-                is_default_output=index == default_out,
+# -- the seam ---------------------------------------------------------------------------
+
+
+class StreamCallback(Protocol):
+    """The device's per-block call, with sounddevice's signature.
+
+    ``data`` is the block, ``(frames, channels)`` float32: captured samples on an input
+    stream, the buffer to fill on an output stream. ``when`` has PortAudio's stream
+    times in seconds (``currentTime``, ``inputBufferAdcTime``, ``outputBufferDacTime``);
+    ``status`` is true when the device over- or underflowed since the last block.
+    """
+
+    def __call__(self, data: np.ndarray[Any, Any], frames: int, when: Any, status: Any) -> None:
+        """Handle one block, on the device's own thread."""
+
+
+class AudioStream(Protocol):
+    """An open device stream. Calls its callback once per block between start and stop."""
+
+    @property
+    def latency(self) -> float:
+        """The device's latency for this stream, in seconds."""
+
+    @property
+    def time(self) -> float:
+        """The stream's clock now, in seconds (the clock of the callback's ``when``)."""
+
+    def start(self) -> None:
+        """Begin calling the callback."""
+
+    def stop(self) -> None:
+        """Stop calling the callback; returns once the last call has finished."""
+
+    def close(self) -> None:
+        """Release the device."""
+
+
+class AudioBackend(Protocol):
+    """What reaches audio devices: list them, re-read the list, open a stream on one.
+
+    :class:`PortAudioBackend` is the real one; ``streamlib.testing.FakeAudioDevices``
+    stands in for it in tests. Install another with :func:`use_audio_backend`.
+    """
+
+    def devices(self) -> list[AudioDeviceInfo]:
+        """Every device, inputs and outputs."""
+
+    def rescan(self) -> None:
+        """Re-read the device list (devices that appeared or went since the last look)."""
+
+    def open_stream(
+        self,
+        kind: DeviceKind,
+        *,
+        device: int,
+        sample_rate: int,
+        block_size: int,
+        channels: int,
+        latency: str | float,
+        callback: StreamCallback,
+    ) -> AudioStream:
+        """Open device ``device`` (an index from :meth:`devices`), not yet started.
+
+        Raises ``DeviceError`` with the device's own reason when it refuses the settings
+        or is busy.
+        """
+
+
+class PortAudioBackend:
+    """The real devices, through PortAudio (``sounddevice``, imported on first use)."""
+
+    def devices(self) -> list[AudioDeviceInfo]:
+        sd = portaudio()
+        with _lock:
+            devices = sd.query_devices()
+            apis = sd.query_hostapis()
+            default_in, default_out = _defaults(sd)
+        found: list[AudioDeviceInfo] = []
+        for device in devices:
+            index = int(device["index"])
+            found.append(
+                AudioDeviceInfo(
+                    index=index,
+                    name=str(device["name"]),
+                    host_api=str(apis[device["hostapi"]]["name"]),
+                    max_input_channels=int(device["max_input_channels"]),
+                    max_output_channels=int(device["max_output_channels"]),
+                    default_sample_rate=float(device["default_samplerate"]),
+                    is_default_input=index == default_in,
+                    is_default_output=index == default_out,
+                )
             )
-        )
-    return found
+        return found
+
+    def rescan(self) -> None:
+        """Restart PortAudio so it lists the devices present now (no stream may be open)."""
+        sd = portaudio()
+        with _lock:
+            sd._terminate()  # sounddevice's documented way to re-read the device list
+            sd._initialize()
+
+    def open_stream(
+        self,
+        kind: DeviceKind,
+        *,
+        device: int,
+        sample_rate: int,
+        block_size: int,
+        channels: int,
+        latency: str | float,
+        callback: StreamCallback,
+    ) -> AudioStream:
+        sd = portaudio()
+        stream_type = sd.InputStream if kind == "input" else sd.OutputStream
+        try:
+            stream: AudioStream = stream_type(
+                device=device,
+                samplerate=sample_rate,
+                blocksize=block_size,
+                channels=channels,
+                dtype="float32",
+                latency=latency,
+                callback=callback,  # PortAudio calls it directly: nothing in between
+            )
+        except sd.PortAudioError as error:
+            raise DeviceError(str(error)) from None
+        return stream
+
+
+_PORTAUDIO = PortAudioBackend()
+# Backends installed by use_audio_backend, innermost last; none: PortAudio.
+_installed: list[AudioBackend] = []
+_installed_lock = threading.Lock()  # guards _installed only, never held across a device call
+
+
+def audio_backend() -> AudioBackend:
+    """The backend device calls go to now: PortAudio's unless one was installed."""
+    with _installed_lock:
+        return _installed[-1] if _installed else _PORTAUDIO
+
+
+@contextmanager
+def use_audio_backend(backend: AudioBackend) -> Iterator[AudioBackend]:
+    """Send every device call in this process to ``backend`` until the block ends.
+
+    For tests and simulations; the processors open their streams through it in
+    ``setup``, so install it before the runtime starts::
+
+        with use_audio_backend(FakeAudioDevices()):
+            runtime.run(duration=1.0)
+    """
+    with _installed_lock:
+        _installed.append(backend)
+    try:
+        yield backend
+    finally:
+        with _installed_lock:
+            _installed.remove(backend)
+
+
+def list_audio_devices() -> list[AudioDeviceInfo]:
+    """Every audio device the backend knows (PortAudio's, by default), inputs and outputs."""
+    return audio_backend().devices()
 
 
 def rescan_devices() -> None:
-    """Restart PortAudio so it lists the devices present now (no stream may be open)."""
-    sd = portaudio()
-    with _lock:
-        sd._terminate()  # sounddevice's documented way to re-read the device list
-        sd._initialize()
+    """Re-read the device list (PortAudio restarts: no stream may be open)."""
+    audio_backend().rescan()
+
+
+def device_name(index: int) -> str:
+    """The name of device ``index``; ``DeviceError`` if there is none."""
+    for device in list_audio_devices():
+        if device.index == index:
+            return device.name
+    raise DeviceError(f"no audio device has index {index}; see `streamlib devices`")
 
 
 def find_device(device: int | str | None, *, kind: DeviceKind) -> int:

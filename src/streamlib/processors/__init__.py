@@ -1,5 +1,9 @@
 """Built-in processors. Each is registered under its class name (``streamlib list``).
 
+Beside the processors, only the statistics records they return are here
+(``AudioDeviceStatistics``, ``ClapEffectStatistics``); devices are listed by
+``streamlib.audio.list_audio_devices`` and ``streamlib.media.list_cameras``.
+
 Names are resolved on first use (PEP 562), so ``from streamlib.processors import
 TestPattern`` loads only the module that defines it: an install without the GPU, media,
 audio or WebRTC extra still imports every processor it can run, and the class modules
@@ -13,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._audio_codecs import AudioDecoder, AudioEncoder
-    from ._audio_devices import AudioCapture, AudioDeviceStatistics, AudioOutput, list_audio_devices
+    from ._audio_devices import AudioCapture, AudioDeviceStatistics, AudioOutput
     from ._audio_mixing import AudioChannelConverter, AudioMixer
     from ._audio_resampler import AudioResampler
     from ._brightness import Brightness
@@ -85,7 +89,6 @@ _HOME: dict[str, str] = {
     "WhepServer": "_webrtc_servers",
     "WhipPublisher": "_webrtc_publish",
     "WhipServer": "_webrtc_servers",
-    "list_audio_devices": "_audio_devices",
 }
 
 __all__ = [
@@ -131,7 +134,6 @@ __all__ = [
     "WhepServer",
     "WhipPublisher",
     "WhipServer",
-    "list_audio_devices",
 ]
 
 

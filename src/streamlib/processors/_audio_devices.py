@@ -19,15 +19,16 @@ import numpy as np
 from pydantic import Field
 
 from ..audio import (
+    AudioStream,
     ResampleQuality,
     SampleFifo,
     StreamResampler,
     SwitchIntervalHold,
+    audio_backend,
     convert_channels,
+    device_name,
     find_device,
     hold_switch_interval,
-    list_audio_devices,
-    portaudio,
 )
 from ..core import (
     NS_PER_S,
@@ -47,7 +48,7 @@ from ..core import (
 )
 from ._requirements import AUDIO_DEVICES
 
-__all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput", "list_audio_devices"]
+__all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput"]
 
 Latency = Literal["low", "high"] | float
 
@@ -137,7 +138,7 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self._stream: Any = None
+        self._stream: AudioStream | None = None
         self._hold: SwitchIntervalHold | None = None
         self._blocks = 0
         self._underruns = 0
@@ -149,24 +150,23 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         cfg = self.config
-        sd = portaudio()
+        backend = audio_backend()  # PortAudio, or the fake devices a test installed
         index = find_device(cfg.device, kind=self._kind)
-        self._device_name = str(sd.query_devices(index)["name"])
+        self._device_name = device_name(index)
         self._blocks = 0
         self._wait_max = 0.0
         self._prepare()
-        stream_type = sd.InputStream if self._kind == "input" else sd.OutputStream
         try:
-            self._stream = stream_type(
+            self._stream = backend.open_stream(
+                self._kind,
                 device=index,
-                samplerate=cfg.sample_rate,
-                blocksize=cfg.block_size,
+                sample_rate=cfg.sample_rate,
+                block_size=cfg.block_size,
                 channels=cfg.channels,
-                dtype="float32",
                 latency=cfg.latency,
                 callback=self._callback,
             )
-        except sd.PortAudioError as error:
+        except DeviceError as error:
             raise DeviceError(
                 f"{self.type_name}: cannot open {self._kind} device {self._device_name!r} at "
                 f"{cfg.sample_rate} Hz, {cfg.channels} channels, blocks of {cfg.block_size}: "

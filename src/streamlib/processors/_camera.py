@@ -1,10 +1,18 @@
-"""Camera: pictures from a capture device through FFmpeg (v4l2, avfoundation, dshow)."""
+"""Camera: pictures from a capture device through FFmpeg (v4l2, avfoundation, dshow).
+
+The device is reached through one seam, the camera opener in use: FFmpeg's
+(``streamlib.media.open_camera``) unless a test installed another with
+:func:`use_camera_opener` (``streamlib.testing.fake_cameras`` does).
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field
 
@@ -22,11 +30,67 @@ from ._media_support import OutputPixelFormat
 from ._requirements import MEDIA
 
 if TYPE_CHECKING:
-    from ..media import MediaInput, VideoConverter
+    from ..media import Decoded, VideoConverter
 
-__all__ = ["Camera"]
+__all__ = ["Camera", "CameraInput", "CameraOpener", "use_camera_opener"]
 
 _log = logging.getLogger("streamlib.camera")
+
+
+class CameraInput(Protocol):
+    """An open camera: ``read()`` blocks for the next pictures (``None``: it stopped)."""
+
+    def read(self) -> list[Decoded] | None:
+        """The next decoded pictures (``kind == "video"``, ``frame`` an ``av.VideoFrame``)."""
+
+    def close(self) -> None:
+        """Release the device."""
+
+
+class CameraOpener(Protocol):
+    """Opens a camera by name (``None``: the first); ``DeviceError`` if it cannot."""
+
+    def __call__(
+        self,
+        device: str | None,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        input_pixel_format: str | None,
+        input_format: str | None,
+    ) -> CameraInput:
+        """Open ``device`` at this size and rate, or raise ``DeviceError`` naming the cameras."""
+
+
+# Openers installed by use_camera_opener, innermost last; none: FFmpeg's open_camera.
+_openers: list[CameraOpener] = []
+_openers_lock = threading.Lock()
+
+
+@contextmanager
+def use_camera_opener(opener: CameraOpener) -> Iterator[CameraOpener]:
+    """Open every ``Camera`` in this process with ``opener`` until the block ends.
+
+    For tests and simulations (``streamlib.testing.fake_cameras``); cameras open in
+    ``setup``, so install it before the runtime starts.
+    """
+    with _openers_lock:
+        _openers.append(opener)
+    try:
+        yield opener
+    finally:
+        with _openers_lock:
+            _openers.remove(opener)
+
+
+def _camera_opener() -> CameraOpener:
+    with _openers_lock:
+        if _openers:
+            return _openers[-1]
+    from ..media import open_camera
+
+    return open_camera
 
 
 class Camera(Processor):
@@ -89,13 +153,13 @@ class Camera(Processor):
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
-        from ..media import MediaInput, VideoConverter, open_camera
+        from ..media import MediaInput, VideoConverter
 
         cfg = self.config
         self._clock = ctx.clock
-        self._reader: MediaInput | None = None
+        self._reader: CameraInput | None = None
         try:
-            self._reader = open_camera(
+            self._reader = _camera_opener()(
                 cfg.device,
                 width=cfg.width,
                 height=cfg.height,
