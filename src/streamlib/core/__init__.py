@@ -1,4 +1,4 @@
-"""streamlib's core: frames, clock and sync, ports, connections, processors, graph, events.
+"""streamlib's core: frames, clocks, timelines, ports, connections, processors, graph, events.
 
 The core imports nothing from the runtime, processors, pipeline files
 (``streamlib.pipelines``), CLI or any device or codec library. Users import these
@@ -76,22 +76,11 @@ from ._requirements import Requirement
 from ._sample_clock import SampleClock
 from ._scheduling import ErrorPolicy, Priority, RestartBackoff, Scheduling, SchedulingMode
 from ._suggest import did_you_mean, did_you_mean_listing
-from ._sync import (
-    DEFAULT_SYNC_TOLERANCE_MS,
-    RtpTimestamper,
-    SyncAction,
-    are_synchronized,
-    av_sync_action,
-    rtp_timestamp_diff,
-    rtp_timestamp_newer,
-    timestamp_delta_ms,
-)
 from ._video_frame import PixelFormat, VideoFrame
 from ._wakeup import Wakeup
 
 __all__ = [
     "CAPABILITIES",
-    "DEFAULT_SYNC_TOLERANCE_MS",
     "DEFAULT_WRITE_TIMEOUT_S",
     "ENTRY_POINT_GROUP",
     "NS_PER_S",
@@ -162,7 +151,6 @@ __all__ = [
     "RegistryError",
     "Requirement",
     "RestartBackoff",
-    "RtpTimestamper",
     "RuntimePaused",
     "RuntimeResumed",
     "RuntimeStarted",
@@ -177,13 +165,10 @@ __all__ = [
     "StreamEndedError",
     "StreamError",
     "Subscription",
-    "SyncAction",
     "UnknownPortError",
     "UnknownProcessorError",
     "VideoFrame",
     "Wakeup",
-    "are_synchronized",
-    "av_sync_action",
     "default_capacity",
     "default_profile",
     "did_you_mean",
@@ -196,7 +181,4 @@ __all__ = [
     "path_field",
     "processor_topic",
     "reach_field",
-    "rtp_timestamp_diff",
-    "rtp_timestamp_newer",
-    "timestamp_delta_ms",
 ]
