@@ -16,7 +16,7 @@ from runtime_support import EventLog, wait_until
 from streamlib.cli import main
 from streamlib.core import ProcessorErrored, RestartBackoff
 from streamlib.processors import Camera, Collector, FFmpegSource, MediaFile, NullSink, TestPattern
-from streamlib.testing import run_processor
+from streamlib.testing import FakeCamera, fake_cameras, run_processor
 
 pytest.importorskip("av", reason="the media tests need PyAV (pip install 'streamlib[media]')")
 
@@ -241,6 +241,50 @@ def test_camera_falls_back_to_a_test_picture() -> None:
     first = frames[0]
     assert isinstance(first, sl.VideoFrame)
     assert (first.width, first.height) == (64, 48)
+
+
+def test_camera_captures_a_fake_camera_in_order_at_the_size_asked() -> None:
+    """Camera's own code (open by name, loop reads, swscale, stamps) on a fake device."""
+    camera = FakeCamera("/dev/video0", width=32, height=24)
+    with fake_cameras(camera, speed=4.0) as fake, runtime() as rt:
+        cam = rt.add(Camera, device="/dev/video0", width=64, height=48, fps=100)
+        got = collector(rt, cam, "video")
+        rt.start()
+        frames = got.wait_for(6, port="video")
+        rt.stop()
+    assert fake.camera.opened == 1
+    assert fake.camera.closed == 1
+    pictures = [f for f in frames if isinstance(f, sl.VideoFrame)]
+    assert [(f.width, f.height, f.pixel_format.value) for f in pictures[:1]] == [
+        (64, 48, "rgb24")  # scaled from the camera's own 32x24
+    ]
+    assert [int(f.to_ndarray()[0, 0, 0]) for f in pictures[:6]] == [0, 1, 2, 3, 4, 5]
+    assert [f.frame_number for f in pictures[:6]] == [0, 1, 2, 3, 4, 5]
+    stamps = [f.timestamp_ns for f in pictures]
+    assert stamps == sorted(stamps)
+    assert not any(f.metadata.get("fallback") for f in pictures)
+
+
+def test_a_fake_camera_that_stops_sending_fails_the_camera() -> None:
+    with fake_cameras(FakeCamera("/dev/video0", frames=3)) as fake, runtime() as rt:
+        log = EventLog(rt.events)
+        cam = rt.add(Camera, device="/dev/video0", width=32, height=24, error_policy="stop")
+        got = collector(rt, cam, "video")
+        rt.start()
+        got.wait_for(3, port="video")
+        wait_until(lambda: log.of(ProcessorErrored), what="the camera to fail")
+        rt.stop()
+    (error,) = log.of(ProcessorErrored)
+    assert "stopped sending" in error.message
+    assert fake.camera.pictures_sent == 3
+
+
+def test_a_missing_or_busy_fake_camera_is_a_device_error_naming_the_cameras() -> None:
+    with fake_cameras(FakeCamera("/dev/video0"), FakeCamera("/dev/video1", busy=True)):
+        with pytest.raises(sl.DeviceError, match=r"'/dev/video7' does not exist.*/dev/video1"):
+            run_processor(Camera, {"device": "/dev/video7"}, calls=1)
+        with pytest.raises(sl.DeviceError, match=r"'/dev/video1' is busy"):
+            run_processor(Camera, {"device": "/dev/video1"}, calls=1)
 
 
 def test_real_camera_captures() -> None:
