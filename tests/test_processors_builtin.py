@@ -275,3 +275,22 @@ def test_test_pattern_in_yuv420p_matches_its_rgb_picture() -> None:
 def test_test_pattern_refuses_odd_sizes_in_yuv420p() -> None:
     with pytest.raises(sl.ConfigError, match="even width and height"):
         TestPattern(width=101, height=64, pixel_format="yuv420p")
+
+
+def test_a_frame_log_wakes_its_waiter_when_enough_frames_arrive() -> None:
+    import threading
+
+    from streamlib.testing import FrameLog
+
+    log = FrameLog(max_frames=3)
+    frames = [sl.DataFrame({"n": n}, frame_number=n) for n in range(4)]
+    assert not log.wait_until(lambda kept: len(kept) >= 1, timeout_s=0.01)  # nothing yet
+    adder = threading.Timer(0.02, log.add, args=(frames,))
+    adder.start()
+    assert log.wait_until(lambda kept: len(kept) >= 3, timeout_s=5.0)
+    adder.join()
+    assert [frame.frame_number for frame in log.snapshot()] == [1, 2, 3]  # the newest 3 kept
+    log.add(frames[:1])  # a full log still stamps what arrives
+    assert [frame.frame_number for frame in log.snapshot()] == [2, 3, 0]
+    assert len(log.arrivals_ns) == 3
+    assert log.arrivals_ns[-1] >= log.arrivals_ns[0]

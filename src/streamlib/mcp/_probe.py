@@ -18,8 +18,6 @@ keep what they queued).
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +33,7 @@ from ..core import (
     did_you_mean,
 )
 from ..runtime import Runtime, RuntimeState
+from ..testing import FrameLog
 
 __all__ = ["FrameWant", "SnapshotProbe", "capture", "source_of"]
 
@@ -77,26 +76,17 @@ class SnapshotProbe(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self._kept: deque[Frame] = deque(maxlen=256)
-        self._arrived = threading.Condition()
+        self._kept = FrameLog(256)
 
     def process(self) -> None:
         batch = self.frames.read_all()
         if batch:
-            with self._arrived:
-                self._kept.extend(batch)
-                self._arrived.notify_all()
+            self._kept.add(batch)
 
     def wait(self, want: FrameWant, timeout_s: float) -> list[Frame]:
         """The frames kept once ``want`` is met (or all there are when time runs out)."""
-        deadline = time.monotonic() + timeout_s
-        with self._arrived:
-            while not want.satisfied_by(self._kept):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._arrived.wait(remaining)
-            return list(self._kept)
+        self._kept.wait_until(want.satisfied_by, timeout_s=timeout_s)
+        return self._kept.snapshot()
 
 
 def source_of(runtime: Runtime, port: PortRef) -> PortRef:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import Field
@@ -20,6 +21,47 @@ from ..core import (
 )
 
 __all__ = ["Collector", "NullSink"]
+
+
+class FrameLog:
+    """Frames kept as they arrive (the newest ``max_frames``), and a wait until there are enough.
+
+    The one "wait until frames came" of streamlib: :class:`Collector` keeps one per
+    input for tests, the MCP snapshot probe one for what an agent looks at. ``add``
+    runs on the sink's worker, ``wait_until`` on any other thread::
+
+        log = FrameLog(100)
+        log.wait_until(lambda frames: len(frames) >= 10, timeout_s=5)  # False: timed out
+    """
+
+    def __init__(self, max_frames: int) -> None:
+        self.frames: deque[Frame] = deque(maxlen=max_frames)
+        self.arrivals_ns: deque[int] = deque(maxlen=max_frames)
+        self._arrived = threading.Condition()
+
+    def add(self, batch: Iterable[Frame]) -> None:
+        """Keep ``batch`` (stamped with its arrival time) and wake the waiters."""
+        kept = list(batch)
+        with self._arrived:
+            self.frames.extend(kept)
+            self.arrivals_ns.extend([time.monotonic_ns()] * len(kept))
+            self._arrived.notify_all()
+
+    def wait_until(self, enough: Callable[[deque[Frame]], bool], *, timeout_s: float) -> bool:
+        """Wait until ``enough(frames)`` holds; ``False`` when ``timeout_s`` ran out first."""
+        deadline = time.monotonic() + timeout_s
+        with self._arrived:
+            while not enough(self.frames):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._arrived.wait(remaining)
+            return True
+
+    def snapshot(self) -> list[Frame]:
+        """A copy of the frames kept now."""
+        with self._arrived:
+            return list(self.frames)
 
 
 class NullSink(Processor):
@@ -69,40 +111,27 @@ class Collector(Processor):
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        limit = self.config.max_frames
-        self.frames: dict[str, deque[Frame]] = {name: deque(maxlen=limit) for name in self.inputs}
+        self.logs = {name: FrameLog(self.config.max_frames) for name in self.inputs}
+        self.frames: dict[str, deque[Frame]] = {name: log.frames for name, log in self.logs.items()}
         self.arrivals_ns: dict[str, deque[int]] = {
-            name: deque(maxlen=limit) for name in self.inputs
+            name: log.arrivals_ns for name, log in self.logs.items()
         }
-        self._arrived = threading.Condition()
 
     def process(self) -> None:
-        got = False
         for name, port in self.inputs.items():
             batch = port.read_all()
             if batch:
-                now = time.monotonic_ns()
-                self.frames[name].extend(batch)
-                self.arrivals_ns[name].extend([now] * len(batch))
-                got = True
-        if got:
-            with self._arrived:
-                self._arrived.notify_all()
+                self.logs[name].add(batch)
 
     def received(self, port: str = "video") -> list[Frame]:
         """A copy of the frames kept so far on ``port``."""
-        return list(self.frames[port])
+        return self.logs[port].snapshot()
 
     def wait_for(self, count: int, *, port: str = "video", timeout: float = 5.0) -> list[Frame]:
         """Block until ``count`` frames arrived on ``port`` (or raise ``TimeoutError``)."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while len(self.frames[port]) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"{port}: {len(self.frames[port])} of {count} frames arrived "
-                        f"within {timeout} s"
-                    )
-                self._arrived.wait(remaining)
-        return list(self.frames[port])
+        log = self.logs[port]
+        if not log.wait_until(lambda frames: len(frames) >= count, timeout_s=timeout):
+            raise TimeoutError(
+                f"{port}: {len(log.frames)} of {count} frames arrived within {timeout} s"
+            )
+        return log.snapshot()

@@ -19,6 +19,7 @@ for ``AudioCapture``/``AudioOutput``) and :func:`fake_cameras` (for ``Camera``):
 
 from ..core import ManualClock
 from ..processors import Collector
+from ..processors._sinks import FrameLog
 from ._fake_audio import FakeAudioDevices, FakeMicrophone, FakeSpeaker, fake_audio_devices
 from ._fake_camera import FakeCamera, FakeCameras, fake_cameras
 from ._harness import run_processor
@@ -30,6 +31,7 @@ __all__ = [
     "FakeCameras",
     "FakeMicrophone",
     "FakeSpeaker",
+    "FrameLog",
     "ManualClock",
     "fake_audio_devices",
     "fake_cameras",
