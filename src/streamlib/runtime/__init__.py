@@ -1,4 +1,4 @@
-"""The runtime: workers, scheduling, live graph changes, statistics, pipeline files."""
+"""The runtime: workers, wiring, scheduling, live graph changes, statistics."""
 
 from ._context import RuntimeContext
 from ._main_thread import MainThreadQueue
