@@ -8,6 +8,7 @@ names from ``streamlib`` itself.
 from ._audio_frame import AudioFrame
 from ._buffer_pool import BufferPool
 from ._clock import NS_PER_S, ManualClock, MediaClock, MonotonicClock
+from ._color import rgb_to_yuv420, yuv420_to_rgb
 from ._config import REACHES, ProcessorConfig, live_field, path_field, reach_field
 from ._connection import DEFAULT_WRITE_TIMEOUT_S, Connection, ConnectionStatistics
 from ._context import ProcessorContext
@@ -181,4 +182,6 @@ __all__ = [
     "path_field",
     "processor_topic",
     "reach_field",
+    "rgb_to_yuv420",
+    "yuv420_to_rgb",
 ]

@@ -8,8 +8,9 @@
     audio.dominant_hz                    # 440.1 for a 440 Hz tone
 
 Video is converted to RGB(A) first: packed formats directly, the 4:2:0 formats
-(``yuv420p``, ``nv12``) with BT.601 limited-range coefficients, which is what
-FFmpeg assumes for video that does not say otherwise.
+(``yuv420p``, ``nv12``) by core's one colour conversion (``yuv420_to_rgb``) with
+BT.601 limited-range coefficients, which is what FFmpeg assumes for video that does
+not say otherwise (frames carry no colour matrix yet).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from ..core import AudioFrame, DataFrame, FrameError, PixelFormat, VideoFrame
+from ..core import AudioFrame, DataFrame, FrameError, PixelFormat, VideoFrame, yuv420_to_rgb
 
 __all__ = [
     "AudioAnalysis",
@@ -75,7 +76,7 @@ def to_rgb(frame: VideoFrame) -> np.ndarray[Any, Any]:
         u, v = pairs[..., 0], pairs[..., 1]
     else:
         raise FrameError(f"no RGB conversion for {fmt.value} frames")
-    return _yuv_to_rgb(luma, _upsample(u), _upsample(v))
+    return yuv420_to_rgb(luma, u, v)
 
 
 def encode_image(
@@ -96,26 +97,6 @@ def encode_image(
         image.save(out, format="PNG", compress_level=1)  # fast: snapshots are taken live
         mime = "image/png"
     return EncodedImage(out.getvalue(), mime, image.width, image.height)
-
-
-def _upsample(plane: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    upsampled: np.ndarray[Any, Any] = plane.repeat(2, axis=0).repeat(2, axis=1)
-    return upsampled
-
-
-def _yuv_to_rgb(
-    y: np.ndarray[Any, Any], u: np.ndarray[Any, Any], v: np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    height, width = y.shape
-    luma = (y.astype(np.float32) - 16.0) * 1.164
-    cb = u[:height, :width].astype(np.float32) - 128.0
-    cr = v[:height, :width].astype(np.float32) - 128.0
-    rgb = np.empty((height, width, 3), np.float32)
-    rgb[..., 0] = luma + 1.596 * cr
-    rgb[..., 1] = luma - 0.813 * cr - 0.391 * cb
-    rgb[..., 2] = luma + 2.018 * cb
-    converted: np.ndarray[Any, Any] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-    return converted
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from ..core import (
     Scheduling,
     VideoFrame,
     live_field,
+    rgb_to_yuv420,
 )
 from ._source_limits import duration_field, frames_field, realtime_field, seconds_to_ns
 
@@ -194,28 +195,10 @@ class TestPattern(Processor):
             on = ((x[None, :] // cell + y[:, None] // cell) % 2).astype(np.uint8) * 255
             rgb = np.repeat(on[:, :, None], 3, axis=2)
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        planes = _yuv420_planes(rgb) if self._format is PixelFormat.YUV420P else (
+        planes = rgb_to_yuv420(rgb) if self._format is PixelFormat.YUV420P else (
             _to_format(rgb, self._format),
         )  # fmt: skip
         return tuple(np.concatenate([plane, plane], axis=1) for plane in planes)
-
-
-def _yuv420_planes(rgb: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], ...]:
-    """Y, U and V planes (BT.601, limited range, as FFmpeg converts RGB), chroma
-    averaged over 2x2 blocks."""
-    r, g, b = (rgb[:, :, i].astype(np.float64) for i in range(3))
-    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
-    u = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
-    v = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
-
-    def subsample(plane: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        h, w = plane.shape
-        averaged: np.ndarray[Any, Any] = plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-        return averaged
-
-    return tuple(
-        np.clip(np.rint(p), 0, 255).astype(np.uint8) for p in (y, subsample(u), subsample(v))
-    )
 
 
 def _to_format(rgb: np.ndarray[Any, Any], fmt: PixelFormat) -> np.ndarray[Any, Any]:
