@@ -18,7 +18,6 @@ untouched branches keep flowing.
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import threading
@@ -44,7 +43,6 @@ from ..core import (
     Processor,
     ProcessorAdded,
     ProcessorConfig,
-    ProcessorError,
     ProcessorId,
     ProcessorRemoved,
     ProcessorState,
@@ -63,33 +61,16 @@ from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue
 from ._priority import apply_thread_priority
 from ._refs import ProcessorRef
+from ._run_control import RunControl, RunOutcome, RuntimeState
 from ._signals import signals_stop_run
 from ._stats import RuntimeStatistics
-from ._wiring import NEVER_READS_AGAIN, Wiring
+from ._wiring import Wiring
 from ._worker import Worker
 from ._worker_set import Group, WorkerSet
 
 __all__ = ["RunOutcome", "Runtime", "RuntimeState"]
 
 _log = logging.getLogger("streamlib.runtime")
-
-
-class RuntimeState(enum.Enum):
-    """Where the runtime is: ``idle -> running <-> paused -> stopped`` (``stopped -> running``)."""
-
-    IDLE = "idle"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-
-
-class RunOutcome(enum.Enum):
-    """Why :meth:`Runtime.run` returned."""
-
-    ENDED = "ended"  # every sink ended its stream: the job is done
-    FAILED = "failed"  # every sink ended or failed, and at least one failed
-    DURATION = "duration"  # the duration given to run() passed first
-    STOPPED = "stopped"  # request_stop(), SIGINT or SIGTERM
 
 
 class Runtime:
@@ -145,13 +126,11 @@ class Runtime:
             on_thread_start=self._on_worker_start,
             warn=self._warn,
         )
-        self._stop_requested = False
-        self._fatal: tuple[ProcessorId, BaseException] | None = None
+        self._control = RunControl(self._graph, self._handles, self._main, self._lock)
         self._started_at = 0.0
         self._closed = False
         self._regroup_held = 0  # > 0 inside _one_regroup()
         self._abandoned = False  # a forced exit (third signal): stop() waits for nobody
-        self._settled = False  # a processor ended or gave up: run() looks whether all did
 
     # -- properties ------------------------------------------------------------------
 
@@ -222,8 +201,8 @@ class Runtime:
                 backoff=self.backoff,
                 events=self.events,
                 clock_ns=self.clock.now_ns,
-                on_fatal=self._on_fatal,
-                on_settled=self._on_settled,
+                on_fatal=self._control.on_fatal,
+                on_settled=self._control.on_settled,
             )
             self.events.publish(
                 ProcessorAdded(
@@ -362,9 +341,7 @@ class Runtime:
                 handle.forgive()
                 handle.new_stream()  # before the connections: a new run is a new stream
             self._wiring.reopen_closed()  # a stopped runtime closed them
-            self._settled = False
-            self._fatal = None
-            self._stop_requested = False
+            self._control.reset()
             self._paused = False
             self._started_at = time.monotonic()
             self._state = RuntimeState.RUNNING
@@ -420,8 +397,7 @@ class Runtime:
 
     def request_stop(self) -> None:
         """Ask ``run()`` to return (and stop) soon; safe from any thread or signal handler."""
-        self._stop_requested = True
-        self._main.wakeup.unpark()
+        self._control.request_stop()
 
     def run(self, duration: float | None = None) -> RunOutcome:
         """Start (unless running) and block until every sink has ended its stream (a
@@ -444,35 +420,14 @@ class Runtime:
         try:
             if self._state in (RuntimeState.IDLE, RuntimeState.STOPPED):
                 self.start()
-            deadline = None if duration is None else time.monotonic() + duration
             with signals_stop_run(self.request_stop, self._abandon):
                 try:
-                    while not self._stop_requested:
-                        if self._settled:
-                            self._settled = False
-                            finished = self._finished()
-                            if finished is not None:
-                                outcome = finished
-                                break
-                        timeout = 0.25
-                        if deadline is not None:
-                            timeout = min(timeout, deadline - time.monotonic())
-                            if timeout <= 0:
-                                outcome = RunOutcome.DURATION
-                                break
-                        self._main.pump(timeout)
+                    outcome = self._control.wait(duration)
                 finally:
                     self.stop()
         finally:
             self._main.owner = owner
-        fatal = self._fatal
-        if fatal is not None:
-            pid, error = fatal
-            raise ProcessorError(
-                f"processor {pid} failed with the 'raise' error policy: "
-                f"{type(error).__name__}: {error}",
-                processor_id=pid,
-            ) from error
+        self._control.raise_fatal()
         return outcome
 
     def pump_main(self, timeout: float = 0.0) -> int:
@@ -591,33 +546,6 @@ class Runtime:
                 message=message, processor_id=processor_id, timestamp_ns=self.clock.now_ns()
             )
         )
-
-    def _on_settled(self, processor_id: ProcessorId) -> None:
-        # Called on a worker thread: run() looks at the whole graph on its own thread.
-        self._settled = True
-        self._main.wakeup.unpark()
-
-    def _finished(self) -> RunOutcome | None:
-        """ENDED or FAILED once every sink (a processor feeding nobody) has ended or
-        failed for good; None while any still runs (or there are none)."""
-        with self._lock:
-            sinks = self._graph.sinks()
-            if not sinks:
-                return None
-            failed = False
-            for pid in sinks:
-                handle = self._handles[pid]
-                if handle.state in NEVER_READS_AGAIN:
-                    failed = True
-                elif not handle.ended:
-                    return None
-            return RunOutcome.FAILED if failed else RunOutcome.ENDED
-
-    def _on_fatal(self, processor_id: ProcessorId, error: BaseException) -> None:
-        # Called on a worker thread: record the first failure and wake run().
-        if self._fatal is None:
-            self._fatal = (processor_id, error)
-        self.request_stop()
 
     def _check_open(self) -> None:
         if self._closed:
