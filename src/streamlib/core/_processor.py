@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, get_args, get_origin
+
+from typing_extensions import TypeVar
 
 from ._config import ProcessorConfig
 from ._errors import ConfigError
@@ -51,13 +53,30 @@ CAPABILITIES = frozenset({"camera", "audio", "display", "network", "write", "plu
 window, the network, files it writes, or native plugin code it loads (which is
 as powerful as running any program). Declared per type in ``capabilities``."""
 
+# Untyped processors (``class Gain(sl.Processor)`` with a nested ``Config``) keep an
+# ``Any`` config, as before typed configs existed, so no user's code starts failing
+# mypy; ``Processor[GainConfig]`` makes mypy check every ``self.config.x``.
+C = TypeVar("C", bound="ProcessorConfig", default=Any)
 
-class Processor:
+
+class Processor(Generic[C]):
     r"""Base class of every processor. Subclass it, declare ports, implement ``process``.
+
+    Name the config type as the class's parameter, and mypy checks every
+    ``self.config.x`` (``Config`` is then set from it)::
+
+        class GainConfig(sl.ProcessorConfig):
+            factor: float = sl.live_field(1.0, ge=0.0, le=8.0)
+
+        class Gain(sl.Processor[GainConfig]):
+            def process(self) -> None:
+                factor = self.config.factor  # a float to mypy
 
     Class attributes a subclass may set:
 
-    - ``Config``: a :class:`ProcessorConfig` subclass (default: no fields).
+    - ``Config``: a :class:`ProcessorConfig` subclass (default: no fields, or the
+      class's parameter). A nested ``class Config`` still works; ``self.config``
+      is then ``Any`` to type checkers.
     - ``tags``: words to find it by (``"video"``, ``"source"``...).
     - ``default_scheduling``: a :class:`Scheduling` (default push); override
       :meth:`scheduling` when it depends on the config (a timer at ``fps``).
@@ -101,7 +120,7 @@ class Processor:
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
 
-    config: Any
+    config: C
     ctx: ProcessorContext | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -138,17 +157,25 @@ class Processor:
             isinstance(config_cls, type) and issubclass(config_cls, ProcessorConfig)
         ):
             raise TypeError(f"{cls.__name__}.Config must subclass streamlib.ProcessorConfig")
+        parameter = _config_parameter(cls)
+        if parameter is not None:
+            if config_cls is None:
+                cls.Config = parameter
+            elif config_cls is not parameter:
+                raise TypeError(
+                    f"{cls.__name__}.Config is {config_cls.__name__} but the class is typed "
+                    f"with {parameter.__name__}; drop Config (the parameter sets it)"
+                )
 
-    def __init__(
-        self, config: ProcessorConfig | Mapping[str, Any] | None = None, **fields: Any
-    ) -> None:
+    def __init__(self, config: C | Mapping[str, Any] | None = None, **fields: Any) -> None:
         """Validate the config (a ``Config`` instance, a mapping, or keyword fields)."""
         if config is not None and fields:
             raise ConfigError(
                 f"{self.type_name}: pass the config either as one object or as keywords, not both"
             )
         check_requirements(self.type_name, self.requires)
-        self.config = self.Config.parse(fields if config is None else config, owner=self.type_name)
+        parsed = self.Config.parse(fields if config is None else config, owner=self.type_name)
+        self.config = cast(C, parsed)  # Config is the class's parameter (__init_subclass__)
         self.ctx = None
         self.inputs: dict[str, InputPort[Any]] = {}
         self.outputs: dict[str, OutputPort[Any]] = {}
@@ -266,3 +293,19 @@ class Processor:
 
     def __repr__(self) -> str:
         return f"<{self.type_name} {self.config!r}>"
+
+
+def _config_parameter(cls: type) -> type[ProcessorConfig] | None:
+    """The config type ``cls`` names in its bases (``Processor[GainConfig]``), if any."""
+    found: list[type[ProcessorConfig]] = []
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, Processor):
+            found.extend(
+                arg
+                for arg in get_args(base)
+                if isinstance(arg, type) and issubclass(arg, ProcessorConfig)
+            )
+    if len(found) > 1:
+        raise TypeError(f"{cls.__name__} names several config types in its bases: {found}")
+    return found[0] if found else None

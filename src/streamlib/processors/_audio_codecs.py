@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -28,7 +29,14 @@ if TYPE_CHECKING:
 __all__ = ["AudioDecoder", "AudioEncoder"]
 
 
-class AudioEncoder(EncoderProcessor[AudioFrame]):
+class AudioEncoderConfig(ProcessorConfig):
+    codec: Literal["aac", "opus"] = Field("aac", description="Audio codec.")
+    bitrate: int | None = Field(
+        None, gt=0, description="Bits per second (default: 128k AAC, 96k Opus)."
+    )
+
+
+class AudioEncoder(EncoderProcessor[AudioFrame, AudioEncoderConfig]):
     """Encode float32 audio into ``EncodedPacket``s: AAC (default) or Opus.
 
     Packet times count samples from the first block, so encoded audio never
@@ -44,16 +52,12 @@ class AudioEncoder(EncoderProcessor[AudioFrame]):
     tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "encoder")
     requires = (MEDIA,)
 
-    class Config(ProcessorConfig):
-        codec: Literal["aac", "opus"] = Field("aac", description="Audio codec.")
-        bitrate: int | None = Field(
-            None, gt=0, description="Bits per second (default: 128k AAC, 96k Opus)."
-        )
-
     audio_in = Input(AudioFrame, profile="fifo", description="Audio to encode, in order.")
     packets = Output(EncodedPacket, description="Encoded audio.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: AudioEncoderConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         from ..media.codecs import audio_codec
 
@@ -71,7 +75,16 @@ class AudioEncoder(EncoderProcessor[AudioFrame]):
         return AudioEncoderSession(audio_codec(self.config.codec), settings)
 
 
-class AudioDecoder(Processor):
+class AudioDecoderConfig(ProcessorConfig):
+    sample_rate: int | None = Field(
+        None, ge=8_000, le=384_000, description="Resample to this rate (default: as decoded)."
+    )
+    channels: int | None = Field(
+        None, ge=1, le=8, description="Mix to this many channels (default: as decoded)."
+    )
+
+
+class AudioDecoder(Processor[AudioDecoderConfig]):
     """Decode ``EncodedPacket``s (AAC, Opus or anything FFmpeg decodes) into float32 audio.
 
     Example pipeline entry::
@@ -83,19 +96,8 @@ class AudioDecoder(Processor):
     requires = (MEDIA,)
     fusible: ClassVar[bool] = False
 
-    class Config(ProcessorConfig):
-        sample_rate: int | None = Field(
-            None, ge=8_000, le=384_000, description="Resample to this rate (default: as decoded)."
-        )
-        channels: int | None = Field(
-            None, ge=1, le=8, description="Mix to this many channels (default: as decoded)."
-        )
-
     packets = Input(EncodedPacket, profile="fifo", description="Encoded audio, in order.")
     audio = Output(AudioFrame, description="Decoded audio, float32 (samples, channels).")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

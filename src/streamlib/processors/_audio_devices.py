@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import abc
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 import numpy as np
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from ..audio import (
     AudioStream,
@@ -126,7 +128,10 @@ class _DeviceConfig(ProcessorConfig):
     )
 
 
-class _AudioDevice(Processor, metaclass=abc.ABCMeta):
+C = TypeVar("C", bound=_DeviceConfig, default=_DeviceConfig)
+
+
+class _AudioDevice(Processor[C], Generic[C], metaclass=abc.ABCMeta):
     """What the capture and output processors share: the stream's lifecycle and counters."""
 
     tags = ("audio", "device")
@@ -136,7 +141,7 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
     capabilities = frozenset({"audio"})
     _kind: Literal["input", "output"] = "input"
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(self, config: C | Mapping[str, Any] | None = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         self._stream: AudioStream | None = None
         self._hold: SwitchIntervalHold | None = None
@@ -251,7 +256,11 @@ class _AudioDevice(Processor, metaclass=abc.ABCMeta):
             )
 
 
-class AudioCapture(_AudioDevice):
+class AudioCaptureConfig(_DeviceConfig):
+    channels: int = Field(1, ge=1, le=8, description="Channels to capture.")
+
+
+class AudioCapture(_AudioDevice[AudioCaptureConfig]):
     """Capture audio from a microphone or any PortAudio input, block by block.
 
     Each PortAudio callback becomes one ``AudioFrame`` of ``block_size``
@@ -263,9 +272,6 @@ class AudioCapture(_AudioDevice):
 
         mic: {type: AudioCapture, config: {device: default, channels: 1, block_size: 256}}
     """
-
-    class Config(_DeviceConfig):
-        channels: int = Field(1, ge=1, le=8, description="Channels to capture.")
 
     audio = Output(AudioFrame, description="Captured blocks of block_size samples.")
 
@@ -305,7 +311,22 @@ class AudioCapture(_AudioDevice):
         self._blocks += 1
 
 
-class AudioOutput(_AudioDevice):
+class AudioOutputConfig(_DeviceConfig):
+    buffer_ms: float = Field(
+        20.0, ge=0, le=2000, description="Audio to gather before playing (jitter buffer)."
+    )
+    max_buffer_ms: float = Field(
+        100.0,
+        gt=0,
+        le=10_000,
+        description="Most audio kept waiting; past it the oldest goes, back to buffer_ms.",
+    )
+    resample_quality: ResampleQuality = Field(
+        "high", description="Quality when the input's rate differs from the device's."
+    )
+
+
+class AudioOutput(_AudioDevice[AudioOutputConfig]):
     """Play audio on a speaker or any PortAudio output, fed by its input.
 
     Incoming blocks of any size go into a preallocated FIFO that the device
@@ -323,20 +344,6 @@ class AudioOutput(_AudioDevice):
 
         speaker: {type: AudioOutput, config: {device: default, buffer_ms: 20}}
     """
-
-    class Config(_DeviceConfig):
-        buffer_ms: float = Field(
-            20.0, ge=0, le=2000, description="Audio to gather before playing (jitter buffer)."
-        )
-        max_buffer_ms: float = Field(
-            100.0,
-            gt=0,
-            le=10_000,
-            description="Most audio kept waiting; past it the oldest goes, back to buffer_ms.",
-        )
-        resample_quality: ResampleQuality = Field(
-            "high", description="Quality when the input's rate differs from the device's."
-        )
 
     audio_in = Input(AudioFrame, description="Audio to play, any block size.")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -27,7 +27,16 @@ __all__ = ["AudioChannelConverter", "AudioMixer"]
 MIXER_INPUTS = 8
 
 
-class AudioMixer(Processor):
+class AudioMixerConfig(ProcessorConfig):
+    block_size: int = Field(256, ge=16, le=16_384, description="Samples per mixed block.")
+    normalize: bool = live_field(True, description="Divide the sum by the inputs connected.")
+    clip: bool = live_field(True, description="Limit the mix to [-1, 1].")
+    max_lag_blocks: int = Field(
+        8, ge=1, le=1024, description="Blocks one input may get ahead before a gap is mixed."
+    )
+
+
+class AudioMixer(Processor[AudioMixerConfig]):
     """Mix up to eight audio inputs into one: summed, optionally normalized, clipped.
 
     Connect any of ``audio_0`` .. ``audio_7``; every connected input must carry
@@ -47,14 +56,6 @@ class AudioMixer(Processor):
 
     tags = ("audio", "mixer")
 
-    class Config(ProcessorConfig):
-        block_size: int = Field(256, ge=16, le=16_384, description="Samples per mixed block.")
-        normalize: bool = live_field(True, description="Divide the sum by the inputs connected.")
-        clip: bool = live_field(True, description="Limit the mix to [-1, 1].")
-        max_lag_blocks: int = Field(
-            8, ge=1, le=1024, description="Blocks one input may get ahead before a gap is mixed."
-        )
-
     audio_0 = Input(AudioFrame, description="Mixer input 0.")
     audio_1 = Input(AudioFrame, description="Mixer input 1.")
     audio_2 = Input(AudioFrame, description="Mixer input 2.")
@@ -65,9 +66,7 @@ class AudioMixer(Processor):
     audio_7 = Input(AudioFrame, description="Mixer input 7.")
     audio_out = Output(AudioFrame, description="The mix, in blocks of block_size.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
-        self.input_gaps = 0
+    input_gaps = 0  # blocks written with an input missing; counted per instance
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -153,7 +152,14 @@ class AudioMixer(Processor):
         self._frame_number += 1
 
 
-class AudioChannelConverter(Processor):
+class AudioChannelConverterConfig(ProcessorConfig):
+    channels: int = Field(2, ge=1, le=8, description="Channels out.")
+    mode: Literal["duplicate", "left", "right", "downmix"] = live_field(
+        "duplicate", description="How input channels become output channels."
+    )
+
+
+class AudioChannelConverter(Processor[AudioChannelConverterConfig]):
     """Change the channel count of audio (1 to 8 channels).
 
     Modes: ``duplicate`` (output channel j takes input channel j mod n: mono to
@@ -167,12 +173,6 @@ class AudioChannelConverter(Processor):
     """
 
     tags = ("audio", "convert")
-
-    class Config(ProcessorConfig):
-        channels: int = Field(2, ge=1, le=8, description="Channels out.")
-        mode: Literal["duplicate", "left", "right", "downmix"] = live_field(
-            "duplicate", description="How input channels become output channels."
-        )
 
     audio_in = Input(AudioFrame, description="Audio with any channel count.")
     audio_out = Output(AudioFrame, description="Audio with `channels` channels.")

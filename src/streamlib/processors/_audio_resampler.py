@@ -22,7 +22,12 @@ from ._requirements import RESAMPLING
 __all__ = ["AudioResampler"]
 
 
-class AudioResampler(Processor):
+class AudioResamplerConfig(ProcessorConfig):
+    sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Rate out (Hz).")
+    quality: ResampleQuality = Field("high", description="quick, low, medium, high, very_high.")
+
+
+class AudioResampler(Processor[AudioResamplerConfig]):
     """Resample audio to ``sample_rate`` with libsoxr, keeping the filter's state between blocks.
 
     Quality tiers: ``quick`` (cubic), ``low``, ``medium``, ``high`` (default),
@@ -39,10 +44,6 @@ class AudioResampler(Processor):
 
     tags = ("audio", "convert")
     requires = (RESAMPLING,)
-
-    class Config(ProcessorConfig):
-        sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Rate out (Hz).")
-        quality: ResampleQuality = Field("high", description="quick, low, medium, high, very_high.")
 
     audio_in = Input(AudioFrame, description="Audio at any sample rate.")
     audio_out = Output(AudioFrame, description="Audio at sample_rate.")

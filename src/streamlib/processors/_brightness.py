@@ -21,7 +21,14 @@ from ..core import (
 __all__ = ["Brightness"]
 
 
-class Brightness(Processor):
+class BrightnessConfig(ProcessorConfig):
+    gain: float = live_field(1.0, ge=0.0, le=8.0, description="Factor applied to each value.")
+    offset: float = live_field(
+        0.0, ge=-255.0, le=255.0, description="Added after the gain (0..255 scale)."
+    )
+
+
+class Brightness(Processor[BrightnessConfig]):
     """Make video brighter or darker: each value becomes ``value * gain + offset``, clamped.
 
     Colour channels change, alpha does not; for the 4:2:0 formats only the luma
@@ -35,12 +42,6 @@ class Brightness(Processor):
     """
 
     tags = ("video", "effect")
-
-    class Config(ProcessorConfig):
-        gain: float = live_field(1.0, ge=0.0, le=8.0, description="Factor applied to each value.")
-        offset: float = live_field(
-            0.0, ge=-255.0, le=255.0, description="Added after the gain (0..255 scale)."
-        )
 
     video_in = Input(VideoFrame, description="Video to change (newest first, depth 3).")
     video_out = Output(VideoFrame, description="The changed video, same size and format.")

@@ -21,7 +21,14 @@ from ..core import (
 __all__ = ["BufferRechunker"]
 
 
-class BufferRechunker(Processor):
+class BufferRechunkerConfig(ProcessorConfig):
+    block_size: int = Field(256, ge=1, le=65_536, description="Samples per block out.")
+    pad_last: bool = Field(
+        True, description="At the stream's end, pad a last partial block (false: drop it)."
+    )
+
+
+class BufferRechunker(Processor[BufferRechunkerConfig]):
     """Regroup audio into blocks of exactly ``block_size`` samples, in order, nothing lost.
 
     Put it in front of anything that needs a fixed block (an FFT, a plugin).
@@ -35,12 +42,6 @@ class BufferRechunker(Processor):
     """
 
     tags = ("audio", "convert")
-
-    class Config(ProcessorConfig):
-        block_size: int = Field(256, ge=1, le=65_536, description="Samples per block out.")
-        pad_last: bool = Field(
-            True, description="At the stream's end, pad a last partial block (false: drop it)."
-        )
 
     audio_in = Input(AudioFrame, description="Audio in blocks of any size.")
     audio_out = Output(AudioFrame, description="Audio in blocks of block_size.")

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 from pydantic import Field
 
@@ -93,7 +93,33 @@ def _camera_opener() -> CameraOpener:
     return open_camera
 
 
-class Camera(Processor):
+class CameraConfig(ProcessorConfig):
+    device: str | None = reach_field(
+        None,
+        reaches="device",
+        description="Camera to open (default: the first; see `streamlib devices`).",
+    )
+    width: int = Field(640, ge=16, le=7680, description="Capture width.")
+    height: int = Field(480, ge=16, le=4320, description="Capture height.")
+    fps: float = Field(30.0, gt=0, le=1000, description="Capture frame rate.")
+    input_pixel_format: str | None = Field(
+        None, description="The camera's own format to ask for (e.g. mjpeg, yuyv422)."
+    )
+    pixel_format: OutputPixelFormat = Field(
+        "rgb24", description="Pixel format of the output frames."
+    )
+    input_format: str | None = reach_field(
+        None,
+        reaches="ffmpeg_format",
+        description="FFmpeg input device (default: v4l2 / avfoundation / dshow).",
+    )
+    fallback: Literal["none", "test_pattern"] = Field(
+        "none",
+        description="What to do without a camera: fail (none) or send FFmpeg's test picture.",
+    )
+
+
+class Camera(Processor[CameraConfig]):
     """Capture pictures from a camera: v4l2 on Linux, avfoundation on macOS, dshow on Windows.
 
     ``device`` names the camera (``/dev/video0``, a macOS index, a dshow
@@ -120,36 +146,9 @@ class Camera(Processor):
     fusible: ClassVar[bool] = False  # blocks on the device
     default_scheduling = Scheduling.loop()
 
-    class Config(ProcessorConfig):
-        device: str | None = reach_field(
-            None,
-            reaches="device",
-            description="Camera to open (default: the first; see `streamlib devices`).",
-        )
-        width: int = Field(640, ge=16, le=7680, description="Capture width.")
-        height: int = Field(480, ge=16, le=4320, description="Capture height.")
-        fps: float = Field(30.0, gt=0, le=1000, description="Capture frame rate.")
-        input_pixel_format: str | None = Field(
-            None, description="The camera's own format to ask for (e.g. mjpeg, yuyv422)."
-        )
-        pixel_format: OutputPixelFormat = Field(
-            "rgb24", description="Pixel format of the output frames."
-        )
-        input_format: str | None = reach_field(
-            None,
-            reaches="ffmpeg_format",
-            description="FFmpeg input device (default: v4l2 / avfoundation / dshow).",
-        )
-        fallback: Literal["none", "test_pattern"] = Field(
-            "none",
-            description="What to do without a camera: fail (none) or send FFmpeg's test picture.",
-        )
-
     video = Output(VideoFrame, description="Captured pictures, stamped on arrival.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
-        self.using_fallback = False
+    using_fallback = False  # set per instance when the fallback opened
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

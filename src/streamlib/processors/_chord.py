@@ -45,6 +45,36 @@ def note_frequency(note: str, semitones: int = 0) -> float:
     return float(440.0 * 2.0 ** ((midi - 69) / 12.0))
 
 
+class ChordGeneratorConfig(ProcessorConfig):
+    root: str = live_field("C4", description="Root note: a letter, optional # or b, octave.")
+    quality: str = live_field("major", description="Chord quality, e.g. major or minor7.")
+    amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
+    sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
+    block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
+    channels: int = Field(2, ge=1, le=8, description="Channels (the same chord in each).")
+    realtime: bool = realtime_field()
+    duration_s: float | None = duration_field("audio (the last block is cut to fit)")
+    frames: int | None = frames_field("audio blocks (of block_size samples)")
+
+    @field_validator("root")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        note_frequency(value)
+        return value
+
+    @field_validator("quality")
+    @classmethod
+    def _known_quality(cls, value: str) -> str:
+        if value not in CHORD_INTERVALS:
+            raise ValueError(f"use one of {', '.join(CHORD_INTERVALS)}")
+        return value
+
+    @cached_property  # read every block by ToneSource; the config is immutable
+    def frequencies(self) -> tuple[float, ...]:
+        """The chord's tones in Hz (what ToneSource plays)."""
+        return tuple(note_frequency(self.root, step) for step in CHORD_INTERVALS[self.quality])
+
+
 class ChordGenerator(ToneSource):
     """A chord by name (``root`` note and ``quality``) as summed sine tones.
 
@@ -60,31 +90,6 @@ class ChordGenerator(ToneSource):
 
     tags = ("audio", "source", "music")
 
-    class Config(ProcessorConfig):
-        root: str = live_field("C4", description="Root note: a letter, optional # or b, octave.")
-        quality: str = live_field("major", description="Chord quality, e.g. major or minor7.")
-        amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
-        sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
-        block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
-        channels: int = Field(2, ge=1, le=8, description="Channels (the same chord in each).")
-        realtime: bool = realtime_field()
-        duration_s: float | None = duration_field("audio (the last block is cut to fit)")
-        frames: int | None = frames_field("audio blocks (of block_size samples)")
-
-        @field_validator("root")
-        @classmethod
-        def _note(cls, value: str) -> str:
-            note_frequency(value)
-            return value
-
-        @field_validator("quality")
-        @classmethod
-        def _known_quality(cls, value: str) -> str:
-            if value not in CHORD_INTERVALS:
-                raise ValueError(f"use one of {', '.join(CHORD_INTERVALS)}")
-            return value
-
-        @cached_property  # read every block by ToneSource; the config is immutable
-        def frequencies(self) -> tuple[float, ...]:
-            """The chord's tones in Hz (what ToneSource plays)."""
-            return tuple(note_frequency(self.root, step) for step in CHORD_INTERVALS[self.quality])
+    # ToneSource reads its fields (frequencies, amplitude, sample_rate...) as ToneSourceConfig's;
+    # this config has each of them (frequencies as a property), so the type is ToneSource's.
+    Config = ChordGeneratorConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,33 @@ class ClapEffectStatistics:
     latency_samples: int
 
 
-class ClapEffect(Processor):
+class ClapEffectConfig(ProcessorConfig):
+    plugin: str = reach_field(
+        ...,
+        reaches="library",
+        description="A .clap path, a plugin id (com.zamaudio.ZamVerb) or a name (ZamVerb).",
+    )
+    plugin_id: str | None = Field(
+        None, description="Which plugin of a bundle that holds several (by id)."
+    )
+    block_size: int = Field(
+        256, ge=16, le=8192, description="Samples per plugin call (a power of two suits all)."
+    )
+    params: dict[str, float] = live_field(
+        {}, description="Parameter values by name or id, e.g. {room: 2, 'wet / dry': 40}."
+    )
+
+    @field_validator("block_size")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError(
+                "use a power of two (plugins such as ZamVerb process nothing otherwise)"
+            )
+        return value
+
+
+class ClapEffect(Processor[ClapEffectConfig]):
     """Run a CLAP effect plugin (by path, id or name) on audio, in fixed-size blocks.
 
     The plugin is activated with ``block_size`` as both its minimum and maximum
@@ -80,35 +107,12 @@ class ClapEffect(Processor):
     fusible = False  # the plugin's process() is native work of a block's length
     capabilities = frozenset({"plugins"})  # loads and runs a native library
 
-    class Config(ProcessorConfig):
-        plugin: str = reach_field(
-            ...,
-            reaches="library",
-            description="A .clap path, a plugin id (com.zamaudio.ZamVerb) or a name (ZamVerb).",
-        )
-        plugin_id: str | None = Field(
-            None, description="Which plugin of a bundle that holds several (by id)."
-        )
-        block_size: int = Field(
-            256, ge=16, le=8192, description="Samples per plugin call (a power of two suits all)."
-        )
-        params: dict[str, float] = live_field(
-            {}, description="Parameter values by name or id, e.g. {room: 2, 'wet / dry': 40}."
-        )
-
-        @field_validator("block_size")
-        @classmethod
-        def _power_of_two(cls, value: int) -> int:
-            if value & (value - 1):
-                raise ValueError(
-                    "use a power of two (plugins such as ZamVerb process nothing otherwise)"
-                )
-            return value
-
     audio_in = Input(AudioFrame, description="Audio with the plugin's input channel count.")
     audio_out = Output(AudioFrame, description="The plugin's output, in blocks of block_size.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: ClapEffectConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         cfg = self.config
         try:

@@ -44,7 +44,34 @@ __all__ = ["MAX_INPUTS", "Compositor"]
 MAX_INPUTS = 8
 
 
-class Compositor(Processor):
+class CompositorConfig(ProcessorConfig):
+    width: int = Field(1280, ge=16, le=7680, description="Output width in pixels.")
+    height: int = Field(720, ge=16, le=4320, description="Output height in pixels.")
+    fps: float = live_field(30.0, gt=0, le=240, description="Output frames per second.")
+    layout: Literal["pip", "grid", "rects"] = live_field("pip", description="How to place inputs.")
+    layers: tuple[LayerConfig, ...] = live_field(
+        (), description="Per-input alpha, z, fit, and rectangles for the rects layout."
+    )
+    fit: Literal["stretch", "letterbox", "crop"] = live_field(
+        "letterbox", description="How each picture fits its place (unless its layer says)."
+    )
+    background: tuple[int, int, int] = live_field(
+        (0, 0, 0), description="Colour behind everything, R, G, B (0..255)."
+    )
+    pip_scale: float = live_field(0.3, gt=0.0, le=1.0, description="Size of pip windows.")
+    pip_corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = live_field(
+        "bottom-right", description="Where pip windows go."
+    )
+    pip_margin: int = live_field(24, ge=0, le=1000, description="Pixels from the edges.")
+    hold_s: float = live_field(
+        1.0, ge=0.0, le=3600.0, description="How long a quiet input keeps its last frame."
+    )
+    pixel_format: Literal["rgb24", "rgba", "bgra"] = Field(
+        "rgb24", description="What CPU consumers receive (the GPU copy is always RGBA)."
+    )
+
+
+class Compositor(Processor[CompositorConfig]):
     """Mix up to 8 video inputs into one frame: picture-in-picture, grid or rectangles.
 
     Layouts: ``pip`` (the lowest-numbered active input fills the frame, the
@@ -58,34 +85,6 @@ class Compositor(Processor):
     requires = (GPU,)
     default_scheduling = Scheduling.timer(30.0)
     fusible = False  # GPU work every tick; its own thread keeps producers unhindered
-
-    class Config(ProcessorConfig):
-        width: int = Field(1280, ge=16, le=7680, description="Output width in pixels.")
-        height: int = Field(720, ge=16, le=4320, description="Output height in pixels.")
-        fps: float = live_field(30.0, gt=0, le=240, description="Output frames per second.")
-        layout: Literal["pip", "grid", "rects"] = live_field(
-            "pip", description="How to place inputs."
-        )
-        layers: tuple[LayerConfig, ...] = live_field(
-            (), description="Per-input alpha, z, fit, and rectangles for the rects layout."
-        )
-        fit: Literal["stretch", "letterbox", "crop"] = live_field(
-            "letterbox", description="How each picture fits its place (unless its layer says)."
-        )
-        background: tuple[int, int, int] = live_field(
-            (0, 0, 0), description="Colour behind everything, R, G, B (0..255)."
-        )
-        pip_scale: float = live_field(0.3, gt=0.0, le=1.0, description="Size of pip windows.")
-        pip_corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = live_field(
-            "bottom-right", description="Where pip windows go."
-        )
-        pip_margin: int = live_field(24, ge=0, le=1000, description="Pixels from the edges.")
-        hold_s: float = live_field(
-            1.0, ge=0.0, le=3600.0, description="How long a quiet input keeps its last frame."
-        )
-        pixel_format: Literal["rgb24", "rgba", "bgra"] = Field(
-            "rgb24", description="What CPU consumers receive (the GPU copy is always RGBA)."
-        )
 
     video_0 = Input(VideoFrame, description="Input 0 (the full frame in pip).")
     video_1 = Input(VideoFrame, description="Input 1.")

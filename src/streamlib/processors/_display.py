@@ -43,7 +43,29 @@ __all__ = ["Display"]
 _log = logging.getLogger("streamlib.processors.display")
 
 
-class Display(Processor):
+class DisplayConfig(ProcessorConfig):
+    title: str = Field("streamlib", description="Window title.")
+    width: int = Field(1280, ge=16, le=7680, description="Initial window width.")
+    height: int = Field(720, ge=16, le=4320, description="Initial window height.")
+    scaling: Literal["stretch", "letterbox", "crop"] = live_field(
+        "letterbox", description="How frames fit the window."
+    )
+    vsync: bool = Field(True, description="Present in step with the screen refresh.")
+    fps: float = Field(
+        60.0, gt=0, le=480, description="How often the window is served (events, drawing)."
+    )
+    close_stops_runtime: bool = Field(
+        True, description="Closing the window stops the runtime (else only the window)."
+    )
+    background: tuple[int, int, int] = live_field(
+        (0, 0, 0), description="Colour of letterbox bars, R, G, B (0..255)."
+    )
+    open_timeout_s: float = Field(
+        10.0, gt=0, description="How long setup waits for the main thread to open the window."
+    )
+
+
+class Display(Processor[DisplayConfig]):
     """A window showing the newest frame, scaled (stretch, letterbox or crop).
 
     Keyboard, mouse and window events are published on the event bus
@@ -60,27 +82,6 @@ class Display(Processor):
     default_scheduling = Scheduling.timer(60.0)
     # The window is served through the main thread; waiting on it must never hold a producer.
     fusible = False
-
-    class Config(ProcessorConfig):
-        title: str = Field("streamlib", description="Window title.")
-        width: int = Field(1280, ge=16, le=7680, description="Initial window width.")
-        height: int = Field(720, ge=16, le=4320, description="Initial window height.")
-        scaling: Literal["stretch", "letterbox", "crop"] = live_field(
-            "letterbox", description="How frames fit the window."
-        )
-        vsync: bool = Field(True, description="Present in step with the screen refresh.")
-        fps: float = Field(
-            60.0, gt=0, le=480, description="How often the window is served (events, drawing)."
-        )
-        close_stops_runtime: bool = Field(
-            True, description="Closing the window stops the runtime (else only the window)."
-        )
-        background: tuple[int, int, int] = live_field(
-            (0, 0, 0), description="Colour of letterbox bars, R, G, B (0..255)."
-        )
-        open_timeout_s: float = Field(
-            10.0, gt=0, description="How long setup waits for the main thread to open the window."
-        )
 
     video = Input(VideoFrame, description="Frames to show (the newest wins).")
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["ChromaKey", "ColorInvert", "ColorMatrix", "GaussianBlur", "Grayscale"]
 
 
-class ColorInvert(GpuEffect):
+class ColorInvert(GpuEffect[ProcessorConfig]):
     """Invert red, green and blue (255 - value); alpha is kept. Runs on the GPU."""
 
     def build(self, gpu: GpuContext) -> None:
@@ -34,13 +34,14 @@ class ColorInvert(GpuEffect):
         self._pass.encode(encoder, source, target)
 
 
-class Grayscale(GpuEffect):
-    """Replace colour by its luma (BT.601 or BT.709 weights); alpha is kept. Runs on the GPU."""
+class GrayscaleConfig(ProcessorConfig):
+    standard: Literal["bt601", "bt709"] = live_field(
+        "bt601", description="Luma weights: bt601 (SD) or bt709 (HD)."
+    )
 
-    class Config(ProcessorConfig):
-        standard: Literal["bt601", "bt709"] = live_field(
-            "bt601", description="Luma weights: bt601 (SD) or bt709 (HD)."
-        )
+
+class Grayscale(GpuEffect[GrayscaleConfig]):
+    """Replace colour by its luma (BT.601 or BT.709 weights); alpha is kept. Runs on the GPU."""
 
     def build(self, gpu: GpuContext) -> None:
         from ..gpu import ComputeEffect
@@ -54,20 +55,21 @@ class Grayscale(GpuEffect):
         self._pass.encode(encoder, source, target, params=params)
 
 
-class ColorMatrix(GpuEffect):
+class ColorMatrixConfig(ProcessorConfig):
+    brightness: float = live_field(0.0, ge=-1.0, le=1.0, description="Added to each channel.")
+    contrast: float = live_field(1.0, ge=0.0, le=4.0, description="Scales around mid-grey.")
+    saturation: float = live_field(
+        1.0, ge=0.0, le=4.0, description="0: grey, 1: unchanged, above 1: more colourful."
+    )
+
+
+class ColorMatrix(GpuEffect[ColorMatrixConfig]):
     """Brightness, contrast and saturation in one colour matrix. Runs on the GPU.
 
     Per pixel (values 0..1): ``grey = luma(rgb)`` (BT.601),
     ``rgb = grey + saturation * (rgb - grey)``, then
     ``rgb = (rgb - 0.5) * contrast + 0.5 + brightness``, clamped to 0..1.
     """
-
-    class Config(ProcessorConfig):
-        brightness: float = live_field(0.0, ge=-1.0, le=1.0, description="Added to each channel.")
-        contrast: float = live_field(1.0, ge=0.0, le=4.0, description="Scales around mid-grey.")
-        saturation: float = live_field(
-            1.0, ge=0.0, le=4.0, description="0: grey, 1: unchanged, above 1: more colourful."
-        )
 
     def build(self, gpu: GpuContext) -> None:
         from ..gpu import ComputeEffect
@@ -82,15 +84,16 @@ class ColorMatrix(GpuEffect):
         self._pass.encode(encoder, source, target, params=params)
 
 
-class GaussianBlur(GpuEffect):
+class GaussianBlurConfig(ProcessorConfig):
+    sigma: float = live_field(2.0, gt=0.0, le=20.0, description="Blur radius (std dev, px).")
+
+
+class GaussianBlur(GpuEffect[GaussianBlurConfig]):
     """A Gaussian blur of standard deviation ``sigma`` pixels (edges clamp). Runs on the GPU.
 
     Two passes (horizontal, then vertical) over ``ceil(3 * sigma)`` pixels each
     side; the intermediate is kept in 16-bit float so nothing rounds between them.
     """
-
-    class Config(ProcessorConfig):
-        sigma: float = live_field(2.0, gt=0.0, le=20.0, description="Blur radius (std dev, px).")
 
     MAX_RADIUS = 60
 
@@ -141,7 +144,19 @@ class GaussianBlur(GpuEffect):
         self._vertical.encode(encoder, between, target, params=vertical, weights=self._weights)
 
 
-class ChromaKey(GpuEffect):
+class ChromaKeyConfig(ProcessorConfig):
+    key_color: tuple[int, int, int] = live_field(
+        (0, 255, 0), description="The screen colour as R, G, B (0..255)."
+    )
+    threshold: float = live_field(
+        0.15, ge=0.0, le=1.0, description="Chroma distance keyed out fully."
+    )
+    smoothness: float = live_field(
+        0.1, ge=0.0, le=1.0, description="Width of the soft edge beyond the threshold."
+    )
+
+
+class ChromaKey(GpuEffect[ChromaKeyConfig]):
     """Make pixels near a key colour transparent (green screen). Runs on the GPU.
 
     The distance is measured in the chroma plane (Cb, Cr; BT.601), so shading of
@@ -150,17 +165,6 @@ class ChromaKey(GpuEffect):
     output has alpha (rgba, or bgra for bgra input): put it over a background
     with the ``Compositor``.
     """
-
-    class Config(ProcessorConfig):
-        key_color: tuple[int, int, int] = live_field(
-            (0, 255, 0), description="The screen colour as R, G, B (0..255)."
-        )
-        threshold: float = live_field(
-            0.15, ge=0.0, le=1.0, description="Chroma distance keyed out fully."
-        )
-        smoothness: float = live_field(
-            0.1, ge=0.0, le=1.0, description="Width of the soft edge beyond the threshold."
-        )
 
     def build(self, gpu: GpuContext) -> None:
         from ..gpu import ComputeEffect

@@ -6,14 +6,25 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol
 
-from ..core import EncodedPacket, Frame, InputPort, OutputPort, Processor, ProcessorContext
+from typing_extensions import TypeVar
+
+from ..core import (
+    EncodedPacket,
+    Frame,
+    InputPort,
+    OutputPort,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+)
 
 __all__ = ["EncoderProcessor"]
 
 F = TypeVar("F", bound=Frame)
 F_contra = TypeVar("F_contra", bound=Frame, contravariant=True)
+C = TypeVar("C", bound=ProcessorConfig, default=ProcessorConfig)
 
 
 class EncoderSession(Protocol[F_contra]):
@@ -24,7 +35,7 @@ class EncoderSession(Protocol[F_contra]):
     def flush(self) -> Sequence[EncodedPacket]: ...
 
 
-class EncoderProcessor(Processor, Generic[F]):
+class EncoderProcessor(Processor[C], Generic[F, C]):
     """Encode each frame of ``raw_input()`` and write the packets to ``packets``.
 
     Subclasses declare the ports and open the session for the first frame's

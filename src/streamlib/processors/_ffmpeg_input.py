@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic
 
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from ..core import (
     NS_PER_S,
@@ -74,7 +76,10 @@ class FFmpegInputConfig(RawVideoOptions):
     )
 
 
-class FFmpegInputProcessor(Processor):
+C = TypeVar("C", bound=FFmpegInputConfig, default=FFmpegInputConfig)
+
+
+class FFmpegInputProcessor(Processor[C], Generic[C]):
     """Base of processors that read an FFmpeg input and write ``video`` and ``audio``.
 
     Subclasses say what to open (:meth:`input_spec`), which streams they want,
@@ -88,7 +93,7 @@ class FFmpegInputProcessor(Processor):
     video = Output(VideoFrame, description="Decoded pictures.")
     audio = Output(AudioFrame, description="Decoded audio, float32 (samples, channels).")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(self, config: C | Mapping[str, Any] | None = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         self._bad_packets: set[tuple[int, int]] = set()
         # The stream's state survives a restart after an error (it resumes); a new run

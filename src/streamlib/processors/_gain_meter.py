@@ -31,7 +31,11 @@ def to_db(amplitude: float) -> float:
     return SILENCE_DB if amplitude <= 1e-6 else max(SILENCE_DB, 20.0 * math.log10(amplitude))
 
 
-class Gain(Processor):
+class GainConfig(ProcessorConfig):
+    gain_db: float = live_field(0.0, ge=-120.0, le=40.0, description="Gain in decibels.")
+
+
+class Gain(Processor[GainConfig]):
     """Scale audio by ``gain_db`` decibels (0 dB leaves it as it is; -6 dB halves it).
 
     A live change ramps linearly across the next block, so it never clicks.
@@ -42,9 +46,6 @@ class Gain(Processor):
     """
 
     tags = ("audio", "effect")
-
-    class Config(ProcessorConfig):
-        gain_db: float = live_field(0.0, ge=-120.0, le=40.0, description="Gain in decibels.")
 
     audio_in = Input(AudioFrame, description="Audio to scale.")
     audio_out = Output(AudioFrame, description="Scaled audio.")
@@ -78,7 +79,11 @@ class Gain(Processor):
             self.audio_out.write(frame.replace(data=out))
 
 
-class LevelMeter(Processor):
+class LevelMeterConfig(ProcessorConfig):
+    pass_audio: bool = Field(True, description="Forward the audio on audio_out.")
+
+
+class LevelMeter(Processor[LevelMeterConfig]):
     """Measure each audio block's RMS and peak level per channel, as a DataFrame.
 
     The audio passes through unchanged on ``audio_out``; ``levels`` gets one
@@ -95,9 +100,6 @@ class LevelMeter(Processor):
     """
 
     tags = ("audio", "analysis")
-
-    class Config(ProcessorConfig):
-        pass_audio: bool = Field(True, description="Forward the audio on audio_out.")
 
     audio_in = Input(AudioFrame, description="Audio to measure.")
     audio_out = Output(AudioFrame, description="The same audio, unchanged.")

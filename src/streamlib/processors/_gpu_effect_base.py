@@ -17,7 +17,9 @@ processors get an array when they ask for one::
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from ..core import (
     Input,
@@ -35,8 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["GpuEffect"]
 
+C = TypeVar("C", bound=ProcessorConfig, default=ProcessorConfig)
 
-class GpuEffect(Processor, abc.ABC):
+
+class GpuEffect(Processor[C], abc.ABC, Generic[C]):
     """One input, one output, the work in WGSL on the shared GPU context."""
 
     tags = ("video", "effect", "gpu")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -24,7 +25,30 @@ _URL_SCHEMES = (
 )
 
 
-class MediaFile(FFmpegInputProcessor):
+class MediaFileConfig(FFmpegInputConfig):
+    path: str = reach_field(
+        ...,
+        reaches="media",
+        description="A file path or a URL FFmpeg opens (rtsp://, http://...).",
+        min_length=1,
+    )
+    input_format: str | None = reach_field(
+        None,
+        reaches="ffmpeg_format",
+        input="path",
+        description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts').",
+    )
+    options: dict[str, str] = reach_field(
+        {},
+        reaches="ffmpeg_options",
+        input="path",
+        description="FFmpeg input options, e.g. {rtsp_transport: tcp}.",
+    )
+    video_enabled: bool = Field(True, description="Decode the first video stream.")
+    audio_enabled: bool = Field(True, description="Decode the first audio stream.")
+
+
+class MediaFile(FFmpegInputProcessor[MediaFileConfig]):
     """Decode a file or stream with FFmpeg and write its pictures and audio.
 
     Frames are paced by the file's own timestamps (``realtime: true``, a live
@@ -47,29 +71,9 @@ class MediaFile(FFmpegInputProcessor):
     tags: ClassVar[tuple[str, ...]] = ("video", "audio", "source", "file", "network")
     # What it reaches depends on the path (a file to read or a URL): its fields say so.
 
-    class Config(FFmpegInputConfig):
-        path: str = reach_field(
-            ...,
-            reaches="media",
-            description="A file path or a URL FFmpeg opens (rtsp://, http://...).",
-            min_length=1,
-        )
-        input_format: str | None = reach_field(
-            None,
-            reaches="ffmpeg_format",
-            input="path",
-            description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts').",
-        )
-        options: dict[str, str] = reach_field(
-            {},
-            reaches="ffmpeg_options",
-            input="path",
-            description="FFmpeg input options, e.g. {rtsp_transport: tcp}.",
-        )
-        video_enabled: bool = Field(True, description="Decode the first video stream.")
-        audio_enabled: bool = Field(True, description="Decode the first audio stream.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: MediaFileConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         # Here, not in a validator: whoever grants permissions validates configs (and so
         # runs validators) before checking paths, and must learn nothing about files there.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -62,7 +63,71 @@ class _Stream:
     audio: AudioEncoderSession | None = None
 
 
-class Mp4Writer(Processor):
+class Mp4WriterConfig(ProcessorConfig):
+    path: str = path_field(..., description="The file to write.", min_length=1)
+    container: ContainerChoice | None = Field(
+        None, description="mp4, mov, mkv or webm (default: from the file's extension)."
+    )
+    overwrite: bool = Field(False, description="Replace the file if it exists.")
+    make_folders: bool = Field(
+        False, description="Create the file's missing folders when the recording starts."
+    )
+    fragmented: bool = Field(
+        False,
+        description="Write in fragments as it goes, so even kill -9 leaves a playable file.",
+    )
+    fragment_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="Longest fragment (or Matroska cluster), seconds."
+    )
+    video_codec: VideoCodecName | None = Field(
+        None, description="Codec for raw video (default: h264; vp9 for webm)."
+    )
+    audio_codec: AudioCodecName | None = Field(
+        None, description="Codec for raw audio (default: aac; opus for webm)."
+    )
+    preset: str | None = Field(None, description="Encoder preset (x264: ultrafast..veryslow).")
+    tune: str | None = Field(None, description="Encoder tune, e.g. zerolatency.")
+    crf: float | None = Field(None, ge=0, le=63, description="Constant quality (lower: better).")
+    video_bitrate: int | None = Field(None, gt=0, description="Video bits per second.")
+    audio_bitrate: int | None = Field(None, gt=0, description="Audio bits per second.")
+    keyframe_interval: int = Field(60, ge=1, le=10_000, description="Frames between keyframes.")
+    lossless: bool = Field(False, description="Encode video losslessly (h264, vp9, ffv1).")
+    fps: float = Field(
+        30.0, gt=0, le=1000, description="Nominal frame rate (keyframe timing, last frame)."
+    )
+    wait_for_inputs_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=60.0,
+        description="How long to wait for every connected input's first frame before "
+        "starting without the missing ones.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Mp4WriterConfig:
+        container = self.resolved_container
+        video, audio = self.codecs
+        for codec in (video, audio):
+            if container not in _CONTAINERS_OF[codec]:
+                allowed = ", ".join(sorted(_CONTAINERS_OF[codec]))
+                raise ValueError(
+                    f"a {container} file cannot hold {codec}; use a {allowed} file or another codec"
+                )
+        return self
+
+    @property
+    def resolved_container(self) -> ContainerChoice:
+        if self.container is not None:
+            return self.container
+        return _EXTENSIONS.get(os.path.splitext(self.path)[1].lower(), "mp4")
+
+    @property
+    def codecs(self) -> tuple[VideoCodecName, AudioCodecName]:
+        video, audio = _DEFAULT_CODECS[self.resolved_container]
+        return self.video_codec or video, self.audio_codec or audio
+
+
+class Mp4Writer(Processor[Mp4WriterConfig]):
     """Record video and audio into a file: MP4 by default, also MOV, MKV or WebM.
 
     Connect raw ``video``/``audio`` (it encodes them: H.264 + AAC by default) or
@@ -110,72 +175,6 @@ class Mp4Writer(Processor):
     # Restarting would open (and truncate) the same file again: stop instead.
     error_policy: ClassVar[ErrorPolicy] = ErrorPolicy.STOP
 
-    class Config(ProcessorConfig):
-        path: str = path_field(..., description="The file to write.", min_length=1)
-        container: ContainerChoice | None = Field(
-            None, description="mp4, mov, mkv or webm (default: from the file's extension)."
-        )
-        overwrite: bool = Field(False, description="Replace the file if it exists.")
-        make_folders: bool = Field(
-            False, description="Create the file's missing folders when the recording starts."
-        )
-        fragmented: bool = Field(
-            False,
-            description="Write in fragments as it goes, so even kill -9 leaves a playable file.",
-        )
-        fragment_s: float = Field(
-            1.0, gt=0.0, le=60.0, description="Longest fragment (or Matroska cluster), seconds."
-        )
-        video_codec: VideoCodecName | None = Field(
-            None, description="Codec for raw video (default: h264; vp9 for webm)."
-        )
-        audio_codec: AudioCodecName | None = Field(
-            None, description="Codec for raw audio (default: aac; opus for webm)."
-        )
-        preset: str | None = Field(None, description="Encoder preset (x264: ultrafast..veryslow).")
-        tune: str | None = Field(None, description="Encoder tune, e.g. zerolatency.")
-        crf: float | None = Field(
-            None, ge=0, le=63, description="Constant quality (lower: better)."
-        )
-        video_bitrate: int | None = Field(None, gt=0, description="Video bits per second.")
-        audio_bitrate: int | None = Field(None, gt=0, description="Audio bits per second.")
-        keyframe_interval: int = Field(60, ge=1, le=10_000, description="Frames between keyframes.")
-        lossless: bool = Field(False, description="Encode video losslessly (h264, vp9, ffv1).")
-        fps: float = Field(
-            30.0, gt=0, le=1000, description="Nominal frame rate (keyframe timing, last frame)."
-        )
-        wait_for_inputs_s: float = Field(
-            2.0,
-            ge=0.0,
-            le=60.0,
-            description="How long to wait for every connected input's first frame before "
-            "starting without the missing ones.",
-        )
-
-        @model_validator(mode="after")
-        def _check(self) -> Mp4Writer.Config:
-            container = self.resolved_container
-            video, audio = self.codecs
-            for codec in (video, audio):
-                if container not in _CONTAINERS_OF[codec]:
-                    allowed = ", ".join(sorted(_CONTAINERS_OF[codec]))
-                    raise ValueError(
-                        f"a {container} file cannot hold {codec}; use a {allowed} file "
-                        "or another codec"
-                    )
-            return self
-
-        @property
-        def resolved_container(self) -> ContainerChoice:
-            if self.container is not None:
-                return self.container
-            return _EXTENSIONS.get(os.path.splitext(self.path)[1].lower(), "mp4")
-
-        @property
-        def codecs(self) -> tuple[VideoCodecName, AudioCodecName]:
-            video, audio = _DEFAULT_CODECS[self.resolved_container]
-            return self.video_codec or video, self.audio_codec or audio
-
     video = Input(VideoFrame, profile="lossless", description="Raw pictures to encode.")
     audio = Input(AudioFrame, profile="lossless", description="Raw audio to encode.")
     video_packets = Input(
@@ -185,7 +184,9 @@ class Mp4Writer(Processor):
         EncodedPacket, profile="lossless", description="Encoded audio to mux as it is."
     )
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: Mp4WriterConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         from ..media.codecs import audio_codec, video_codec
 

@@ -15,9 +15,11 @@ keeps everything on the GPU::
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal
 
-from ..core import PixelFormat, VideoFrame
+from typing_extensions import TypeVar
+
+from ..core import PixelFormat, ProcessorConfig, VideoFrame
 from ._gpu_effect_base import GpuEffect
 from ._requirements import GPU_DRAWING
 
@@ -48,7 +50,10 @@ def anchored(
     return x, y
 
 
-class Overlay(GpuEffect):
+C = TypeVar("C", bound=ProcessorConfig, default=ProcessorConfig)
+
+
+class Overlay(GpuEffect[C], Generic[C]):
     """Blend a CPU-drawn RGBA picture over every frame (subclasses say what and where)."""
 
     tags = ("video", "overlay", "gpu")

@@ -23,7 +23,27 @@ if TYPE_CHECKING:
 __all__ = ["ImageOverlay", "TextOverlay"]
 
 
-class TextOverlay(Overlay):
+class TextOverlayConfig(ProcessorConfig):
+    text: str = live_field("", description="The text; | starts a new line.")
+    style: Literal["caption", "lower_third", "clock"] = live_field(
+        "caption", description="What to draw."
+    )
+    anchor: Anchor = live_field("bottom-left", description="Where (caption and clock).")
+    margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
+    font_size: int = live_field(32, ge=6, le=400, description="Height of the first line.")
+    colour: tuple[int, int, int, int] = live_field(
+        (255, 255, 255, 255), description="Text colour R, G, B, A."
+    )
+    background: tuple[int, int, int, int] = live_field(
+        (0, 0, 0, 160), description="Panel colour R, G, B, A (A 0: no panel)."
+    )
+    clock_format: str = live_field("%H:%M:%S", description="strftime format of the clock.")
+    font: str = path_field(
+        "", access="read", description="A TrueType font file (default: Pillow's own)."
+    )
+
+
+class TextOverlay(Overlay[TextOverlayConfig]):
     """Text over the video: a caption, a lower third (name and title), or a clock.
 
     The text comes from ``text`` (``|`` starts a new line) or, when connected,
@@ -34,25 +54,6 @@ class TextOverlay(Overlay):
     - ``lower_third``: a band across the lower third, first line large;
     - ``clock``: the local time as ``clock_format`` (strftime), redrawn each second.
     """
-
-    class Config(ProcessorConfig):
-        text: str = live_field("", description="The text; | starts a new line.")
-        style: Literal["caption", "lower_third", "clock"] = live_field(
-            "caption", description="What to draw."
-        )
-        anchor: Anchor = live_field("bottom-left", description="Where (caption and clock).")
-        margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
-        font_size: int = live_field(32, ge=6, le=400, description="Height of the first line.")
-        colour: tuple[int, int, int, int] = live_field(
-            (255, 255, 255, 255), description="Text colour R, G, B, A."
-        )
-        background: tuple[int, int, int, int] = live_field(
-            (0, 0, 0, 160), description="Panel colour R, G, B, A (A 0: no panel)."
-        )
-        clock_format: str = live_field("%H:%M:%S", description="strftime format of the clock.")
-        font: str = path_field(
-            "", access="read", description="A TrueType font file (default: Pillow's own)."
-        )
 
     text_in = Input(DataFrame, description="Text to show instead of the config's (optional).")
 
@@ -101,22 +102,23 @@ class TextOverlay(Overlay):
         return float(x), float(y)
 
 
-class ImageOverlay(Overlay):
+class ImageOverlayConfig(ProcessorConfig):
+    path: str = path_field(
+        ..., access="read", description="The image file (PNG with alpha, JPEG...)."
+    )
+    anchor: Anchor = live_field("top-right", description="Where the image goes.")
+    margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
+    width: int | None = Field(None, ge=1, le=7680, description="Resize to this width.")
+    height: int | None = Field(None, ge=1, le=4320, description="Resize to this height.")
+    alpha: float = live_field(1.0, ge=0.0, le=1.0, description="Opacity of the whole image.")
+
+
+class ImageOverlay(Overlay[ImageOverlayConfig]):
     """An image (a logo PNG with transparency) over the video, at ``anchor``.
 
     ``width`` / ``height`` resize it (one of them keeps the aspect); ``alpha``
     fades the whole image. The file is read when the processor starts.
     """
-
-    class Config(ProcessorConfig):
-        path: str = path_field(
-            ..., access="read", description="The image file (PNG with alpha, JPEG...)."
-        )
-        anchor: Anchor = live_field("top-right", description="Where the image goes.")
-        margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
-        width: int | None = Field(None, ge=1, le=7680, description="Resize to this width.")
-        height: int | None = Field(None, ge=1, le=4320, description="Resize to this height.")
-        alpha: float = live_field(1.0, ge=0.0, le=1.0, description="Opacity of the whole image.")
 
     def build(self, gpu: GpuContext) -> None:
         super().build(gpu)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..core import Frame, Input, Output, Processor
+from ..core import Frame, Input, Output, Processor, ProcessorConfig
 
 __all__ = ["Passthrough"]
 
 
-class Passthrough(Processor):
+class Passthrough(Processor[ProcessorConfig]):
     """Forward each frame unchanged (no copy): a probe point, a benchmark stage, a tee.
 
     It carries any frame type; its output may feed any input. Frames are taken

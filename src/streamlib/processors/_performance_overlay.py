@@ -45,15 +45,16 @@ def statistics_lines(stats: Mapping[str, Any], *, limit: int) -> list[str]:
     return lines
 
 
-class PerformanceOverlay(Overlay):
-    """Frame rate, end-to-end latency and drops, drawn over the video (redrawn ``refresh_s``)."""
+class PerformanceOverlayConfig(ProcessorConfig):
+    anchor: Anchor = live_field("top-left", description="Where the panel goes.")
+    margin: int = live_field(16, ge=0, le=2000, description="Pixels from the edges.")
+    font_size: int = live_field(20, ge=6, le=200, description="Text size.")
+    refresh_s: float = live_field(0.5, gt=0.0, le=60.0, description="How often it is redrawn.")
+    max_processors: int = Field(12, ge=0, le=64, description="Processor rows at most.")
 
-    class Config(ProcessorConfig):
-        anchor: Anchor = live_field("top-left", description="Where the panel goes.")
-        margin: int = live_field(16, ge=0, le=2000, description="Pixels from the edges.")
-        font_size: int = live_field(20, ge=6, le=200, description="Text size.")
-        refresh_s: float = live_field(0.5, gt=0.0, le=60.0, description="How often it is redrawn.")
-        max_processors: int = Field(12, ge=0, le=64, description="Processor rows at most.")
+
+class PerformanceOverlay(Overlay[PerformanceOverlayConfig]):
+    """Frame rate, end-to-end latency and drops, drawn over the video (redrawn ``refresh_s``)."""
 
     stats = Input(DataFrame, description="RuntimeStatistics.to_dict() payloads (optional).")
 

@@ -71,36 +71,37 @@ def uniform_layout(fields: list[tuple[str, int]]) -> tuple[str, list[int], int]:
     return "struct Params {\n" + "\n".join(lines) + "\n}\n", offsets, size
 
 
-class ShaderEffect(GpuEffect):
+class ShaderEffectConfig(ProcessorConfig):
+    code: str = Field("", description="WGSL defining fn effect(pixel: vec2<i32>) -> vec4<f32>.")
+    path: str = path_field(
+        "", access="read", description="A WGSL file instead of code; reloaded when it changes."
+    )
+    uniforms: dict[str, float | tuple[float, ...]] = live_field(
+        {}, description="Values the shader reads as params.<name> (numbers or 2-4 numbers)."
+    )
+    check_interval_s: float = Field(
+        0.25, gt=0.0, le=60.0, description="How often the file's time stamp is checked."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ShaderEffectConfig:
+        if bool(self.code.strip()) == bool(self.path):
+            raise ValueError("give the shader as either code or path (exactly one)")
+        for name, value in self.uniforms.items():
+            if not name.isidentifier() or name in dict(_BUILTINS):
+                raise ValueError(f"uniform name {name!r} is not usable (or is built in)")
+            if isinstance(value, tuple) and not 2 <= len(value) <= 4:
+                raise ValueError(f"uniform {name!r} has {len(value)} numbers; use 1 to 4")
+        return self
+
+
+class ShaderEffect(GpuEffect[ShaderEffectConfig]):
     """A per-pixel effect written in WGSL, from the config or a file reloaded on change.
 
     A shader that does not compile fails ``setup`` with a ``ShaderError`` giving
     the line and column. A broken edit to a watched file keeps the last good
     shader running and publishes a ``RuntimeWarning`` with the compiler's report.
     """
-
-    class Config(ProcessorConfig):
-        code: str = Field("", description="WGSL defining fn effect(pixel: vec2<i32>) -> vec4<f32>.")
-        path: str = path_field(
-            "", access="read", description="A WGSL file instead of code; reloaded when it changes."
-        )
-        uniforms: dict[str, float | tuple[float, ...]] = live_field(
-            {}, description="Values the shader reads as params.<name> (numbers or 2-4 numbers)."
-        )
-        check_interval_s: float = Field(
-            0.25, gt=0.0, le=60.0, description="How often the file's time stamp is checked."
-        )
-
-        @model_validator(mode="after")
-        def _one_source(self) -> ShaderEffect.Config:
-            if bool(self.code.strip()) == bool(self.path):
-                raise ValueError("give the shader as either code or path (exactly one)")
-            for name, value in self.uniforms.items():
-                if not name.isidentifier() or name in dict(_BUILTINS):
-                    raise ValueError(f"uniform name {name!r} is not usable (or is built in)")
-                if isinstance(value, tuple) and not 2 <= len(value) <= 4:
-                    raise ValueError(f"uniform {name!r} has {len(value)} numbers; use 1 to 4")
-            return self
 
     def setup(self, ctx: ProcessorContext) -> None:
         self._start = time.monotonic()

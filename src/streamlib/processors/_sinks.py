@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import Field
@@ -64,7 +64,7 @@ class FrameLog:
             return list(self.frames)
 
 
-class NullSink(Processor):
+class NullSink(Processor[ProcessorConfig]):
     """Consume video, audio and data and throw them away, counting what arrived.
 
     Use it to end a branch you only want statistics for, or to measure a
@@ -77,7 +77,9 @@ class NullSink(Processor):
     audio = Input(AudioFrame, description="Audio to drop (in order).")
     data = Input(DataFrame, description="Data to drop (in order).")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: ProcessorConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         self.counts = {"video": 0, "audio": 0, "data": 0}
 
@@ -87,7 +89,11 @@ class NullSink(Processor):
             counts[name] += len(port.read_all())
 
 
-class Collector(Processor):
+class CollectorConfig(ProcessorConfig):
+    max_frames: int = Field(10_000, ge=1, description="Keep at most this many per input.")
+
+
+class Collector(Processor[CollectorConfig]):
     """Keep every frame that arrives, for tests to inspect (``streamlib.testing``).
 
     Its inputs are ``lossless`` by default, so what a test sees is everything the
@@ -102,14 +108,13 @@ class Collector(Processor):
 
     tags = ("sink", "test")
 
-    class Config(ProcessorConfig):
-        max_frames: int = Field(10_000, ge=1, description="Keep at most this many per input.")
-
     video = Input(VideoFrame, profile="lossless", description="Video to keep.")
     audio = Input(AudioFrame, profile="lossless", description="Audio to keep.")
     data = Input(DataFrame, profile="lossless", description="Data to keep.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: CollectorConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         self.logs = {name: FrameLog(self.config.max_frames) for name in self.inputs}
         self.frames: dict[str, deque[Frame]] = {name: log.frames for name, log in self.logs.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -32,7 +33,32 @@ _BARS = np.array(
 )  # fmt: skip
 
 
-class TestPattern(Processor):
+class TestPatternConfig(ProcessorConfig):
+    width: int = Field(640, ge=16, le=7680, description="Frame width in pixels.")
+    height: int = Field(480, ge=16, le=4320, description="Frame height in pixels.")
+    fps: float = live_field(30.0, gt=0, le=1000, description="Frames per second.")
+    pattern: Literal["bars", "gradient", "checker"] = live_field(
+        "bars", description="What to draw."
+    )
+    speed: int = live_field(4, ge=0, le=256, description="Pixels scrolled per frame.")
+    pixel_format: Literal["rgb24", "rgba", "bgra", "gray8", "yuv420p"] = Field(
+        "rgb24",
+        description="Pixel format of the frames (yuv420p feeds encoders without conversion).",
+    )
+    realtime: bool = realtime_field()
+    duration_s: float | None = duration_field("pictures (frame n starts at n / fps s)")
+    frames: int | None = frames_field("video frames")
+
+    @model_validator(mode="after")
+    def _even_for_420(self) -> TestPatternConfig:
+        if self.pixel_format == "yuv420p" and (self.width % 2 or self.height % 2):
+            raise ValueError(
+                f"yuv420p needs an even width and height, got {self.width}x{self.height}"
+            )
+        return self
+
+
+class TestPattern(Processor[TestPatternConfig]):
     """A moving test picture (bars, gradient or checker) at a fixed frame rate.
 
     The pattern scrolls by ``speed`` pixels per frame, so frozen or dropped
@@ -55,33 +81,11 @@ class TestPattern(Processor):
     tags = ("video", "source", "test")
     default_scheduling = Scheduling.timer(30.0)  # the real rate comes from the config
 
-    class Config(ProcessorConfig):
-        width: int = Field(640, ge=16, le=7680, description="Frame width in pixels.")
-        height: int = Field(480, ge=16, le=4320, description="Frame height in pixels.")
-        fps: float = live_field(30.0, gt=0, le=1000, description="Frames per second.")
-        pattern: Literal["bars", "gradient", "checker"] = live_field(
-            "bars", description="What to draw."
-        )
-        speed: int = live_field(4, ge=0, le=256, description="Pixels scrolled per frame.")
-        pixel_format: Literal["rgb24", "rgba", "bgra", "gray8", "yuv420p"] = Field(
-            "rgb24",
-            description="Pixel format of the frames (yuv420p feeds encoders without conversion).",
-        )
-        realtime: bool = realtime_field()
-        duration_s: float | None = duration_field("pictures (frame n starts at n / fps s)")
-        frames: int | None = frames_field("video frames")
-
-        @model_validator(mode="after")
-        def _even_for_420(self) -> TestPattern.Config:
-            if self.pixel_format == "yuv420p" and (self.width % 2 or self.height % 2):
-                raise ValueError(
-                    f"yuv420p needs an even width and height, got {self.width}x{self.height}"
-                )
-            return self
-
     video = Output(VideoFrame, description="The pattern, one frame per tick.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: TestPatternConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         # Read by progress() from other threads, so they exist before setup.
         self._frame_number = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,29 @@ from ._source_limits import duration_field, frames_field, realtime_field
 __all__ = ["ToneSource"]
 
 
-class ToneSource(Processor):
+class ToneSourceConfig(ProcessorConfig):
+    frequencies: tuple[float, ...] = live_field(
+        (440.0,), description="Frequencies in Hz; several make a chord."
+    )
+    amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
+    sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
+    block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
+    channels: int = Field(2, ge=1, le=8, description="Channels (the same tone in each).")
+    realtime: bool = realtime_field()
+    duration_s: float | None = duration_field("audio (the last block is cut to fit)")
+    frames: int | None = frames_field("audio blocks (of block_size samples)")
+
+    @field_validator("frequencies")
+    @classmethod
+    def _audible(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value:
+            raise ValueError("give at least one frequency")
+        if any(not 0 < f < 192_000 for f in value):
+            raise ValueError("frequencies must be between 0 and 192000 Hz")
+        return value
+
+
+class ToneSource(Processor[ToneSourceConfig]):
     """A sine tone (or a chord of several) as float32 audio blocks.
 
     Phase carries over between blocks, so the signal is continuous; timestamps
@@ -45,30 +68,11 @@ class ToneSource(Processor):
     tags = ("audio", "source", "test")
     default_scheduling = Scheduling.timer(30.0)  # the real rate comes from the config
 
-    class Config(ProcessorConfig):
-        frequencies: tuple[float, ...] = live_field(
-            (440.0,), description="Frequencies in Hz; several make a chord."
-        )
-        amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
-        sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
-        block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
-        channels: int = Field(2, ge=1, le=8, description="Channels (the same tone in each).")
-        realtime: bool = realtime_field()
-        duration_s: float | None = duration_field("audio (the last block is cut to fit)")
-        frames: int | None = frames_field("audio blocks (of block_size samples)")
-
-        @field_validator("frequencies")
-        @classmethod
-        def _audible(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-            if not value:
-                raise ValueError("give at least one frequency")
-            if any(not 0 < f < 192_000 for f in value):
-                raise ValueError("frequencies must be between 0 and 192000 Hz")
-            return value
-
     audio = Output(AudioFrame, description="Blocks of block_size samples.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: ToneSourceConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         self._timeline = SampleClock()  # its sample count is read by progress() from other threads
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -29,7 +30,24 @@ if TYPE_CHECKING:
 __all__ = ["VideoDecoder", "VideoEncoder"]
 
 
-class VideoEncoder(EncoderProcessor[VideoFrame]):
+class VideoEncoderConfig(ProcessorConfig):
+    codec: Literal["h264", "vp8", "vp9", "av1", "ffv1"] = Field("h264", description="Video codec.")
+    preset: str | None = Field(
+        None,
+        description="Speed/quality preset (x264: ultrafast..veryslow; vpx: realtime, "
+        "good, best; svt-av1: 0..13).",
+    )
+    tune: str | None = Field(None, description="Tune, e.g. zerolatency (no frame delay).")
+    bitrate: int | None = Field(None, gt=0, description="Target bits per second.")
+    crf: float | None = Field(None, ge=0, le=63, description="Constant quality (lower: better).")
+    keyframe_interval: int = Field(60, ge=1, le=10_000, description="Frames between keyframes.")
+    profile: str | None = Field(None, description="H.264 profile (baseline, main, high...).")
+    lossless: bool = Field(False, description="Mathematically lossless (h264, vp9, ffv1).")
+    fps: float = Field(30.0, gt=0, le=1000, description="Nominal frame rate (rate control).")
+    threads: int = Field(0, ge=0, le=64, description="Encoder threads (0: automatic).")
+
+
+class VideoEncoder(EncoderProcessor[VideoFrame, VideoEncoderConfig]):
     """Encode pictures into ``EncodedPacket``s: H.264 (libx264) by default; VP8, VP9, AV1, FFV1.
 
     Packets carry the codec, keyframe flag, pts/dts, time base and extradata,
@@ -45,30 +63,12 @@ class VideoEncoder(EncoderProcessor[VideoFrame]):
     tags: ClassVar[tuple[str, ...]] = ("video", "codec", "encoder")
     requires = (MEDIA,)
 
-    class Config(ProcessorConfig):
-        codec: Literal["h264", "vp8", "vp9", "av1", "ffv1"] = Field(
-            "h264", description="Video codec."
-        )
-        preset: str | None = Field(
-            None,
-            description="Speed/quality preset (x264: ultrafast..veryslow; vpx: realtime, "
-            "good, best; svt-av1: 0..13).",
-        )
-        tune: str | None = Field(None, description="Tune, e.g. zerolatency (no frame delay).")
-        bitrate: int | None = Field(None, gt=0, description="Target bits per second.")
-        crf: float | None = Field(
-            None, ge=0, le=63, description="Constant quality (lower: better)."
-        )
-        keyframe_interval: int = Field(60, ge=1, le=10_000, description="Frames between keyframes.")
-        profile: str | None = Field(None, description="H.264 profile (baseline, main, high...).")
-        lossless: bool = Field(False, description="Mathematically lossless (h264, vp9, ffv1).")
-        fps: float = Field(30.0, gt=0, le=1000, description="Nominal frame rate (rate control).")
-        threads: int = Field(0, ge=0, le=64, description="Encoder threads (0: automatic).")
-
     video_in = Input(VideoFrame, profile="fifo", description="Pictures to encode, in order.")
     packets = Output(EncodedPacket, description="Encoded video.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
+    def __init__(
+        self, config: VideoEncoderConfig | Mapping[str, Any] | None = None, **fields: Any
+    ) -> None:
         super().__init__(config, **fields)
         from ..media.codecs import VideoEncoderSettings, video_codec
 
@@ -102,7 +102,11 @@ class VideoEncoder(EncoderProcessor[VideoFrame]):
         return VideoEncoderSession(self._codec, settings)
 
 
-class VideoDecoder(Processor):
+class VideoDecoderConfig(RawVideoOptions):
+    threads: int = Field(0, ge=0, le=64, description="Decoder threads (0: automatic).")
+
+
+class VideoDecoder(Processor[VideoDecoderConfig]):
     """Decode ``EncodedPacket``s (any codec FFmpeg decodes) into pictures.
 
     Frame threading (``threads: 0``, the default) decodes several frames at once
@@ -118,14 +122,8 @@ class VideoDecoder(Processor):
     requires = (MEDIA,)
     fusible: ClassVar[bool] = False
 
-    class Config(RawVideoOptions):
-        threads: int = Field(0, ge=0, le=64, description="Decoder threads (0: automatic).")
-
     packets = Input(EncodedPacket, profile="fifo", description="Encoded video, in order.")
     video = Output(VideoFrame, description="Decoded pictures.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
@@ -24,7 +24,17 @@ if TYPE_CHECKING:
 __all__ = ["VideoConvert"]
 
 
-class VideoConvert(Processor):
+class VideoConvertConfig(ProcessorConfig):
+    pixel_format: OutputPixelFormat = live_field("yuv420p", description="Output pixel format.")
+    width: int | None = live_field(None, ge=2, le=7680, description="Output width (default: same).")
+    height: int | None = live_field(
+        None, ge=2, le=4320, description="Output height (default: same)."
+    )
+    scaling: ScalingName = live_field("bilinear", description="swscale's scaling algorithm.")
+    keep: int = Field(8, ge=1, le=64, description="Output buffers kept for reuse.")
+
+
+class VideoConvert(Processor[VideoConvertConfig]):
     """Convert pictures to another pixel format and/or size (swscale).
 
     Output arrays come from a small pool and the swscale context is kept, so a
@@ -39,22 +49,8 @@ class VideoConvert(Processor):
     tags: ClassVar[tuple[str, ...]] = ("video", "transform", "convert")
     requires = (MEDIA,)
 
-    class Config(ProcessorConfig):
-        pixel_format: OutputPixelFormat = live_field("yuv420p", description="Output pixel format.")
-        width: int | None = live_field(
-            None, ge=2, le=7680, description="Output width (default: same)."
-        )
-        height: int | None = live_field(
-            None, ge=2, le=4320, description="Output height (default: same)."
-        )
-        scaling: ScalingName = live_field("bilinear", description="swscale's scaling algorithm.")
-        keep: int = Field(8, ge=1, le=64, description="Output buffers kept for reuse.")
-
     video_in = Input(VideoFrame, description="Pictures to convert (newest first).")
     video_out = Output(VideoFrame, description="Converted pictures.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -44,7 +44,7 @@ class WhepPlayerConfig(WebRtcClientConfig):
     )
 
 
-class WhepPlayer(Processor):
+class WhepPlayer(Processor[WhepPlayerConfig]):
     """Play a WHEP endpoint: its video comes out decoded, its audio as float32.
 
     It connects in the background and reconnects with its own backoff
@@ -67,13 +67,8 @@ class WhepPlayer(Processor):
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
 
-    Config = WhepPlayerConfig
-
     video = Output(VideoFrame, description="Pictures received.")
     audio = Output(AudioFrame, description="Audio received.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
@@ -42,7 +42,7 @@ class WhipPublisherConfig(WebRtcEncodingConfig, WebRtcClientConfig):
     audio_enabled: bool = Field(True, description="Send an audio track.")
 
 
-class WhipPublisher(Processor):
+class WhipPublisher(Processor[WhipPublisherConfig]):
     """Publish video (H.264) and audio (Opus) to a WHIP endpoint, reconnecting when it drops.
 
     Pictures are encoded with libx264 (constrained baseline, ultrafast,
@@ -69,15 +69,10 @@ class WhipPublisher(Processor):
     fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
-    Config = WhipPublisherConfig
-
     video = Input(VideoFrame, description="Pictures to send (newest first).")
     audio = Input(AudioFrame, description="Audio to send (in order; an Opus rate).")
     video_packets = Input(EncodedPacket, profile="fifo", description="Encoded H.264 to send.")
     audio_packets = Input(EncodedPacket, profile="fifo", description="Encoded Opus to send.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)

@@ -89,7 +89,7 @@ class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
     )
 
 
-class WhepServer(Processor):
+class WhepServer(Processor[WhepServerConfig]):
     """Serve the pipeline's video and audio to browsers and WHEP players (a WHEP endpoint).
 
     ``http://HOST:PORT/`` shows a viewer page; ``/whep`` is the endpoint. Each
@@ -119,16 +119,12 @@ class WhepServer(Processor):
     fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
-    Config = WhepServerConfig
-
     video = Input(VideoFrame, description="Pictures to serve (newest first).")
     audio = Input(AudioFrame, description="Audio to serve (in order; an Opus rate).")
     video_packets = Input(EncodedPacket, profile="fifo", description="Encoded H.264 to serve.")
     audio_packets = Input(EncodedPacket, profile="fifo", description="Encoded Opus to serve.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
-        self.url: str | None = None
+    url: str | None = None  # the page to open, once serving
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -211,7 +207,7 @@ class WhipServerConfig(_ServerConfig):
     )
 
 
-class WhipServer(Processor):
+class WhipServer(Processor[WhipServerConfig]):
     """Accept one WHIP publisher (a browser, OBS, a ``WhipPublisher``) and output its media.
 
     ``/whip`` is the endpoint; ``http://HOST:PORT/`` serves a page that
@@ -235,14 +231,10 @@ class WhipServer(Processor):
     capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
 
-    Config = WhipServerConfig
-
     video = Output(VideoFrame, description="Pictures the publisher sends.")
     audio = Output(AudioFrame, description="Audio the publisher sends.")
 
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
-        self.url: str | None = None
+    url: str | None = None  # the page to open, once serving
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
