@@ -41,7 +41,7 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
 import streamlib as sl
-from streamlib.processors._webrtc_support import WebRtcEncoders, WebRtcEncodingConfig
+from streamlib.processors._webrtc._support import WebRtcEncoders, WebRtcEncodingConfig
 from streamlib.webrtc import (
     EventLoopThread,
     IceSettings,

@@ -31,7 +31,7 @@ from streamlib.processors import (
     Gain,
     LevelMeter,
 )
-from streamlib.processors._chord import note_frequency
+from streamlib.processors._audio.chord_generator import note_frequency
 from streamlib.testing import run_processor
 
 RATE = 48_000

@@ -75,7 +75,7 @@ def test_no_processor_module_imports_an_optional_library_at_module_level() -> No
     gpu_light = {"Fit", "Rect", "fit_rect", "kernels", "open_window", "require_display"}
     # Helpers that exist to wrap one library, imported by processors inside methods only.
     wrappers = {"_overlay_drawing.py"}
-    for path in sorted((PACKAGE / "processors").glob("*.py")):
+    for path in sorted((PACKAGE / "processors").rglob("*.py")):
         if path.name in wrappers:
             continue
         for node in ast.parse(path.read_text()).body:

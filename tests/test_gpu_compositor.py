@@ -12,7 +12,7 @@ import streamlib as sl
 from gpu_support import Harness, require_gpu
 from streamlib.gpu import fit_rect
 from streamlib.processors import Compositor
-from streamlib.processors._compositor_layout import LayerConfig, plan_layout
+from streamlib.processors._gpu._compositor_layout import LayerConfig, plan_layout
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 BLACK = (0, 0, 0)

@@ -13,8 +13,8 @@ from PIL import Image
 import streamlib as sl
 from gpu_support import Harness, require_gpu
 from streamlib.processors import ImageOverlay, PerformanceOverlay, TextOverlay
-from streamlib.processors._overlay_drawing import text_panel
-from streamlib.processors._performance_overlay import statistics_lines
+from streamlib.processors._gpu._overlay_drawing import text_panel
+from streamlib.processors._gpu.performance_overlay import statistics_lines
 
 GREY = 60
 

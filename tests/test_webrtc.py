@@ -487,7 +487,7 @@ def test_keyframe_requests_reach_our_track_through_aiortcs_sender() -> None:
 def test_passed_through_packets_must_be_h264_or_opus_and_get_parameter_sets() -> None:
     from fractions import Fraction
 
-    from streamlib.processors._webrtc_support import webrtc_ready
+    from streamlib.processors._webrtc._support import webrtc_ready
 
     header = b"\x00\x00\x00\x01\x67sps\x00\x00\x00\x01\x68pps"
     key = sl.EncodedPacket(

@@ -16,79 +16,81 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._audio_codecs import AudioDecoder, AudioEncoder
-    from ._audio_devices import AudioCapture, AudioDeviceStatistics, AudioOutput
-    from ._audio_mixing import AudioChannelConverter, AudioMixer
-    from ._audio_resampler import AudioResampler
-    from ._brightness import Brightness
-    from ._buffer_rechunker import BufferRechunker
-    from ._camera import Camera
-    from ._chord import ChordGenerator
-    from ._clap_effect import ClapEffect, ClapEffectStatistics
-    from ._compositor import Compositor
-    from ._display import Display
-    from ._effects import ChromaKey, ColorInvert, ColorMatrix, GaussianBlur, Grayscale
-    from ._ffmpeg_source import FFmpegSource
-    from ._gain_meter import Gain, LevelMeter
-    from ._media_file import MediaFile
-    from ._mp4_writer import Mp4Writer
-    from ._overlays import ImageOverlay, TextOverlay
-    from ._passthrough import Passthrough
-    from ._performance_overlay import PerformanceOverlay
-    from ._shader_effect import ShaderEffect
-    from ._sinks import Collector, NullSink
-    from ._test_pattern import TestPattern
-    from ._tone_source import ToneSource
-    from ._video_codecs import VideoDecoder, VideoEncoder
-    from ._video_convert import VideoConvert
-    from ._webrtc_play import WhepPlayer
-    from ._webrtc_publish import WhipPublisher
-    from ._webrtc_servers import WhepServer, WhipServer
+    from ._audio.audio_channel_converter import AudioChannelConverter
+    from ._audio.audio_devices import AudioCapture, AudioDeviceStatistics, AudioOutput
+    from ._audio.audio_mixer import AudioMixer
+    from ._audio.audio_resampler import AudioResampler
+    from ._audio.buffer_rechunker import BufferRechunker
+    from ._audio.chord_generator import ChordGenerator
+    from ._audio.clap_effect import ClapEffect, ClapEffectStatistics
+    from ._audio.gain import Gain
+    from ._audio.level_meter import LevelMeter
+    from ._audio.tone_source import ToneSource
+    from ._gpu.compositor import Compositor
+    from ._gpu.effects import ChromaKey, ColorInvert, ColorMatrix, GaussianBlur, Grayscale
+    from ._gpu.overlays import ImageOverlay, TextOverlay
+    from ._gpu.performance_overlay import PerformanceOverlay
+    from ._gpu.shader_effect import ShaderEffect
+    from ._media.audio_codecs import AudioDecoder, AudioEncoder
+    from ._media.ffmpeg_source import FFmpegSource
+    from ._media.media_file import MediaFile
+    from ._media.mp4_writer import Mp4Writer
+    from ._media.video_codecs import VideoDecoder, VideoEncoder
+    from ._utility.passthrough import Passthrough
+    from ._utility.sinks import Collector, NullSink
+    from ._video.brightness import Brightness
+    from ._video.camera import Camera
+    from ._video.display import Display
+    from ._video.test_pattern import TestPattern
+    from ._video.video_convert import VideoConvert
+    from ._webrtc.servers import WhepServer, WhipServer
+    from ._webrtc.whep_player import WhepPlayer
+    from ._webrtc.whip_publisher import WhipPublisher
 
-# Public name -> the private module that defines it.
+# Public name -> the private module that defines it, inside its family subpackage.
 _HOME: dict[str, str] = {
-    "AudioCapture": "_audio_devices",
-    "AudioChannelConverter": "_audio_mixing",
-    "AudioDecoder": "_audio_codecs",
-    "AudioDeviceStatistics": "_audio_devices",
-    "AudioEncoder": "_audio_codecs",
-    "AudioMixer": "_audio_mixing",
-    "AudioOutput": "_audio_devices",
-    "AudioResampler": "_audio_resampler",
-    "Brightness": "_brightness",
-    "BufferRechunker": "_buffer_rechunker",
-    "Camera": "_camera",
-    "ChordGenerator": "_chord",
-    "ChromaKey": "_effects",
-    "ClapEffect": "_clap_effect",
-    "ClapEffectStatistics": "_clap_effect",
-    "Collector": "_sinks",
-    "ColorInvert": "_effects",
-    "ColorMatrix": "_effects",
-    "Compositor": "_compositor",
-    "Display": "_display",
-    "FFmpegSource": "_ffmpeg_source",
-    "Gain": "_gain_meter",
-    "GaussianBlur": "_effects",
-    "Grayscale": "_effects",
-    "ImageOverlay": "_overlays",
-    "LevelMeter": "_gain_meter",
-    "MediaFile": "_media_file",
-    "Mp4Writer": "_mp4_writer",
-    "NullSink": "_sinks",
-    "Passthrough": "_passthrough",
-    "PerformanceOverlay": "_performance_overlay",
-    "ShaderEffect": "_shader_effect",
-    "TestPattern": "_test_pattern",
-    "TextOverlay": "_overlays",
-    "ToneSource": "_tone_source",
-    "VideoConvert": "_video_convert",
-    "VideoDecoder": "_video_codecs",
-    "VideoEncoder": "_video_codecs",
-    "WhepPlayer": "_webrtc_play",
-    "WhepServer": "_webrtc_servers",
-    "WhipPublisher": "_webrtc_publish",
-    "WhipServer": "_webrtc_servers",
+    "AudioCapture": "_audio.audio_devices",
+    "AudioChannelConverter": "_audio.audio_channel_converter",
+    "AudioDecoder": "_media.audio_codecs",
+    "AudioDeviceStatistics": "_audio.audio_devices",
+    "AudioEncoder": "_media.audio_codecs",
+    "AudioMixer": "_audio.audio_mixer",
+    "AudioOutput": "_audio.audio_devices",
+    "AudioResampler": "_audio.audio_resampler",
+    "Brightness": "_video.brightness",
+    "BufferRechunker": "_audio.buffer_rechunker",
+    "Camera": "_video.camera",
+    "ChordGenerator": "_audio.chord_generator",
+    "ChromaKey": "_gpu.effects",
+    "ClapEffect": "_audio.clap_effect",
+    "ClapEffectStatistics": "_audio.clap_effect",
+    "Collector": "_utility.sinks",
+    "ColorInvert": "_gpu.effects",
+    "ColorMatrix": "_gpu.effects",
+    "Compositor": "_gpu.compositor",
+    "Display": "_video.display",
+    "FFmpegSource": "_media.ffmpeg_source",
+    "Gain": "_audio.gain",
+    "GaussianBlur": "_gpu.effects",
+    "Grayscale": "_gpu.effects",
+    "ImageOverlay": "_gpu.overlays",
+    "LevelMeter": "_audio.level_meter",
+    "MediaFile": "_media.media_file",
+    "Mp4Writer": "_media.mp4_writer",
+    "NullSink": "_utility.sinks",
+    "Passthrough": "_utility.passthrough",
+    "PerformanceOverlay": "_gpu.performance_overlay",
+    "ShaderEffect": "_gpu.shader_effect",
+    "TestPattern": "_video.test_pattern",
+    "TextOverlay": "_gpu.overlays",
+    "ToneSource": "_audio.tone_source",
+    "VideoConvert": "_video.video_convert",
+    "VideoDecoder": "_media.video_codecs",
+    "VideoEncoder": "_media.video_codecs",
+    "WhepPlayer": "_webrtc.whep_player",
+    "WhepServer": "_webrtc.servers",
+    "WhipPublisher": "_webrtc.whip_publisher",
+    "WhipServer": "_webrtc.servers",
 }
 
 __all__ = [

@@ -19,7 +19,7 @@ for ``AudioCapture``/``AudioOutput``) and :func:`fake_cameras` (for ``Camera``):
 
 from ..core import ManualClock
 from ..processors import Collector
-from ..processors._sinks import FrameLog
+from ..processors._utility.sinks import FrameLog
 from ._fake_audio import FakeAudioDevices, FakeMicrophone, FakeSpeaker, fake_audio_devices
 from ._fake_camera import FakeCamera, FakeCameras, fake_cameras
 from ._harness import run_processor

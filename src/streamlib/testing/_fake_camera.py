@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core import DeviceError
-from ..processors._camera import CameraInput, use_camera_opener
+from ..processors._video.camera import CameraInput, use_camera_opener
 
 if TYPE_CHECKING:
     from ..media import Decoded

@@ -1,0 +1,1 @@
+"""Audio processors: devices, generators, mixing, level, resampling, CLAP plug-ins."""

@@ -1,0 +1,150 @@
+"""AudioMixer: several audio inputs mixed into one."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from ...audio import SampleFifo
+from ...core import (
+    AudioFrame,
+    BufferPool,
+    FrameError,
+    Input,
+    InputPort,
+    Output,
+    Processor,
+    ProcessorConfig,
+    ProcessorContext,
+    SampleClock,
+    live_field,
+)
+
+__all__ = ["AudioMixer"]
+
+MIXER_INPUTS = 8
+
+
+class AudioMixerConfig(ProcessorConfig):
+    block_size: int = Field(256, ge=16, le=16_384, description="Samples per mixed block.")
+    normalize: bool = live_field(True, description="Divide the sum by the inputs connected.")
+    clip: bool = live_field(True, description="Limit the mix to [-1, 1].")
+    max_lag_blocks: int = Field(
+        8, ge=1, le=1024, description="Blocks one input may get ahead before a gap is mixed."
+    )
+
+
+class AudioMixer(Processor[AudioMixerConfig]):
+    """Mix up to eight audio inputs into one: summed, optionally normalized, clipped.
+
+    Connect any of ``audio_0`` .. ``audio_7``; every connected input must carry
+    the same sample rate and channel count. Blocks of ``block_size`` samples go
+    out as soon as every connected input has that much waiting. An input that
+    has fallen silent (nothing waiting while another holds ``max_lag_blocks``
+    blocks) is mixed as silence for that block, counted in ``input_gaps``, so
+    one stalled source never stops the mix.
+
+    ``normalize`` divides the sum by the number of connected inputs (no input
+    can clip the sum); ``clip`` limits the result to [-1, 1].
+
+    Example pipeline entry::
+
+        mix: {type: AudioMixer, config: {normalize: true, block_size: 256}}
+    """
+
+    tags = ("audio", "mixer")
+
+    audio_0 = Input(AudioFrame, description="Mixer input 0.")
+    audio_1 = Input(AudioFrame, description="Mixer input 1.")
+    audio_2 = Input(AudioFrame, description="Mixer input 2.")
+    audio_3 = Input(AudioFrame, description="Mixer input 3.")
+    audio_4 = Input(AudioFrame, description="Mixer input 4.")
+    audio_5 = Input(AudioFrame, description="Mixer input 5.")
+    audio_6 = Input(AudioFrame, description="Mixer input 6.")
+    audio_7 = Input(AudioFrame, description="Mixer input 7.")
+    audio_out = Output(AudioFrame, description="The mix, in blocks of block_size.")
+
+    input_gaps = 0  # blocks written with an input missing; counted per instance
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        self._ports: list[InputPort[AudioFrame]] = [
+            self.inputs[f"audio_{i}"] for i in range(MIXER_INPUTS)
+        ]
+        self._fifos: list[SampleFifo | None] = [None] * MIXER_INPUTS
+        self._rate = 0
+        self._channels = 0
+        self._pool: BufferPool | None = None
+        self._scratch = np.empty(0, np.float32)
+        self._timeline = SampleClock()
+        self._frame_number = 0
+
+    def process(self) -> None:
+        cfg = self.config
+        block = cfg.block_size
+        for index, port in enumerate(self._ports):
+            for frame in port.read_all():
+                self._accept(index, frame)
+        while True:
+            live = [
+                fifo
+                for port, fifo in zip(self._ports, self._fifos, strict=True)
+                if fifo is not None and (port.is_connected() or fifo.available)
+            ]
+            if not live:
+                return
+            most = max(fifo.available for fifo in live)
+            least = min(fifo.available for fifo in live)
+            if most < block:
+                return
+            if least < block and most < block * cfg.max_lag_blocks:
+                return  # wait for the slower inputs
+            self._mix(live, block)
+
+    def _accept(self, index: int, frame: AudioFrame) -> None:
+        if self._rate == 0:
+            self._rate, self._channels = frame.sample_rate, frame.channels
+            self._pool = BufferPool((self.config.block_size, self._channels), np.float32)
+            self._scratch = np.empty((self.config.block_size, self._channels), np.float32)
+        if frame.sample_rate != self._rate or frame.channels != self._channels:
+            raise FrameError(
+                f"AudioMixer input audio_{index} carries {frame.channels} channels at "
+                f"{frame.sample_rate} Hz, the mix {self._channels} at {self._rate} Hz; put an "
+                "AudioResampler or AudioChannelConverter in front"
+            )
+        if not self._timeline.started:
+            self._timeline.start(frame.timestamp_ns, frame.sample_rate)
+        fifo = self._fifos[index]
+        if fifo is None:
+            capacity = self.config.block_size * (self.config.max_lag_blocks + 8)
+            fifo = self._fifos[index] = SampleFifo(capacity, self._channels)
+        if fifo.available + frame.samples > fifo.capacity:
+            # A burst (many queued blocks read at once): grow rather than drop; the lag
+            # rule mixes it out right after, so the FIFO stays bounded in steady state.
+            fifo = self._fifos[index] = fifo.resized(2 * (fifo.available + frame.samples))
+        fifo.write(frame.data)
+
+    def _mix(self, live: list[SampleFifo], block: int) -> None:
+        assert self._pool is not None
+        out = self._pool.acquire()
+        out.fill(0.0)
+        scratch = self._scratch
+        for fifo in live:
+            got = fifo.read_into(scratch, block)
+            if got < block:
+                self.input_gaps += 1
+            out[:got] += scratch[:got]
+        cfg = self.config
+        if cfg.normalize and len(live) > 1:
+            out *= np.float32(1.0 / len(live))
+        if cfg.clip:
+            np.clip(out, -1.0, 1.0, out=out)
+        self.audio_out.write(
+            AudioFrame(
+                out,
+                self._rate,
+                timestamp_ns=self._timeline.stamp(block),
+                frame_number=self._frame_number,
+            )
+        )
+        self._frame_number += 1

@@ -1,0 +1,1 @@
+"""GPU processors (the gpu extra): effects, shaders, overlays, the compositor."""

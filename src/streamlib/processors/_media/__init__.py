@@ -1,0 +1,1 @@
+"""FFmpeg-backed processors (PyAV, the media extra): files, codecs, MP4 recording."""

@@ -1,0 +1,1 @@
+"""Processors that need nothing: pass-through and sinks."""

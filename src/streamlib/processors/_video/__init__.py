@@ -1,0 +1,1 @@
+"""Video processors outside the GPU family: camera, test pattern, conversion, window."""

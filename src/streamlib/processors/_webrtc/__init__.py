@@ -1,0 +1,1 @@
+"""WebRTC processors (the webrtc extra): WHEP/WHIP clients and servers."""

@@ -1,0 +1,296 @@
+"""WhepServer and WhipServer: a pipeline watched from, or fed by, browsers with no other server.
+
+``WhepServer`` (a sink) encodes its input once and serves it to every WHEP
+viewer, with a viewer page at ``/``; ``WhipServer`` (a source) takes one WHIP
+publisher and outputs what it sends, with a camera-publishing page at ``/``.
+
+Both bind 127.0.0.1 by default. On any loopback address (127.0.0.0/8, ``::1``,
+``localhost``) no token is needed, and requests whose ``Host`` or (without a
+token) ``Origin`` names anything but a loopback address are refused, so a web
+page cannot reach the server through DNS rebinding. Any other address needs a
+token: the config refuses ``host: 0.0.0.0`` without one. With a token, pages on
+other sites may play or publish (CORS ``*``): the token is the check. The
+details are in ``streamlib.webrtc._server``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from ...core import (
+    AudioFrame,
+    EncodedPacket,
+    Input,
+    NetworkError,
+    Output,
+    Processor,
+    ProcessorContext,
+    Scheduling,
+    VideoFrame,
+    is_loopback,
+)
+from .._raw_video import OutputPixelFormat
+from .._requirements import WEBRTC
+from ._support import (
+    NetworkEvents,
+    ReceivedFrames,
+    WebRtcEncoders,
+    WebRtcEncodingConfig,
+    WebRtcPeerConfig,
+    ice_settings,
+    webrtc_ready,
+)
+
+if TYPE_CHECKING:
+    from ...webrtc import EventLoopThread, SignallingServer, WhepHost, WhipHost
+
+__all__ = ["WhepServer", "WhipServer"]
+
+_START_TIMEOUT_S = 10.0
+
+
+class _ServerConfig(WebRtcPeerConfig):
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to listen on; any address but loopback (127.x, ::1) needs a token "
+        "(0.0.0.0: every interface).",
+    )
+    port: int = Field(8889, ge=0, le=65_535, description="TCP port (0: any free port).")
+    connect_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds a peer may take to connect (ICE and DTLS) after its offer "
+        "was answered before it is dropped as failed.",
+    )
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> _ServerConfig:
+        if not self.token and not is_loopback(self.host):
+            raise ValueError(
+                f"serving on {self.host} lets any machine that reaches it watch the stream or "
+                "publish into the pipeline, so it needs a token: set token (the page takes "
+                "?token=...), or bind 127.0.0.1 (the default)"
+            )
+        return self
+
+
+class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
+    """Config of :class:`WhepServer`."""
+
+    max_viewers: int = Field(16, ge=1, le=1000, description="Viewers served at once at most.")
+    viewer_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a viewer may stay silent (no RTCP) before it is dropped as gone.",
+    )
+
+
+class WhepServer(Processor[WhepServerConfig]):
+    """Serve the pipeline's video and audio to browsers and WHEP players (a WHEP endpoint).
+
+    ``http://HOST:PORT/`` shows a viewer page; ``/whep`` is the endpoint. Each
+    viewer gets the same encoded stream: pictures are encoded once (H.264,
+    constrained baseline, ultrafast, zerolatency), not once per viewer, and
+    not at all while nobody watches. ``video_packets``/``audio_packets`` take
+    already-encoded H.264/Opus (from a ``VideoEncoder``) instead. A viewer's
+    keyframe request (RTCP PLI/FIR, after loss) makes the next picture a
+    keyframe; in pass-through (``video_packets``) the packets are sent as they
+    come, so a viewer that lost pictures recovers at the encoder's next
+    keyframe (set its ``keyframe_interval`` accordingly).
+    When its inputs end, each viewer gets what was already sent and then the end
+    of its tracks (``stream_ended`` event).
+    Events on ``processor:<id>``: ``listening`` (with the URL), ``viewer_joined``,
+    ``viewer_left``, ``viewer_timed_out``, ``viewer_state``, and ``viewer_failed``
+    (with the reason) for a viewer whose ICE or DTLS failed or did not complete
+    within ``connect_timeout``: that viewer is dropped, the others are served on,
+    and the pipeline never waits on it.
+
+    Example pipeline entry::
+
+        web: {type: WhepServer, config: {port: 8889}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
+    requires = (WEBRTC,)
+    fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
+    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+
+    video = Input(VideoFrame, description="Pictures to serve (newest first).")
+    audio = Input(AudioFrame, description="Audio to serve (in order; an Opus rate).")
+    video_packets = Input(EncodedPacket, profile="fifo", description="Encoded H.264 to serve.")
+    audio_packets = Input(EncodedPacket, profile="fifo", description="Encoded Opus to serve.")
+
+    url: str | None = None  # the page to open, once serving
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ...webrtc import VIEWER_PAGE, EventLoopThread, SignallingServer, WhepHost
+
+        cfg = self.config
+        self.events = NetworkEvents(ctx.events, ctx.processor_id)
+        self._encoders = WebRtcEncoders(cfg)
+        self._loop: EventLoopThread = EventLoopThread(
+            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
+        )
+        self.host: WhepHost = WhepHost(
+            self._loop,
+            ice_settings(cfg),
+            viewer_timeout=cfg.viewer_timeout,
+            connect_timeout=cfg.connect_timeout,
+            max_viewers=cfg.max_viewers,
+            on_event=self.events,
+        )
+        self._server: SignallingServer = SignallingServer(
+            host=cfg.host, port=cfg.port, token=cfg.token
+        )
+        self._viewers_seen = 0
+        self._requests_seen = 0
+        self.keyframes_forced = 0
+        self._server.add_endpoint("whep", self.host)
+        self._server.add_page("/", VIEWER_PAGE)
+        self.url = _start(self._loop, self._server, "whep")
+        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whep")})
+
+    def process(self) -> None:
+        watched = self.host.viewer_count > 0
+        if not watched:
+            # Nobody to send to: skip encoding; the next viewer starts a fresh stream
+            # (beginning with a keyframe) instead of waiting for the next one.
+            self._encoders.reset()
+        elif (
+            self.host.viewers_served != self._viewers_seen
+            or self.host.keyframe_requests != self._requests_seen
+        ):
+            # Someone joined, or a viewer lost pictures (PLI/FIR): a keyframe now, so
+            # they need not wait for the next one. Requests since the last picture
+            # make one keyframe, however many viewers asked.
+            self._encoders.request_keyframe()
+            self.keyframes_forced += 1
+        self._viewers_seen = self.host.viewers_served
+        self._requests_seen = self.host.keyframe_requests
+        frame = self.video.read_latest()
+        if frame is not None and watched:
+            for packet in self._encoders.encode_video(frame):
+                self.host.push(packet)
+        for block in self.audio.read_all():
+            if watched:
+                for packet in self._encoders.encode_audio(block):
+                    self.host.push(packet)
+        for port in (self.video_packets, self.audio_packets):
+            for packet in port.read_all():
+                if watched:
+                    self.host.push(webrtc_ready(packet))
+
+    def on_end_of_stream(self) -> None:
+        # Packets already pushed still go out; then each viewer's tracks end.
+        viewers = self.host.end_stream()
+        self.events("stream_ended", {"viewers": viewers})
+
+    def teardown(self) -> None:
+        loop = getattr(self, "_loop", None)
+        try:
+            if loop is not None:
+                _stop(loop, self.host, self._server)
+        finally:
+            super().teardown()
+
+
+class WhipServerConfig(_ServerConfig):
+    """Config of :class:`WhipServer`."""
+
+    pixel_format: OutputPixelFormat = Field(
+        "rgb24", description="Pixel format of the output frames."
+    )
+
+
+class WhipServer(Processor[WhipServerConfig]):
+    """Accept one WHIP publisher (a browser, OBS, a ``WhipPublisher``) and output its media.
+
+    ``/whip`` is the endpoint; ``http://HOST:PORT/`` serves a page that
+    publishes the browser's camera and microphone. A second publisher gets 409
+    while one is connected. Video comes out decoded (``pixel_format``), audio
+    as float32 at the sender's rate. Events on ``processor:<id>``:
+    ``listening``, ``publisher_joining``, ``publisher_joined``, ``publisher_left``,
+    ``publisher_state``, ``publisher_failed`` (ICE or DTLS failed or did not
+    complete within ``connect_timeout``: the publisher is dropped, freeing the
+    endpoint for the next). Timestamps keep the sender's spacing and never go back,
+    also across publishers.
+
+    Example pipeline entry::
+
+        ingest: {type: WhipServer, config: {port: 8890, token: secret}}
+    """
+
+    tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
+    requires = (WEBRTC,)
+    fusible: ClassVar[bool] = False  # waits on the network
+    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
+    default_scheduling = Scheduling.loop()
+
+    video = Output(VideoFrame, description="Pictures the publisher sends.")
+    audio = Output(AudioFrame, description="Audio the publisher sends.")
+
+    url: str | None = None  # the page to open, once serving
+
+    def setup(self, ctx: ProcessorContext) -> None:
+        super().setup(ctx)
+        from ...webrtc import PUBLISHER_PAGE, EventLoopThread, SignallingServer, WhipHost
+
+        cfg = self.config
+        self.events = NetworkEvents(ctx.events, ctx.processor_id)
+        self.received = ReceivedFrames(pixel_format=cfg.pixel_format)
+        self._loop: EventLoopThread = EventLoopThread(
+            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
+        )
+        self.host: WhipHost = WhipHost(
+            ice_settings(cfg),
+            on_frame=self.received.put,
+            on_event=self._on_event,
+            connect_timeout=cfg.connect_timeout,
+        )
+        self._server: SignallingServer = SignallingServer(
+            host=cfg.host, port=cfg.port, token=cfg.token
+        )
+        self._server.add_endpoint("whip", self.host)
+        self._server.add_page("/", PUBLISHER_PAGE)
+        self.url = _start(self._loop, self._server, "whip")
+        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whip")})
+
+    def _on_event(self, name: str, payload: dict[str, Any]) -> None:
+        if name == "publisher_joining":
+            self.received.new_stream()  # its RTP times start afresh
+        self.events(name, payload)
+
+    def process(self) -> None:
+        # A short wait, so the runtime can stop us between waits.
+        self.received.forward(self.video, self.audio, timeout=0.1)
+
+    def teardown(self) -> None:
+        loop = getattr(self, "_loop", None)
+        try:
+            if loop is not None:
+                _stop(loop, self.host, self._server)
+        finally:
+            super().teardown()
+
+
+def _start(loop: EventLoopThread, server: SignallingServer, endpoint: str) -> str:
+    try:
+        port = loop.run(server.start(), _START_TIMEOUT_S)
+    except (NetworkError, TimeoutError):
+        loop.stop()
+        raise
+    shown = f"[{server.host}]" if ":" in server.host else server.host
+    return f"http://{shown}:{port}/{endpoint}"
+
+
+def _stop(loop: EventLoopThread, host: WhepHost | WhipHost, server: SignallingServer) -> None:
+    try:
+        loop.run(host.close(), _START_TIMEOUT_S)
+        loop.run(server.stop(), _START_TIMEOUT_S)
+    finally:
+        loop.stop()
