@@ -431,12 +431,14 @@ def test_a_fragmented_file_cut_anywhere_is_trimmed_to_whole_fragments(tmp_path: 
     """What a full disk leaves (a file cut at any byte) is trimmed to what ffprobe reads cleanly."""
     whole = tmp_path / "whole.mp4"
     with runtime() as rt:
-        video = rt.add(TestPattern, width=64, height=48, fps=50)
+        # A fixed number of frames, not a duration: on a busy machine a timed run may
+        # record too few fragments for the cuts below to hold any.
+        video = rt.add(TestPattern, width=64, height=48, fps=50, frames=100, realtime=False)
         rec = rt.add(
             Mp4Writer, path=str(whole), fragmented=True, fragment_s=0.1, keyframe_interval=5, **FAST
         )
         rt.connect(video.port("video"), rec.port("video"))
-        rt.run(duration=1.0)
+        assert rt.run(duration=60) is sl.RunOutcome.ENDED
     data = whole.read_bytes()
     previous_frames = 0
     for cut in (len(data) // 5, len(data) // 3, len(data) // 2, len(data) - 7, len(data)):
