@@ -19,8 +19,9 @@ of an adapter's name). Only this package imports wgpu.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from ..core._lazy import lazy_names
 
 # Only the pure-Python parts (layout, kernels' parameter packing) load with the package;
 # the rest imports wgpu and loads on first use (PEP 562), so a processor module can name
@@ -97,15 +98,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the wgpu-backed module that defines ``name`` on first use."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
