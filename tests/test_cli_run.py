@@ -15,7 +15,7 @@ import pytest
 import streamlib as sl
 from media_support import make_clip, probe, stream_of
 from streamlib.cli import main
-from streamlib.cli._live_stats import FileJobDrops
+from streamlib.cli._file_job_drops import FileJobDrops
 from streamlib.cli._logging import configure_logging
 
 pytest.importorskip("av", reason="the media tests need PyAV (pip install 'streamlib[media]')")

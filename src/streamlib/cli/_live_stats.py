@@ -16,8 +16,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from ..core import ProcessorId
 from ..runtime import Runtime, RuntimeStatistics
+from ._file_job_drops import FileJobDrops
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -217,40 +217,6 @@ class LiveStats:
         for message in self._drops.new_drops(stats):
             self._stream.write(f"streamlib: warning: {message}\n")
             self._stream.flush()
-
-
-class FileJobDrops:
-    """Finds connections that dropped frames although only sources that can wait feed them."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._seen: dict[str, int] = {}
-        self._file_job: dict[str, bool] = {}
-
-    def new_drops(self, stats: RuntimeStatistics) -> list[str]:
-        messages = []
-        for c in stats.connections:
-            before = self._seen.get(c.id, 0)
-            self._seen[c.id] = c.dropped
-            if c.dropped > before and self._in_file_job(c.id, c.source):
-                messages.append(
-                    f"{c.source} -> {c.target} dropped {c.dropped - before} frame(s) "
-                    f"({c.dropped} in all) in a file job, where nothing should drop: its "
-                    f"profile is {c.profile!r}; remove that override (file jobs default to "
-                    "lossless) or make the consumer keep up"
-                )
-        return messages
-
-    def _in_file_job(self, connection_id: str, source: str) -> bool:
-        known = self._file_job.get(connection_id)
-        if known is None:
-            producer = ProcessorId(source.partition(".")[0])
-            try:
-                known = self._runtime.graph.fed_by_sources_that_wait(producer)
-            except Exception:  # removed meanwhile: not ours to judge any more
-                known = False
-            self._file_job[connection_id] = known
-        return known
 
 
 class _LiveView:
