@@ -215,3 +215,49 @@ def test_a_terminal_gets_a_live_progress_bar_and_table(tmp_path: Path) -> None:
     assert "real time" in text  # the bar's speed
     assert "p99 ms" in text  # the live table
     assert "the pipeline ended" in text
+
+
+def test_a_forced_exit_is_one_line_and_status_130(tmp_path: Path) -> None:
+    import signal
+
+    plugin = tmp_path / "slow_finish.py"
+    plugin.write_text(
+        "import time\n"
+        "import streamlib as sl\n\n\n"
+        "class SlowFinish(sl.Processor):\n"
+        "    video = sl.Input(sl.VideoFrame)\n\n"
+        "    def setup(self, ctx):\n"
+        "        super().setup(ctx)\n"
+        "        # said from run()'s own loop: its signal handlers are in place by then\n"
+        "        ctx.run_on_main_async(lambda: print('running', flush=True))\n\n"
+        "    def process(self):\n"
+        "        self.video.read_all()\n\n"
+        "    def teardown(self):\n"
+        "        print('finalising', flush=True)\n"
+        "        time.sleep(30)\n"
+    )
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "processors:\n"
+        "  src: {type: TestPattern, config: {width: 32, height: 32, fps: 30}}\n"
+        "  sink: {type: SlowFinish}\n"
+        "connections:\n  - src.video -> sink.video\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "streamlib", "run", str(job), "--plugin", str(plugin), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stderr is not None
+    assert child.stdout.readline().strip() == "running"
+    child.send_signal(signal.SIGINT)
+    assert child.stdout.readline().strip() == "finalising"
+    child.send_signal(signal.SIGINT)
+    assert "again to force" in child.stderr.readline()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert "forcing exit" in err
+    assert "Traceback" not in err

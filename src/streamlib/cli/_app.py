@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit status (0 ok, 1 failed while running, 2 bad input)."""
+    """Entry point; returns the process exit status (0 ok, 1 failed while running, 2 bad
+    input, 130 forced out by a third Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -69,4 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # `streamlib list | head`
         return 0
+    except KeyboardInterrupt:
+        # A forced exit (the third Ctrl-C while stopping): the runtime already said
+        # so in one line; a traceback would only bury it. 130 = killed by SIGINT.
+        return 130
     return status
