@@ -86,7 +86,7 @@ def encode_test_pattern(frames: int, out: Path) -> float:
         rt.start()
         while rt.statistics().processors[str(src)].frames_out < frames:
             time.sleep(0.005)
-        rt.stop()  # drains the recorder's queue and finalises the file: all of it is counted
+        rt.stop()  # drains the recorder's queue and finalizes the file: all of it is counted
         sent = rt.statistics().processors[str(src)].frames_out
         return sent / (time.perf_counter() - started)
 

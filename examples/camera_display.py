@@ -1,4 +1,4 @@
-"""Camera -> GPU colour grade -> window, in Python: the same graph as camera-display.yaml.
+"""Camera -> GPU color grade -> window, in Python: the same graph as camera-display.yaml.
 
     python examples/camera_display.py            # until the window is closed or Ctrl-C
     python examples/camera_display.py --seconds 10

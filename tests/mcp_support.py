@@ -312,7 +312,7 @@ async def build_and_watch(client: Client, *, prefix: str = "") -> None:
     assert shot["video"]["height"] == 64
     assert shot["source"] == f"{fx}.video_out"
     bright = mean_level(image)
-    assert bright > 60  # colour bars
+    assert bright > 60  # color bars
 
     changed = await call(client, "set_config", {"id": fx, "changes": {"gain": 0.25}})
     assert changed["applied"] == "live"

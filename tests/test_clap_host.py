@@ -278,7 +278,7 @@ def test_plugins_without_state_say_so(verb: ClapPlugin) -> None:
         verb.save_state()
 
 
-def test_restart_request_is_honoured_between_blocks(gain_plugin: Path) -> None:
+def test_restart_request_is_honored_between_blocks(gain_plugin: Path) -> None:
     with ClapPlugin.load(gain_plugin) as plugin:
         plugin.activate(RATE, BLOCK)
         assert plugin.get_param("Activations") == 1

@@ -54,7 +54,7 @@ def test_a_file_job_ends_by_itself_with_every_frame(
     err = capsys.readouterr().err
     assert status == 0, err
     assert "the pipeline ended after" in err
-    assert "rec: finalised" in err
+    assert "rec: finalized" in err
     source, output = probe(ten_seconds), probe(target)
     for kind in ("video", "audio"):
         assert (
@@ -233,7 +233,7 @@ def test_a_forced_exit_is_one_line_and_status_130(tmp_path: Path) -> None:
         "    def process(self):\n"
         "        self.video.read_all()\n\n"
         "    def teardown(self):\n"
-        "        print('finalising', flush=True)\n"
+        "        print('finalizing', flush=True)\n"
         "        time.sleep(30)\n"
     )
     job = tmp_path / "job.yaml"
@@ -253,7 +253,7 @@ def test_a_forced_exit_is_one_line_and_status_130(tmp_path: Path) -> None:
     assert child.stderr is not None
     assert child.stdout.readline().strip() == "running"
     child.send_signal(signal.SIGINT)
-    assert child.stdout.readline().strip() == "finalising"
+    assert child.stdout.readline().strip() == "finalizing"
     child.send_signal(signal.SIGINT)
     assert "again to force" in child.stderr.readline()
     child.send_signal(signal.SIGINT)

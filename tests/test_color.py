@@ -10,7 +10,7 @@ import pytest
 from streamlib.core import rgb_to_yuv420, yuv420_to_rgb
 from streamlib.core._color import ColorMatrix
 
-COLOURS = np.random.default_rng(7).integers(0, 256, (24, 3), dtype=np.uint8)
+COLORS = np.random.default_rng(7).integers(0, 256, (24, 3), dtype=np.uint8)
 CASES = [("bt601", False), ("bt601", True), ("bt709", False), ("bt709", True)]
 
 
@@ -26,8 +26,8 @@ def test_known_levels_of_bt601_limited_range() -> None:
 
 @pytest.mark.parametrize(("matrix", "full_range"), CASES)
 def test_a_round_trip_comes_back_within_two_levels(matrix: ColorMatrix, full_range: bool) -> None:
-    for colour in COLOURS:
-        rgb = np.broadcast_to(colour, (4, 6, 3)).copy()
+    for color in COLORS:
+        rgb = np.broadcast_to(color, (4, 6, 3)).copy()
         planes = rgb_to_yuv420(rgb, matrix=matrix, full_range=full_range)
         back = yuv420_to_rgb(*planes, matrix=matrix, full_range=full_range)
         assert np.abs(back.astype(int) - rgb).max() <= 2
@@ -48,8 +48,8 @@ def test_it_agrees_with_swscale(matrix: ColorMatrix, full_range: bool) -> None:
     av = pytest.importorskip("av", reason="swscale comes with PyAV (the media extra)")
     space = {"bt601": "itu601", "bt709": "itu709"}[matrix]
     color_range = 2 if full_range else 1  # AVCOL_RANGE_JPEG / _MPEG
-    for colour in COLOURS:
-        rgb = np.broadcast_to(colour, (16, 16, 3)).copy()
+    for color in COLORS:
+        rgb = np.broadcast_to(color, (16, 16, 3)).copy()
         yuv = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
             format="yuv420p", dst_colorspace=space, dst_color_range=color_range
         )

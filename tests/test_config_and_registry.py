@@ -143,9 +143,9 @@ def test_unknown_field_suggests_the_closest_one() -> None:
 
 def test_unknown_field_far_from_any_lists_them_all() -> None:
     with pytest.raises(ConfigError) as info:
-        Scaler(colour="red")
+        Scaler(color="red")
     message = str(info.value)
-    assert "colour: unknown field; fields are: width, height, mode, gain" in message
+    assert "color: unknown field; fields are: width, height, mode, gain" in message
     assert "did you mean" not in message
 
 

@@ -31,7 +31,7 @@ from streamlib.core import (
     RuntimeResumed,
     RuntimeStarted,
     RuntimeStopped,
-    RuntimeWarning,
+    RuntimeWarned,
     Subscription,
     processor_topic,
 )
@@ -394,9 +394,9 @@ def test_processor_topic() -> None:
         (RuntimeResumed(timestamp_ns=5), {"kind": "runtime_resumed", "topic": "runtime"}),
         (RuntimeStopped(timestamp_ns=5), {"kind": "runtime_stopped", "topic": "runtime"}),
         (
-            RuntimeWarning(timestamp_ns=5, message="no realtime priority", processor_id="mic"),
+            RuntimeWarned(timestamp_ns=5, message="no realtime priority", processor_id="mic"),
             {
-                "kind": "runtime_warning",
+                "kind": "runtime_warned",
                 "topic": "runtime",
                 "message": "no realtime priority",
                 "processor_id": "mic",
@@ -449,7 +449,7 @@ def test_processor_topic() -> None:
                 restart_in_s=0.2,
             ),
             {
-                "kind": "processor_error",
+                "kind": "processor_errored",
                 "topic": "processor:fx",
                 "processor_id": "fx",
                 "error_type": "ZeroDivisionError",
@@ -521,7 +521,7 @@ def test_events_published_on_their_own_topics(bus: EventBus) -> None:
     ))  # fmt: skip
     bus.publish(ConnectionRemoved(connection_id="a.x->b.y"))
     flushed(bus)
-    assert by_topic == [("processor:fx", "processor_error"), ("runtime", "connection_removed")]
+    assert by_topic == [("processor:fx", "processor_errored"), ("runtime", "connection_removed")]
     assert subscription.delivered == 2
 
 
@@ -532,6 +532,6 @@ def test_snapshots_give_json_text_and_a_dict() -> None:
         stats = rt.statistics()
         assert isinstance(stats.to_json(), str)
         assert json.loads(stats.to_json()) == {**stats.to_dict(), "taken_at_monotonic_ns": ANY}
-        event = RuntimeWarning(message="hi")
+        event = RuntimeWarned(message="hi")
         assert json.loads(event.to_json()) == event.to_dict()
         assert json.loads(rt.graph.to_json(indent=2)) == rt.graph.to_dict()

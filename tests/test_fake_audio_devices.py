@@ -1,7 +1,7 @@
 """AudioCapture and AudioOutput on streamlib.testing's fake devices: no sound server needed.
 
 The processors run their real code (device lookup, stream setup, callbacks on a device
-thread, FIFO, resampling, statistics); only PortAudio is replaced. The same behaviours
+thread, FIFO, resampling, statistics); only PortAudio is replaced. The same behaviors
 through a real PulseAudio null sink are in tests/test_audio_devices.py.
 """
 

@@ -18,8 +18,8 @@ RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 BLACK = (0, 0, 0)
 
 
-def solid(colour: tuple[int, int, int], width: int = 160, height: int = 90) -> sl.VideoFrame:
-    return sl.VideoFrame(np.full((height, width, 3), colour, np.uint8), "rgb24")
+def solid(color: tuple[int, int, int], width: int = 160, height: int = 90) -> sl.VideoFrame:
+    return sl.VideoFrame(np.full((height, width, 3), color, np.uint8), "rgb24")
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_pip_corner_and_stacking(compositor: Any) -> None:
 
 def test_grid(compositor: Any) -> None:
     mix = compositor(layout="grid", fit="stretch")
-    colours = {0: RED, 1: GREEN, 2: BLUE, 3: WHITE}
-    picture = compose(mix, {i: solid(c) for i, c in colours.items()})
+    colors = {0: RED, 1: GREEN, 2: BLUE, 3: WHITE}
+    picture = compose(mix, {i: solid(c) for i, c in colors.items()})
     assert probe(picture, 80, 45) == RED
     assert probe(picture, 240, 45) == GREEN
     assert probe(picture, 80, 135) == BLUE

@@ -114,7 +114,7 @@ def test_letterbox_scaling_and_background(display: str) -> None:
     (picture,) = pictures
     assert picture[10, 160].tolist() == [0, 0, 90]  # the bar above the 320x60 picture
     assert picture[230, 160].tolist() == [0, 0, 90]
-    assert picture[120, 5].tolist() == [235, 235, 235]  # the white bar, centred vertically
+    assert picture[120, 5].tolist() == [235, 235, 235]  # the white bar, centered vertically
 
 
 def test_keyboard_and_mouse_reach_the_event_bus(display: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 import streamlib as sl
 from gpu_support import TOLERANCE, max_difference, require_gpu, run_effect
 from runtime_support import EventLog, wait_until
-from streamlib.core import PixelFormat, RuntimeWarning, ShaderError
+from streamlib.core import PixelFormat, RuntimeWarned, ShaderError
 from streamlib.gpu import kernels
 from streamlib.processors import (
     ChromaKey,
@@ -134,10 +134,10 @@ def test_effects_keep_timestamps_and_metadata() -> None:
 def test_a_gpu_chain_passes_textures_without_downloads() -> None:
     frame = sl.VideoFrame(PICTURE, "rgb24")
     (inverted,) = run_effect(ColorInvert, None, [frame])
-    (grey,) = run_effect(Grayscale, None, [inverted])
+    (gray,) = run_effect(Grayscale, None, [inverted])
     assert not inverted.has_array  # the second effect took the texture as it was
     luma = _to_bytes((255 - PICTURE) / 255.0 @ np.array(kernels.LUMA_WEIGHTS["bt601"]))
-    assert max_difference(grey.to_ndarray()[..., 0], luma) <= TOLERANCE
+    assert max_difference(gray.to_ndarray()[..., 0], luma) <= TOLERANCE
 
 
 # -- ShaderEffect ----------------------------------------------------------------------
@@ -189,8 +189,8 @@ def test_shader_config_is_checked() -> None:
 
 
 def _solid(value: float) -> str:
-    colour = f"vec4<f32>({value}, 0.0, 0.0, 1.0)"
-    return f"fn effect(pixel: vec2<i32>) -> vec4<f32> {{ return {colour}; }}\n"
+    color = f"vec4<f32>({value}, 0.0, 0.0, 1.0)"
+    return f"fn effect(pixel: vec2<i32>) -> vec4<f32> {{ return {color}; }}\n"
 
 
 def test_shader_file_reloads_on_change_and_survives_a_broken_edit(tmp_path: Path) -> None:
@@ -215,8 +215,8 @@ def test_shader_file_reloads_on_change_and_survives_a_broken_edit(tmp_path: Path
         shader.write_text(_solid(0.0))
         wait_until(lambda: newest_red() == 0, what="the edited shader")
         shader.write_text("fn effect(pixel: vec2<i32>) -> vec4<f32> { oops }\n")
-        wait_until(lambda: bool(log.of(RuntimeWarning)), what="a warning about the broken shader")
-        warning = log.of(RuntimeWarning)[0]
+        wait_until(lambda: bool(log.of(RuntimeWarned)), what="a warning about the broken shader")
+        warning = log.of(RuntimeWarned)[0]
         assert warning.processor_id == "fx"
         assert "keeping the last good shader" in warning.message
         assert "effect.wgsl" in warning.message

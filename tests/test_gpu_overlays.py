@@ -16,7 +16,7 @@ from streamlib.processors import ImageOverlay, PerformanceOverlay, TextOverlay
 from streamlib.processors._gpu._overlay_drawing import text_panel
 from streamlib.processors._gpu.performance_overlay import statistics_lines
 
-GREY = 60
+GRAY = 60
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +24,8 @@ def _gpu() -> None:
     require_gpu()
 
 
-def grey_frame(width: int = 320, height: int = 180, **fields: Any) -> sl.VideoFrame:
-    return sl.VideoFrame(np.full((height, width, 3), GREY, np.uint8), "rgb24", **fields)
+def gray_frame(width: int = 320, height: int = 180, **fields: Any) -> sl.VideoFrame:
+    return sl.VideoFrame(np.full((height, width, 3), GRAY, np.uint8), "rgb24", **fields)
 
 
 def overlay(processor: sl.Processor, *frames: sl.VideoFrame) -> list[np.ndarray[Any, Any]]:
@@ -43,14 +43,14 @@ def overlay(processor: sl.Processor, *frames: sl.VideoFrame) -> list[np.ndarray[
 
 
 def changed(picture: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Where the picture differs from the plain grey frame."""
-    return np.argwhere((picture != GREY).any(axis=2))
+    """Where the picture differs from the plain gray frame."""
+    return np.argwhere((picture != GRAY).any(axis=2))
 
 
 def test_caption_is_drawn_at_its_anchor() -> None:
     (picture,) = overlay(
         TextOverlay(text="Hello", anchor="top-right", margin=10, background=(255, 0, 0, 255)),
-        grey_frame(),
+        gray_frame(),
     )
     ys, xs = changed(picture).T
     assert ys.min() == 10
@@ -64,7 +64,7 @@ def test_caption_is_drawn_at_its_anchor() -> None:
 def test_lower_third_spans_the_width_above_the_bottom() -> None:
     (picture,) = overlay(
         TextOverlay(text="Jane Doe|Reporter", style="lower_third", background=(0, 0, 0, 255)),
-        grey_frame(),
+        gray_frame(),
     )
     ys, xs = changed(picture).T
     assert (xs.min(), xs.max()) == (0, 319)
@@ -75,9 +75,9 @@ def test_lower_third_spans_the_width_above_the_bottom() -> None:
 def test_a_translucent_panel_blends() -> None:
     (picture,) = overlay(
         TextOverlay(text="x", anchor="top-left", margin=0, background=(200, 200, 200, 128)),
-        grey_frame(),
+        gray_frame(),
     )
-    expected = round(200 * 128 / 255 + GREY * (1 - 128 / 255))
+    expected = round(200 * 128 / 255 + GRAY * (1 - 128 / 255))
     assert abs(int(picture[1, 1, 0]) - expected) <= 1
 
 
@@ -85,10 +85,10 @@ def test_text_from_the_data_input_replaces_the_config() -> None:
     processor = TextOverlay(text="A", anchor="top-left", background=(0, 0, 0, 255))
     harness = Harness(processor)
     try:
-        harness.feed("video_in", grey_frame())
+        harness.feed("video_in", gray_frame())
         (first,) = harness.step()
         harness.feed("text_in", sl.DataFrame({"text": "A much longer caption"}))
-        harness.feed("video_in", grey_frame())
+        harness.feed("video_in", gray_frame())
         (second,) = harness.step()
     finally:
         harness.close()
@@ -99,8 +99,8 @@ def test_text_from_the_data_input_replaces_the_config() -> None:
 def test_clock_shows_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
     processor = TextOverlay(style="clock", clock_format="%H:%M:%S", anchor="top-left")
     monkeypatch.setattr(time, "strftime", lambda fmt: "12:34:56")
-    (clock,) = overlay(processor, grey_frame())
-    expected = text_panel(["12:34:56"], size=32, colour=(255, 255, 255, 255),
+    (clock,) = overlay(processor, gray_frame())
+    expected = text_panel(["12:34:56"], size=32, color=(255, 255, 255, 255),
                           background=(0, 0, 0, 160), padding=10)  # fmt: skip
     ys, xs = changed(clock).T
     assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == expected.shape[1::-1]
@@ -112,23 +112,23 @@ def test_image_overlay_keeps_the_logo_alpha(tmp_path: Path) -> None:
     logo[:, 20:] = (0, 0, 255, 0)  # fully transparent half
     path = tmp_path / "logo.png"
     Image.fromarray(logo, "RGBA").save(path)
-    (picture,) = overlay(ImageOverlay(path=str(path), anchor="top-left", margin=5), grey_frame())
+    (picture,) = overlay(ImageOverlay(path=str(path), anchor="top-left", margin=5), gray_frame())
     assert picture[10, 10].tolist() == [255, 0, 0]
-    assert picture[10, 35].tolist() == [GREY, GREY, GREY]  # transparent: the video shows
-    (faded,) = overlay(ImageOverlay(path=str(path), anchor="top-left", alpha=0.5), grey_frame())
-    assert abs(int(faded[30, 30, 0]) - round(255 * 0.5 + GREY * 0.5)) <= 1
+    assert picture[10, 35].tolist() == [GRAY, GRAY, GRAY]  # transparent: the video shows
+    (faded,) = overlay(ImageOverlay(path=str(path), anchor="top-left", alpha=0.5), gray_frame())
+    assert abs(int(faded[30, 30, 0]) - round(255 * 0.5 + GRAY * 0.5)) <= 1
 
 
 def test_image_overlay_resizes_and_reports_bad_files(tmp_path: Path) -> None:
     path = tmp_path / "logo.png"
     Image.fromarray(np.full((20, 40, 4), 255, np.uint8), "RGBA").save(path)
     (picture,) = overlay(
-        ImageOverlay(path=str(path), anchor="top-left", margin=0, width=80), grey_frame()
+        ImageOverlay(path=str(path), anchor="top-left", margin=0, width=80), gray_frame()
     )
     ys, xs = changed(picture).T
     assert (xs.max() + 1, ys.max() + 1) == (80, 40)
     with pytest.raises(sl.ConfigError, match="cannot read the image"):
-        overlay(ImageOverlay(path=str(tmp_path / "missing.png")), grey_frame())
+        overlay(ImageOverlay(path=str(tmp_path / "missing.png")), gray_frame())
 
 
 def test_performance_overlay_measures_and_lists_processors() -> None:
@@ -142,7 +142,7 @@ def test_performance_overlay_measures_and_lists_processors() -> None:
         harness.feed("stats", sl.DataFrame(stats))
         for _ in range(4):
             now = harness.context.clock.now_ns()
-            harness.feed("video_in", grey_frame(timestamp_ns=now - 5_000_000))
+            harness.feed("video_in", gray_frame(timestamp_ns=now - 5_000_000))
             (out,) = harness.step()
             time.sleep(0.02)
         lines = processor.lines()

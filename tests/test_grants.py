@@ -78,7 +78,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         self.server.paths.append(self.path)
         self.send_error(404)
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, fmt: str, *args: object) -> None:
         pass  # keep the test output clean
 
 

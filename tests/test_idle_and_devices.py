@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlib as sl
 from runtime_support import EventLog, Recorder, SlowReader, running, wait_until
-from streamlib.core import RuntimeWarning
+from streamlib.core import RuntimeWarned
 
 
 class EmptyPoll(sl.Processor):
@@ -105,7 +105,7 @@ def test_a_device_callback_never_waits_for_a_slow_lossless_consumer() -> None:
         assert stats.dropped > 250
         assert stats.written == 300
         wait_until(
-            lambda: any("device callback never waits" in w.message for w in log.of(RuntimeWarning)),
+            lambda: any("device callback never waits" in w.message for w in log.of(RuntimeWarned)),
             what="a warning naming the drops",
         )
     log.close()

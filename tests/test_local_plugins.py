@@ -43,7 +43,7 @@ from streamlib.processors import Passthrough  # imported, so not one of this fil
 
 
 class Invert(sl.Processor):
-    """Invert the colours of each frame."""
+    """Invert the colors of each frame."""
 
     video_in = sl.Input(sl.VideoFrame)
     video_out = sl.Output(sl.VideoFrame)

@@ -11,14 +11,14 @@ import pytest
 from PIL import Image
 
 import streamlib as sl
-from streamlib.mcp._snapshot import analyse_audio, describe_data, encode_image, to_rgb
+from streamlib.mcp._snapshot import analyze_audio, describe_data, encode_image, to_rgb
 
-# Colours and their BT.601 limited-range YUV, as FFmpeg converts them.
-COLOURS = {
+# Colors and their BT.601 limited-range YUV, as FFmpeg converts them.
+COLORS = {
     "red": ((255, 0, 0), (81, 90, 240)),
     "green": ((0, 255, 0), (145, 54, 34)),
     "blue": ((0, 0, 255), (41, 240, 110)),
-    "grey": ((128, 128, 128), (126, 128, 128)),
+    "gray": ((128, 128, 128), (126, 128, 128)),
 }
 
 
@@ -29,13 +29,13 @@ def decode(data: bytes) -> Image.Image:
 
 
 def quadrants(width: int = 8, height: int = 6) -> np.ndarray[Any, Any]:
-    """An RGB picture: red, green / blue, grey quadrants."""
+    """An RGB picture: red, green / blue, gray quadrants."""
     rgb = np.zeros((height, width, 3), np.uint8)
     h, w = height // 2, width // 2
-    rgb[:h, :w] = COLOURS["red"][0]
-    rgb[:h, w:] = COLOURS["green"][0]
-    rgb[h:, :w] = COLOURS["blue"][0]
-    rgb[h:, w:] = COLOURS["grey"][0]
+    rgb[:h, :w] = COLORS["red"][0]
+    rgb[:h, w:] = COLORS["green"][0]
+    rgb[h:, :w] = COLORS["blue"][0]
+    rgb[h:, w:] = COLORS["gray"][0]
     return rgb
 
 
@@ -72,13 +72,13 @@ def test_gray8_stays_gray() -> None:
 
 def yuv_planes(width: int, height: int) -> tuple[np.ndarray[Any, Any], ...]:
     """Y, U, V planes of ``quadrants(width, height)`` (chroma at half resolution)."""
-    names = [["red", "green"], ["blue", "grey"]]
+    names = [["red", "green"], ["blue", "gray"]]
     rows = np.arange(height) * 2 // height  # which quadrant row each pixel row is in
     cols = np.arange(width) * 2 // width
 
     def plane(component: int, step: int) -> np.ndarray[Any, Any]:
         return np.array(
-            [[COLOURS[names[r][c]][1][component] for c in cols[::step]] for r in rows[::step]],
+            [[COLORS[names[r][c]][1][component] for c in cols[::step]] for r in rows[::step]],
             np.uint8,
         )
 
@@ -86,7 +86,7 @@ def yuv_planes(width: int, height: int) -> tuple[np.ndarray[Any, Any], ...]:
 
 
 @pytest.mark.parametrize("pixel_format", ["yuv420p", "nv12"])
-def test_420_formats_convert_to_the_right_colours(pixel_format: str) -> None:
+def test_420_formats_convert_to_the_right_colors(pixel_format: str) -> None:
     width, height = 8, 8
     y, u, v = yuv_planes(width, height)
     if pixel_format == "yuv420p":
@@ -125,7 +125,7 @@ def sine_blocks(
 
 
 def test_audio_levels_and_dominant_frequency() -> None:
-    analysis = analyse_audio(sine_blocks(1000.0, 0.5))
+    analysis = analyze_audio(sine_blocks(1000.0, 0.5))
     assert analysis.samples == 4800
     assert analysis.dominant_hz == pytest.approx(1000, abs=2)
     assert analysis.dominant_db == pytest.approx(-6.02, abs=0.5)
@@ -146,11 +146,11 @@ def test_audio_per_channel_silence_and_clipping() -> None:
     left = np.full((480, 1), 0.0, np.float32)
     right = np.concatenate([np.full((240, 1), 1.0), np.full((240, 1), -1.0)]).astype(np.float32)
     block = sl.AudioFrame(np.concatenate([left, right], axis=1), 48_000)
-    analysis = analyse_audio([block])
+    analysis = analyze_audio([block])
     assert analysis.rms_db == (-120.0, 0.0)
     assert analysis.peak_db == (-120.0, 0.0)
     assert analysis.clipped_samples == 480
-    silent = analyse_audio([sl.AudioFrame.silence(480, 1, 48_000)])
+    silent = analyze_audio([sl.AudioFrame.silence(480, 1, 48_000)])
     assert silent.dominant_hz is None
     assert silent.rms_db == (-120.0,)
 

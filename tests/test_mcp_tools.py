@@ -314,13 +314,13 @@ def test_a_setup_that_fails_at_once_is_in_the_reply_and_later_in_stats_and_event
         stats = await call(client, "get_stats", {"events": 50})
         assert stats["processors"]["dev"]["errors"] >= 1
         assert "the device is busy" in stats["processors"]["dev"]["last_error"]
-        errors = [e for e in stats["events"] if e["kind"] == "processor_error"]
+        errors = [e for e in stats["events"] if e["kind"] == "processor_errored"]
         assert {e["processor_id"] for e in errors} >= {"dev", "dev2"}
         assert all(e["phase"] == "setup" for e in errors)
         assert [e["seq"] for e in stats["events"]] == sorted(e["seq"] for e in stats["events"])
         read = await client.read_resource("events://recent")
         recent = json.loads(read.contents[0].text)["events"]  # type: ignore[union-attr]
-        assert any(e["kind"] == "processor_error" and e["processor_id"] == "dev" for e in recent)
+        assert any(e["kind"] == "processor_errored" and e["processor_id"] == "dev" for e in recent)
         assert (await call(client, "get_stats", {"events": 0}))["events"] == []
 
     run_with_client(host, scenario)

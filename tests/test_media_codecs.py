@@ -157,7 +157,7 @@ def test_encoder_converts_rgb_input() -> None:
     ]
     packets = run_processor(VideoEncoder, {"crf": 10}, inputs={"video_in": rgb})["packets"]
     decoded = pictures_of(run_processor(VideoDecoder, inputs={"packets": packets})["video"])
-    # Flat grey pictures survive yuv420p and crf 10 almost exactly.
+    # Flat gray pictures survive yuv420p and crf 10 almost exactly.
     for original, back in zip(rgb, decoded, strict=True):
         diff = np.abs(original.to_ndarray().astype(int) - back.to_ndarray().astype(int))
         assert diff.max() <= 3

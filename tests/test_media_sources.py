@@ -148,7 +148,7 @@ def test_media_file_reads_over_http(clip: Path) -> None:
     import threading
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
+        def log_message(self, fmt: str, *args: object) -> None:
             """Keep the test output clean."""
 
     handler = functools.partial(Quiet, directory=str(clip.parent))

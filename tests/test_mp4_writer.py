@@ -1,5 +1,5 @@
 """Mp4Writer, checked with ffprobe: codecs, sizes, frame counts, durations, A/V alignment,
-finalising on stop, SIGINT and kill -9, and the errors it gives before anything runs."""
+finalizing on stop, SIGINT and kill -9, and the errors it gives before anything runs."""
 
 from __future__ import annotations
 
@@ -232,9 +232,9 @@ def test_the_file_is_finished_when_its_inputs_end_before_any_stop(tmp_path: Path
     assert rt.state is sl.RuntimeState.RUNNING
     video = stream_of(probe(target), "video")
     assert int(video["nb_read_frames"]) == 45
-    wait_until(lambda: any(e.name == "finalised" for e in log.of(CustomEvent)), what="event")
-    finalised = next(e for e in log.of(CustomEvent) if e.name == "finalised")
-    assert finalised.payload == {"path": str(target), "bytes": target.stat().st_size}
+    wait_until(lambda: any(e.name == "finalized" for e in log.of(CustomEvent)), what="event")
+    finalized = next(e for e in log.of(CustomEvent) if e.name == "finalized")
+    assert finalized.payload == {"path": str(target), "bytes": target.stat().st_size}
     rt.close()
     assert stream_of(probe(target), "video")["nb_read_frames"] == "45"  # and teardown kept it
     log.close()
@@ -303,7 +303,7 @@ def wait_for_bytes(path: Path, size: int) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_finalises_the_file(tmp_path: Path, signum: int) -> None:
+def test_signal_finalizes_the_file(tmp_path: Path, signum: int) -> None:
     path = tmp_path / "signalled.mp4"
     child = start_child(path, fragmented=False)
     try:

@@ -921,7 +921,7 @@ def test_equality_ignores_lines_and_path() -> None:
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json"])
 def test_load_file(tmp_path: Path, suffix: str) -> None:
     spec = parse_pipeline(EXAMPLE)
-    text = dump_pipeline(spec, format="json" if suffix == ".json" else "yaml")
+    text = dump_pipeline(spec, syntax="json" if suffix == ".json" else "yaml")
     file = tmp_path / f"pipeline{suffix}"
     file.write_text(text, encoding="utf-8")
     loaded = load_pipeline_file(file)
@@ -988,7 +988,7 @@ def test_dump_forms() -> None:
     assert "- src.video -> sink.video\n" in text
     assert "profile: lossless" in text
     assert text.startswith("name: my-pipeline\n")
-    json_text = dump_pipeline(spec, format="json")
+    json_text = dump_pipeline(spec, syntax="json")
     assert '"src.video -> sink.video"' in json_text
     assert '"capacity": 64' in json_text
 
@@ -996,10 +996,10 @@ def test_dump_forms() -> None:
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_dump_round_trip(fmt: Any) -> None:
     spec = parse_pipeline(EXAMPLE)
-    text = dump_pipeline(spec, format=fmt)
+    text = dump_pipeline(spec, syntax=fmt)
     again = parse_pipeline(text)
     assert again == spec
-    assert dump_pipeline(again, format=fmt) == text
+    assert dump_pipeline(again, syntax=fmt) == text
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
@@ -1039,7 +1039,7 @@ def test_dump_round_trip_tricky_values(fmt: Any) -> None:
         ),
         name="1.0",
     )
-    again = parse_pipeline(dump_pipeline(spec, format=fmt))
+    again = parse_pipeline(dump_pipeline(spec, syntax=fmt))
     assert again == spec
     assert again.name == "1.0"
     assert type(again.processor("a").config["huge_int"]) is int
@@ -1049,20 +1049,20 @@ def test_dump_without_name_or_connections() -> None:
     spec = PipelineSpec(processors=(), connections=())
     assert dump_pipeline(spec) == "processors: {}\n"
     assert parse_pipeline(dump_pipeline(spec)) == spec
-    assert parse_pipeline(dump_pipeline(spec, format="json")) == spec
+    assert parse_pipeline(dump_pipeline(spec, syntax="json")) == spec
 
 
 def test_dump_special_floats() -> None:
     spec = parse("processors: {a: {type: A, config: {x: .inf, y: -.inf}}}")
     assert parse_pipeline(dump_pipeline(spec)) == spec
-    with pytest.raises(ValueError, match="format='yaml'"):
-        dump_pipeline(spec, format="json")
+    with pytest.raises(ValueError, match="as YAML"):
+        dump_pipeline(spec, syntax="json")
 
 
 def test_dump_rejects_unknown_format() -> None:
     spec = parse_pipeline(EXAMPLE)
-    with pytest.raises(ValueError, match="unknown format 'toml'"):
-        dump_pipeline(spec, format="toml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown syntax 'toml'"):
+        dump_pipeline(spec, syntax="toml")  # type: ignore[arg-type]
 
 
 def test_dump_of_parsed_anchors_round_trips() -> None:
@@ -1123,7 +1123,7 @@ def test_dump_round_trip_random(fmt: Any, seed: int) -> None:
         for _ in range(5)
     )
     spec = PipelineSpec(processors, connections, name=rng.choice([None, "demo", "yes"]))
-    assert parse_pipeline(dump_pipeline(spec, format=fmt)) == spec
+    assert parse_pipeline(dump_pipeline(spec, syntax=fmt)) == spec
 
 
 @pytest.mark.parametrize(
@@ -1202,6 +1202,6 @@ def test_a_malformed_local_type_says_how_to_write_it(type_text: str, message: st
 def test_plugins_survive_a_dump(tmp_path: Path) -> None:
     spec = parse("plugins: [fx.py]\nprocessors:\n  a: {type: Glow}\n  b: {type: fx.py:Glow}\n")
     for fmt in ("yaml", "json"):
-        text = dump_pipeline(spec, format=fmt)  # type: ignore[arg-type]
+        text = dump_pipeline(spec, syntax=fmt)  # type: ignore[arg-type]
         assert parse_pipeline(text) == spec
     assert dump_pipeline(spec).startswith("plugins:\n- fx.py\n")

@@ -358,7 +358,7 @@ def test_peek_and_has_data_do_not_consume() -> None:
     assert sink.data.peek() is None
 
 
-def test_statistics_snapshot_is_immutable_and_serialisable() -> None:
+def test_statistics_snapshot_is_immutable_and_serializable() -> None:
     source, sink = Source(), Sink()
     connection = wire(source.data, sink.data, profile="fifo", capacity=2)
     before = connection.statistics()

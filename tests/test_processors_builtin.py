@@ -97,10 +97,10 @@ def test_each_pattern_draws_what_it_says() -> None:
     assert not np.array_equal(bars, checker)
     assert not np.array_equal(gradient, checker)
 
-    # bars: seven vertical colour bars, white first, every row the same
+    # bars: seven vertical color bars, white first, every row the same
     assert (bars == bars[:1]).all()
-    colours = {tuple(int(v) for v in px) for px in bars[0]}
-    assert len(colours) == 7
+    colors = {tuple(int(v) for v in px) for px in bars[0]}
+    assert len(colors) == 7
     assert tuple(bars[0, 0]) == (235, 235, 235)
 
     # gradient: red grows left to right, green top to bottom

@@ -29,7 +29,7 @@ EXPECTED_TOP_LEVEL = {
     "UnknownProcessorError", "VideoFrame", "__version__", "live_field", "path_field",
     # what a program subscribes to, keeps or reads back
     "CustomEvent", "ProcessorEnded", "ProcessorErrored", "ProcessorState",
-    "ProcessorStateChanged", "ProcessorStatistics", "Subscription",
+    "ProcessorStateChanged", "ProcessorStatistics", "RuntimeWarned", "Subscription",
 }  # fmt: skip
 # The processors are listed once, in pyproject's entry points; tests/test_processor_catalogue.py
 # holds streamlib.processors.__all__ and the registry to that list.
@@ -131,3 +131,8 @@ def test_core_imports_no_device_or_codec_library(layer: str) -> None:
     for path in (PACKAGE / layer).rglob("*.py"):
         for module in _imports_of(path):
             assert module.split(".")[0] not in heavy, f"{path.name} imports {module}"
+
+
+def test_the_old_event_name_says_what_it_became() -> None:
+    with pytest.raises(AttributeError, match="renamed to RuntimeWarned"):
+        _ = streamlib.core.RuntimeWarning

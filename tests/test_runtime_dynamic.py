@@ -32,7 +32,7 @@ from streamlib.core import (
     ProcessorState,
     RestartBackoff,
 )
-from streamlib.core import RuntimeWarning as RuntimeWarningEvent
+from streamlib.core import RuntimeWarned as RuntimeWarningEvent
 from streamlib.processors import Collector, NullSink, TestPattern
 
 
@@ -444,7 +444,7 @@ def test_bad_input_while_running_changes_nothing(rt: sl.Runtime, tmp_path: Path)
         (sl.ConfigError, lambda: rt.connect("src.data", "rec.data", profile="sometimes")),
         (sl.GraphError, lambda: rt.connect("src.data", "rec.data", capacity=0)),
         (sl.ConfigError, lambda: rt.add(TestPattern, id="tp", width=1)),
-        (sl.ConfigError, lambda: rt.add(TestPattern, id="tp", colour="red")),
+        (sl.ConfigError, lambda: rt.add(TestPattern, id="tp", color="red")),
         (sl.RegistryError, lambda: rt.add("NoSuchProcessor", id="x")),
         (sl.GraphError, lambda: rt.add(NullSink, id="src")),
         (sl.GraphError, lambda: rt.add(NullSink, id="not valid!")),

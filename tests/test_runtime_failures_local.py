@@ -36,7 +36,7 @@ from streamlib.core import (
     ProcessorErrored,
     ProcessorState,
     RestartBackoff,
-    RuntimeWarning,
+    RuntimeWarned,
 )
 
 FAST_BACKOFF = RestartBackoff(initial_s=0.001, max_s=0.002)
@@ -83,7 +83,7 @@ class RaisesBase(sl.Processor):
         raise asyncio.CancelledError
 
 
-@pytest.mark.parametrize("what", ["keyboard", "cancelled"])
+@pytest.mark.parametrize("what", ["keyboard", "canceled"])
 def test_a_base_exception_in_process_is_an_error_not_a_silent_death(what: str) -> None:
     rt = sl.Runtime(fuse=False)
     log = EventLog(rt.events, "processor:*")
@@ -193,7 +193,7 @@ def test_a_processor_whose_thread_cannot_be_stopped_is_quarantined() -> None:
         assert rt.processor_state("hang") is ProcessorState.QUARANTINED
         assert rt.statistics().processors["hang"].state == "quarantined"
         wait_until(
-            lambda: any("quarantined" in w.message for w in log.of(RuntimeWarning)),
+            lambda: any("quarantined" in w.message for w in log.of(RuntimeWarned)),
             what="a warning naming the quarantine",
         )
         rt.start()  # the others run again; the hung one is never run by a second thread
@@ -318,16 +318,16 @@ def test_a_listener_raising_system_exit_keeps_receiving_events() -> None:
             raise SystemExit(1)
 
     subscription = bus.subscribe("*", listener)
-    bus.publish(RuntimeWarning(message="first"))
-    bus.publish(RuntimeWarning(message="second"))
+    bus.publish(RuntimeWarned(message="first"))
+    bus.publish(RuntimeWarned(message="second"))
     wait_until(lambda: len(received) == 2, what="the second event")
     assert subscription.errors == 1
     bus.close()
 
 
-# -- signals while finalising ----------------------------------------------------------
+# -- signals while finalizing ----------------------------------------------------------
 
-_FINALISING_SCRIPT = """
+_FINALIZING_SCRIPT = """
 import sys, time
 from pathlib import Path
 import streamlib as sl
@@ -345,9 +345,9 @@ class SlowFinish(sl.Processor):
         self.video.read_all()
 
     def teardown(self):
-        print("finalising", flush=True)
+        print("finalizing", flush=True)
         time.sleep(1.5)
-        Path(sys.argv[1]).write_text("finalised")
+        Path(sys.argv[1]).write_text("finalized")
 
 with sl.Runtime() as rt:
     src = rt.add(TestPattern, width=32, height=32, fps=30)
@@ -358,10 +358,10 @@ print("done", flush=True)
 """
 
 
-def _start_finalising_child(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+def _start_finalizing_child(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     marker = tmp_path / "marker"
     script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(_FINALISING_SCRIPT))
+    script.write_text(textwrap.dedent(_FINALIZING_SCRIPT))
     child = subprocess.Popen(
         [sys.executable, str(script), str(marker)],
         stdout=subprocess.PIPE,
@@ -372,22 +372,22 @@ def _start_finalising_child(tmp_path: Path) -> tuple[subprocess.Popen[str], Path
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "running"
     child.send_signal(signal.SIGINT)
-    assert child.stdout.readline().strip() == "finalising"
+    assert child.stdout.readline().strip() == "finalizing"
     return child, marker
 
 
-def test_a_second_signal_does_not_interrupt_finalisation(tmp_path: Path) -> None:
-    child, marker = _start_finalising_child(tmp_path)
+def test_a_second_signal_does_not_interrupt_finalization(tmp_path: Path) -> None:
+    child, marker = _start_finalizing_child(tmp_path)
     child.send_signal(signal.SIGTERM)
     out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
-    assert marker.read_text() == "finalised"
+    assert marker.read_text() == "finalized"
     assert "done" in out
     assert "again to force" in err
 
 
 def test_a_third_signal_forces_exit_and_says_so(tmp_path: Path) -> None:
-    child, marker = _start_finalising_child(tmp_path)
+    child, marker = _start_finalizing_child(tmp_path)
     child.send_signal(signal.SIGINT)
     assert child.stderr is not None
     assert "again to force" in child.stderr.readline()  # the second was heard; now a third

@@ -39,7 +39,7 @@ from streamlib.core import (
     RuntimeStarted,
     RuntimeStopped,
 )
-from streamlib.core import RuntimeWarning as RuntimeWarningEvent
+from streamlib.core import RuntimeWarned as RuntimeWarningEvent
 from streamlib.processors import Collector, TestPattern, ToneSource
 
 State = sl.RuntimeState
@@ -410,7 +410,7 @@ def test_run_on_main_errors_reach_the_worker(rt: sl.Runtime) -> None:
     wait_until(lambda: "raised" in outcomes, what="the exception to reach setup")
     assert "pump_main" in str(outcomes["timeout"])
     rt.pump_main(0.05)
-    assert ran == []  # the call that timed out was cancelled, not run late
+    assert ran == []  # the call that timed out was canceled, not run late
     rt.stop()
 
 
@@ -672,7 +672,7 @@ def test_priority_hint_is_applied_or_reported(rt: sl.Runtime, priority: sl.Prior
 _UNPRIVILEGED_RUN = """
 import json, os, sys
 import streamlib as sl
-from streamlib.core import RuntimeWarning as Warned
+from streamlib.core import RuntimeWarned as Warned
 
 class Urgent(sl.Processor):
     data = sl.Output(sl.DataFrame)

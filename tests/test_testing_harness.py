@@ -13,7 +13,7 @@ from streamlib.testing import Collector, ManualClock, run_processor
 
 
 class Invert(sl.Processor):
-    """Invert the colours of each frame; asks the main thread for something in setup."""
+    """Invert the colors of each frame; asks the main thread for something in setup."""
 
     video_in = sl.Input(sl.VideoFrame)
     video_out = sl.Output(sl.VideoFrame)

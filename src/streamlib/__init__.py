@@ -16,14 +16,13 @@ runs::
 
 The facade holds what a program using streamlib touches: frames, ports, processors and
 their configs, the runtime and its statistics, the errors to catch, and the events a
-program acts on (a processor failed, ended or changed state; its own ``CustomEvent``).
+program acts on (a processor failed, ended or changed state, the runtime warned; its
+own ``CustomEvent``).
 Everything else stays one level down, so this list stays short enough to read:
 
 - the other lifecycle events (``ProcessorAdded``, ``ConnectionCreated``, ...) are in
   ``streamlib.core``: they only inform, and every event has ``kind`` and ``to_dict()``
   for a listener that logs them all;
-- ``RuntimeWarning`` (the event) is in ``streamlib.core``: exported here under that name it
-  would shadow the builtin for ``from streamlib import *``;
 - processors are in ``streamlib.processors``, test helpers and fake devices in
   ``streamlib.testing``, devices and lower-level audio in ``streamlib.audio``.
 """
@@ -78,6 +77,7 @@ from .core import (
     Registry,
     RegistryError,
     RuntimeStateError,
+    RuntimeWarned,
     Scheduling,
     SchedulingMode,
     ShaderError,
@@ -158,6 +158,7 @@ __all__ = [
     "RuntimeState",
     "RuntimeStateError",
     "RuntimeStatistics",
+    "RuntimeWarned",
     "Scheduling",
     "SchedulingMode",
     "ShaderError",

@@ -1,6 +1,6 @@
 """Opening a CLAP bundle: the shared library, its ``clap_entry`` and plugin factory.
 
-A bundle is initialised once per process (CLAP allows ``init`` only once) and
+A bundle is initialized once per process (CLAP allows ``init`` only once) and
 stays loaded until the process exits, when ``deinit`` runs. DPF-based bundles
 (the zam plugins) keep globals per bundle, so instances of one bundle are
 created, activated, deactivated and destroyed one at a time under the
@@ -76,7 +76,7 @@ class PluginBundle:
             started = bool(self._entry.init) and self._entry.init(str(binary).encode())
         if not started:
             raise PluginError(f"{path}: the plugin's clap_entry.init() refused to start")
-        self._initialised = True
+        self._initialized = True
         address = self._entry.get_factory(CLAP_PLUGIN_FACTORY_ID)
         if not address:
             self.close()
@@ -128,8 +128,8 @@ class PluginBundle:
 
         Skipped while instances are alive: no call into the library may follow ``deinit``.
         """
-        if self._initialised and self.instances == 0:
-            self._initialised = False
+        if self._initialized and self.instances == 0:
+            self._initialized = False
             self._entry.deinit()
 
     def __repr__(self) -> str:
@@ -141,7 +141,7 @@ _bundles_lock = threading.Lock()
 
 
 def open_bundle(path: str | Path) -> PluginBundle:
-    """The bundle at ``path``, loaded and initialised on first use (``PluginError`` if not CLAP)."""
+    """The bundle at ``path``, loaded and initialized on first use (``PluginError`` if not CLAP)."""
     given = Path(path).expanduser()
     if not given.exists():
         raise PluginError(

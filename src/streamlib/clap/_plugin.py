@@ -295,9 +295,9 @@ class ClapPlugin:
                 if info.id == key:
                     return info
         else:
-            wanted = _normalise(str(key))
+            wanted = _normalize(str(key))
             for info in params:
-                if _normalise(info.name) == wanted:
+                if _normalize(info.name) == wanted:
                     return info
         listing = ", ".join(f"{p.id} {p.name!r}" for p in params) or "(none)"
         raise PluginError(f"{self.info.name} has no parameter {key!r}; its parameters: {listing}")
@@ -465,5 +465,5 @@ class ClapPlugin:
         return f"<ClapPlugin {self.info.id} {state}>"
 
 
-def _normalise(name: str) -> str:
+def _normalize(name: str) -> str:
     return "".join(name.lower().split())

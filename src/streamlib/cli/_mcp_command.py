@@ -24,7 +24,7 @@ examples:
   streamlib mcp --allow-read ~/Videos --allow-read ~/shaders --allow-write ~/out
 
 Permissions are off by default: agents can only add processor types that need
-nothing outside the process (test sources, effects, analysers, sinks).
+nothing outside the process (test sources, effects, analyzers, sinks).
 See docs/security.md for what each --allow-* flag lets an agent do.
 """
 

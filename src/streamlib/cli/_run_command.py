@@ -33,7 +33,7 @@ def add_run_command(commands: Any) -> None:
         help="run a pipeline file",
         description="Run a YAML or JSON pipeline file until it ends by itself (every sink\n"
         "finished: a file job is done, every frame kept), --duration passes, or Ctrl-C\n"
-        "(which stops it in order: sources first, recordings finalised; a second Ctrl-C\n"
+        "(which stops it in order: sources first, recordings finalized; a second Ctrl-C\n"
         "only says so, a third forces the exit). A pipeline with a live source (a camera,\n"
         "a paced test pattern) runs until stopped. On a terminal a progress bar (percent,\n"
         "speed as a multiple of real time, time left) and live statistics are shown on\n"
@@ -46,7 +46,7 @@ def add_run_command(commands: Any) -> None:
         "     recovered from by restarting are counted in the statistics only)\n"
         "  1  the run failed: a processor ended in the failed state, or its last error\n"
         "     was never recovered from (an error while finishing, such as a recording\n"
-        "     that could not be finalised, or still restarting when the run stopped);\n"
+        "     that could not be finalized, or still restarting when the run stopped);\n"
         "     one line on stderr names it and its last error\n"
         "  2  the pipeline file could not be loaded",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -133,7 +133,7 @@ class RunVerdict:
 
     A processor failed the run when it ended ``failed``, or when its last error
     was not followed by a successful restart: an error while finishing
-    (teardown: a recording that could not be finalised), or a processor still
+    (teardown: a recording that could not be finalized), or a processor still
     backing off when the run stopped. Errors it recovered from do not fail the run.
     """
 
@@ -196,7 +196,7 @@ _KEY_EVENTS = frozenset(
         "publisher_joining",
         "publisher_failed",
         "stream_ended",
-        "finalised",
+        "finalized",
         "recording_continues",
         "input_ignored",
     }

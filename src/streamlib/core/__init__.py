@@ -61,7 +61,7 @@ from ._events import (
     RuntimeResumed,
     RuntimeStarted,
     RuntimeStopped,
-    RuntimeWarning,
+    RuntimeWarned,
     processor_topic,
 )
 from ._frame import Frame, FrameType
@@ -157,7 +157,7 @@ __all__ = [
     "RuntimeStarted",
     "RuntimeStateError",
     "RuntimeStopped",
-    "RuntimeWarning",
+    "RuntimeWarned",
     "SampleClock",
     "Scheduling",
     "SchedulingMode",
@@ -185,3 +185,15 @@ __all__ = [
     "rgb_to_yuv420",
     "yuv420_to_rgb",
 ]
+
+# Names renamed in the last release, refused with the new name for one release.
+_RENAMED = {"RuntimeWarning": "RuntimeWarned"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _RENAMED:
+        raise AttributeError(
+            f"streamlib.core.{name} was renamed to {_RENAMED[name]} "
+            f"(it no longer shadows the builtin); import {_RENAMED[name]} from streamlib"
+        )
+    raise AttributeError(f"module 'streamlib.core' has no attribute {name!r}")

@@ -1,6 +1,6 @@
-"""RGB <-> YUV 4:2:0 on the CPU, with the colour matrix and range as parameters.
+"""RGB <-> YUV 4:2:0 on the CPU, with the color matrix and range as parameters.
 
-One conversion serves streamlib where a picture changes colour model outside
+One conversion serves streamlib where a picture changes color model outside
 FFmpeg: ``TestPattern`` drawing its ``yuv420p`` frames and the MCP snapshot turning
 ``yuv420p``/``nv12`` frames into an image. Why numpy and not swscale (PyAV's
 ``VideoConverter``, which video processors use): ``TestPattern`` is in the core

@@ -21,12 +21,12 @@ options).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import ConfigError
-from ._suggest import did_you_mean_listing
+from ._suggest import did_you_mean_listing, renamed_hint
 
 __all__ = ["REACHES", "ProcessorConfig", "Reach", "live_field", "path_field", "reach_field"]
 
@@ -92,24 +92,24 @@ def reach_field(
     default: Any,
     *,
     reaches: Reach,
-    input: str | None = None,
+    media_field: str | None = None,
     description: str | None = None,
     **constraints: Any,
 ) -> Any:
     """A config field whose value names a URL, device, library or FFmpeg text (see :data:`Reach`).
 
     The JSON Schema marks it ``"reaches": "<kind>"``, so permissions are checked on the
-    value before the processor exists. ``input`` ties ``ffmpeg_format`` and
+    value before the processor exists. ``media_field`` ties ``ffmpeg_format`` and
     ``ffmpeg_options`` fields to the ``media`` field they open::
 
         path: str = reach_field(..., reaches="media")
-        options: dict[str, str] = reach_field({}, reaches="ffmpeg_options", input="path")
+        options: dict[str, str] = reach_field({}, reaches="ffmpeg_options", media_field="path")
     """
     if reaches not in REACHES:
         raise TypeError(f"reaches={reaches!r}; use one of {sorted(REACHES)}")
     extra: dict[str, Any] = {_REACH_KEY: reaches}
-    if input is not None:
-        extra[_INPUT_KEY] = input
+    if media_field is not None:
+        extra[_INPUT_KEY] = media_field
     return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
@@ -117,6 +117,10 @@ class ProcessorConfig(BaseModel):
     """Base of every processor's ``Config``: frozen, and unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    renamed_fields: ClassVar[Mapping[str, str]] = {}
+    """Old field name -> new one, for fields renamed in the last release: an old
+    name is refused with "'x' was renamed to 'y'" instead of a guess."""
 
     @classmethod
     def live_fields(cls) -> frozenset[str]:
@@ -188,7 +192,12 @@ def describe_validation_error(error: ValidationError, *, owner: str, model: type
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "config"
         if item["type"] == "extra_forbidden":
-            hint = did_you_mean_listing(str(item["loc"][-1]), model.model_fields, what="fields")
+            name = str(item["loc"][-1])
+            renamed = renamed_hint(name, getattr(model, "renamed_fields", {}))
+            if renamed is not None:
+                problems.append(f"{where}: {renamed}")
+                continue
+            hint = did_you_mean_listing(name, model.model_fields, what="fields")
             problems.append(f"{where}: unknown field; {hint}")
         else:
             problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")

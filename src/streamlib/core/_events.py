@@ -11,13 +11,15 @@ import dataclasses
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "RUNTIME_TOPIC",
     "ConnectionCreated",
     "ConnectionRemoved",
     "CustomEvent",
+    "ErrorAction",
+    "ErrorPhase",
     "Event",
     "ProcessorAdded",
     "ProcessorEnded",
@@ -31,7 +33,7 @@ __all__ = [
     "RuntimeResumed",
     "RuntimeStarted",
     "RuntimeStopped",
-    "RuntimeWarning",
+    "RuntimeWarned",
     "processor_topic",
 ]
 
@@ -41,6 +43,14 @@ RUNTIME_TOPIC = "runtime"
 def processor_topic(processor_id: str) -> str:
     """The topic of one processor's own events: ``processor:<id>``."""
     return f"processor:{processor_id}"
+
+
+ErrorPhase = Literal["setup", "process", "config", "end_of_stream", "teardown"]
+"""Where in its lifecycle a processor raised."""
+
+ErrorAction = Literal["restart", "stop", "raise"]
+"""What the error policy did about it: restart after a back-off, stop the processor,
+or stop the runtime and raise from ``run()``."""
 
 
 class ProcessorState(enum.Enum):
@@ -100,10 +110,10 @@ class RuntimeStopped(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RuntimeWarning(Event):
+class RuntimeWarned(Event):
     """Something the runtime could not do as asked, but worked around."""
 
-    kind: ClassVar[str] = "runtime_warning"
+    kind: ClassVar[str] = "runtime_warned"
     message: str
     processor_id: str | None = None
 
@@ -144,11 +154,11 @@ class ProcessorStopped(_ProcessorEvent):
 class ProcessorErrored(_ProcessorEvent):
     """A processor raised. ``action`` says what the error policy did about it."""
 
-    kind: ClassVar[str] = "processor_error"
+    kind: ClassVar[str] = "processor_errored"
     error_type: str
     message: str
-    phase: str  # "setup", "process", "config", "end_of_stream" or "teardown"
-    action: str  # "restart", "stop" or "raise"
+    phase: ErrorPhase
+    action: ErrorAction
     restart_in_s: float | None = None
 
 

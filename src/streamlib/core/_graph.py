@@ -11,7 +11,7 @@ the graph exactly as it was::
     print(graph.to_mermaid())
 
 The graph holds processor instances and connection *specs*; the runtime owns
-the live rings and threads that realise them.
+the live rings and threads that realize them.
 
 Every change costs time in proportion to what it touches, not to the graph's size,
 so building a graph of *n* processors is linear: edges are indexed by the processor
@@ -444,7 +444,7 @@ class Graph:
             )
         raise UnknownPortError(
             f"{ref.processor} ({processor.type_name}) has no {kind} {ref.port!r}; "
-            + did_you_mean(ref.port, names, what=f"its {kind}s")
+            + processor.port_hint(ref.port, names, what=f"its {kind}s")
         )
 
     def _reaches(self, start: ProcessorId, goal: ProcessorId) -> bool:

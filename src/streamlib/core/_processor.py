@@ -31,7 +31,7 @@ returns by itself.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, get_args, get_origin
 
 from typing_extensions import TypeVar
@@ -42,6 +42,7 @@ from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._progress import Progress
 from ._requirements import Requirement, check_requirements
 from ._scheduling import ErrorPolicy, Scheduling
+from ._suggest import did_you_mean, renamed_hint
 
 if TYPE_CHECKING:
     from ._context import ProcessorContext
@@ -104,6 +105,9 @@ class Processor(Generic[C]):
       needs and the extra that installs them. Import them inside methods, never at
       module level: a type whose modules are missing is still listed (marked
       unavailable) and constructing it raises ``ConfigError`` with the install command.
+    - ``renamed_ports``: old port name -> new one, for ports renamed in the last
+      release; connecting to an old name is refused with the new one (see
+      :meth:`port_hint`). Renamed config fields go in ``Config.renamed_fields``.
     """
 
     Config: ClassVar[type[ProcessorConfig]] = ProcessorConfig
@@ -116,6 +120,7 @@ class Processor(Generic[C]):
     ends_with_inputs: ClassVar[bool] = True
     live: ClassVar[bool] = True
     requires: ClassVar[tuple[Requirement, ...]] = ()
+    renamed_ports: ClassVar[Mapping[str, str]] = {}
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}
@@ -285,6 +290,19 @@ class Processor(Generic[C]):
     @classmethod
     def output_specs(cls) -> tuple[PortSpec, ...]:
         return tuple(declared.spec() for declared in cls._output_declarations.values())
+
+    @classmethod
+    def port_hint(cls, name: str, candidates: Iterable[str], *, what: str) -> str:
+        """What to say about an unknown port ``name``: its new name when it was
+        renamed, else the closest of ``candidates``.
+
+        >>> class Old(Processor):
+        ...     renamed_ports = {"audio_in": "audio"}
+        >>> Old.port_hint("audio_in", ["audio"], what="its inputs")
+        "'audio_in' was renamed to 'audio'"
+        """
+        renamed = renamed_hint(name, cls.renamed_ports)
+        return renamed if renamed is not None else did_you_mean(name, candidates, what=what)
 
     @classmethod
     def description(cls) -> str:

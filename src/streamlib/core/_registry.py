@@ -84,7 +84,7 @@ class Registry:
             import streamlib as sl
 
             class Invert(sl.Processor):
-                '''Invert the colours of each frame.'''
+                '''Invert the colors of each frame.'''
                 video_in = sl.Input(sl.VideoFrame)
                 video_out = sl.Output(sl.VideoFrame)
 

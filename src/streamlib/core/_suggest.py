@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-__all__ = ["closest", "did_you_mean", "did_you_mean_listing"]
+__all__ = ["closest", "did_you_mean", "did_you_mean_listing", "renamed_hint"]
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
@@ -47,3 +47,16 @@ def did_you_mean_listing(word: str, candidates: Iterable[str], *, what: str) -> 
     match = closest(word, options)
     hint = "" if match is None else f"did you mean {match!r}? "
     return f"{hint}{what} are: {', '.join(options) or '(none)'}"
+
+
+def renamed_hint(word: str, renamed: Mapping[str, str]) -> str | None:
+    """What to write instead of a name that was renamed, or ``None``.
+
+    Renamed fields and ports are refused with this for one release, so old
+    pipeline files fail with the fix rather than a guess:
+
+    >>> renamed_hint("connect_timeout", {"connect_timeout": "connect_timeout_s"})
+    "'connect_timeout' was renamed to 'connect_timeout_s'"
+    """
+    new = renamed.get(word)
+    return None if new is None else f"{word!r} was renamed to {new!r}"

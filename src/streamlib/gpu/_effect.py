@@ -1,7 +1,7 @@
 """Per-pixel GPU effects in WGSL: write one function, get a compute pipeline.
 
 An effect's WGSL defines ``fn effect(pixel: vec2<i32>) -> vec4<f32>``, the
-output colour (0..1 RGBA) of one pixel. It may call ``load(pixel)`` (the input
+output color (0..1 RGBA) of one pixel. It may call ``load(pixel)`` (the input
 texel, clamped at the edges), ``sample(uv)`` (bilinear, uv in 0..1),
 ``size()`` (the input size), and read ``params`` (a uniform struct it declares
 as ``struct Params``) and ``weights`` (a storage array of f32, when asked for)::

@@ -99,8 +99,8 @@ def color_matrix(
 ) -> tuple[np.ndarray[Any, Any], float]:
     """The 3x3 matrix and offset of ``rgb' = M @ rgb + offset`` (values 0..1):
     saturation around BT.601 luma, then contrast around 0.5, then brightness."""
-    grey = np.tile(np.array(LUMA_WEIGHTS["bt601"]), (3, 1))
-    saturate = saturation * np.eye(3) + (1.0 - saturation) * grey
+    gray = np.tile(np.array(LUMA_WEIGHTS["bt601"]), (3, 1))
+    saturate = saturation * np.eye(3) + (1.0 - saturation) * gray
     return contrast * saturate, 0.5 - 0.5 * contrast + brightness
 
 

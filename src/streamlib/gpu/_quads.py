@@ -10,7 +10,7 @@
     gpu.queue.submit([encoder.finish()])
 
 Rectangles are in target pixels (x right, y down); ``uv`` picks the part of the
-texture to show (for cropping). Colours blend "over" with straight alpha.
+texture to show (for cropping). Colors blend "over" with straight alpha.
 """
 
 from __future__ import annotations

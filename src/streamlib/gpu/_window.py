@@ -163,7 +163,7 @@ class Window:
         background: tuple[float, float, float] = (0.0, 0.0, 0.0),
     ) -> bool:
         """Draw ``texture`` scaled into the window and show it; False if nothing was shown
-        (the window is minimised or closed)."""
+        (the window is minimized or closed)."""
         if self._closed:
             return False
         size = self.framebuffer_size()

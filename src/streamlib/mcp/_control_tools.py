@@ -151,7 +151,7 @@ CONTROL_TOOLS = (
     ),
     ToolDefinition(
         "stop",
-        "Stop in order (queues drained, recordings finalised); the graph stays.",
+        "Stop in order (queues drained, recordings finalized); the graph stays.",
         NoArgs,
         StateResult,
         _lifecycle(Runtime.stop),

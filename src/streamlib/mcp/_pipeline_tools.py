@@ -142,7 +142,7 @@ def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
     document = saved_document(host.runtime.graph, base=base)
     try:
         spec = parse_pipeline(json.dumps(document, allow_nan=False), path="<graph>")
-        text = dump_pipeline(spec, format=args.format)
+        text = dump_pipeline(spec, syntax=args.format)
     except (PipelineFileError, ValueError) as error:
         raise ConfigError(f"the graph cannot be written as {args.format}: {error}") from None
     written = None

@@ -30,7 +30,6 @@ from ..core import (
     Processor,
     RuntimeStateError,
     UnknownPortError,
-    did_you_mean,
 )
 from ..runtime import Runtime, RuntimeState
 from ..testing import FrameLog
@@ -105,7 +104,7 @@ def source_of(runtime: Runtime, port: PortRef) -> PortRef:
     names = [*processor.outputs, *processor.inputs]
     raise UnknownPortError(
         f"{port.processor} ({processor.type_name}) has no port {port.port!r}; "
-        + did_you_mean(port.port, names, what="its ports")
+        + processor.port_hint(port.port, names, what="its ports")
     )
 
 

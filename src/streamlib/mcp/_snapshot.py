@@ -4,13 +4,13 @@
 
     image = encode_image(frame, image_format="png", max_size=512)
     image.data[:8]                       # b'\\x89PNG\\r\\n\\x1a\\n'
-    audio = analyse_audio(blocks)
+    audio = analyze_audio(blocks)
     audio.dominant_hz                    # 440.1 for a 440 Hz tone
 
 Video is converted to RGB(A) first: packed formats directly, the 4:2:0 formats
-(``yuv420p``, ``nv12``) by core's one colour conversion (``yuv420_to_rgb``) with
+(``yuv420p``, ``nv12``) by core's one color conversion (``yuv420_to_rgb``) with
 BT.601 limited-range coefficients, which is what FFmpeg assumes for video that does
-not say otherwise (frames carry no colour matrix yet).
+not say otherwise (frames carry no color matrix yet).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ..core import AudioFrame, DataFrame, FrameError, PixelFormat, VideoFrame, y
 __all__ = [
     "AudioAnalysis",
     "EncodedImage",
-    "analyse_audio",
+    "analyze_audio",
     "describe_data",
     "encode_image",
     "to_rgb",
@@ -135,10 +135,10 @@ class AudioAnalysis:
         }
 
 
-def analyse_audio(blocks: Sequence[AudioFrame]) -> AudioAnalysis:
+def analyze_audio(blocks: Sequence[AudioFrame]) -> AudioAnalysis:
     """Levels and spectrum of consecutive blocks of one stream (same rate and channels)."""
     if not blocks:
-        raise FrameError("no audio to analyse")
+        raise FrameError("no audio to analyze")
     rate, channels = blocks[0].sample_rate, blocks[0].channels
     usable = [b for b in blocks if b.sample_rate == rate and b.channels == channels]
     samples = np.concatenate([b.to_ndarray() for b in usable], axis=0).astype(np.float64)
@@ -182,10 +182,10 @@ def _spectrum(
         return None, None, tuple(bands)
     offset = 0.0
     if 1 <= peak < len(amplitude) - 1:  # a parabola through the log magnitudes
-        left, centre, right = (
+        left, center, right = (
             math.log(max(float(a), 1e-12)) for a in amplitude[peak - 1 : peak + 2]
         )
-        curvature = left - 2 * centre + right
+        curvature = left - 2 * center + right
         if curvature < 0:
             offset = 0.5 * (left - right) / curvature
     hz = (peak + offset) * rate / count

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from ..core import AudioFrame, DataFrame, PortRef, VideoFrame
 from ._host import PipelineHost
 from ._probe import FrameWant, capture, source_of
-from ._snapshot import analyse_audio, describe_data, encode_image
+from ._snapshot import analyze_audio, describe_data, encode_image
 from ._tool import ToolArguments, ToolDefinition, ToolReply
 
 __all__ = ["SNAPSHOT_TOOLS"]
@@ -92,7 +92,7 @@ def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
         )
     if isinstance(newest, AudioFrame):
         blocks = [f for f in frames if isinstance(f, AudioFrame)]
-        analysis = analyse_audio(blocks)
+        analysis = analyze_audio(blocks)
         levels = ", ".join(f"{db:.1f}" for db in analysis.rms_db)
         pitch = "none" if analysis.dominant_hz is None else f"{analysis.dominant_hz:.1f} Hz"
         return ToolReply(

@@ -13,12 +13,12 @@ from ._yaml_reader import Dumper
 __all__ = ["dump_pipeline"]
 
 
-def dump_pipeline(spec: PipelineSpec, *, format: Literal["yaml", "json"] = "yaml") -> str:
+def dump_pipeline(spec: PipelineSpec, *, syntax: Literal["yaml", "json"] = "yaml") -> str:
     """Write ``spec`` as pipeline-file text that :func:`parse_pipeline` reads back equal.
 
     Connections without a profile or capacity use the arrow form
     (``"src.video -> sink.video"``), the others the mapping form.
-    ``format="json"`` raises ``ValueError`` for config values JSON cannot hold
+    ``syntax="json"`` raises ``ValueError`` for config values JSON cannot hold
     (NaN, infinities); YAML can.
     """
     document: dict[str, Any] = {}
@@ -32,14 +32,14 @@ def dump_pipeline(spec: PipelineSpec, *, format: Literal["yaml", "json"] = "yaml
     }
     if spec.connections:
         document["connections"] = [_dump_connection(c) for c in spec.connections]
-    if format == "yaml":
+    if syntax == "yaml":
         return yaml.dump(document, Dumper=Dumper, sort_keys=False, allow_unicode=True)
-    if format == "json":
+    if syntax == "json":
         try:
             return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         except ValueError as exc:
-            raise ValueError(f"{exc}; write this pipeline with format='yaml'") from exc
-    raise ValueError(f"unknown format {format!r}; use 'yaml' or 'json'")
+            raise ValueError(f"{exc}; write this pipeline as YAML, which can hold it") from exc
+    raise ValueError(f"unknown syntax {syntax!r}; use 'yaml' or 'json'")
 
 
 def _dump_connection(connection: ConnectionSpec) -> str | dict[str, Any]:

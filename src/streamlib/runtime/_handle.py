@@ -21,7 +21,7 @@ from ..core import (
     ProcessorStopped,
     Progress,
     RestartBackoff,
-    RuntimeWarning,
+    RuntimeWarned,
     Scheduling,
     SchedulingMode,
     StreamError,
@@ -30,6 +30,7 @@ from ._stats import CallTimings, ProcessorStatistics
 
 if TYPE_CHECKING:
     from ..core import EventBus, ProcessorContext
+    from ..core._events import ErrorAction, ErrorPhase
 
 __all__ = ["ProcessorHandle"]
 
@@ -229,7 +230,7 @@ class ProcessorHandle:
         )
         _log.warning(message)
         self._events.publish(
-            RuntimeWarning(message=message, processor_id=self.id, timestamp_ns=self._clock_ns())
+            RuntimeWarned(message=message, processor_id=self.id, timestamp_ns=self._clock_ns())
         )
 
     # -- end of stream ---------------------------------------------------------------
@@ -295,7 +296,7 @@ class ProcessorHandle:
         self.errors += 1
         self.last_error = f"{type(error).__name__}: {error}"
 
-    def _failed(self, error: BaseException, phase: str) -> None:
+    def _failed(self, error: BaseException, phase: ErrorPhase) -> None:
         self._count(error)
         if self.state is ProcessorState.QUARANTINED:  # its late return changes nothing
             self._report(error, phase, action="stop")
@@ -343,9 +344,9 @@ class ProcessorHandle:
     def _report(
         self,
         error: BaseException,
-        phase: str,
+        phase: ErrorPhase,
         *,
-        action: str,
+        action: ErrorAction,
         restart_in_s: float | None = None,
         attempts: int | None = None,
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import PortRef, Processor, ProcessorId, UnknownPortError, did_you_mean
+from ..core import PortRef, Processor, ProcessorId, UnknownPortError
 
 __all__ = ["ProcessorRef"]
 
@@ -30,7 +30,7 @@ class ProcessorRef:
         names = [*processor.inputs, *processor.outputs]
         raise UnknownPortError(
             f"{self.id} ({processor.type_name}) has no port {name!r}; "
-            + did_you_mean(name, names, what="its ports")
+            + processor.port_hint(name, names, what="its ports")
         )
 
     def __getattr__(self, name: str) -> Any:

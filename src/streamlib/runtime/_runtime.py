@@ -53,7 +53,7 @@ from ..core import (
     RuntimeStarted,
     RuntimeStateError,
     RuntimeStopped,
-    RuntimeWarning,
+    RuntimeWarned,
 )
 from ..pipelines import PipelineSpec, graph_from_spec, load_pipeline_file
 from ._context import RuntimeContext
@@ -539,10 +539,10 @@ class Runtime:
             self._warn(f"{worker.head.id}: {problem}", worker.head.id)
 
     def _warn(self, message: str, processor_id: ProcessorId | None = None) -> None:
-        """A warning in the log and on the bus (``RuntimeWarning``)."""
+        """A warning in the log and on the bus (``RuntimeWarned``)."""
         _log.warning(message)
         self.events.publish(
-            RuntimeWarning(
+            RuntimeWarned(
                 message=message, processor_id=processor_id, timestamp_ns=self.clock.now_ns()
             )
         )

@@ -1,8 +1,8 @@
-"""SIGINT and SIGTERM while ``Runtime.run()`` waits: stop in order, never cut finalising short.
+"""SIGINT and SIGTERM while ``Runtime.run()`` waits: stop in order, never cut finalizing short.
 
 The first signal asks for an orderly stop (sources first, recordings
-finalised). A second one only says that this is happening: a recording being
-finalised must not be destroyed by an impatient Ctrl-C. A third forces the
+finalized). A second one only says that this is happening: a recording being
+finalized must not be destroyed by an impatient Ctrl-C. A third forces the
 exit, after saying that unfinished recordings may be lost.
 """
 
@@ -40,11 +40,11 @@ def signals_stop_run(
             request_stop()
         elif heard == 2:
             _say(
-                "streamlib: still stopping in order (recordings are being finalised); "
+                "streamlib: still stopping in order (recordings are being finalized); "
                 "send the signal again to force exit, which may leave them unplayable"
             )
         else:
-            _say("streamlib: forcing exit; recordings not yet finalised may be unplayable")
+            _say("streamlib: forcing exit; recordings not yet finalized may be unplayable")
             abandon()
             raise KeyboardInterrupt
 

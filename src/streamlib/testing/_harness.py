@@ -17,7 +17,6 @@ from ..core import (
     ProcessorConfig,
     ProcessorId,
     UnknownPortError,
-    did_you_mean,
 )
 from ..runtime import MainThreadQueue, RuntimeContext
 
@@ -56,7 +55,7 @@ def run_processor(
     if unknown:
         raise UnknownPortError(
             f"{instance.type_name} has no input {unknown[0]!r}; "
-            + did_you_mean(unknown[0], instance.inputs, what="its inputs")
+            + instance.port_hint(unknown[0], instance.inputs, what="its inputs")
         )
     for name, frames in feeds.items():
         ref = PortRef(_HARNESS_ID, name)

@@ -40,7 +40,7 @@ class EventLoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(self._ready.set)
         self.loop.run_forever()
-        # Let cancelled tasks finish their cleanup before the loop closes.
+        # Let canceled tasks finish their cleanup before the loop closes.
         pending = asyncio.all_tasks(self.loop)
         for task in pending:
             task.cancel()
@@ -75,7 +75,7 @@ class EventLoopThread:
                 self.loop.call_soon_threadsafe(callback, *args)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the loop (cancelling what still runs) and join the thread."""
+        """Stop the loop (canceling what still runs) and join the thread."""
         if self._thread.is_alive():
             self.call_soon(self.loop.stop)
             self._thread.join(timeout)

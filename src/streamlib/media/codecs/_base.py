@@ -110,7 +110,7 @@ class VideoCodec(_Codec):
 
     @abstractmethod
     def options(self, settings: VideoEncoderSettings) -> dict[str, str]:
-        """FFmpeg private options for ``settings``; ``ConfigError`` for ones it cannot honour."""
+        """FFmpeg private options for ``settings``; ``ConfigError`` for ones it cannot honor."""
 
     def pixel_format_for(self, settings: VideoEncoderSettings) -> str:
         """The pixel format to encode in (some codecs switch for lossless)."""

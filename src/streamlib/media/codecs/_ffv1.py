@@ -13,7 +13,7 @@ __all__ = ["FFV1"]
 class FFV1(VideoCodec):
     """FFV1 version 3, always lossless; every frame is a keyframe-like slice set.
 
-    It encodes the frame's own colour model (``bgr0`` for RGB input, ``yuv420p``
+    It encodes the frame's own color model (``bgr0`` for RGB input, ``yuv420p``
     for 4:2:0 input is the default), so pictures come back bit-exact.
     """
 

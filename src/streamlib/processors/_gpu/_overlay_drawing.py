@@ -3,7 +3,7 @@
 Overlays change rarely (a caption, once a second for a clock), so they are drawn
 here when their content changes and uploaded as one small RGBA texture::
 
-    panel = text_panel(["Jane Doe", "Reporter"], size=32, colour=(255, 255, 255, 255),
+    panel = text_panel(["Jane Doe", "Reporter"], size=32, color=(255, 255, 255, 255),
                        background=(0, 0, 0, 160), padding=12)
     panel.shape        # (height, width, 4) uint8, straight alpha
 """
@@ -21,7 +21,7 @@ from ...core import ConfigError
 
 __all__ = ["load_rgba", "text_panel"]
 
-Colour = tuple[int, int, int, int]
+Color = tuple[int, int, int, int]
 
 
 @lru_cache(maxsize=16)
@@ -38,8 +38,8 @@ def text_panel(
     lines: list[str],
     *,
     size: int,
-    colour: Colour,
-    background: Colour,
+    color: Color,
+    background: Color,
     padding: int,
     font: str = "",
     min_width: int = 0,
@@ -64,7 +64,7 @@ def text_panel(
     draw = ImageDraw.Draw(image)
     y = padding
     for line, f, line_height in zip(lines, fonts, heights, strict=True):
-        draw.text((padding, y), line, font=f, fill=colour)
+        draw.text((padding, y), line, font=f, fill=color)
         y += line_height + gap
     return np.asarray(image, dtype=np.uint8).copy()
 

@@ -56,7 +56,7 @@ class CompositorConfig(ProcessorConfig):
         "letterbox", description="How each picture fits its place (unless its layer says)."
     )
     background: tuple[int, int, int] = live_field(
-        (0, 0, 0), description="Colour behind everything, R, G, B (0..255)."
+        (0, 0, 0), description="Color behind everything, R, G, B (0..255)."
     )
     pip_scale: float = live_field(0.3, gt=0.0, le=1.0, description="Size of pip windows.")
     pip_corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = live_field(

@@ -41,7 +41,7 @@ class GrayscaleConfig(ProcessorConfig):
 
 
 class Grayscale(GpuEffect[GrayscaleConfig]):
-    """Replace colour by its luma (BT.601 or BT.709 weights); alpha is kept. Runs on the GPU."""
+    """Replace color by its luma (BT.601 or BT.709 weights); alpha is kept. Runs on the GPU."""
 
     def build(self, gpu: GpuContext) -> None:
         from ...gpu import ComputeEffect
@@ -57,17 +57,17 @@ class Grayscale(GpuEffect[GrayscaleConfig]):
 
 class ColorMatrixConfig(ProcessorConfig):
     brightness: float = live_field(0.0, ge=-1.0, le=1.0, description="Added to each channel.")
-    contrast: float = live_field(1.0, ge=0.0, le=4.0, description="Scales around mid-grey.")
+    contrast: float = live_field(1.0, ge=0.0, le=4.0, description="Scales around mid-gray.")
     saturation: float = live_field(
-        1.0, ge=0.0, le=4.0, description="0: grey, 1: unchanged, above 1: more colourful."
+        1.0, ge=0.0, le=4.0, description="0: gray, 1: unchanged, above 1: more colorful."
     )
 
 
 class ColorMatrix(GpuEffect[ColorMatrixConfig]):
-    """Brightness, contrast and saturation in one colour matrix. Runs on the GPU.
+    """Brightness, contrast and saturation in one color matrix. Runs on the GPU.
 
-    Per pixel (values 0..1): ``grey = luma(rgb)`` (BT.601),
-    ``rgb = grey + saturation * (rgb - grey)``, then
+    Per pixel (values 0..1): ``gray = luma(rgb)`` (BT.601),
+    ``rgb = gray + saturation * (rgb - gray)``, then
     ``rgb = (rgb - 0.5) * contrast + 0.5 + brightness``, clamped to 0..1.
     """
 
@@ -146,7 +146,7 @@ class GaussianBlur(GpuEffect[GaussianBlurConfig]):
 
 class ChromaKeyConfig(ProcessorConfig):
     key_color: tuple[int, int, int] = live_field(
-        (0, 255, 0), description="The screen colour as R, G, B (0..255)."
+        (0, 255, 0), description="The screen color as R, G, B (0..255)."
     )
     threshold: float = live_field(
         0.15, ge=0.0, le=1.0, description="Chroma distance keyed out fully."
@@ -157,7 +157,7 @@ class ChromaKeyConfig(ProcessorConfig):
 
 
 class ChromaKey(GpuEffect[ChromaKeyConfig]):
-    """Make pixels near a key colour transparent (green screen). Runs on the GPU.
+    """Make pixels near a key color transparent (green screen). Runs on the GPU.
 
     The distance is measured in the chroma plane (Cb, Cr; BT.601), so shading of
     the screen matters little. Alpha is 0 within ``threshold`` of the key,

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +25,7 @@ __all__ = ["ImageOverlay", "TextOverlay"]
 
 
 class TextOverlayConfig(ProcessorConfig):
+    renamed_fields: ClassVar[Mapping[str, str]] = {"colour": "color"}
     text: str = live_field("", description="The text; | starts a new line.")
     style: Literal["caption", "lower_third", "clock"] = live_field(
         "caption", description="What to draw."
@@ -31,11 +33,11 @@ class TextOverlayConfig(ProcessorConfig):
     anchor: Anchor = live_field("bottom-left", description="Where (caption and clock).")
     margin: int = live_field(24, ge=0, le=2000, description="Pixels from the edges.")
     font_size: int = live_field(32, ge=6, le=400, description="Height of the first line.")
-    colour: tuple[int, int, int, int] = live_field(
-        (255, 255, 255, 255), description="Text colour R, G, B, A."
+    color: tuple[int, int, int, int] = live_field(
+        (255, 255, 255, 255), description="Text color R, G, B, A."
     )
     background: tuple[int, int, int, int] = live_field(
-        (0, 0, 0, 160), description="Panel colour R, G, B, A (A 0: no panel)."
+        (0, 0, 0, 160), description="Panel color R, G, B, A (A 0: no panel)."
     )
     clock_format: str = live_field("%H:%M:%S", description="strftime format of the clock.")
     font: str = path_field(
@@ -76,7 +78,7 @@ class TextOverlay(Overlay[TextOverlayConfig]):
         cfg = self.config
         lines = self._text().split("|")
         min_width = frame.width if cfg.style == "lower_third" else 0
-        key = (tuple(lines), cfg.style, cfg.font_size, cfg.colour, cfg.background, min_width)
+        key = (tuple(lines), cfg.style, cfg.font_size, cfg.color, cfg.background, min_width)
         if key == self._key:
             return key, None
         if not any(lines):
@@ -86,7 +88,7 @@ class TextOverlay(Overlay[TextOverlayConfig]):
         rgba = text_panel(
             lines,
             size=cfg.font_size,
-            colour=cfg.colour,
+            color=cfg.color,
             background=cfg.background,
             padding=max(4, cfg.font_size // 3),
             font=cfg.font,

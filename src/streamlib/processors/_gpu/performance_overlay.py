@@ -103,7 +103,7 @@ class PerformanceOverlay(Overlay[PerformanceOverlayConfig]):
         rgba = text_panel(
             list(self._lines),
             size=self.config.font_size,
-            colour=(255, 255, 255, 255),
+            color=(255, 255, 255, 255),
             background=(0, 0, 0, 170),
             padding=8,
         )

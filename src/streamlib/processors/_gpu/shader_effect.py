@@ -10,13 +10,13 @@ per entry of ``uniforms`` (a number is an ``f32``, a list of 2-4 numbers a
       type: ShaderEffect
       config:
         path: shaders/vignette.wgsl        # reloaded when the file changes
-        uniforms: {strength: 0.6, centre: [0.5, 0.5]}
+        uniforms: {strength: 0.6, center: [0.5, 0.5]}
 
 with ``shaders/vignette.wgsl``::
 
     fn effect(pixel: vec2<i32>) -> vec4<f32> {
         let uv = (vec2<f32>(pixel) + 0.5) / params.resolution;
-        let fade = 1.0 - params.strength * distance(uv, params.centre);
+        let fade = 1.0 - params.strength * distance(uv, params.center);
         let c = load(pixel);
         return vec4<f32>(c.rgb * fade, c.a);
     }
@@ -36,7 +36,7 @@ from ...core import (
     ConfigError,
     ProcessorConfig,
     ProcessorContext,
-    RuntimeWarning,
+    RuntimeWarned,
     ShaderError,
     live_field,
     path_field,
@@ -100,7 +100,7 @@ class ShaderEffect(GpuEffect[ShaderEffectConfig]):
 
     A shader that does not compile fails ``setup`` with a ``ShaderError`` giving
     the line and column. A broken edit to a watched file keeps the last good
-    shader running and publishes a ``RuntimeWarning`` with the compiler's report.
+    shader running and publishes a ``RuntimeWarned`` with the compiler's report.
     """
 
     def setup(self, ctx: ProcessorContext) -> None:
@@ -156,7 +156,7 @@ class ShaderEffect(GpuEffect[ShaderEffectConfig]):
             _log.warning(message)
             if self.ctx is not None:
                 self.ctx.events.publish(
-                    RuntimeWarning(
+                    RuntimeWarned(
                         message=message,
                         processor_id=str(self.ctx.processor_id),
                         timestamp_ns=self.ctx.clock.now_ns(),

@@ -35,13 +35,13 @@ class MediaFileConfig(FFmpegInputConfig):
     input_format: str | None = reach_field(
         None,
         reaches="ffmpeg_format",
-        input="path",
+        media_field="path",
         description="FFmpeg's input format, when probing cannot tell (e.g. 'mpegts').",
     )
     options: dict[str, str] = reach_field(
         {},
         reaches="ffmpeg_options",
-        input="path",
+        media_field="path",
         description="FFmpeg input options, e.g. {rtsp_transport: tcp}.",
     )
     video_enabled: bool = Field(True, description="Decode the first video stream.")

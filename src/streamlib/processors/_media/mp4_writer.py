@@ -140,7 +140,7 @@ class Mp4Writer(Processor[Mp4WriterConfig]):
     (or after ``wait_for_inputs_s``); each stream is placed on one timeline from
     its first frame's timestamp, so a source that starts late begins late in
     the file, and audio follows its sample count, so it never drifts. The file
-    is finished (index written) when its inputs end (a ``finalised`` event with
+    is finished (index written) when its inputs end (a ``finalized`` event with
     the path and size), or when the processor stops, also on Ctrl-C or SIGTERM;
     with ``fragmented: true`` it is written in fragments as it goes, so even a
     killed process leaves a playable file up to the last fragment.
@@ -266,7 +266,7 @@ class Mp4Writer(Processor[Mp4WriterConfig]):
         path = self._recording_path
         self._finish()
         if path is not None and os.path.exists(path):
-            self._publish("finalised", {"path": path, "bytes": os.path.getsize(path)})
+            self._publish("finalized", {"path": path, "bytes": os.path.getsize(path)})
 
     def teardown(self) -> None:
         try:

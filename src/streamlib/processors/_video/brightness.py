@@ -31,7 +31,7 @@ class BrightnessConfig(ProcessorConfig):
 class Brightness(Processor[BrightnessConfig]):
     """Make video brighter or darker: each value becomes ``value * gain + offset``, clamped.
 
-    Colour channels change, alpha does not; for the 4:2:0 formats only the luma
+    Color channels change, alpha does not; for the 4:2:0 formats only the luma
     plane changes. Both fields are live, so an agent or a control surface can
     turn it up while the pipeline runs. At ``gain: 1, offset: 0`` frames pass
     through untouched (no copy).
@@ -71,7 +71,7 @@ class Brightness(Processor[BrightnessConfig]):
         if fmt.is_planar_420:
             height = frame.height
             self._apply(data[:height], out[:height])
-            out[height:] = data[height:]  # chroma keeps its colour
+            out[height:] = data[height:]  # chroma keeps its color
         else:
             self._apply(data, out)
             if fmt in (PixelFormat.RGBA, PixelFormat.BGRA):

@@ -58,7 +58,7 @@ class DisplayConfig(ProcessorConfig):
         True, description="Closing the window stops the runtime (else only the window)."
     )
     background: tuple[int, int, int] = live_field(
-        (0, 0, 0), description="Colour of letterbox bars, R, G, B (0..255)."
+        (0, 0, 0), description="Color of letterbox bars, R, G, B (0..255)."
     )
     open_timeout_s: float = Field(
         10.0, gt=0, description="How long setup waits for the main thread to open the window."

@@ -25,7 +25,7 @@ from .._source_limits import duration_field, frames_field, realtime_field, secon
 
 __all__ = ["TestPattern"]
 
-# SMPTE-like colour bars: white, yellow, cyan, green, magenta, red, blue.
+# SMPTE-like color bars: white, yellow, cyan, green, magenta, red, blue.
 _BARS = np.array(
     [[235, 235, 235], [235, 235, 16], [16, 235, 235], [16, 235, 16],
      [235, 16, 235], [235, 16, 16], [16, 16, 235]],
