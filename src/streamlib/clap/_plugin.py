@@ -34,28 +34,23 @@ from ._abi import (
     CLAP_EXT_PARAMS,
     CLAP_EXT_STATE,
     CLAP_PROCESS_ERROR,
-    AudioBuffer,
     PluginAudioPorts,
     PluginLatency,
     PluginParams,
     PluginState,
     Process,
 )
-from ._abi import AudioPortInfo as AudioPortInfoStruct
-from ._abi import (
-    ParamInfo as ParamInfoStruct,
-)
+from ._audio_ports import allocate_audio_buffers, read_audio_ports
 from ._bundle import PluginBundle
 from ._discovery import resolve_plugin
 from ._events import ParamEventQueue
 from ._host import Host
-from ._info import AudioPortInfo, ParamFlags, ParamInfo, PluginInfo
+from ._info import ParamInfo, PluginInfo
 from ._native import DISCARDING_OUTPUT_EVENTS
+from ._parameters import find_param, read_params
 from ._state import ReadStream, WriteStream
 
 __all__ = ["ClapPlugin"]
-
-_CLAP_AUDIO_PORT_IS_MAIN = 1
 
 
 class ClapPlugin:
@@ -87,8 +82,8 @@ class ClapPlugin:
         self._ports_ext = self._extension(CLAP_EXT_AUDIO_PORTS, PluginAudioPorts)
         self._state_ext = self._extension(CLAP_EXT_STATE, PluginState)
         self._latency_ext = self._extension(CLAP_EXT_LATENCY, PluginLatency)
-        self.audio_inputs = self._read_ports(is_input=True)
-        self.audio_outputs = self._read_ports(is_input=False)
+        self.audio_inputs = read_audio_ports(self._ports_ext, self._pointer, is_input=True)
+        self.audio_outputs = read_audio_ports(self._ports_ext, self._pointer, is_input=False)
         self._events = ParamEventQueue()
         self._params: tuple[ParamInfo, ...] | None = None
         self.active = False
@@ -267,40 +262,12 @@ class ClapPlugin:
     def params(self) -> tuple[ParamInfo, ...]:
         """Every parameter the plugin has (empty if it offers no ``clap.params``)."""
         if self._params is None:
-            found: list[ParamInfo] = []
-            ext = self._params_ext
-            if ext is not None:
-                info = ParamInfoStruct()
-                for index in range(ext.count(self._pointer)):
-                    if ext.get_info(self._pointer, index, ctypes.byref(info)):
-                        found.append(
-                            ParamInfo(
-                                id=int(info.id),
-                                name=info.name.decode("utf-8", "replace"),
-                                module=info.module.decode("utf-8", "replace"),
-                                min_value=float(info.min_value),
-                                max_value=float(info.max_value),
-                                default_value=float(info.default_value),
-                                flags=ParamFlags(int(info.flags)),
-                            )
-                        )
-            self._params = tuple(found)
+            self._params = read_params(self._params_ext, self._pointer)
         return self._params
 
     def param(self, key: int | str) -> ParamInfo:
         """A parameter by id, or by name (case and spaces ignored)."""
-        params = self.params()
-        if isinstance(key, int) and not isinstance(key, bool):
-            for info in params:
-                if info.id == key:
-                    return info
-        else:
-            wanted = _normalize(str(key))
-            for info in params:
-                if _normalize(info.name) == wanted:
-                    return info
-        listing = ", ".join(f"{p.id} {p.name!r}" for p in params) or "(none)"
-        raise PluginError(f"{self.info.name} has no parameter {key!r}; its parameters: {listing}")
+        return find_param(self.params(), key, plugin_name=self.info.name)
 
     def get_param(self, key: int | str) -> float:
         """The parameter's current value (as of the last processed block)."""
@@ -369,57 +336,12 @@ class ClapPlugin:
             return None
         return ctypes.cast(address, ctypes.POINTER(struct_type)).contents
 
-    def _read_ports(self, *, is_input: bool) -> tuple[AudioPortInfo, ...]:
-        ext = self._ports_ext
-        if ext is None:
-            return ()
-        ports: list[AudioPortInfo] = []
-        info = AudioPortInfoStruct()
-        for index in range(ext.count(self._pointer, is_input)):
-            if ext.get(self._pointer, index, is_input, ctypes.byref(info)):
-                ports.append(
-                    AudioPortInfo(
-                        id=int(info.id),
-                        name=info.name.decode("utf-8", "replace"),
-                        channels=int(info.channel_count),
-                        is_main=bool(info.flags & _CLAP_AUDIO_PORT_IS_MAIN),
-                        port_type=(info.port_type or b"").decode("utf-8", "replace"),
-                    )
-                )
-        # The main port first: it is the one a host feeds (the rest are sidechains).
-        ports.sort(key=lambda port: not port.is_main)
-        return tuple(ports)
-
     def _allocate_buffers(self, max_frames: int) -> None:
-        keep: list[Any] = []
-
-        def buffers(ports: tuple[AudioPortInfo, ...]) -> tuple[Any, tuple[Any, ...]]:
-            arrays = tuple(np.zeros((p.channels, max_frames), np.float32) for p in ports)
-            structs = (AudioBuffer * max(1, len(ports)))()
-            for struct, array in zip(structs, arrays, strict=False):
-                channel_type = ctypes.POINTER(ctypes.c_float)
-                pointers = (channel_type * array.shape[0])(
-                    *(row.ctypes.data_as(channel_type) for row in array)
-                )
-                keep.append(pointers)
-                struct.data32 = pointers
-                struct.data64 = None
-                struct.channel_count = array.shape[0]
-                struct.latency = 0
-                struct.constant_mask = 0
-            keep.append(structs)
-            return structs, arrays
-
-        in_structs, self.input_buffers = buffers(self.audio_inputs)
-        out_structs, self.output_buffers = buffers(self.audio_outputs)
-        process = self._process
-        process.transport = None  # free-running: no host transport
-        process.audio_inputs = ctypes.cast(in_structs, ctypes.POINTER(AudioBuffer))
-        process.audio_outputs = ctypes.cast(out_structs, ctypes.POINTER(AudioBuffer))
-        process.audio_inputs_count = len(self.audio_inputs)
-        process.audio_outputs_count = len(self.audio_outputs)
-        process.out_events = ctypes.pointer(DISCARDING_OUTPUT_EVENTS)
-        self._keep = keep
+        buffers = allocate_audio_buffers(
+            self._process, self.audio_inputs, self.audio_outputs, max_frames
+        )
+        self.input_buffers, self.output_buffers = buffers.inputs, buffers.outputs
+        self._keep = buffers.keep
         self._allocated_frames = max_frames
 
     def _start_processing(self) -> None:
@@ -463,7 +385,3 @@ class ClapPlugin:
     def __repr__(self) -> str:
         state = "processing" if self.processing else "active" if self.active else "inactive"
         return f"<ClapPlugin {self.info.id} {state}>"
-
-
-def _normalize(name: str) -> str:
-    return "".join(name.lower().split())
