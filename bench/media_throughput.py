@@ -72,7 +72,7 @@ def encode_ffmpeg_source(frames: int, out: Path) -> float:
         )
         enc = rt.add(VideoEncoder, keyframe_interval=250, **X264)
         rec = rt.add(Mp4Writer, path=str(out), overwrite=True)
-        rt.connect(src.port("video"), enc.port("video_in"), profile="lossless")
+        rt.connect(src.port("video"), enc.port("video"), profile="lossless")
         rt.connect(enc.port("packets"), rec.port("video_packets"))
         return frames / run_until_end(rt)
 

@@ -122,7 +122,7 @@ def test_tone_plays_into_the_null_sink_and_is_captured(rt: sl.Runtime) -> None:
     collector = rt.processor("sink")
     assert isinstance(collector, Collector)
     blocks = int(1.5 * RATE / 256)
-    collector.wait_for(blocks, port="audio", timeout=WAIT_S)
+    collector.wait_for(blocks, port="audio", timeout_s=WAIT_S)
     output = rt.processor("speaker")
     assert isinstance(output, AudioOutput)
     stats = output.statistics()

@@ -62,7 +62,7 @@ def test_capture_delivers_the_microphones_samples_exactly(rt: sl.Runtime) -> Non
         rt.start()
         collector = rt.processor("sink")
         assert isinstance(collector, Collector)
-        frames = collector.wait_for(20, port="audio", timeout=WAIT_S)
+        frames = collector.wait_for(20, port="audio", timeout_s=WAIT_S)
         capture = rt.processor("mic")
         assert isinstance(capture, AudioCapture)
         stats = capture.statistics()

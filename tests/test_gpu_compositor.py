@@ -39,7 +39,7 @@ def compositor() -> Any:
 
 def compose(harness: Harness, inputs: dict[int, sl.VideoFrame]) -> np.ndarray[Any, Any]:
     for index, frame in inputs.items():
-        harness.feed(f"video_{index}", frame)
+        harness.feed(f"video_in_{index}", frame)
     (out,) = harness.step()
     assert out.is_on_gpu
     return out.to_ndarray()
@@ -121,12 +121,12 @@ def test_a_quiet_input_is_held_then_disappears(compositor: Any) -> None:
     mix = compositor(layout="grid", fit="stretch", hold_s=0.3)
     picture = compose(mix, {0: solid(RED), 1: solid(BLUE)})
     assert probe(picture, 240, 90) == BLUE
-    mix.feed("video_0", solid(RED))
+    mix.feed("video_in_0", solid(RED))
     (held,) = mix.step()  # input 1 sent nothing new: its last frame stays
     assert probe(held.to_ndarray(), 240, 90) == BLUE
     assert mix.processor.held_inputs() == [0, 1]
     time.sleep(0.4)
-    mix.feed("video_0", solid(RED))
+    mix.feed("video_in_0", solid(RED))
     (gone,) = mix.step()
     assert mix.processor.held_inputs() == [0]
     assert probe(gone.to_ndarray(), 240, 90) == RED  # input 0 now fills the grid alone

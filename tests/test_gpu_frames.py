@@ -209,8 +209,8 @@ def test_fan_out_shares_one_gpu_frame_and_one_download() -> None:
         rt.connect(fx.video_out, a.video)
         rt.connect(fx.video_out, b.video)
         rt.start()
-        got_a = rt.processor("a").wait_for(3, timeout=20)  # type: ignore[attr-defined]
-        rt.processor("b").wait_for(3, timeout=20)  # type: ignore[attr-defined]
+        got_a = rt.processor("a").wait_for(3, timeout_s=20)  # type: ignore[attr-defined]
+        rt.processor("b").wait_for(3, timeout_s=20)  # type: ignore[attr-defined]
     frame = got_a[0]
     assert isinstance(frame, sl.VideoFrame)
     assert frame.is_on_gpu

@@ -87,7 +87,7 @@ def test_text_from_the_data_input_replaces_the_config() -> None:
     try:
         harness.feed("video_in", gray_frame())
         (first,) = harness.step()
-        harness.feed("text_in", sl.DataFrame({"text": "A much longer caption"}))
+        harness.feed("text", sl.DataFrame({"text": "A much longer caption"}))
         harness.feed("video_in", gray_frame())
         (second,) = harness.step()
     finally:

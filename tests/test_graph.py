@@ -266,8 +266,8 @@ def test_passthrough_connects_to_anything() -> None:
     graph.add(ToneSource(), "tone")
     graph.add(Passthrough(), "probe")
     graph.add(MonoSink(), "mono")
-    graph.connect("tone.audio", "probe.input")
-    edge = graph.connect("probe.output", "mono.audio")
+    graph.connect("tone.audio", "probe.frames_in")
+    edge = graph.connect("probe.frames_out", "mono.audio")
     assert edge.frame_type == "Frame"
     assert (edge.profile, edge.capacity) == (DeliveryProfile.FIFO, 32)
 

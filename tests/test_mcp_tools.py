@@ -166,13 +166,13 @@ def test_data_snapshot_and_generic_ports(host: PipelineHost) -> None:
     async def scenario(client: Client, host: PipelineHost) -> None:
         await call(client, "add_processor", {"type": "Ticker", "id": "tick"})
         await call(client, "add_processor", {"type": "Passthrough", "id": "pass"})
-        await call(client, "connect", {"from": "tick.data", "to": "pass.input"})
+        await call(client, "connect", {"from": "tick.data", "to": "pass.frames_in"})
         await call(client, "start")
-        seen = await call(client, "snapshot", {"port": "pass.output"})  # a generic Frame port
+        seen = await call(client, "snapshot", {"port": "pass.frames_out"})  # a generic Frame port
         assert seen["kind"] == "data"
         assert seen["data"]["kind"] == "json"
         assert seen["data"]["value"]["n"] == seen["frame_number"]
-        seen = await call(client, "snapshot", {"port": "pass.input"})  # its producer's output
+        seen = await call(client, "snapshot", {"port": "pass.frames_in"})  # its producer's output
         assert seen["source"] == "tick.data"
 
     run_with_client(host, scenario)
@@ -400,7 +400,7 @@ class MainThreadUser(sl.Processor):
 
     def setup(self, ctx: sl.ProcessorContext) -> None:
         super().setup(ctx)
-        self.main_thread = ctx.run_on_main(lambda: threading.current_thread().name, timeout=5)
+        self.main_thread = ctx.run_on_main(lambda: threading.current_thread().name, timeout_s=5)
 
     def process(self) -> None:
         self.data.write(sl.DataFrame(self.main_thread))

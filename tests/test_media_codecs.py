@@ -94,7 +94,7 @@ def test_h264_packets_carry_what_a_muxer_needs() -> None:
     out = run_processor(
         VideoEncoder,
         {"preset": "ultrafast", "tune": "zerolatency", "keyframe_interval": 10},
-        inputs={"video_in": frames},
+        inputs={"video": frames},
     )
     packets = packets_of(out["packets"])
     assert len(packets) == 20  # zerolatency: one packet per picture, the tail flushed
@@ -116,7 +116,7 @@ def test_h264_packets_carry_what_a_muxer_needs() -> None:
 def test_lossless_round_trip_is_pixel_identical(codec: str, extra: dict[str, object]) -> None:
     frames = yuv_frames(12)
     encoded = run_processor(
-        VideoEncoder, {"codec": codec, "lossless": True, **extra}, inputs={"video_in": frames}
+        VideoEncoder, {"codec": codec, "lossless": True, **extra}, inputs={"video": frames}
     )["packets"]
     decoded = pictures_of(
         run_processor(
@@ -136,9 +136,7 @@ def test_other_codecs_encode_and_decode(codec: str) -> None:
     if codec == "vp8":
         config["bitrate"] = 400_000
     scheduling = (os.sched_getscheduler(0), os.sched_getparam(0))
-    packets = packets_of(
-        run_processor(VideoEncoder, config, inputs={"video_in": frames})["packets"]
-    )
+    packets = packets_of(run_processor(VideoEncoder, config, inputs={"video": frames})["packets"])
     # SVT-AV1 makes its calling thread real-time (SCHED_FIFO, as root): the session undoes it
     assert (os.sched_getscheduler(0), os.sched_getparam(0)) == scheduling
     assert packets
@@ -155,7 +153,7 @@ def test_encoder_converts_rgb_input() -> None:
         sl.VideoFrame(np.full((48, 64, 3), 40 * i, np.uint8), "rgb24", timestamp_ns=i * 10**8)
         for i in range(4)
     ]
-    packets = run_processor(VideoEncoder, {"crf": 10}, inputs={"video_in": rgb})["packets"]
+    packets = run_processor(VideoEncoder, {"crf": 10}, inputs={"video": rgb})["packets"]
     decoded = pictures_of(run_processor(VideoDecoder, inputs={"packets": packets})["video"])
     # Flat gray pictures survive yuv420p and crf 10 almost exactly.
     for original, back in zip(rgb, decoded, strict=True):
@@ -181,7 +179,7 @@ def test_encoder_config_errors_before_running(config: dict[str, object], message
 
 def test_decoder_reports_corrupt_packet() -> None:
     good = packets_of(
-        run_processor(VideoEncoder, {"tune": "zerolatency"}, inputs={"video_in": yuv_frames(2)})[
+        run_processor(VideoEncoder, {"tune": "zerolatency"}, inputs={"video": yuv_frames(2)})[
             "packets"
         ]
     )
@@ -213,7 +211,7 @@ def sine_blocks(count: int, *, rate: int = 48_000, block: int = 480) -> list[sl.
 def test_audio_round_trip_keeps_length_and_pitch(codec: str) -> None:
     blocks = sine_blocks(100)  # 1 s
     packets = packets_of(
-        run_processor(AudioEncoder, {"codec": codec}, inputs={"audio_in": blocks})["packets"]
+        run_processor(AudioEncoder, {"codec": codec}, inputs={"audio": blocks})["packets"]
     )
     assert {p.codec for p in packets} == {codec}
     assert all(p.media_kind == "audio" and p.sample_rate == 48_000 for p in packets)
@@ -235,7 +233,7 @@ def test_audio_round_trip_keeps_length_and_pitch(codec: str) -> None:
 def test_opus_refuses_an_unsupported_rate() -> None:
     with pytest.raises(sl.ConfigError, match="44100 Hz"):
         run_processor(
-            AudioEncoder, {"codec": "opus"}, inputs={"audio_in": sine_blocks(2, rate=44_100)}
+            AudioEncoder, {"codec": "opus"}, inputs={"audio": sine_blocks(2, rate=44_100)}
         )
 
 

@@ -180,8 +180,8 @@ def test_muxes_encoded_packets_without_reencoding(tmp_path: Path) -> None:
         venc = rt.add(VideoEncoder, keyframe_interval=15, profile="baseline", **FAST)
         aenc = rt.add(AudioEncoder, codec="aac")
         rec = rt.add(Mp4Writer, path=str(path), fragmented=True)
-        rt.connect(src.port("video"), venc.port("video_in"), profile="lossless")
-        rt.connect(src.port("audio"), aenc.port("audio_in"), profile="lossless")
+        rt.connect(src.port("video"), venc.port("video"), profile="lossless")
+        rt.connect(src.port("audio"), aenc.port("audio"), profile="lossless")
         rt.connect(venc.port("packets"), rec.port("video_packets"))
         rt.connect(aenc.port("packets"), rec.port("audio_packets"))
         assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done

@@ -130,8 +130,8 @@ def test_remove_processor_inside_fused_chain(rt: sl.Runtime) -> None:
     mid = rt.add("Passthrough", id="mid")
     tail = Recorder()
     rt.add(tail, id="tail")
-    rt.connect(src.data, mid.input)
-    rt.connect(mid.output, "tail.data")
+    rt.connect(src.data, mid.frames_in)
+    rt.connect(mid.frames_out, "tail.data")
     rt.start()
     wait_until(lambda: len(tail.received) >= 20, what="frames through the chain")
     rt.remove(mid)
@@ -426,7 +426,7 @@ def test_bad_input_while_running_changes_nothing(rt: sl.Runtime, tmp_path: Path)
     rt.connect("video.video", "keep.video")
     rt.add("Passthrough", id="p1")
     rt.add("Passthrough", id="p2")
-    rt.connect("p1.output", "p2.input")
+    rt.connect("p1.frames_out", "p2.frames_in")
     rt.start()
     keep.wait_for(10, port="data")
     before = rt.graph.to_dict()
@@ -439,8 +439,8 @@ def test_bad_input_while_running_changes_nothing(rt: sl.Runtime, tmp_path: Path)
         (sl.UnknownPortError, lambda: rt.connect("src.data", "rec.missing")),
         (sl.UnknownPortError, lambda: rt.connect("rec.data", "keep.data")),  # an input as source
         (sl.PortBusyError, lambda: rt.connect("src.data", "keep.data")),
-        (sl.CycleError, lambda: rt.connect("p2.output", "p1.input")),
-        (sl.CycleError, lambda: rt.connect("p1.output", "p1.input")),
+        (sl.CycleError, lambda: rt.connect("p2.frames_out", "p1.frames_in")),
+        (sl.CycleError, lambda: rt.connect("p1.frames_out", "p1.frames_in")),
         (sl.ConfigError, lambda: rt.connect("src.data", "rec.data", profile="sometimes")),
         (sl.GraphError, lambda: rt.connect("src.data", "rec.data", capacity=0)),
         (sl.ConfigError, lambda: rt.add(TestPattern, id="tp", width=1)),

@@ -50,8 +50,8 @@ def test_a_generic_output_is_checked_frame_by_frame() -> None:
         tone = rt.add(ToneSource, id="tone")
         tee = rt.add(Passthrough, id="tee")
         sink = rt.add(Collector, id="sink")
-        rt.connect(tone.audio, tee.input)
-        rt.connect(tee.output, sink.video)  # allowed: the passthrough could carry video
+        rt.connect(tone.audio, tee.frames_in)
+        rt.connect(tee.frames_out, sink.video)  # allowed: the passthrough could carry video
         rt.start()
         wait_until(lambda: bool(log.of(ProcessorErrored)), what="an error event")
         error = log.of(ProcessorErrored)[0]
@@ -84,8 +84,8 @@ class Pinned(sl.Processor):
     """A push processor that must keep one thread (like one holding a GL context)."""
 
     fusible = False
-    input = sl.Input(sl.VideoFrame)
-    output = sl.Output(sl.VideoFrame)
+    video_in = sl.Input(sl.VideoFrame)
+    video_out = sl.Output(sl.VideoFrame)
 
     def setup(self, ctx: sl.ProcessorContext) -> None:
         super().setup(ctx)
@@ -93,22 +93,22 @@ class Pinned(sl.Processor):
 
     def process(self) -> None:
         self.threads.add(threading.get_ident())
-        frame = self.input.read_latest()
+        frame = self.video_in.read_latest()
         if frame is not None:
-            self.output.write(frame)
+            self.video_out.write(frame)
 
 
 def test_a_non_fusible_processor_keeps_its_thread_through_graph_changes() -> None:
     with sl.Runtime() as rt:
         src = rt.add(TestPattern, id="src", width=32, height=32, fps=200)
         pinned = rt.add(Pinned, id="pinned")
-        rt.connect(src.video, pinned.input)
+        rt.connect(src.video, pinned.video_in)
         rt.start()
         sink = rt.add(NullSink, id="sink")
-        rt.connect(pinned.output, sink.video)  # would fuse 'sink' onto 'pinned' otherwise
+        rt.connect(pinned.video_out, sink.video)  # would fuse 'sink' onto 'pinned' otherwise
         second = rt.add(NullSink, id="second")
-        rt.connect(pinned.output, second.video)
-        rt.disconnect(pinned.output, second.video)
+        rt.connect(pinned.video_out, second.video)
+        rt.disconnect(pinned.video_out, second.video)
         processor = rt.processor("pinned")
         wait_until(lambda: rt.statistics().processors["sink"].frames_in > 5, what="frames")
         assert len(processor.threads) == 1  # type: ignore[attr-defined]
@@ -118,7 +118,7 @@ def test_a_non_fusible_processor_keeps_its_thread_through_graph_changes() -> Non
 class Quitter(sl.Processor):
     """Calls sys.exit() in process(): a programming error, not a way to end the program."""
 
-    input = sl.Input(sl.VideoFrame)
+    video = sl.Input(sl.VideoFrame)
 
     def process(self) -> None:
         raise SystemExit(3)
@@ -129,7 +129,7 @@ def test_system_exit_in_a_processor_is_an_error_not_a_silent_death() -> None:
         log = EventLog(rt.events, "processor:*")
         src = rt.add(TestPattern, id="src", width=32, height=32, fps=100)
         quitter = rt.add(Quitter, id="quitter", error_policy="stop")
-        rt.connect(src.video, quitter.input)
+        rt.connect(src.video, quitter.video)
         rt.start()
         wait_until(lambda: bool(log.of(ProcessorErrored)), what="an error event")
         assert log.of(ProcessorErrored)[0].error_type == "SystemExit"

@@ -347,7 +347,7 @@ class MainThreadUser(sl.Processor):
         super().setup(ctx)
         self.setup_thread = threading.current_thread().name
         self.blocking_result = ctx.run_on_main(
-            lambda: (threading.get_ident(), threading.current_thread().name), timeout=WAIT_S
+            lambda: (threading.get_ident(), threading.current_thread().name), timeout_s=WAIT_S
         )
         self.async_future = ctx.run_on_main_async(lambda: threading.current_thread().name)
 
@@ -395,11 +395,11 @@ def test_run_on_main_errors_reach_the_worker(rt: sl.Runtime) -> None:
         def setup(self, ctx: sl.ProcessorContext) -> None:
             super().setup(ctx)
             try:
-                ctx.run_on_main(lambda: ran.append("late"), timeout=0.05)
+                ctx.run_on_main(lambda: ran.append("late"), timeout_s=0.05)
             except sl.RuntimeStateError as error:
                 outcomes["timeout"] = error
             try:
-                ctx.run_on_main(lambda: 1 / 0, timeout=WAIT_S)
+                ctx.run_on_main(lambda: 1 / 0, timeout_s=WAIT_S)
             except ZeroDivisionError as error:
                 outcomes["raised"] = error
 
@@ -424,11 +424,11 @@ def test_run_on_main_follows_the_thread_that_calls_run(rt: sl.Runtime) -> None:
             super().setup(ctx)
 
             def on_main() -> tuple[int, int]:
-                inner = ctx.run_on_main(threading.get_ident, timeout=1.0)
+                inner = ctx.run_on_main(threading.get_ident, timeout_s=1.0)
                 return threading.get_ident(), inner
 
             try:
-                outcome["idents"] = ctx.run_on_main(on_main, timeout=WAIT_S)
+                outcome["idents"] = ctx.run_on_main(on_main, timeout_s=WAIT_S)
             except Exception as error:
                 outcome["error"] = error
 

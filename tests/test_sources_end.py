@@ -82,7 +82,7 @@ def test_a_file_through_an_encoder_ends_by_itself_with_every_frame_and_packet(
         got = collect(rt, src, "video")
         enc = rt.add(VideoEncoder)  # x264's defaults: a lookahead holds pictures back
         packets = rt.add(PacketSink)
-        rt.connect(src.port("video"), enc.port("video_in"), profile="lossless")
+        rt.connect(src.port("video"), enc.port("video"), profile="lossless")
         rt.connect(enc.port("packets"), packets.port("packets"))
         assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
         stats = rt.statistics()
@@ -267,7 +267,7 @@ def test_a_stop_without_an_end_writes_no_tail() -> None:
         pattern = rt.add(TestPattern, width=64, height=48, fps=100, pixel_format="yuv420p")
         enc = rt.add(VideoEncoder)
         packets = rt.add(PacketSink)
-        rt.connect(pattern.port("video"), enc.port("video_in"), profile="lossless")
+        rt.connect(pattern.port("video"), enc.port("video"), profile="lossless")
         rt.connect(enc.port("packets"), packets.port("packets"))
         rt.start()
         wait_until(

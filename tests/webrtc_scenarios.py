@@ -172,8 +172,8 @@ def whip_roundtrip() -> dict[str, Any]:
         rt.start()
         collector = rt.processor("sink")
         assert isinstance(collector, Collector)
-        collector.wait_for(30, port="video", timeout=WAIT_S)
-        collector.wait_for(50, port="audio", timeout=WAIT_S)
+        collector.wait_for(30, port="video", timeout_s=WAIT_S)
+        collector.wait_for(50, port="audio", timeout_s=WAIT_S)
         video = collector.received("video")
         audio = collector.received("audio")
         publisher = rt.processor("pub")
@@ -195,7 +195,7 @@ def whip_roundtrip() -> dict[str, Any]:
         rt.connect(srv2.video, sink2.video)
         again = rt.processor("sink2")
         assert isinstance(again, Collector)
-        again.wait_for(10, port="video", timeout=WAIT_S)
+        again.wait_for(10, port="video", timeout_s=WAIT_S)
         result = {
             "video": len(video),
             "audio": len(audio),
@@ -242,9 +242,9 @@ def whep_player() -> dict[str, Any]:
         for index in range(2):
             collector = rt.processor(f"s{index}")
             assert isinstance(collector, Collector)
-            collector.wait_for(20, port="video", timeout=WAIT_S)
+            collector.wait_for(20, port="video", timeout_s=WAIT_S)
             if index == 0:
-                collector.wait_for(20, port="audio", timeout=WAIT_S)
+                collector.wait_for(20, port="audio", timeout_s=WAIT_S)
             counts.append(len(collector.received("video")))
         audio_only_first = len(rt.processor("s1").received("audio"))  # type: ignore[attr-defined]
         server = rt.processor("srv")
@@ -282,7 +282,7 @@ def whep_passthrough() -> dict[str, Any]:
             keyframe_interval=15,
         )
         srv = rt.add(WhepServer, id="srv", port=PORT, ice="loopback")
-        rt.connect(src.video, enc.video_in)
+        rt.connect(src.video, enc.video)
         rt.connect(enc.packets, srv.video_packets)
         rt.start()
         wait_listening(rt, "srv")
@@ -291,7 +291,7 @@ def whep_passthrough() -> dict[str, Any]:
         rt.connect(player.video, sink.video)
         collector = rt.processor("s")
         assert isinstance(collector, Collector)
-        collector.wait_for(20, port="video", timeout=WAIT_S)
+        collector.wait_for(20, port="video", timeout_s=WAIT_S)
         video = collector.received("video")
         result = {
             "video": len(video),
@@ -358,7 +358,7 @@ def chromium_publisher() -> dict[str, Any]:
         with Chromium(f"{URL}/") as browser:
             browser.wait_for("typeof window.streamlib", lambda kind: kind == "object")
             browser.evaluate("window.streamlib.ready")
-            collector.wait_for(30, port="video", timeout=WAIT_S)
+            collector.wait_for(30, port="video", timeout_s=WAIT_S)
             stats = browser.evaluate("window.streamlib.stats()")
         video = collector.received("video")
         result = {
@@ -482,7 +482,7 @@ def whep_reconnect() -> dict[str, Any]:
         rt.connect(play.video, sink.video)
         collector = rt.processor("sink")
         assert isinstance(collector, Collector)
-        collector.wait_for(10, port="video", timeout=WAIT_S)
+        collector.wait_for(10, port="video", timeout_s=WAIT_S)
         player = rt.processor("play")
         rt.remove("srv")
         wait_until(lambda: "disconnected" in names(player), what="the player to notice")
@@ -490,7 +490,7 @@ def whep_reconnect() -> dict[str, Any]:
         time.sleep(1.0)  # at least one attempt fails while the server is away
         srv2 = rt.add(WhepServer, id="srv2", port=PORT, ice="loopback")
         rt.connect(src.video, srv2.video)
-        collector.wait_for(before + 10, port="video", timeout=WAIT_S)
+        collector.wait_for(before + 10, port="video", timeout_s=WAIT_S)
         video = collector.received("video")
         stats = rt.statistics().processors["play"]
         result = {

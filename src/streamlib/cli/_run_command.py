@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         except ProcessorError:
             pass  # a ``raise``-policy failure: its processor is FAILED, the verdict names it
         finally:
-            runtime.events.flush(timeout=1.0)
+            runtime.events.flush(timeout_s=1.0)
             subscription.close()
         stats = runtime.statistics()
     if args.stats_json:

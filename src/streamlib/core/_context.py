@@ -36,7 +36,7 @@ class ProcessorContext(Protocol):
     @property
     def clock(self) -> MediaClock: ...
 
-    def run_on_main(self, fn: Callable[[], T], *, timeout: float | None = None) -> T:
+    def run_on_main(self, fn: Callable[[], T], *, timeout_s: float | None = None) -> T:
         """Run ``fn`` on the main thread and return its result (blocking)."""
         ...
 

@@ -174,9 +174,9 @@ class EventBus:
             subscription._inbox.append(event)
             subscription._wakeup.unpark()
 
-    def flush(self, timeout: float = 5.0) -> bool:
+    def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until every queued event was handed to its listener; False on timeout."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout_s
         while not all(s.is_idle for s in self._live()):
             if time.monotonic() >= deadline:
                 return False

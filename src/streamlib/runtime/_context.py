@@ -52,8 +52,8 @@ class RuntimeContext:
     def clock(self) -> MediaClock:
         return self._clock
 
-    def run_on_main(self, fn: Callable[[], T], *, timeout: float | None = None) -> T:
-        return self._main.call(fn, timeout)
+    def run_on_main(self, fn: Callable[[], T], *, timeout_s: float | None = None) -> T:
+        return self._main.call(fn, timeout_s)
 
     def run_on_main_async(self, fn: Callable[[], T]) -> Future[T]:
         return self._main.submit(fn)

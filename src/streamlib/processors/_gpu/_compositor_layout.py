@@ -24,7 +24,7 @@ class LayerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: int = Field(ge=0, le=7, description="Which input (0 for video_0 ...).")
+    input: int = Field(ge=0, le=7, description="Which input (0 for video_in_0 ...).")
     x: int | None = Field(None, description="Left edge in output pixels (rects layout).")
     y: int | None = Field(None, description="Top edge in output pixels (rects layout).")
     width: int | None = Field(None, ge=1, description="Width in output pixels (rects layout).")

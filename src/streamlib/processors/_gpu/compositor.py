@@ -6,8 +6,8 @@
       type: Compositor
       config: {width: 1280, height: 720, fps: 30, layout: pip, pip_corner: top-right}
     connections:
-      - camera.video -> mix.video_0      # full frame
-      - slides.video -> mix.video_1      # the small window
+      - camera.video -> mix.video_in_0   # full frame
+      - slides.video -> mix.video_in_1   # the small window
 
 Each tick takes the newest frame of every input (the last one is kept while
 an input is quiet, for ``hold_s``; then that input disappears), places them by
@@ -18,7 +18,8 @@ stays on the GPU.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -82,19 +83,23 @@ class Compositor(Processor[CompositorConfig]):
     """
 
     tags = ("video", "mixer", "gpu")
+    renamed_ports: ClassVar[Mapping[str, str]] = {
+        **{f"video_{n}": f"video_in_{n}" for n in range(MAX_INPUTS)},
+        "video": "video_out",
+    }
     requires = (GPU,)
     default_scheduling = Scheduling.timer(30.0)
     fusible = False  # GPU work every tick; its own thread keeps producers unhindered
 
-    video_0 = Input(VideoFrame, description="Input 0 (the full frame in pip).")
-    video_1 = Input(VideoFrame, description="Input 1.")
-    video_2 = Input(VideoFrame, description="Input 2.")
-    video_3 = Input(VideoFrame, description="Input 3.")
-    video_4 = Input(VideoFrame, description="Input 4.")
-    video_5 = Input(VideoFrame, description="Input 5.")
-    video_6 = Input(VideoFrame, description="Input 6.")
-    video_7 = Input(VideoFrame, description="Input 7.")
-    video = Output(VideoFrame, description="The composed picture, kept on the GPU.")
+    video_in_0 = Input(VideoFrame, description="Input 0 (the full frame in pip).")
+    video_in_1 = Input(VideoFrame, description="Input 1.")
+    video_in_2 = Input(VideoFrame, description="Input 2.")
+    video_in_3 = Input(VideoFrame, description="Input 3.")
+    video_in_4 = Input(VideoFrame, description="Input 4.")
+    video_in_5 = Input(VideoFrame, description="Input 5.")
+    video_in_6 = Input(VideoFrame, description="Input 6.")
+    video_in_7 = Input(VideoFrame, description="Input 7.")
+    video_out = Output(VideoFrame, description="The composed picture, kept on the GPU.")
 
     gpu: GpuContext
 
@@ -107,7 +112,7 @@ class Compositor(Processor[CompositorConfig]):
 
         self.gpu = shared_gpu_context()
         self._quads = QuadRenderer(self.gpu)
-        self._ports = [self.inputs[f"video_{index}"] for index in range(MAX_INPUTS)]
+        self._ports = [self.inputs[f"video_in_{index}"] for index in range(MAX_INPUTS)]
         self._held: list[tuple[VideoFrame, float] | None] = [None] * MAX_INPUTS
         self._frame_number = 0
         self._clock = ctx.clock
@@ -151,7 +156,7 @@ class Compositor(Processor[CompositorConfig]):
             encoder, target.view, (cfg.width, cfg.height), quads, clear=(red, green, blue, 1.0)
         )
         gpu.queue.submit([encoder.finish()])
-        self.video.write(
+        self.video_out.write(
             VideoFrame(target, timestamp_ns=self._clock.now_ns(), frame_number=self._frame_number)
         )
         self._frame_number += 1

@@ -49,7 +49,7 @@ class TextOverlay(Overlay[TextOverlayConfig]):
     """Text over the video: a caption, a lower third (name and title), or a clock.
 
     The text comes from ``text`` (``|`` starts a new line) or, when connected,
-    from the ``text_in`` input: a DataFrame whose payload is a string or a
+    from the ``text`` input: a DataFrame whose payload is a string or a
     mapping with ``"text"`` (live captions, scores). ``style``:
 
     - ``caption``: the text at ``anchor``;
@@ -57,14 +57,16 @@ class TextOverlay(Overlay[TextOverlayConfig]):
     - ``clock``: the local time as ``clock_format`` (strftime), redrawn each second.
     """
 
-    text_in = Input(DataFrame, description="Text to show instead of the config's (optional).")
+    renamed_ports: ClassVar[Mapping[str, str]] = {"text_in": "text"}
+
+    text = Input(DataFrame, description="Text to show instead of the config's (optional).")
 
     def build(self, gpu: GpuContext) -> None:
         super().build(gpu)
         self._live_text: str | None = None
 
     def _text(self) -> str:
-        for item in self.text_in.read_all():
+        for item in self.text.read_all():
             payload = item.payload
             if isinstance(payload, dict):
                 payload = payload.get("text", "")

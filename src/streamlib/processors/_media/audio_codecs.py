@@ -51,8 +51,9 @@ class AudioEncoder(EncoderProcessor[AudioFrame, AudioEncoderConfig]):
 
     tags: ClassVar[tuple[str, ...]] = ("audio", "codec", "encoder")
     requires = (MEDIA,)
+    renamed_ports: ClassVar[Mapping[str, str]] = {"audio_in": "audio"}
 
-    audio_in = Input(AudioFrame, profile="fifo", description="Audio to encode, in order.")
+    audio = Input(AudioFrame, profile="fifo", description="Audio to encode, in order.")
     packets = Output(EncodedPacket, description="Encoded audio.")
 
     def __init__(
@@ -64,7 +65,7 @@ class AudioEncoder(EncoderProcessor[AudioFrame, AudioEncoderConfig]):
         audio_codec(self.config.codec).require_encoder()
 
     def raw_input(self) -> InputPort[AudioFrame]:
-        return self.audio_in
+        return self.audio
 
     def open_session(self, block: AudioFrame) -> AudioEncoderSession:
         from ...media.codecs import AudioEncoderSession, AudioEncoderSettings, audio_codec

@@ -62,8 +62,9 @@ class VideoEncoder(EncoderProcessor[VideoFrame, VideoEncoderConfig]):
 
     tags: ClassVar[tuple[str, ...]] = ("video", "codec", "encoder")
     requires = (MEDIA,)
+    renamed_ports: ClassVar[Mapping[str, str]] = {"video_in": "video"}
 
-    video_in = Input(VideoFrame, profile="fifo", description="Pictures to encode, in order.")
+    video = Input(VideoFrame, profile="fifo", description="Pictures to encode, in order.")
     packets = Output(EncodedPacket, description="Encoded video.")
 
     def __init__(
@@ -93,7 +94,7 @@ class VideoEncoder(EncoderProcessor[VideoFrame, VideoEncoderConfig]):
         )
 
     def raw_input(self) -> InputPort[VideoFrame]:
-        return self.video_in
+        return self.video
 
     def open_session(self, frame: VideoFrame) -> VideoEncoderSession:
         from ...media.codecs import VideoEncoderSession, VideoEncoderSettings

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from ...core import Frame, Input, Output, Processor, ProcessorConfig
 
 __all__ = ["Passthrough"]
@@ -16,11 +19,13 @@ class Passthrough(Processor[ProcessorConfig]):
 
     tags = ("utility",)
 
-    input = Input(Frame, description="Any frames.")
-    output = Output(Frame, description="The same frames, same objects.")
+    renamed_ports: ClassVar[Mapping[str, str]] = {"input": "frames_in", "output": "frames_out"}
+
+    frames_in = Input(Frame, description="Any frames.")
+    frames_out = Output(Frame, description="The same frames, same objects.")
 
     def process(self) -> None:
-        read, write = self.input.read, self.output.write
+        read, write = self.frames_in.read, self.frames_out.write
         frame = read()
         while frame is not None:
             write(frame)

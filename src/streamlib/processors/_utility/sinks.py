@@ -103,7 +103,7 @@ class Collector(Processor[CollectorConfig]):
         rt.connect(src.video, sink.video)
         rt.start()
         collector = rt.processor("sink")
-        frames = collector.wait_for(10, port="video", timeout=5)
+        frames = collector.wait_for(10, port="video", timeout_s=5)
     """
 
     tags = ("sink", "test")
@@ -132,11 +132,11 @@ class Collector(Processor[CollectorConfig]):
         """A copy of the frames kept so far on ``port``."""
         return self.logs[port].snapshot()
 
-    def wait_for(self, count: int, *, port: str = "video", timeout: float = 5.0) -> list[Frame]:
+    def wait_for(self, count: int, *, port: str = "video", timeout_s: float = 5.0) -> list[Frame]:
         """Block until ``count`` frames arrived on ``port`` (or raise ``TimeoutError``)."""
         log = self.logs[port]
-        if not log.wait_until(lambda frames: len(frames) >= count, timeout_s=timeout):
+        if not log.wait_until(lambda frames: len(frames) >= count, timeout_s=timeout_s):
             raise TimeoutError(
-                f"{port}: {len(log.frames)} of {count} frames arrived within {timeout} s"
+                f"{port}: {len(log.frames)} of {count} frames arrived within {timeout_s} s"
             )
         return log.snapshot()

@@ -106,7 +106,7 @@ class Display(Processor[DisplayConfig]):
                 vsync=cfg.vsync,
                 on_event=self._publish,
             ),
-            timeout=cfg.open_timeout_s,
+            timeout_s=cfg.open_timeout_s,
         )
         self._pending: Future[None] | None = None
         self._stop_sent = False
@@ -152,7 +152,7 @@ class Display(Processor[DisplayConfig]):
         ctx = self.ctx
         if window is not None and ctx is not None:
             try:
-                ctx.run_on_main(window.close, timeout=self.config.open_timeout_s)
+                ctx.run_on_main(window.close, timeout_s=self.config.open_timeout_s)
             except Exception as error:  # the main thread is gone: the process is ending
                 _log.warning("could not close the Display window: %s", error)
             self._window = None
