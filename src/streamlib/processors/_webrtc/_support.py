@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +24,7 @@ from ...core import (
     CustomEvent,
     EncodedPacket,
     EventBus,
+    InputPort,
     OutputPort,
     ProcessorConfig,
     ProcessorId,
@@ -236,6 +238,25 @@ class WebRtcEncoders:
                 audio_codec("opus"), settings, global_header=False
             )
         return session.encode(block)
+
+    def encode_inputs(
+        self,
+        video: InputPort[VideoFrame],
+        audio: InputPort[AudioFrame],
+        *,
+        send_video: bool,
+        send_audio: bool,
+    ) -> Iterator[EncodedPacket]:
+        """Packets for the newest picture on ``video`` and every block queued on ``audio``.
+
+        A kind not sent now (nobody to send to) is still read, and dropped.
+        """
+        frame = video.read_latest()
+        if frame is not None and send_video:
+            yield from self.encode_video(frame)
+        for block in audio.read_all():
+            if send_audio:
+                yield from self.encode_audio(block)
 
 
 class ReceivedFrames:

@@ -15,6 +15,7 @@ details are in ``streamlib.webrtc._server``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, model_validator
@@ -23,18 +24,14 @@ from ...core import (
     AudioFrame,
     EncodedPacket,
     Input,
-    NetworkError,
     Output,
-    Processor,
-    ProcessorContext,
     Scheduling,
     VideoFrame,
     is_loopback,
 )
 from .._raw_video import OutputPixelFormat
-from .._requirements import WEBRTC
+from ._base import WebRtcProcessor
 from ._support import (
-    NetworkEvents,
     ReceivedFrames,
     WebRtcEncoders,
     WebRtcEncodingConfig,
@@ -44,7 +41,7 @@ from ._support import (
 )
 
 if TYPE_CHECKING:
-    from ...webrtc import EventLoopThread, SignallingServer, WhepHost, WhipHost
+    from ...webrtc import EventLoopThread, WhepHost, WhipHost
 
 __all__ = ["WhepServer", "WhipServer"]
 
@@ -89,7 +86,7 @@ class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
     )
 
 
-class WhepServer(Processor[WhepServerConfig]):
+class WhepServer(WebRtcProcessor[WhepServerConfig]):
     """Serve the pipeline's video and audio to browsers and WHEP players (a WHEP endpoint).
 
     ``http://HOST:PORT/`` shows a viewer page; ``/whep`` is the endpoint. Each
@@ -115,9 +112,6 @@ class WhepServer(Processor[WhepServerConfig]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
-    requires = (WEBRTC,)
-    fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
-    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
     video = Input(VideoFrame, description="Pictures to serve (newest first).")
     audio = Input(AudioFrame, description="Audio to serve (in order; an Opus rate).")
@@ -126,34 +120,23 @@ class WhepServer(Processor[WhepServerConfig]):
 
     url: str | None = None  # the page to open, once serving
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        from ...webrtc import VIEWER_PAGE, EventLoopThread, SignallingServer, WhepHost
+    def open_network(self, loop: EventLoopThread) -> Callable[[], None]:
+        from ...webrtc import VIEWER_PAGE, WhepHost
 
         cfg = self.config
-        self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self._encoders = WebRtcEncoders(cfg)
-        self._loop: EventLoopThread = EventLoopThread(
-            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
-        )
         self.host: WhepHost = WhepHost(
-            self._loop,
+            loop,
             ice_settings(cfg),
             viewer_timeout=cfg.viewer_timeout,
             connect_timeout=cfg.connect_timeout,
             max_viewers=cfg.max_viewers,
             on_event=self.events,
         )
-        self._server: SignallingServer = SignallingServer(
-            host=cfg.host, port=cfg.port, token=cfg.token
-        )
         self._viewers_seen = 0
         self._requests_seen = 0
         self.keyframes_forced = 0
-        self._server.add_endpoint("whep", self.host)
-        self._server.add_page("/", VIEWER_PAGE)
-        self.url = _start(self._loop, self._server, "whep")
-        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whep")})
+        return _serve(self, loop, self.host, endpoint="whep", page=VIEWER_PAGE)
 
     def process(self) -> None:
         watched = self.host.viewer_count > 0
@@ -172,14 +155,10 @@ class WhepServer(Processor[WhepServerConfig]):
             self.keyframes_forced += 1
         self._viewers_seen = self.host.viewers_served
         self._requests_seen = self.host.keyframe_requests
-        frame = self.video.read_latest()
-        if frame is not None and watched:
-            for packet in self._encoders.encode_video(frame):
-                self.host.push(packet)
-        for block in self.audio.read_all():
-            if watched:
-                for packet in self._encoders.encode_audio(block):
-                    self.host.push(packet)
+        for packet in self._encoders.encode_inputs(
+            self.video, self.audio, send_video=watched, send_audio=watched
+        ):
+            self.host.push(packet)
         for port in (self.video_packets, self.audio_packets):
             for packet in port.read_all():
                 if watched:
@@ -190,14 +169,6 @@ class WhepServer(Processor[WhepServerConfig]):
         viewers = self.host.end_stream()
         self.events("stream_ended", {"viewers": viewers})
 
-    def teardown(self) -> None:
-        loop = getattr(self, "_loop", None)
-        try:
-            if loop is not None:
-                _stop(loop, self.host, self._server)
-        finally:
-            super().teardown()
-
 
 class WhipServerConfig(_ServerConfig):
     """Config of :class:`WhipServer`."""
@@ -207,7 +178,7 @@ class WhipServerConfig(_ServerConfig):
     )
 
 
-class WhipServer(Processor[WhipServerConfig]):
+class WhipServer(WebRtcProcessor[WhipServerConfig]):
     """Accept one WHIP publisher (a browser, OBS, a ``WhipPublisher``) and output its media.
 
     ``/whip`` is the endpoint; ``http://HOST:PORT/`` serves a page that
@@ -226,9 +197,6 @@ class WhipServer(Processor[WhipServerConfig]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
-    requires = (WEBRTC,)
-    fusible: ClassVar[bool] = False  # waits on the network
-    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
 
     video = Output(VideoFrame, description="Pictures the publisher sends.")
@@ -236,29 +204,18 @@ class WhipServer(Processor[WhipServerConfig]):
 
     url: str | None = None  # the page to open, once serving
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        from ...webrtc import PUBLISHER_PAGE, EventLoopThread, SignallingServer, WhipHost
+    def open_network(self, loop: EventLoopThread) -> Callable[[], None]:
+        from ...webrtc import PUBLISHER_PAGE, WhipHost
 
         cfg = self.config
-        self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self.received = ReceivedFrames(pixel_format=cfg.pixel_format)
-        self._loop: EventLoopThread = EventLoopThread(
-            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
-        )
         self.host: WhipHost = WhipHost(
             ice_settings(cfg),
             on_frame=self.received.put,
             on_event=self._on_event,
             connect_timeout=cfg.connect_timeout,
         )
-        self._server: SignallingServer = SignallingServer(
-            host=cfg.host, port=cfg.port, token=cfg.token
-        )
-        self._server.add_endpoint("whip", self.host)
-        self._server.add_page("/", PUBLISHER_PAGE)
-        self.url = _start(self._loop, self._server, "whip")
-        self.events("listening", {"url": self.url, "page": self.url.removesuffix("whip")})
+        return _serve(self, loop, self.host, endpoint="whip", page=PUBLISHER_PAGE)
 
     def _on_event(self, name: str, payload: dict[str, Any]) -> None:
         if name == "publisher_joining":
@@ -269,28 +226,30 @@ class WhipServer(Processor[WhipServerConfig]):
         # A short wait, so the runtime can stop us between waits.
         self.received.forward(self.video, self.audio, timeout=0.1)
 
-    def teardown(self) -> None:
-        loop = getattr(self, "_loop", None)
-        try:
-            if loop is not None:
-                _stop(loop, self.host, self._server)
-        finally:
-            super().teardown()
 
+def _serve(
+    processor: WhepServer | WhipServer,
+    loop: EventLoopThread,
+    handler: WhepHost | WhipHost,
+    *,
+    endpoint: str,
+    page: str,
+) -> Callable[[], None]:
+    """Serve ``handler`` at ``/<endpoint>`` and ``page`` at ``/`` on the processor's host and
+    port, set its ``url`` and announce ``listening``; the callable returned closes both."""
+    from ...webrtc import SignallingServer
 
-def _start(loop: EventLoopThread, server: SignallingServer, endpoint: str) -> str:
-    try:
-        port = loop.run(server.start(), _START_TIMEOUT_S)
-    except (NetworkError, TimeoutError):
-        loop.stop()
-        raise
+    cfg = processor.config
+    server = SignallingServer(host=cfg.host, port=cfg.port, token=cfg.token)
+    server.add_endpoint(endpoint, handler)
+    server.add_page("/", page)
+    port = loop.run(server.start(), _START_TIMEOUT_S)
     shown = f"[{server.host}]" if ":" in server.host else server.host
-    return f"http://{shown}:{port}/{endpoint}"
+    url = processor.url = f"http://{shown}:{port}/{endpoint}"
+    processor.events("listening", {"url": url, "page": url.removesuffix(endpoint)})
 
-
-def _stop(loop: EventLoopThread, host: WhepHost | WhipHost, server: SignallingServer) -> None:
-    try:
-        loop.run(host.close(), _START_TIMEOUT_S)
+    def close() -> None:
+        loop.run(handler.close(), _START_TIMEOUT_S)
         loop.run(server.stop(), _START_TIMEOUT_S)
-    finally:
-        loop.stop()
+
+    return close

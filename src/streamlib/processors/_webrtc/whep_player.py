@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from ...core import (
-    AudioFrame,
-    Output,
-    Processor,
-    ProcessorContext,
-    Scheduling,
-    VideoFrame,
-    reach_field,
-)
+from ...core import AudioFrame, Output, Scheduling, VideoFrame, reach_field
 from .._raw_video import OutputPixelFormat
-from .._requirements import WEBRTC
-from ._support import (
-    NetworkEvents,
-    ReceivedFrames,
-    WebRtcClientConfig,
-    client_session_options,
-    enabled_kinds,
-)
+from ._base import WebRtcProcessor
+from ._support import ReceivedFrames, WebRtcClientConfig, client_session_options, enabled_kinds
 
 if TYPE_CHECKING:
     from ...webrtc import EventLoopThread, WhepPlayerSession
@@ -44,7 +31,7 @@ class WhepPlayerConfig(WebRtcClientConfig):
     )
 
 
-class WhepPlayer(Processor[WhepPlayerConfig]):
+class WhepPlayer(WebRtcProcessor[WhepPlayerConfig]):
     """Play a WHEP endpoint: its video comes out decoded, its audio as float32.
 
     It connects in the background and reconnects with its own backoff
@@ -62,27 +49,19 @@ class WhepPlayer(Processor[WhepPlayerConfig]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("source", "network", "webrtc")
-    requires = (WEBRTC,)
-    fusible: ClassVar[bool] = False  # waits on the network
-    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
     default_scheduling = Scheduling.loop()
 
     video = Output(VideoFrame, description="Pictures received.")
     audio = Output(AudioFrame, description="Audio received.")
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        from ...webrtc import EventLoopThread, WhepPlayerSession
+    def open_network(self, loop: EventLoopThread) -> Callable[[], None]:
+        from ...webrtc import WhepPlayerSession
 
         cfg = self.config
         kinds = enabled_kinds(video=cfg.video_enabled, audio=cfg.audio_enabled)
-        self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self.received = ReceivedFrames(pixel_format=cfg.pixel_format)
-        self._loop: EventLoopThread = EventLoopThread(
-            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
-        )
         self.session: WhepPlayerSession = WhepPlayerSession(
-            self._loop,
+            loop,
             cfg.url,
             on_frame=self.received.put,
             kinds=kinds,
@@ -90,6 +69,7 @@ class WhepPlayer(Processor[WhepPlayerConfig]):
             **client_session_options(cfg),
         )
         self.session.start()
+        return self.session.stop
 
     def _on_event(self, name: str, payload: dict[str, Any]) -> None:
         if name == "connecting":
@@ -99,14 +79,3 @@ class WhepPlayer(Processor[WhepPlayerConfig]):
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.
         self.received.forward(self.video, self.audio, timeout=0.1)
-
-    def teardown(self) -> None:
-        loop = getattr(self, "_loop", None)
-        try:
-            if loop is not None:
-                try:
-                    self.session.stop()
-                finally:
-                    loop.stop()
-        finally:
-            super().teardown()

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from ...core import (
-    AudioFrame,
-    EncodedPacket,
-    Input,
-    Processor,
-    ProcessorContext,
-    VideoFrame,
-    reach_field,
-)
-from .._requirements import WEBRTC
+from ...core import AudioFrame, EncodedPacket, Input, VideoFrame, reach_field
+from ._base import WebRtcProcessor
 from ._support import (
-    NetworkEvents,
     WebRtcClientConfig,
     WebRtcEncoders,
     WebRtcEncodingConfig,
@@ -42,7 +34,7 @@ class WhipPublisherConfig(WebRtcEncodingConfig, WebRtcClientConfig):
     audio_enabled: bool = Field(True, description="Send an audio track.")
 
 
-class WhipPublisher(Processor[WhipPublisherConfig]):
+class WhipPublisher(WebRtcProcessor[WhipPublisherConfig]):
     """Publish video (H.264) and audio (Opus) to a WHIP endpoint, reconnecting when it drops.
 
     Pictures are encoded with libx264 (constrained baseline, ultrafast,
@@ -65,28 +57,20 @@ class WhipPublisher(Processor[WhipPublisherConfig]):
     """
 
     tags: ClassVar[tuple[str, ...]] = ("sink", "network", "webrtc")
-    requires = (WEBRTC,)
-    fusible: ClassVar[bool] = False  # encodes: keeps a thread of its own
-    capabilities: ClassVar[frozenset[str]] = frozenset({"network"})
 
     video = Input(VideoFrame, description="Pictures to send (newest first).")
     audio = Input(AudioFrame, description="Audio to send (in order; an Opus rate).")
     video_packets = Input(EncodedPacket, profile="fifo", description="Encoded H.264 to send.")
     audio_packets = Input(EncodedPacket, profile="fifo", description="Encoded Opus to send.")
 
-    def setup(self, ctx: ProcessorContext) -> None:
-        super().setup(ctx)
-        from ...webrtc import EventLoopThread, WhipPublisherSession
+    def open_network(self, loop: EventLoopThread) -> Callable[[], None]:
+        from ...webrtc import WhipPublisherSession
 
         cfg = self.config
         kinds = enabled_kinds(video=cfg.video_enabled, audio=cfg.audio_enabled)
-        self.events = NetworkEvents(ctx.events, ctx.processor_id)
         self._encoders = WebRtcEncoders(cfg)
-        self._loop: EventLoopThread = EventLoopThread(
-            f"{self.type_name}-{ctx.processor_id}", loopback=cfg.ice == "loopback"
-        )
         self.session: WhipPublisherSession = WhipPublisherSession(
-            self._loop,
+            loop,
             cfg.url,
             kinds=kinds,
             on_event=self.events,
@@ -96,6 +80,7 @@ class WhipPublisher(Processor[WhipPublisherConfig]):
         self._requests_seen = 0
         self.keyframes_forced = 0
         self.session.start()
+        return self.session.stop
 
     def process(self) -> None:
         session = self.session
@@ -110,25 +95,13 @@ class WhipPublisher(Processor[WhipPublisherConfig]):
             self._requests_seen = requests
             self._encoders.request_keyframe()
             self.keyframes_forced += 1
-        frame = self.video.read_latest()
-        if frame is not None and connected and self.config.video_enabled:
-            for packet in self._encoders.encode_video(frame):
-                session.push(packet)
-        for block in self.audio.read_all():
-            if connected and self.config.audio_enabled:
-                for packet in self._encoders.encode_audio(block):
-                    session.push(packet)
+        for packet in self._encoders.encode_inputs(
+            self.video,
+            self.audio,
+            send_video=connected and self.config.video_enabled,
+            send_audio=connected and self.config.audio_enabled,
+        ):
+            session.push(packet)
         for port in (self.video_packets, self.audio_packets):
             for packet in port.read_all():
                 session.push(webrtc_ready(packet))
-
-    def teardown(self) -> None:
-        loop = getattr(self, "_loop", None)
-        try:
-            if loop is not None:
-                try:
-                    self.session.stop()
-                finally:
-                    loop.stop()
-        finally:
-            super().teardown()
