@@ -43,12 +43,12 @@ from ...core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    SampleClock,
     Scheduling,
     processor_topic,
     reach_field,
 )
 from .._requirements import AUDIO_DEVICES
+from ._blocks import BlockEmitter
 
 __all__ = ["AudioCapture", "AudioDeviceStatistics", "AudioOutput"]
 
@@ -281,7 +281,7 @@ class AudioCapture(_AudioDevice[AudioCaptureConfig]):
         cfg = self.config
         # Consumers keep frames a while (a fifo input holds 32): enough buffers for that.
         self._pool = BufferPool((cfg.block_size, cfg.channels), np.float32, max_buffers=64)
-        self._timeline = SampleClock()
+        self._out = BlockEmitter(self.audio)
         self._clock = self.ctx.clock if self.ctx is not None else None
 
     def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
@@ -289,25 +289,17 @@ class AudioCapture(_AudioDevice[AudioCaptureConfig]):
         if status:
             self._xruns += 1
         rate = self.config.sample_rate
-        if self._blocks == 0:
+        if not self._out.started:
             assert self._clock is not None
             # When the block's first sample was captured: now, less how long ago the
             # ADC took it (PortAudio's stream times), less nothing else we could know.
             age_s = max(0.0, float(when.currentTime) - float(when.inputBufferAdcTime))
             if age_s > 1.0:  # a backend without stream times: fall back to one block
                 age_s = frames / rate
-            self._timeline.start(self._clock.now_ns() - round(age_s * NS_PER_S), rate)
+            self._out.start(self._clock.now_ns() - round(age_s * NS_PER_S), rate)
         block = self._pool.acquire()
         block[:frames] = data
-        frame_data = block if frames == block.shape[0] else block[:frames]
-        self.audio.write(
-            AudioFrame(
-                frame_data,
-                rate,
-                timestamp_ns=self._timeline.stamp(frames),
-                frame_number=self._blocks,
-            )
-        )
+        self._out.emit(block if frames == block.shape[0] else block[:frames])
         self._blocks += 1
 
 

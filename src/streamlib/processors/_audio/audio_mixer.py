@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...audio import SampleFifo
 from ...core import (
     AudioFrame,
     BufferPool,
@@ -16,9 +15,9 @@ from ...core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    SampleClock,
     live_field,
 )
+from ._blocks import BlockEmitter, BlockQueue
 
 __all__ = ["AudioMixer"]
 
@@ -71,13 +70,11 @@ class AudioMixer(Processor[AudioMixerConfig]):
         self._ports: list[InputPort[AudioFrame]] = [
             self.inputs[f"audio_{i}"] for i in range(MIXER_INPUTS)
         ]
-        self._fifos: list[SampleFifo | None] = [None] * MIXER_INPUTS
-        self._rate = 0
+        self._queues: list[BlockQueue | None] = [None] * MIXER_INPUTS
         self._channels = 0
         self._pool: BufferPool | None = None
         self._scratch = np.empty(0, np.float32)
-        self._timeline = SampleClock()
-        self._frame_number = 0
+        self._out = BlockEmitter(self.audio_out)
 
     def process(self) -> None:
         cfg = self.config
@@ -87,14 +84,14 @@ class AudioMixer(Processor[AudioMixerConfig]):
                 self._accept(index, frame)
         while True:
             live = [
-                fifo
-                for port, fifo in zip(self._ports, self._fifos, strict=True)
-                if fifo is not None and (port.is_connected() or fifo.available)
+                queue
+                for port, queue in zip(self._ports, self._queues, strict=True)
+                if queue is not None and (port.is_connected() or queue.available)
             ]
             if not live:
                 return
-            most = max(fifo.available for fifo in live)
-            least = min(fifo.available for fifo in live)
+            most = max(queue.available for queue in live)
+            least = min(queue.available for queue in live)
             if most < block:
                 return
             if least < block and most < block * cfg.max_lag_blocks:
@@ -102,49 +99,37 @@ class AudioMixer(Processor[AudioMixerConfig]):
             self._mix(live, block)
 
     def _accept(self, index: int, frame: AudioFrame) -> None:
-        if self._rate == 0:
-            self._rate, self._channels = frame.sample_rate, frame.channels
-            self._pool = BufferPool((self.config.block_size, self._channels), np.float32)
-            self._scratch = np.empty((self.config.block_size, self._channels), np.float32)
-        if frame.sample_rate != self._rate or frame.channels != self._channels:
+        block = self.config.block_size
+        if not self._out.started:  # the first block of any input sets the mix's format
+            self._out.start(frame.timestamp_ns, frame.sample_rate)
+            self._channels = frame.channels
+            self._pool = BufferPool((block, self._channels), np.float32)
+            self._scratch = np.empty((block, self._channels), np.float32)
+        if frame.sample_rate != self._out.rate or frame.channels != self._channels:
             raise FrameError(
                 f"AudioMixer input audio_{index} carries {frame.channels} channels at "
-                f"{frame.sample_rate} Hz, the mix {self._channels} at {self._rate} Hz; put an "
-                "AudioResampler or AudioChannelConverter in front"
+                f"{frame.sample_rate} Hz, the mix {self._channels} at {self._out.rate} Hz; put "
+                "an AudioResampler or AudioChannelConverter in front"
             )
-        if not self._timeline.started:
-            self._timeline.start(frame.timestamp_ns, frame.sample_rate)
-        fifo = self._fifos[index]
-        if fifo is None:
-            capacity = self.config.block_size * (self.config.max_lag_blocks + 8)
-            fifo = self._fifos[index] = SampleFifo(capacity, self._channels)
-        if fifo.available + frame.samples > fifo.capacity:
-            # A burst (many queued blocks read at once): grow rather than drop; the lag
-            # rule mixes it out right after, so the FIFO stays bounded in steady state.
-            fifo = self._fifos[index] = fifo.resized(2 * (fifo.available + frame.samples))
-        fifo.write(frame.data)
+        queue = self._queues[index]
+        if queue is None:
+            # Grows past this for a burst; the lag rule mixes that out right after.
+            capacity = block * (self.config.max_lag_blocks + 8)
+            queue = self._queues[index] = BlockQueue(block, self._channels, capacity)
+        queue.write(frame.data)
 
-    def _mix(self, live: list[SampleFifo], block: int) -> None:
+    def _mix(self, live: list[BlockQueue], block: int) -> None:
         assert self._pool is not None
         out = self._pool.acquire()
         out.fill(0.0)
         scratch = self._scratch
-        for fifo in live:
-            got = fifo.read_into(scratch, block)
-            if got < block:
+        for queue in live:
+            if queue.read_block(scratch) < block:  # the rest of scratch is silence
                 self.input_gaps += 1
-            out[:got] += scratch[:got]
+            out += scratch
         cfg = self.config
         if cfg.normalize and len(live) > 1:
             out *= np.float32(1.0 / len(live))
         if cfg.clip:
             np.clip(out, -1.0, 1.0, out=out)
-        self.audio_out.write(
-            AudioFrame(
-                out,
-                self._rate,
-                timestamp_ns=self._timeline.stamp(block),
-                frame_number=self._frame_number,
-            )
-        )
-        self._frame_number += 1
+        self._out.emit(out)

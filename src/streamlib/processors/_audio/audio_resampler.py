@@ -15,9 +15,9 @@ from ...core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    SampleClock,
 )
 from .._requirements import RESAMPLING
+from ._blocks import BlockEmitter
 
 __all__ = ["AudioResampler"]
 
@@ -51,8 +51,7 @@ class AudioResampler(Processor[AudioResamplerConfig]):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         self._resampler: StreamResampler | None = None
-        self._timeline = SampleClock()
-        self._frame_number = 0
+        self._out = BlockEmitter(self.audio_out)
 
     def process(self) -> None:
         rate = self.config.sample_rate
@@ -69,7 +68,7 @@ class AudioResampler(Processor[AudioResamplerConfig]):
                 resampler = self._resampler = StreamResampler(
                     frame.sample_rate, rate, frame.channels, self.config.quality
                 )
-                self._timeline.start(frame.timestamp_ns, rate)
+                self._out.start(frame.timestamp_ns, rate)
             self._emit(resampler.process(frame.data))
 
     def on_end_of_stream(self) -> None:
@@ -82,14 +81,5 @@ class AudioResampler(Processor[AudioResamplerConfig]):
         super().teardown()
 
     def _emit(self, samples: np.ndarray[Any, Any]) -> None:
-        if samples.shape[0] == 0:
-            return
-        self.audio_out.write(
-            AudioFrame(
-                samples,
-                self._timeline.rate,
-                timestamp_ns=self._timeline.stamp(samples.shape[0]),
-                frame_number=self._frame_number,
-            )
-        )
-        self._frame_number += 1
+        if samples.shape[0]:  # the filter holds the first samples back (its delay)
+            self._out.emit(samples)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...audio import SampleFifo
 from ...core import (
     AudioFrame,
     BufferPool,
@@ -15,8 +14,8 @@ from ...core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    SampleClock,
 )
+from ._blocks import BlockEmitter, BlockQueue
 
 __all__ = ["BufferRechunker"]
 
@@ -48,52 +47,39 @@ class BufferRechunker(Processor[BufferRechunkerConfig]):
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
-        self._fifo: SampleFifo | None = None
+        self._queue: BlockQueue | None = None
         self._pool: BufferPool | None = None
-        self._timeline = SampleClock()
-        self._frame_number = 0
+        self._out = BlockEmitter(self.audio_out)
 
     def process(self) -> None:
-        block = self.config.block_size
         for frame in self.audio_in.read_all():
-            fifo = self._fifo
-            if fifo is None:
-                fifo = self._start(frame)
-            elif frame.sample_rate != self._timeline.rate or frame.channels != fifo.channels:
+            queue = self._queue
+            if queue is None:
+                queue = self._start(frame)
+            elif frame.sample_rate != self._out.rate or frame.channels != queue.channels:
                 raise FrameError(
                     f"BufferRechunker got {frame.channels} channels at {frame.sample_rate} Hz "
-                    f"after {fifo.channels} at {self._timeline.rate} Hz; a stream keeps its format"
+                    f"after {queue.channels} at {self._out.rate} Hz; a stream keeps its format"
                 )
-            if fifo.available + frame.samples > fifo.capacity:
-                fifo = self._fifo = fifo.resized(2 * (fifo.available + frame.samples))
-            fifo.write(frame.data)
-            while fifo.available >= block:
-                self._emit(fifo, block)
+            queue.write(frame.data)
+            while queue.has_block:
+                self._emit(queue)
 
     def on_end_of_stream(self) -> None:
-        fifo = self._fifo
-        if fifo is not None and fifo.available and self.config.pad_last:
-            self._emit(fifo, fifo.available)  # the tail, padded to a whole block
+        queue = self._queue
+        if queue is not None and queue.available and self.config.pad_last:
+            self._emit(queue)  # the tail, padded to a whole block
 
-    def _start(self, frame: AudioFrame) -> SampleFifo:
+    def _start(self, frame: AudioFrame) -> BlockQueue:
         block = self.config.block_size
-        self._timeline.start(frame.timestamp_ns, frame.sample_rate)
-        # Room for a few blocks either way; process() grows it when a bigger block comes.
-        self._fifo = SampleFifo(max(4 * block, 4 * frame.samples, 4096), frame.channels)
+        self._out.start(frame.timestamp_ns, frame.sample_rate)
+        # Room for a few blocks either way; the queue grows when a bigger block comes.
+        self._queue = BlockQueue(block, frame.channels, max(4 * block, 4 * frame.samples, 4096))
         self._pool = BufferPool((block, frame.channels), np.float32, max_buffers=16)
-        return self._fifo
+        return self._queue
 
-    def _emit(self, fifo: SampleFifo, count: int) -> None:
+    def _emit(self, queue: BlockQueue) -> None:
         assert self._pool is not None
         out = self._pool.acquire()
-        got = fifo.read_into(out, count)
-        out[got:] = 0.0
-        self.audio_out.write(
-            AudioFrame(
-                out,
-                self._timeline.rate,
-                timestamp_ns=self._timeline.stamp(out.shape[0]),
-                frame_number=self._frame_number,
-            )
-        )
-        self._frame_number += 1
+        queue.read_block(out)
+        self._out.emit(out)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
-from ...core import ProcessorConfig, live_field
-from .._source_limits import duration_field, frames_field, realtime_field
-from .tone_source import ToneSource
+from ...core import live_field
+from .tone_source import ToneSettings, ToneSource
 
 __all__ = ["CHORD_INTERVALS", "ChordGenerator", "note_frequency"]
 
@@ -45,16 +44,9 @@ def note_frequency(note: str, semitones: int = 0) -> float:
     return float(440.0 * 2.0 ** ((midi - 69) / 12.0))
 
 
-class ChordGeneratorConfig(ProcessorConfig):
+class ChordGeneratorConfig(ToneSettings):
     root: str = live_field("C4", description="Root note: a letter, optional # or b, octave.")
     quality: str = live_field("major", description="Chord quality, e.g. major or minor7.")
-    amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
-    sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
-    block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
-    channels: int = Field(2, ge=1, le=8, description="Channels (the same chord in each).")
-    realtime: bool = realtime_field()
-    duration_s: float | None = duration_field("audio (the last block is cut to fit)")
-    frames: int | None = frames_field("audio blocks (of block_size samples)")
 
     @field_validator("root")
     @classmethod
@@ -90,6 +82,6 @@ class ChordGenerator(ToneSource):
 
     tags = ("audio", "source", "music")
 
-    # ToneSource reads its fields (frequencies, amplitude, sample_rate...) as ToneSourceConfig's;
-    # this config has each of them (frequencies as a property), so the type is ToneSource's.
+    # ToneSource reads the ToneSettings both configs share and ``frequencies``: a field of
+    # ToneSourceConfig, a property of this config. So the processor keeps ToneSource's type.
     Config = ChordGeneratorConfig

@@ -27,11 +27,11 @@ from ...core import (
     Processor,
     ProcessorConfig,
     ProcessorContext,
-    SampleClock,
     live_field,
     processor_topic,
     reach_field,
 )
+from ._blocks import BlockEmitter, BlockQueue
 
 __all__ = ["ClapEffect", "ClapEffectStatistics"]
 
@@ -164,9 +164,9 @@ class ClapEffect(Processor[ClapEffectConfig]):
         for key, value in cfg.params.items():
             self._plugin.set_param(_param_key(key), value)
         self._pool = BufferPool((cfg.block_size, self._channels_out), np.float32)
-        self._fill = 0
-        self._timeline = SampleClock()
-        self._frame_number = 0
+        # Only whole blocks reach the plugin: incoming audio waits here until one is full.
+        self._queue = BlockQueue(cfg.block_size, self._channels_in, max(4 * cfg.block_size, 4096))
+        self._out = BlockEmitter(self.audio_out)
 
     def on_config_changed(self, previous: ProcessorConfig) -> None:
         plugin = self._plugin
@@ -186,27 +186,17 @@ class ClapEffect(Processor[ClapEffectConfig]):
                     f"{plugin.info.name} takes {self._channels_in}-channel audio, this block has "
                     f"{frame.channels} (put an AudioChannelConverter in front)"
                 )
-            if frame.sample_rate != self._timeline.rate:
+            if frame.sample_rate != self._out.rate:
                 self._activate(plugin, frame)
-            data = frame.data
-            buffer = plugin.input_buffers[0]
-            block = self.config.block_size
-            offset = 0
-            total = data.shape[0]
-            while offset < total:
-                take = min(block - self._fill, total - offset)
-                buffer[:, self._fill : self._fill + take] = data[offset : offset + take].T
-                self._fill += take
-                offset += take
-                if self._fill == block:
-                    self._run_block(plugin)
+            self._queue.write(frame.data)
+            while self._queue.has_block:
+                self._run_block(plugin)
         plugin.idle()
 
     def on_end_of_stream(self) -> None:
         plugin = self._plugin
-        if plugin is not None and self._fill and plugin.active:
-            plugin.input_buffers[0][:, self._fill :] = 0.0  # padded, never sent short
-            self._run_block(plugin)
+        if plugin is not None and self._queue.available and plugin.active:
+            self._run_block(plugin)  # the tail, padded: never sent short
 
     def teardown(self) -> None:
         plugin = self._plugin
@@ -226,7 +216,7 @@ class ClapEffect(Processor[ClapEffectConfig]):
     def statistics(self) -> ClapEffectStatistics:
         """Blocks processed, overruns and the longest plugin call so far."""
         plugin = self._plugin
-        rate = self._timeline.rate or 48_000
+        rate = self._out.rate or 48_000
         events, restarts, latency = self._closed_counts
         if plugin is not None:
             events += plugin.param_events_sent
@@ -252,11 +242,13 @@ class ClapEffect(Processor[ClapEffectConfig]):
         block = self.config.block_size
         plugin.activate(frame.sample_rate, block, min_frames=block)
         self._budget_ns = block * NS_PER_S // frame.sample_rate
-        self._fill = 0
-        self._timeline.start(frame.timestamp_ns, frame.sample_rate)
+        self._queue.clear()  # audio at the old rate
+        self._out.start(frame.timestamp_ns, frame.sample_rate)
 
     def _run_block(self, plugin: ClapPlugin) -> None:
+        """The next block (the tail padded with silence) through the plugin, and out."""
         block = self.config.block_size
+        self._queue.read_block(plugin.input_buffers[0][:, :block].T)
         start = time.perf_counter_ns()
         plugin.process(block)
         took = time.perf_counter_ns() - start
@@ -267,16 +259,7 @@ class ClapEffect(Processor[ClapEffectConfig]):
             self._report_overrun(took)
         out = self._pool.acquire()
         np.copyto(out, plugin.output_buffers[0][:, :block].T)
-        self.audio_out.write(
-            AudioFrame(
-                out,
-                self._timeline.rate,
-                timestamp_ns=self._timeline.stamp(block),
-                frame_number=self._frame_number,
-            )
-        )
-        self._frame_number += 1
-        self._fill = 0
+        self._out.emit(out)
 
     def _report_overrun(self, took_ns: int) -> None:
         ctx = self.ctx

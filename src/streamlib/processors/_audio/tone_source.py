@@ -17,26 +17,34 @@ from ...core import (
     ProcessorConfig,
     ProcessorContext,
     Progress,
-    SampleClock,
     Scheduling,
     live_field,
 )
 from .._source_limits import duration_field, frames_field, realtime_field
+from ._blocks import BlockEmitter
 
-__all__ = ["ToneSource"]
+__all__ = ["ToneSettings", "ToneSource"]
 
 
-class ToneSourceConfig(ProcessorConfig):
-    frequencies: tuple[float, ...] = live_field(
-        (440.0,), description="Frequencies in Hz; several make a chord."
-    )
+class ToneSettings(ProcessorConfig):
+    """What every tone generator takes beside its tones: level, format, pacing, length.
+
+    ToneSourceConfig adds the frequencies, ChordGeneratorConfig a chord by name.
+    """
+
     amplitude: float = live_field(0.25, ge=0.0, le=1.0, description="Peak level (0..1).")
     sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Samples per second.")
     block_size: int = Field(480, ge=16, le=16_384, description="Samples per block.")
-    channels: int = Field(2, ge=1, le=8, description="Channels (the same tone in each).")
+    channels: int = Field(2, ge=1, le=8, description="Channels (the same signal in each).")
     realtime: bool = realtime_field()
     duration_s: float | None = duration_field("audio (the last block is cut to fit)")
     frames: int | None = frames_field("audio blocks (of block_size samples)")
+
+
+class ToneSourceConfig(ToneSettings):
+    frequencies: tuple[float, ...] = live_field(
+        (440.0,), description="Frequencies in Hz; several make a chord."
+    )
 
     @field_validator("frequencies")
     @classmethod
@@ -74,7 +82,8 @@ class ToneSource(Processor[ToneSourceConfig]):
         self, config: ToneSourceConfig | Mapping[str, Any] | None = None, **fields: Any
     ) -> None:
         super().__init__(config, **fields)
-        self._timeline = SampleClock()  # its sample count is read by progress() from other threads
+        # Made here, not in setup: progress() reads its sample count, from other threads.
+        self._out = BlockEmitter(self.audio)
 
     def scheduling(self) -> Scheduling:
         if self.config.realtime:
@@ -89,7 +98,7 @@ class ToneSource(Processor[ToneSourceConfig]):
         if limit is None:
             return None
         rate = self.config.sample_rate
-        return Progress(self._timeline.samples / rate, limit / rate)
+        return Progress(self._out.samples / rate, limit / rate)
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
@@ -99,8 +108,8 @@ class ToneSource(Processor[ToneSourceConfig]):
         self._mono = np.empty(cfg.block_size, dtype=np.float64)
         self._scratch = np.empty(cfg.block_size, dtype=np.float64)
         self._phases = [0.0] * len(cfg.frequencies)
-        self._timeline.start(ctx.clock.now_ns(), cfg.sample_rate)
-        self._block_number = 0
+        self._out.reset()
+        self._out.start(ctx.clock.now_ns(), cfg.sample_rate)
 
     def process(self) -> None:
         cfg = self.config
@@ -121,19 +130,11 @@ class ToneSource(Processor[ToneSourceConfig]):
         block = self._pool.acquire()
         block[:] = mono[:, None]
         limit = self._sample_limit()
-        sent = self._timeline.samples
+        sent = self._out.samples
         if limit is not None and sent + cfg.block_size > limit:
             block = block[: limit - sent]  # the last block: exactly up to the limit
-        self.audio.write(
-            AudioFrame(
-                block,
-                rate,
-                timestamp_ns=self._timeline.stamp(block.shape[0]),
-                frame_number=self._block_number,
-            )
-        )
-        self._block_number += 1
-        if limit is not None and self._timeline.samples >= limit:
+        self._out.emit(block)
+        if limit is not None and self._out.samples >= limit:
             self.end_outputs()
 
     def _sample_limit(self) -> int | None:
