@@ -15,22 +15,24 @@ the live rings and threads that realize them.
 
 Every change costs time in proportion to what it touches, not to the graph's size,
 so building a graph of *n* processors is linear: edges are indexed by the processor
-at each end, and a rank per processor (a topological order kept up to date) answers
-"would this close a loop?" at once for an edge that agrees with it, and by a search
-of only the processors ranked between its ends otherwise (Pearce and Kelly, 2006).
-A bulk load checks for loops once, at the end (:meth:`Graph.deferred_cycle_check`).
+at each end (``_edge_index``), and a rank per processor (``_topological_ranks``)
+answers "would this close a loop?" at once for an edge that agrees with the ranks.
+A bulk load checks for loops once, at the end (:meth:`Graph.deferred_cycle_check`,
+``_deferred_checks``). Which connections default to lossless: ``_waiting_sources``;
+the export formats: ``_graph_export``.
 """
 
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._deferred_checks import CycleCheck, settle_deferred
 from ._delivery import DeliveryProfile, default_capacity
+from ._edge_index import EdgeIndex
 from ._errors import (
     CycleError,
     GraphError,
@@ -39,13 +41,16 @@ from ._errors import (
     UnknownPortError,
     UnknownProcessorError,
 )
+from ._frame import Frame
+from ._graph_export import graph_to_dict, graph_to_dot, graph_to_mermaid
 from ._ids import ConnectionId, PortRef, ProcessorId
 from ._ports import PortSpec
 from ._processor import Processor
-from ._scheduling import SchedulingMode
 from ._suggest import did_you_mean
+from ._topological_ranks import TopologicalRanks, kahn_order
+from ._waiting_sources import fed_by_sources_that_wait
 
-__all__ = ["CycleCheck", "Edge", "Graph"]
+__all__ = ["Edge", "Graph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,36 +77,14 @@ class Edge:
         }
 
 
-class CycleCheck:
-    """What :meth:`Graph.deferred_cycle_check` found: ``closing_edge`` is the connection
-    that closed the first loop (refused, with every later one), or ``None``."""
-
-    __slots__ = ("closing_edge", "defaulted", "edges")
-
-    def __init__(self) -> None:
-        self.edges: list[Edge] = []  # connected inside the block, in order
-        self.closing_edge: Edge | None = None
-        # Edges whose profile was left to the graph (and whether a capacity was given):
-        # settled once at the end, when everything upstream of them is known.
-        self.defaulted: list[tuple[Edge, bool]] = []
-
-
 class Graph:
     """Processors by id and the edges between their ports."""
 
     def __init__(self) -> None:
         self._processors: dict[ProcessorId, Processor] = {}
         self._instances: set[int] = set()  # id() of each processor: one instance, one entry
-        self._edges: dict[ConnectionId, Edge] = {}
-        self._producer_of: dict[PortRef, Edge] = {}  # input -> its one edge
-        # Each processor's edges in and out, in the order they were made.
-        self._edges_in: dict[ProcessorId, dict[ConnectionId, Edge]] = {}
-        self._edges_out: dict[ProcessorId, dict[ConnectionId, Edge]] = {}
-        self._edge_number: dict[ConnectionId, int] = {}  # for edges_of() in graph order
-        self._edges_made = 0
-        # A topological order: every edge goes from a lower rank to a higher one.
-        self._rank: dict[ProcessorId, int] = {}
-        self._next_rank = 0
+        self._edges = EdgeIndex()
+        self._ranks = TopologicalRanks(self._edges.outgoing, self._edges.incoming)
         # The lowest "-n" suffix that may be free for each default id base.
         self._free_suffix: dict[str, int] = {}
         self._deferred: CycleCheck | None = None
@@ -122,10 +105,8 @@ class Graph:
             )
         self._processors[pid] = processor
         self._instances.add(id(processor))
-        self._edges_in[pid] = {}
-        self._edges_out[pid] = {}
-        self._rank[pid] = self._next_rank
-        self._next_rank += 1
+        self._edges.add_processor(pid)
+        self._ranks.add(pid)
         return pid
 
     def remove(self, processor_id: str) -> list[Edge]:
@@ -133,10 +114,11 @@ class Graph:
         pid = self._known(processor_id)
         touching = self.edges_of(pid)
         for edge in touching:
-            self._drop_edge(edge)
+            self._edges.drop(edge)
         processor = self._processors.pop(pid)
         self._instances.discard(id(processor))
-        del self._edges_in[pid], self._edges_out[pid], self._rank[pid]
+        self._edges.remove_processor(pid)
+        self._ranks.remove(pid)
         base, _, suffix = pid.rpartition("-")
         if base in self._free_suffix and suffix.isdigit() and len(suffix) < 10:
             self._free_suffix[base] = max(2, min(int(suffix), self._free_suffix[base]))
@@ -160,14 +142,14 @@ class Graph:
                 f"cannot connect {src} ({out_spec.frame_type}) to {dst} ({in_spec.frame_type}): "
                 "the frame types differ; put a converter between them"
             )
-        busy = self._producer_of.get(dst)
+        busy = self._edges.producer_of.get(dst)
         if busy is not None:
             raise PortBusyError(
                 f"{dst} is already fed by {busy.source}; an input has one producer. "
                 f"Disconnect {busy.source} -> {dst} first"
             )
         if src.processor == dst.processor or (
-            self._deferred is None and self._reaches(dst.processor, src.processor)
+            self._deferred is None and self._ranks.reaches(dst.processor, src.processor)
         ):
             raise _loop_error(src, dst)
         assert in_spec.profile is not None
@@ -197,25 +179,8 @@ class Graph:
         fast as it is consumed). Connections from there default to ``lossless``, as in
         GStreamer's non-live pipelines; anything live upstream keeps the input's profile.
         """
-        found_source = False
-        seen = {self._known(processor_id)}
-        pending = [*seen]
-        while pending:
-            pid = pending.pop()
-            processor = self._processors[pid]
-            if processor.scheduling().mode is not SchedulingMode.PUSH:
-                if processor.is_live():
-                    return False
-                found_source = True
-                continue
-            producers = self.predecessors(pid)
-            if not producers:
-                return False  # nothing feeds it yet: nothing says it can wait
-            for producer in producers:
-                if producer not in seen:
-                    seen.add(producer)
-                    pending.append(producer)
-        return found_source
+        pid = self._known(processor_id)
+        return fed_by_sources_that_wait(pid, self._processors, self.predecessors)
 
     def connect(
         self,
@@ -227,13 +192,13 @@ class Graph:
     ) -> Edge:
         """Connect an output to an input after validating types, producers and cycles."""
         edge = self.check_connect(source, target, profile=profile, capacity=capacity)
-        self._add_edge(edge)
+        self._edges.add(edge)
         if self._deferred is not None:
             self._deferred.edges.append(edge)
             if profile is None:
                 self._deferred.defaulted.append((edge, capacity is not None))
-        elif self._rank[edge.source.processor] > self._rank[edge.target.processor]:
-            self._reorder(edge.source.processor, edge.target.processor)
+        else:
+            self._ranks.follow(edge.source.processor, edge.target.processor)
         return edge
 
     @contextmanager
@@ -269,23 +234,8 @@ class Graph:
     def disconnect(self, source: str | PortRef, target: str | PortRef) -> Edge:
         """Remove the edge ``source -> target``."""
         edge = self.edge_between(source, target)
-        self._drop_edge(edge)
+        self._edges.drop(edge)
         return edge
-
-    def _add_edge(self, edge: Edge) -> None:
-        self._edges[edge.id] = edge
-        self._producer_of[edge.target] = edge
-        self._edges_out[edge.source.processor][edge.id] = edge
-        self._edges_in[edge.target.processor][edge.id] = edge
-        self._edge_number[edge.id] = self._edges_made
-        self._edges_made += 1
-
-    def _drop_edge(self, edge: Edge) -> None:
-        del self._edges[edge.id]
-        del self._producer_of[edge.target]
-        del self._edges_out[edge.source.processor][edge.id]
-        del self._edges_in[edge.target.processor][edge.id]
-        del self._edge_number[edge.id]
 
     # -- queries ---------------------------------------------------------------------
 
@@ -305,13 +255,13 @@ class Graph:
         return dict(self._processors)
 
     def edges(self) -> list[Edge]:
-        return list(self._edges.values())
+        return list(self._edges.by_id.values())
 
     def edge_between(self, source: str | PortRef, target: str | PortRef) -> Edge:
         src, dst = PortRef.parse(source), PortRef.parse(target)
-        edge = self._edges.get(ConnectionId.between(src, dst))
+        edge = self._edges.by_id.get(ConnectionId.between(src, dst))
         if edge is None:
-            existing = [str(e.id) for e in self._edges.values()]
+            existing = [str(e.id) for e in self._edges.by_id.values()]
             raise GraphError(
                 f"there is no connection {src} -> {dst}; "
                 + did_you_mean(f"{src}->{dst}", existing, what="connections")
@@ -319,29 +269,27 @@ class Graph:
         return edge
 
     def edges_of(self, processor_id: str) -> list[Edge]:
-        pid = self._known(processor_id)
-        touching = {**self._edges_in[pid], **self._edges_out[pid]}
-        return sorted(touching.values(), key=lambda edge: self._edge_number[edge.id])
+        return self._edges.touching(self._known(processor_id))
 
     def producer_of(self, target: str | PortRef) -> Edge | None:
         """The edge feeding input ``target``, if any."""
-        return self._producer_of.get(PortRef.parse(target))
+        return self._edges.producer_of.get(PortRef.parse(target))
 
     def sources(self) -> list[ProcessorId]:
         """Processors with no incoming edge."""
-        return [pid for pid in self._processors if not self._edges_in[pid]]
+        return [pid for pid in self._processors if not self._edges.incoming[pid]]
 
     def sinks(self) -> list[ProcessorId]:
         """Processors with no outgoing edge."""
-        return [pid for pid in self._processors if not self._edges_out[pid]]
+        return [pid for pid in self._processors if not self._edges.outgoing[pid]]
 
     def successors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(edge.target.processor for edge in self._edges_out[pid].values())
+        return _unique(edge.target.processor for edge in self._edges.outgoing[pid].values())
 
     def predecessors(self, processor_id: str) -> list[ProcessorId]:
         pid = self._known(processor_id)
-        return _unique(edge.source.processor for edge in self._edges_in[pid].values())
+        return _unique(edge.source.processor for edge in self._edges.incoming[pid].values())
 
     def upstream(self, processor_id: str) -> set[ProcessorId]:
         """Every processor whose output reaches ``processor_id``."""
@@ -353,7 +301,7 @@ class Graph:
 
     def topological_order(self) -> list[ProcessorId]:
         """Processors so that every producer comes before its consumers (ties: insertion order)."""
-        return self._kahn(self._edges.values())
+        return kahn_order(self._processors, self._edges.by_id.values())
 
     # -- export ----------------------------------------------------------------------
 
@@ -363,39 +311,15 @@ class Graph:
 
     def to_dict(self) -> dict[str, Any]:
         """The graph in the pipeline-file shape (``processors`` mapping + ``connections``)."""
-        return {
-            "processors": {
-                pid: {"type": p.type_name, "config": p.config.model_dump(mode="json")}
-                for pid, p in self._processors.items()
-            },
-            "connections": [edge.to_dict() for edge in self._edges.values()],
-        }
+        return graph_to_dict(self._processors, self._edges.by_id.values())
 
     def to_dot(self) -> str:
         """Graphviz DOT (``dot -Tsvg``)."""
-        lines = ["digraph streamlib {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
-        for pid, processor in self._processors.items():
-            lines.append(f'  "{pid}" [label="{pid}\\n{processor.type_name}"];')
-        for edge in self._edges.values():
-            label = f"{edge.source.port} → {edge.target.port}\\n{edge.profile.value}"
-            lines.append(
-                f'  "{edge.source.processor}" -> "{edge.target.processor}" [label="{label}"];'
-            )
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        return graph_to_dot(self._processors, self._edges.by_id.values())
 
     def to_mermaid(self) -> str:
         """A Mermaid flowchart (renders in GitHub Markdown)."""
-        lines = ["flowchart LR"]
-        for pid, processor in self._processors.items():
-            lines.append(f'  {_mermaid_id(pid)}["{pid}<br/><i>{processor.type_name}</i>"]')
-        for edge in self._edges.values():
-            label = f"{edge.source.port} → {edge.target.port} ({edge.profile.value})"
-            lines.append(
-                f'  {_mermaid_id(edge.source.processor)} -->|"{label}"| '
-                f"{_mermaid_id(edge.target.processor)}"
-            )
-        return "\n".join(lines) + "\n"
+        return graph_to_mermaid(self._processors, self._edges.by_id.values())
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -447,127 +371,14 @@ class Graph:
             + processor.port_hint(ref.port, names, what=f"its {kind}s")
         )
 
-    def _reaches(self, start: ProcessorId, goal: ProcessorId) -> bool:
-        """Whether a path leads from ``start`` to ``goal``.
-
-        Every edge climbs in rank, so only processors ranked up to ``goal`` can be
-        on such a path: an edge that agrees with the ranks costs no search at all.
-        """
-        limit = self._rank[goal]
-        return goal in self._ranked_reach(start, lambda rank: rank <= limit, forward=True)
-
-    def _ranked_reach(
-        self, start: ProcessorId, within: Callable[[int], bool], *, forward: bool
-    ) -> set[ProcessorId]:
-        """``start`` and the processors reachable from it (or reaching it, when not
-        ``forward``) through processors whose rank is ``within`` bounds."""
-        adjacent = self._edges_out if forward else self._edges_in
-        seen = {start} if within(self._rank[start]) else set()
-        frontier = list(seen)
-        while frontier:
-            pid = frontier.pop()
-            for edge in adjacent[pid].values():
-                nxt = edge.target.processor if forward else edge.source.processor
-                if nxt not in seen and within(self._rank[nxt]):
-                    seen.add(nxt)
-                    frontier.append(nxt)
-        return seen
-
-    def _reorder(self, source: ProcessorId, target: ProcessorId) -> None:
-        """Restore the ranks after an edge ``source -> target`` that goes against them:
-        ``source`` and what feeds it move before ``target`` and what it feeds, within
-        the ranks they already hold (so no other processor moves)."""
-        low, high = self._rank[target], self._rank[source]
-        after = self._ranked_reach(target, lambda rank: rank < high, forward=True)
-        before = self._ranked_reach(source, lambda rank: rank > low, forward=False)
-        moved = sorted(before, key=self._rank.__getitem__)
-        moved += sorted(after, key=self._rank.__getitem__)
-        for pid, rank in zip(moved, sorted(self._rank[pid] for pid in moved), strict=True):
-            self._rank[pid] = rank
-
-    def _kahn(self, edges: Iterable[Edge]) -> list[ProcessorId]:
-        """Kahn's topological order over ``edges`` (ties: insertion order); processors
-        on or behind a loop are left out."""
-        incoming = dict.fromkeys(self._processors, 0)
-        successors: dict[ProcessorId, list[ProcessorId]] = {}
-        pairs: set[tuple[ProcessorId, ProcessorId]] = set()
-        for edge in edges:
-            pair = (edge.source.processor, edge.target.processor)
-            if pair not in pairs:  # two edges between the same processors count once
-                pairs.add(pair)
-                successors.setdefault(pair[0], []).append(pair[1])
-                incoming[pair[1]] += 1
-        ready = deque(pid for pid, count in incoming.items() if count == 0)
-        order: list[ProcessorId] = []
-        while ready:
-            pid = ready.popleft()
-            order.append(pid)
-            for nxt in successors.get(pid, ()):
-                incoming[nxt] -= 1
-                if incoming[nxt] == 0:
-                    ready.append(nxt)
-        return order
-
     def _finish_deferred(self, check: CycleCheck, *, raise_loop: bool) -> None:
-        order = self._kahn(self._edges.values())
-        if len(order) < len(self._processors):
-            # The edge that closed the first loop: the end of the shortest looping prefix.
-            made = [edge for edge in check.edges if self._edges.get(edge.id) is edge]
-            made_ids = {edge.id for edge in made}
-            before = [edge for edge in self._edges.values() if edge.id not in made_ids]
-            low, high = 0, len(made) - 1  # made[: high + 1] closes a loop
-            while low < high:
-                middle = (low + high) // 2
-                if len(self._kahn([*before, *made[: middle + 1]])) < len(self._processors):
-                    high = middle
-                else:
-                    low = middle + 1
-            check.closing_edge = made[low]
-            for edge in made[low:]:
-                self._drop_edge(edge)
-            order = self._kahn(self._edges.values())
-        self._rank = {pid: rank for rank, pid in enumerate(order)}
-        self._next_rank = len(order)
-        self._settle_default_profiles(check.defaulted, order)
+        self._ranks.reset(settle_deferred(check, self._processors, self._edges, self._input_class))
         closing = check.closing_edge
         if closing is not None and raise_loop:
             raise _loop_error(closing.source, closing.target)
 
-    def _settle_default_profiles(
-        self, defaulted: list[tuple[Edge, bool]], order: list[ProcessorId]
-    ) -> None:
-        """Give lossless delivery to the edges left to the graph that only sources able to
-        wait feed: one pass in graph order (what ``fed_by_sources_that_wait`` says of
-        each, for all of them at once)."""
-        if not defaulted:
-            return
-        waits: dict[ProcessorId, bool] = {}
-        for pid in order:
-            processor = self._processors[pid]
-            if processor.scheduling().mode is not SchedulingMode.PUSH:
-                waits[pid] = not processor.is_live()
-            else:
-                producers = self._edges_in[pid].values()
-                waits[pid] = bool(producers) and all(
-                    waits[edge.source.processor] for edge in producers
-                )
-        for edge, capacity_given in defaulted:
-            current = self._edges.get(edge.id)
-            if current is not edge or not waits[edge.source.processor]:
-                continue  # gone again (a loop), or not a file job
-            if edge.profile is DeliveryProfile.LOSSLESS:
-                continue
-            capacity = edge.capacity
-            if not capacity_given:
-                frame_class = self._port(edge.target, want_input=True).frame_type.frame_class
-                capacity = default_capacity(DeliveryProfile.LOSSLESS, frame_class)
-            settled = Edge(
-                edge.source, edge.target, DeliveryProfile.LOSSLESS, capacity, edge.frame_type
-            )
-            self._edges[edge.id] = settled  # same place in every index: order unchanged
-            self._producer_of[edge.target] = settled
-            self._edges_out[edge.source.processor][edge.id] = settled
-            self._edges_in[edge.target.processor][edge.id] = settled
+    def _input_class(self, ref: PortRef) -> type[Frame]:
+        return self._port(ref, want_input=True).frame_type.frame_class
 
     def _reach(self, start: str, step: Any) -> set[ProcessorId]:
         seen: set[ProcessorId] = set()
@@ -598,8 +409,3 @@ def _snake(name: str) -> str:
             out.append("_")
         out.append(char.lower())
     return "".join(out)
-
-
-def _mermaid_id(pid: str) -> str:
-    # Mermaid ids cannot hold "-"; escape "_" too, so "a-b" and "a_b" stay two nodes.
-    return "p_" + pid.replace("_", "__").replace("-", "_h")
