@@ -224,7 +224,7 @@ def errors() -> Iterator[ErrorRecords]:
 def server(request: pytest.FixtureRequest, errors: ErrorRecords) -> Iterator[tuple[str, Any]]:
     kind: str = request.param
     limits = {"max_viewers": 4} if kind == "whep" else {}
-    with running_server(kind, connect_timeout=2.0, **limits) as (rt, processor):
+    with running_server(kind, connect_timeout_s=2.0, **limits) as (rt, processor):
         yield kind, processor
         still = rt.statistics().processors["srv"]
         assert still.state == "running"

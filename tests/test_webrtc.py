@@ -35,6 +35,7 @@ import streamlib as sl
 from chromium_cdp import CHROMIUM
 from runtime_support import EventLog, wait_until
 from streamlib.core import CustomEvent, RestartBackoff
+from streamlib.pipelines import graph_from_spec, parse_pipeline
 from streamlib.processors import TestPattern, WhepServer, WhipServer
 from streamlib.webrtc import (
     IceSettings,
@@ -185,7 +186,7 @@ def test_chromium_plays_whep_server_and_a_killed_viewer_is_cleaned_up() -> None:
     assert (stats["videoWidth"], stats["videoHeight"]) == (640, 360)
     assert "H264" in stats["codecId"] or "packetization-mode=1" in stats["codecId"]
     assert result["viewers"] == 1
-    # Killed without hanging up: dropped after viewer_timeout (3 s) of RTCP silence.
+    # Killed without hanging up: dropped after viewer_timeout_s (3 s) of RTCP silence.
     assert "viewer_timed_out" in result["events"]
     assert "viewer_left" in result["events"]
     assert result["still_processing"]
@@ -336,6 +337,28 @@ def test_reconnect_pauses_double_up_to_their_maximum_within_their_jitter() -> No
         assert len(pauses) > 1  # spread out, not one value
 
 
+CLIENT_URL = "url: 'http://127.0.0.1:9/whep'"
+
+
+@pytest.mark.parametrize(
+    ("type_name", "config", "old", "new"),
+    [
+        ("WhipPublisher", CLIENT_URL, "connect_timeout", "connect_timeout_s"),
+        ("WhepPlayer", CLIENT_URL, "silence_timeout", "silence_timeout_s"),
+        ("WhepPlayer", CLIENT_URL, "retry_initial", "retry_initial_s"),
+        ("WhipPublisher", CLIENT_URL, "retry_max", "retry_max_s"),
+        ("WhipServer", "port: 0", "connect_timeout", "connect_timeout_s"),
+        ("WhepServer", "port: 0", "viewer_timeout", "viewer_timeout_s"),
+    ],
+)
+def test_a_duration_under_its_old_name_says_its_name_with_the_unit(
+    type_name: str, config: str, old: str, new: str
+) -> None:
+    text = f"processors:\n  net: {{type: {type_name}, config: {{{config}, {old}: 2}}}}\n"
+    with pytest.raises(sl.StreamError, match=f"'{old}' was renamed to '{new}'"):
+        graph_from_spec(parse_pipeline(text))
+
+
 def test_trickle_fragment_candidates_keep_their_mid() -> None:
     fragment = (
         "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
@@ -421,7 +444,7 @@ def test_clients_report_each_failed_attempt_and_keep_trying(kind: str) -> None:
     from streamlib.processors import Collector, WhepPlayer, WhipPublisher
 
     url = f"http://127.0.0.1:{closed_port()}/{kind.lower()}"
-    retry = {"ice": "loopback", "retry_initial": 0.05, "retry_max": 0.2, "retry_jitter": 0}
+    retry = {"ice": "loopback", "retry_initial_s": 0.05, "retry_max_s": 0.2, "retry_jitter": 0}
     with sl.Runtime() as rt:
         if kind == "WhipPublisher":
             src = rt.add(TestPattern, width=64, height=48, fps=30)

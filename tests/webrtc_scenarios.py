@@ -161,7 +161,7 @@ def whip_roundtrip() -> dict[str, Any]:
             id="pub",
             url=f"http://127.0.0.1:{REDIRECT_PORT}/old-endpoint",
             ice="loopback",
-            retry_max=1.0,
+            retry_max_s=1.0,
         )
         srv = rt.add(WhipServer, id="srv", port=PORT, ice="loopback")
         sink = rt.add(Collector, id="sink")
@@ -309,7 +309,7 @@ def chromium_viewer() -> dict[str, Any]:
     with sl.Runtime() as rt:
         src = rt.add(TestPattern, width=640, height=360, fps=30)
         tone = rt.add(ToneSource, block_size=960)
-        srv = rt.add(WhepServer, id="srv", port=PORT, ice="loopback", viewer_timeout=3.0)
+        srv = rt.add(WhepServer, id="srv", port=PORT, ice="loopback", viewer_timeout_s=3.0)
         rt.connect(src.video, srv.video)
         rt.connect(tone.audio, srv.audio)
         rt.start()
@@ -379,13 +379,13 @@ def ice_failure() -> dict[str, Any]:
     its ICE, and the clients report, hang up and retry. Servers given an offer by a peer that
     is gone at once (never answers ICE, never hangs up): they report the peer failed and drop
     it. Nothing hangs and nothing errors."""
-    fast = {"connect_timeout": 1.5, "retry_initial": 0.1, "retry_max": 0.3}
-    slow = {"connect_timeout": 2.0}
+    fast = {"connect_timeout_s": 1.5, "retry_initial_s": 0.1, "retry_max_s": 0.3}
+    slow = {"connect_timeout_s": 2.0}
     with sl.Runtime() as rt:
         src = rt.add(TestPattern, width=64, height=48, fps=30)
-        whip = rt.add(WhipServer, id="whip", port=PORT, ice="host", connect_timeout=1.5)
+        whip = rt.add(WhipServer, id="whip", port=PORT, ice="host", connect_timeout_s=1.5)
         pub = rt.add(WhipPublisher, id="pub", url=f"{URL}/whip", ice="loopback", **fast)
-        whep = rt.add(WhepServer, id="whep", port=PORT + 2, ice="host", connect_timeout=1.5)
+        whep = rt.add(WhepServer, id="whep", port=PORT + 2, ice="host", connect_timeout_s=1.5)
         play = rt.add(
             WhepPlayer,
             id="play",
@@ -397,7 +397,7 @@ def ice_failure() -> dict[str, Any]:
         # Servers whose peers vanish right after their offer was answered.
         lone_whip = rt.add(WhipServer, id="lone_whip", port=PORT + 4, ice="loopback", **slow)
         lone_whep = rt.add(
-            WhepServer, id="lone_whep", port=PORT + 6, ice="loopback", viewer_timeout=30, **slow
+            WhepServer, id="lone_whep", port=PORT + 6, ice="loopback", viewer_timeout_s=30, **slow
         )
         sink = rt.add(Collector, id="sink")
         played = rt.add(Collector, id="played")
@@ -474,9 +474,9 @@ def whep_reconnect() -> dict[str, Any]:
             url=f"{URL}/whep",
             ice="loopback",
             audio_enabled=False,
-            silence_timeout=2.0,
-            retry_initial=0.2,
-            retry_max=1.0,
+            silence_timeout_s=2.0,
+            retry_initial_s=0.2,
+            retry_max_s=1.0,
         )
         sink = rt.add(Collector, id="sink")
         rt.connect(play.video, sink.video)

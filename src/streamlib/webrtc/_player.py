@@ -8,7 +8,7 @@ goes to a callback::
 
 ``on_frame(kind, frame)`` runs on the event-loop thread with each
 ``av.VideoFrame``/``av.AudioFrame``; keep it short. The server counts as gone
-once it sent no RTCP sender report for ``silence_timeout`` seconds (aiortc and
+once it sent no RTCP sender report for ``silence_timeout_s`` seconds (aiortc and
 browsers send one every second or two, media or not), so a server that
 vanished without a word is noticed long before ICE consent expires.
 """

@@ -30,7 +30,7 @@ class WhipPublisherSession(ReconnectingSession):
     """Publishes pushed packets to a WHIP endpoint, reconnecting when the connection drops.
 
     The remote end counts as gone once it sent no RTCP receiver report for
-    ``silence_timeout`` seconds.
+    ``silence_timeout_s`` seconds.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -11,7 +11,7 @@ long its remote end has been silent (:meth:`ReconnectingSession._silence`)::
 Every attempt and its outcome goes to ``on_event``: ``connecting`` (attempt
 number), ``connected`` (connections so far), ``disconnected`` (reason and the
 pause before the next attempt), ``stopped``. A connection whose ICE or DTLS
-fails, or that does not connect within ``connect_timeout``, ends the attempt
+fails, or that does not connect within ``connect_timeout_s``, ends the attempt
 like any other drop: its peer is closed, the session hung up, and the next
 attempt waits its turn.
 """
@@ -68,8 +68,8 @@ class ReconnectingSession(ABC):
         kinds: tuple[str, ...] = ("video", "audio"),
         token: str | None = None,
         ice: IceSettings | None = None,
-        connect_timeout: float = 10.0,
-        silence_timeout: float = 10.0,
+        connect_timeout_s: float = 10.0,
+        silence_timeout_s: float = 10.0,
         backoff: RestartBackoff | None = None,
         on_event: EventSink | None = None,
     ) -> None:
@@ -78,8 +78,8 @@ class ReconnectingSession(ABC):
         self._kinds = kinds
         self._token = token
         self._ice = ice or IceSettings()
-        self._connect_timeout = connect_timeout
-        self._silence_timeout = silence_timeout
+        self._connect_timeout_s = connect_timeout_s
+        self._silence_timeout_s = silence_timeout_s
         self._backoff = backoff or DEFAULT_BACKOFF
         self._failures = 0  # attempts failed since the last connection
         self._on_event = on_event or (lambda name, payload: None)
@@ -129,12 +129,12 @@ class ReconnectingSession(ABC):
         self._stopping = asyncio.Event()
         while not self._stopping.is_set():
             self._on_event("connecting", {"url": self.url, "attempt": self._failures + 1})
-            client = SignallingClient(self.url, token=self._token, timeout=self._connect_timeout)
+            client = SignallingClient(self.url, token=self._token, timeout=self._connect_timeout_s)
             try:
                 pc = self._pc = await self._make_peer()
                 answer = await client.offer(pc.localDescription.sdp)
                 await set_answer(pc, answer, self.url)
-                await wait_connected(pc, self.url, self._connect_timeout)
+                await wait_connected(pc, self.url, self._connect_timeout_s)
                 self.session_url = client.session_url
                 self._failures = 0
                 self.connections += 1
@@ -171,7 +171,7 @@ class ReconnectingSession(ABC):
             if pc.connectionState in ("failed", "closed"):
                 return f"connection {pc.connectionState}"
             age = await self._silence(pc)
-            if age is not None and age > self._silence_timeout:
+            if age is not None and age > self._silence_timeout_s:
                 return f"nothing heard from {self.url} for {age:.1f} s"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), 0.5)

@@ -13,9 +13,9 @@ answered: the place is taken before the first ``await`` and given back if the
 offer fails, so any number of offers at the same moment never get more.
 
 A viewer that vanishes without hanging up (a closed tab, a killed browser)
-stops sending RTCP receiver reports; after ``viewer_timeout`` seconds of
+stops sending RTCP receiver reports; after ``viewer_timeout_s`` seconds of
 silence its peer is closed and its tracks dropped. A viewer whose ICE or DTLS
-fails, or does not connect within ``connect_timeout``, is reported
+fails, or does not connect within ``connect_timeout_s``, is reported
 (``viewer_failed``, with the reason) and dropped the same way; the other
 viewers are served on.
 """
@@ -61,16 +61,16 @@ class WhepHost:
         ice: IceSettings,
         *,
         kinds: tuple[str, ...] = ("video", "audio"),
-        viewer_timeout: float = 10.0,
-        connect_timeout: float = 10.0,
+        viewer_timeout_s: float = 10.0,
+        connect_timeout_s: float = 10.0,
         max_viewers: int = 16,
         on_event: EventSink | None = None,
     ) -> None:
         self._loop = loop
         self._ice = ice
         self._kinds = kinds
-        self._viewer_timeout = viewer_timeout
-        self._connect_timeout = connect_timeout
+        self._viewer_timeout_s = viewer_timeout_s
+        self._connect_timeout_s = connect_timeout_s
         self._max_viewers = max_viewers
         self._on_event = on_event or (lambda name, payload: None)
         self._viewers: dict[str, Viewer] = {}
@@ -180,14 +180,14 @@ class WhepHost:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(min(1.0, self._viewer_timeout / 4, self._connect_timeout / 4))
+            await asyncio.sleep(min(1.0, self._viewer_timeout_s / 4, self._connect_timeout_s / 4))
             now = time.monotonic()
             for viewer in list(self._viewers.values()):
                 if (
                     viewer.pc.connectionState != "connected"
-                    and now - viewer.opened > self._connect_timeout
+                    and now - viewer.opened > self._connect_timeout_s
                 ):
-                    reason = f"no connection within {self._connect_timeout:g} s"
+                    reason = f"no connection within {self._connect_timeout_s:g} s"
                     self._on_event(
                         "viewer_failed", {"session": viewer.session_id, "reason": reason}
                     )
@@ -195,7 +195,7 @@ class WhepHost:
                     continue
                 age = await last_report_age(viewer.pc)
                 silent = now - viewer.opened if age is None else age
-                if silent > self._viewer_timeout:
+                if silent > self._viewer_timeout_s:
                     self._on_event(
                         "viewer_timed_out", {"session": viewer.session_id, "silent_s": silent}
                     )

@@ -7,7 +7,7 @@
 ``av.AudioFrame`` aiortc decoded; keep it short (hand the frame on). A
 second publisher is refused (409) while the first is connected; once that one
 hangs up, fails or goes silent, the endpoint is free again. A publisher whose
-ICE or DTLS fails, or does not connect within ``connect_timeout``, is reported
+ICE or DTLS fails, or does not connect within ``connect_timeout_s``, is reported
 (``publisher_failed``, with the reason) and closed, so it cannot hold the
 endpoint. The endpoint is taken before the first ``await``, so of offers
 arriving at the same moment exactly one is answered, the others get 409; an
@@ -42,10 +42,10 @@ class WhipHost:
         *,
         on_frame: FrameSink,
         on_event: EventSink | None = None,
-        connect_timeout: float = 10.0,
+        connect_timeout_s: float = 10.0,
     ) -> None:
         self._ice = ice
-        self._connect_timeout = connect_timeout
+        self._connect_timeout_s = connect_timeout_s
         self._deadline: asyncio.TimerHandle | None = None
         self._on_frame = on_frame
         self._on_event = on_event or (lambda name, payload: None)
@@ -104,14 +104,15 @@ class WhipHost:
             raise EndpointBusyError("this server is shutting down")
         self.publishers_served += 1
         self._deadline = asyncio.get_running_loop().call_later(
-            self._connect_timeout, lambda: asyncio.ensure_future(self._check_connected(session_id))
+            self._connect_timeout_s,
+            lambda: asyncio.ensure_future(self._check_connected(session_id)),
         )
         self._on_event("publisher_joined", {"session": session_id})
         return answer
 
     async def _check_connected(self, session_id: str) -> None:
         if session_id == self._session_id and not self.connected:
-            reason = f"no connection within {self._connect_timeout:g} s"
+            reason = f"no connection within {self._connect_timeout_s:g} s"
             self._on_event("publisher_failed", {"session": session_id, "reason": reason})
             await self.close_session(session_id)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -79,24 +79,30 @@ class WebRtcPeerConfig(ProcessorConfig):
 class WebRtcClientConfig(WebRtcPeerConfig):
     """Fields of the processors that connect to an endpoint and reconnect (WHIP/WHEP clients)."""
 
-    connect_timeout: float = Field(
+    renamed_fields: ClassVar[Mapping[str, str]] = {
+        "connect_timeout": "connect_timeout_s",
+        "silence_timeout": "silence_timeout_s",
+        "retry_initial": "retry_initial_s",
+        "retry_max": "retry_max_s",
+    }
+    connect_timeout_s: float = Field(
         10.0,
         gt=0,
         le=120,
         description="Seconds one attempt may take to connect (HTTP, ICE and DTLS) "
         "before it counts as failed.",
     )
-    silence_timeout: float = Field(
+    silence_timeout_s: float = Field(
         10.0,
         gt=0,
         le=300,
         description="Seconds without RTCP from the other end before the connection "
         "counts as dropped.",
     )
-    retry_initial: float = Field(
+    retry_initial_s: float = Field(
         0.5, gt=0, le=60, description="Pause before the first reconnection attempt (doubling)."
     )
-    retry_max: float = Field(10.0, gt=0, le=600, description="Longest pause between attempts.")
+    retry_max_s: float = Field(10.0, gt=0, le=600, description="Longest pause between attempts.")
     retry_jitter: float = Field(
         0.1,
         ge=0,
@@ -111,10 +117,10 @@ def client_session_options(config: WebRtcClientConfig) -> dict[str, Any]:
     return {
         "token": config.token,
         "ice": ice_settings(config),
-        "connect_timeout": config.connect_timeout,
-        "silence_timeout": config.silence_timeout,
+        "connect_timeout_s": config.connect_timeout_s,
+        "silence_timeout_s": config.silence_timeout_s,
         "backoff": RestartBackoff(
-            initial_s=config.retry_initial, max_s=config.retry_max, jitter=config.retry_jitter
+            initial_s=config.retry_initial_s, max_s=config.retry_max_s, jitter=config.retry_jitter
         ),
     }
 
@@ -297,10 +303,11 @@ class ReceivedFrames:
                 except queue.Empty:
                     pass
 
-    def get(self, timeout: float) -> list[VideoFrame | AudioFrame]:
-        """The next frames (one decoded frame can make several audio blocks); [] on timeout."""
+    def get(self, timeout_s: float) -> list[VideoFrame | AudioFrame]:
+        """The next frames (one decoded frame can make several audio blocks); [] after
+        ``timeout_s`` seconds without any."""
         try:
-            kind, frame, arrived_ns = self._queue.get(timeout=timeout)
+            kind, frame, arrived_ns = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             return []
         if kind == "new_stream":
@@ -313,10 +320,11 @@ class ReceivedFrames:
         return self._audio(frame, arrived_ns)
 
     def forward(
-        self, video: OutputPort[VideoFrame], audio: OutputPort[AudioFrame], timeout: float
+        self, video: OutputPort[VideoFrame], audio: OutputPort[AudioFrame], timeout_s: float
     ) -> None:
-        """Write the next received frames to ``video`` and ``audio`` (waiting up to ``timeout``)."""
-        for frame in self.get(timeout):
+        """Write the next received frames to ``video`` and ``audio`` (waiting up to
+        ``timeout_s`` seconds)."""
+        for frame in self.get(timeout_s):
             if isinstance(frame, VideoFrame):
                 video.write(frame)
             else:

@@ -15,7 +15,7 @@ details are in ``streamlib.webrtc._server``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, model_validator
@@ -49,13 +49,15 @@ _START_TIMEOUT_S = 10.0
 
 
 class _ServerConfig(WebRtcPeerConfig):
+    renamed_fields: ClassVar[Mapping[str, str]] = {"connect_timeout": "connect_timeout_s"}
+
     host: str = Field(
         "127.0.0.1",
         description="Address to listen on; any address but loopback (127.x, ::1) needs a token "
         "(0.0.0.0: every interface).",
     )
     port: int = Field(8889, ge=0, le=65_535, description="TCP port (0: any free port).")
-    connect_timeout: float = Field(
+    connect_timeout_s: float = Field(
         10.0,
         gt=0,
         le=120,
@@ -77,8 +79,12 @@ class _ServerConfig(WebRtcPeerConfig):
 class WhepServerConfig(_ServerConfig, WebRtcEncodingConfig):
     """Config of :class:`WhepServer`."""
 
+    renamed_fields: ClassVar[Mapping[str, str]] = {
+        **_ServerConfig.renamed_fields,
+        "viewer_timeout": "viewer_timeout_s",
+    }
     max_viewers: int = Field(16, ge=1, le=1000, description="Viewers served at once at most.")
-    viewer_timeout: float = Field(
+    viewer_timeout_s: float = Field(
         10.0,
         gt=0,
         le=300,
@@ -103,7 +109,7 @@ class WhepServer(WebRtcProcessor[WhepServerConfig]):
     Events on ``processor:<id>``: ``listening`` (with the URL), ``viewer_joined``,
     ``viewer_left``, ``viewer_timed_out``, ``viewer_state``, and ``viewer_failed``
     (with the reason) for a viewer whose ICE or DTLS failed or did not complete
-    within ``connect_timeout``: that viewer is dropped, the others are served on,
+    within ``connect_timeout_s``: that viewer is dropped, the others are served on,
     and the pipeline never waits on it.
 
     Example pipeline entry::
@@ -128,8 +134,8 @@ class WhepServer(WebRtcProcessor[WhepServerConfig]):
         self.host: WhepHost = WhepHost(
             loop,
             ice_settings(cfg),
-            viewer_timeout=cfg.viewer_timeout,
-            connect_timeout=cfg.connect_timeout,
+            viewer_timeout_s=cfg.viewer_timeout_s,
+            connect_timeout_s=cfg.connect_timeout_s,
             max_viewers=cfg.max_viewers,
             on_event=self.events,
         )
@@ -187,7 +193,7 @@ class WhipServer(WebRtcProcessor[WhipServerConfig]):
     as float32 at the sender's rate. Events on ``processor:<id>``:
     ``listening``, ``publisher_joining``, ``publisher_joined``, ``publisher_left``,
     ``publisher_state``, ``publisher_failed`` (ICE or DTLS failed or did not
-    complete within ``connect_timeout``: the publisher is dropped, freeing the
+    complete within ``connect_timeout_s``: the publisher is dropped, freeing the
     endpoint for the next). Timestamps keep the sender's spacing and never go back,
     also across publishers.
 
@@ -213,7 +219,7 @@ class WhipServer(WebRtcProcessor[WhipServerConfig]):
             ice_settings(cfg),
             on_frame=self.received.put,
             on_event=self._on_event,
-            connect_timeout=cfg.connect_timeout,
+            connect_timeout_s=cfg.connect_timeout_s,
         )
         return _serve(self, loop, self.host, endpoint="whip", page=PUBLISHER_PAGE)
 
@@ -224,7 +230,7 @@ class WhipServer(WebRtcProcessor[WhipServerConfig]):
 
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.
-        self.received.forward(self.video, self.audio, timeout=0.1)
+        self.received.forward(self.video, self.audio, timeout_s=0.1)
 
 
 def _serve(

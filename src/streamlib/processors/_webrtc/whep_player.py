@@ -35,9 +35,9 @@ class WhepPlayer(WebRtcProcessor[WhepPlayerConfig]):
     """Play a WHEP endpoint: its video comes out decoded, its audio as float32.
 
     It connects in the background and reconnects with its own backoff
-    (``retry_initial`` doubling up to ``retry_max``) whenever the connection
-    fails, ICE or DTLS does not complete within ``connect_timeout``, or the
-    server goes silent for ``silence_timeout``; the pipeline keeps running
+    (``retry_initial_s`` doubling up to ``retry_max_s``) whenever the connection
+    fails, ICE or DTLS does not complete within ``connect_timeout_s``, or the
+    server goes silent for ``silence_timeout_s``; the pipeline keeps running
     meanwhile, with no output. Events on ``processor:<id>``: ``connecting``
     (with the attempt number), ``connected``, ``disconnected`` (reason, next
     pause), ``stopped``. Timestamps keep the sender's spacing and never go
@@ -78,4 +78,4 @@ class WhepPlayer(WebRtcProcessor[WhepPlayerConfig]):
 
     def process(self) -> None:
         # A short wait, so the runtime can stop us between waits.
-        self.received.forward(self.video, self.audio, timeout=0.1)
+        self.received.forward(self.video, self.audio, timeout_s=0.1)

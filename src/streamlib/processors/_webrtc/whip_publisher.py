@@ -47,7 +47,7 @@ class WhipPublisher(WebRtcProcessor[WhipPublisherConfig]):
     keyframe. While (re)connecting, media is dropped, not queued. Events on
     ``processor:<id>``: ``connecting`` (with the attempt number), ``connected``,
     ``disconnected`` (reason, next pause), ``stopped``. ICE or DTLS that fails,
-    or does not complete within ``connect_timeout``, ends the attempt with
+    or does not complete within ``connect_timeout_s``, ends the attempt with
     ``disconnected`` (its peer closed, the session hung up) and the next attempt
     follows after the pause: the pipeline never waits on it.
 
