@@ -48,7 +48,7 @@ def main() -> None:
         rt.connect(resample.audio_out, stereo.audio_in)
         rt.connect(stereo.audio_out, rechunk.audio_in)
         rt.connect(rechunk.audio_out, reverb.audio_in)
-        rt.connect(reverb.audio_out, speaker.audio_in)
+        rt.connect(reverb.audio_out, speaker.audio)
         output = rt.processor(str(speaker))
         effect = rt.processor(str(reverb))
         assert isinstance(output, AudioOutput)

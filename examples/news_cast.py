@@ -52,8 +52,8 @@ def build(rt: sl.Runtime, path: str, *, window: bool = True) -> None:
     rt.connect(lower_third.port("video_out"), clock.port("video_in"))
     rt.connect(clock.port("video_out"), logo.port("video_in"))
     rt.connect(logo.port("video_out"), recorder.port("video"))
-    rt.connect(bed.port("audio"), audio_mix.port("audio_0"))
-    rt.connect(beep.port("audio"), audio_mix.port("audio_1"))
+    rt.connect(bed.port("audio"), audio_mix.port("audio_in_0"))
+    rt.connect(beep.port("audio"), audio_mix.port("audio_in_1"))
     rt.connect(audio_mix.port("audio_out"), recorder.port("audio"))
     if window:
         display = rt.add(Display, title="news-cast", width=1280, height=720)

@@ -116,7 +116,7 @@ def test_tone_plays_into_the_null_sink_and_is_captured(rt: sl.Runtime) -> None:
     speaker = rt.add(AudioOutput, device=DEVICE, channels=2, block_size=256, id="speaker")
     mic = rt.add(AudioCapture, device=DEVICE, channels=1, block_size=256, id="mic")
     sink = rt.add(Collector, id="sink")
-    rt.connect(tone.audio, speaker.audio_in)
+    rt.connect(tone.audio, speaker.audio)
     rt.connect(mic.audio, sink.audio)
     rt.start()
     collector = rt.processor("sink")
@@ -144,7 +144,7 @@ def test_round_trip_latency(rt: sl.Runtime, record_property: Any) -> None:
     speaker = rt.add(AudioOutput, device=DEVICE, block_size=256, buffer_ms=10)
     mic = rt.add(AudioCapture, device=DEVICE, channels=1, block_size=256)
     sink = rt.add(Collector, id="sink")
-    rt.connect(burst.audio, speaker.audio_in)
+    rt.connect(burst.audio, speaker.audio)
     rt.connect(mic.audio, sink.audio)
     rt.start()
     collector = rt.processor("sink")
@@ -182,7 +182,7 @@ def test_output_resamples_and_converts_other_input(rt: sl.Runtime) -> None:
     speaker = rt.add(AudioOutput, device=DEVICE, channels=2, id="speaker")
     mic = rt.add(AudioCapture, device=DEVICE, channels=1)
     sink = rt.add(Collector, id="sink")
-    rt.connect(tone.audio, speaker.audio_in)
+    rt.connect(tone.audio, speaker.audio)
     rt.connect(mic.audio, sink.audio)
     rt.start()
     collector = rt.processor("sink")
@@ -198,14 +198,14 @@ def test_output_resamples_and_converts_other_input(rt: sl.Runtime) -> None:
 def test_underruns_are_counted_and_filled_with_silence(rt: sl.Runtime) -> None:
     tone = rt.add(ToneSource, amplitude=0.3, block_size=256, id="tone")
     speaker = rt.add(AudioOutput, device=DEVICE, block_size=256, id="speaker")
-    rt.connect(tone.audio, speaker.audio_in)
+    rt.connect(tone.audio, speaker.audio)
     rt.start()
     output = rt.processor("speaker")
     assert isinstance(output, AudioOutput)
     wait_until(lambda: output.statistics().blocks > 50, what="playback")
     assert sys.getswitchinterval() == pytest.approx(1e-4)  # lowered while audio runs
     earlier = output.statistics().underruns  # zero unless this machine is very busy
-    rt.disconnect(tone.audio, speaker.audio_in)  # the speaker's input runs dry
+    rt.disconnect(tone.audio, speaker.audio)  # the speaker's input runs dry
     wait_until(lambda: output.statistics().underruns > earlier, what="an underrun")
     before = output.statistics().blocks
     wait_until(lambda: output.statistics().blocks > before + 20, what="silence to keep playing")
@@ -234,14 +234,14 @@ def test_piled_up_audio_is_dropped_back_to_the_buffer(rt: sl.Runtime) -> None:
     speaker = rt.add(
         AudioOutput, device=DEVICE, block_size=256, buffer_ms=20, max_buffer_ms=60, id="speaker"
     )
-    rt.connect(fast.audio, speaker.audio_in)
+    rt.connect(fast.audio, speaker.audio)
     rt.start()
     output = rt.processor("speaker")
     assert isinstance(output, AudioOutput)
     wait_until(lambda: output.statistics().blocks > 20, what="playback")
     # Feed a burst of 0.5 s at once, far past max_buffer_ms.
     burst = sl.AudioFrame(np.zeros((RATE // 2, 2), np.float32), RATE)
-    connection = rt.connection(str(fast) + ".audio", "speaker.audio_in")
+    connection = rt.connection(str(fast) + ".audio", "speaker.audio")
     connection.push(burst, 0)
     wait_until(lambda: output.statistics().dropped_samples > 0, what="the pile to be dropped")
     stats = output.statistics()

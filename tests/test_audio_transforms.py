@@ -131,7 +131,7 @@ def test_mixer_sums_normalizes_and_clips_in_a_runtime() -> None:
         out = run_processor(
             AudioMixer,
             {"block_size": 256, "normalize": normalize},
-            inputs={"audio_0": blocks_of(a, 480), "audio_3": blocks_of(b, 100)},
+            inputs={"audio_in_0": blocks_of(a, 480), "audio_in_3": blocks_of(b, 100)},
         )["audio_out"]
         mixed = joined(out)
         whole = (len(a) // 256) * 256
@@ -145,7 +145,7 @@ def test_mixer_treats_a_stalled_input_as_silence() -> None:
     b = stereo(0.01, seed=4)  # stops after 480 samples
     mixer = AudioMixer(block_size=128, normalize=False, clip=False, max_lag_blocks=4)
     out = run_processor(
-        mixer, inputs={"audio_0": blocks_of(a, 128), "audio_1": blocks_of(b, 480)}, calls=1
+        mixer, inputs={"audio_in_0": blocks_of(a, 128), "audio_in_1": blocks_of(b, 480)}, calls=1
     )["audio_out"]
     mixed = joined(out)
     reference = a[: len(mixed)].copy()
@@ -158,7 +158,7 @@ def test_mixer_refuses_mismatched_formats() -> None:
     a = blocks_of(stereo(0.01), 256)
     b = blocks_of(stereo(0.01)[:, :1], 256)
     with pytest.raises(sl.FrameError, match="AudioChannelConverter"):
-        run_processor(AudioMixer, inputs={"audio_0": a, "audio_1": b})
+        run_processor(AudioMixer, inputs={"audio_in_0": a, "audio_in_1": b})
 
 
 # -- resampler -------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def test_resampler_keeps_frequency_and_length(quality: str) -> None:
     tone = sine(1000.0, 1.0, 44_100)[:, None]
     out = run_processor(
         AudioResampler,
-        {"sample_rate": RATE, "quality": quality},
+        {"sample_rate": RATE, "resample_quality": quality},
         inputs={"audio_in": blocks_of(tone, 441, rate=44_100)},
     )["audio_out"]
     assert all(frame.sample_rate == RATE for frame in out)
@@ -307,7 +307,7 @@ def test_note_frequencies() -> None:
 
 
 def test_chord_generator_plays_the_chord_tones() -> None:
-    src = ChordGenerator(root="A3", quality="minor7", block_size=4800, channels=1, amplitude=0.8)
+    src = ChordGenerator(root="A3", chord_type="minor7", block_size=4800, channels=1, amplitude=0.8)
     out = run_processor(src, calls=10)["audio"]
     data = joined(out)[:, 0]
     spectrum = np.abs(np.fft.rfft(data * np.hanning(len(data))))
@@ -320,8 +320,8 @@ def test_chord_generator_plays_the_chord_tones() -> None:
 
 
 def test_chord_generator_config_errors() -> None:
-    with pytest.raises(sl.ConfigError, match="quality"):
-        ChordGenerator(quality="majestic")
+    with pytest.raises(sl.ConfigError, match="chord_type"):
+        ChordGenerator(chord_type="majestic")
     with pytest.raises(sl.ConfigError, match="root"):
         ChordGenerator(root="X9")
 
@@ -335,7 +335,7 @@ def test_chord_change_while_running() -> None:
         collector = rt.processor("sink")
         assert isinstance(collector, Collector)
         collector.wait_for(5, port="audio")
-        rt.update_config(src, root="G4", quality="sus4")
+        rt.update_config(src, root="G4", chord_type="sus4")
         seen = len(collector.received("audio"))
         frames = collector.wait_for(seen + 30, port="audio")
         rt.stop()

@@ -96,7 +96,7 @@ def test_output_plays_what_arrives_converted_to_the_devices_rate_and_channels(
             channels=1,
         )
         output = rt.add(AudioOutput, device="Headphones", channels=2, id="speaker")
-        rt.connect(tone.audio, output.audio_in)
+        rt.connect(tone.audio, output.audio)
         rt.start()
         wait_until(lambda: len(speaker.played()) > RATE, what="a second of playback")
         rt.stop()
@@ -112,14 +112,14 @@ def test_a_dry_input_is_one_underrun_then_silence(rt: sl.Runtime) -> None:
     with fake_audio_devices(FakeMicrophone(), FakeSpeaker("Headphones")) as fake:
         tone = rt.add(ToneSource, amplitude=0.3, block_size=256, id="tone")
         speaker = rt.add(AudioOutput, device="Headphones", block_size=256, id="speaker")
-        rt.connect(tone.audio, speaker.audio_in)
+        rt.connect(tone.audio, speaker.audio)
         rt.start()
         output = rt.processor("speaker")
         assert isinstance(output, AudioOutput)
         wait_until(lambda: output.statistics().blocks > 30, what="playback")
         assert sys.getswitchinterval() == pytest.approx(1e-4)  # lowered while audio runs
         earlier = output.statistics().underruns
-        rt.disconnect(tone.audio, speaker.audio_in)
+        rt.disconnect(tone.audio, speaker.audio)
         wait_until(lambda: output.statistics().underruns > earlier, what="an underrun")
         played_then = len(fake.speaker.played())
         wait_until(

@@ -337,7 +337,7 @@ def fake_audio_devices(
             with sl.Runtime() as rt:
                 mic = rt.add(AudioCapture, device="mic")
                 speaker = rt.add(AudioOutput)
-                rt.connect(mic.audio, speaker.audio_in)
+                rt.connect(mic.audio, speaker.audio)
                 rt.run(duration=0.5)
         assert fake.speaker.played().shape[1] == 2
     """

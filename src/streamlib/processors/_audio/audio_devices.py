@@ -14,7 +14,7 @@ import abc
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Literal
+from typing import Any, ClassVar, Generic, Literal
 
 import numpy as np
 from pydantic import Field
@@ -337,7 +337,8 @@ class AudioOutput(_AudioDevice[AudioOutputConfig]):
         speaker: {type: AudioOutput, config: {device: default, buffer_ms: 20}}
     """
 
-    audio_in = Input(AudioFrame, description="Audio to play, any block size.")
+    audio = Input(AudioFrame, description="Audio to play, any block size.")
+    renamed_ports: ClassVar[Mapping[str, str]] = {"audio_in": "audio"}
 
     _kind = "output"
 
@@ -358,7 +359,7 @@ class AudioOutput(_AudioDevice[AudioOutputConfig]):
         if status:
             self._xruns += 1
         fifo = self._fifo
-        port = self.audio_in
+        port = self.audio
         frame = port.read()
         while frame is not None:
             self._accept(frame)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import numpy as np
 from pydantic import Field
 
@@ -36,7 +39,7 @@ class AudioMixerConfig(ProcessorConfig):
 class AudioMixer(Processor[AudioMixerConfig]):
     """Mix up to eight audio inputs into one: summed, optionally normalized, clipped.
 
-    Connect any of ``audio_0`` .. ``audio_7``; every connected input must carry
+    Connect any of ``audio_in_0`` .. ``audio_in_7``; every connected input must carry
     the same sample rate and channel count. Blocks of ``block_size`` samples go
     out as soon as every connected input has that much waiting. An input that
     has fallen silent (nothing waiting while another holds ``max_lag_blocks``
@@ -53,22 +56,25 @@ class AudioMixer(Processor[AudioMixerConfig]):
 
     tags = ("audio", "mixer")
 
-    audio_0 = Input(AudioFrame, description="Mixer input 0.")
-    audio_1 = Input(AudioFrame, description="Mixer input 1.")
-    audio_2 = Input(AudioFrame, description="Mixer input 2.")
-    audio_3 = Input(AudioFrame, description="Mixer input 3.")
-    audio_4 = Input(AudioFrame, description="Mixer input 4.")
-    audio_5 = Input(AudioFrame, description="Mixer input 5.")
-    audio_6 = Input(AudioFrame, description="Mixer input 6.")
-    audio_7 = Input(AudioFrame, description="Mixer input 7.")
+    audio_in_0 = Input(AudioFrame, description="Mixer input 0.")
+    audio_in_1 = Input(AudioFrame, description="Mixer input 1.")
+    audio_in_2 = Input(AudioFrame, description="Mixer input 2.")
+    audio_in_3 = Input(AudioFrame, description="Mixer input 3.")
+    audio_in_4 = Input(AudioFrame, description="Mixer input 4.")
+    audio_in_5 = Input(AudioFrame, description="Mixer input 5.")
+    audio_in_6 = Input(AudioFrame, description="Mixer input 6.")
+    audio_in_7 = Input(AudioFrame, description="Mixer input 7.")
     audio_out = Output(AudioFrame, description="The mix, in blocks of block_size.")
+    renamed_ports: ClassVar[Mapping[str, str]] = {
+        f"audio_{i}": f"audio_in_{i}" for i in range(MIXER_INPUTS)
+    }
 
     input_gaps = 0  # blocks written with an input missing; counted per instance
 
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         self._ports: list[InputPort[AudioFrame]] = [
-            self.inputs[f"audio_{i}"] for i in range(MIXER_INPUTS)
+            self.inputs[f"audio_in_{i}"] for i in range(MIXER_INPUTS)
         ]
         self._queues: list[BlockQueue | None] = [None] * MIXER_INPUTS
         self._channels = 0
@@ -107,7 +113,7 @@ class AudioMixer(Processor[AudioMixerConfig]):
             self._scratch = np.empty((block, self._channels), np.float32)
         if frame.sample_rate != self._out.rate or frame.channels != self._channels:
             raise FrameError(
-                f"AudioMixer input audio_{index} carries {frame.channels} channels at "
+                f"AudioMixer input audio_in_{index} carries {frame.channels} channels at "
                 f"{frame.sample_rate} Hz, the mix {self._channels} at {self._out.rate} Hz; put "
                 "an AudioResampler or AudioChannelConverter in front"
             )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -23,23 +24,27 @@ __all__ = ["AudioResampler"]
 
 
 class AudioResamplerConfig(ProcessorConfig):
+    renamed_fields: ClassVar[Mapping[str, str]] = {"quality": "resample_quality"}
     sample_rate: int = Field(48_000, ge=8_000, le=384_000, description="Rate out (Hz).")
-    quality: ResampleQuality = Field("high", description="quick, low, medium, high, very_high.")
+    resample_quality: ResampleQuality = Field(
+        "high", description="quick, low, medium, high, very_high."
+    )
 
 
 class AudioResampler(Processor[AudioResamplerConfig]):
     """Resample audio to ``sample_rate`` with libsoxr, keeping the filter's state between blocks.
 
-    Quality tiers: ``quick`` (cubic), ``low``, ``medium``, ``high`` (default),
-    ``very_high``. Output blocks hold however many samples the filter released
-    (about ``n * rate_out / rate_in``); put a BufferRechunker after it for a
-    fixed size. Input already at the target rate passes through untouched. A
-    change of the input's rate or channel count starts a new filter. At the end
-    of the stream the filter's last samples come out.
+    Quality tiers (``resample_quality``): ``quick`` (cubic), ``low``,
+    ``medium``, ``high`` (default), ``very_high``. Output blocks hold however
+    many samples the filter released (about ``n * rate_out / rate_in``); put a
+    BufferRechunker after it for a fixed size. Input already at the target rate
+    passes through untouched. A change of the input's rate or channel count
+    starts a new filter. At the end of the stream the filter's last samples
+    come out.
 
     Example pipeline entry::
 
-        to48k: {type: AudioResampler, config: {sample_rate: 48000, quality: high}}
+        to48k: {type: AudioResampler, config: {sample_rate: 48000, resample_quality: high}}
     """
 
     tags = ("audio", "convert")
@@ -66,7 +71,7 @@ class AudioResampler(Processor[AudioResamplerConfig]):
                 or resampler.channels != frame.channels
             ):
                 resampler = self._resampler = StreamResampler(
-                    frame.sample_rate, rate, frame.channels, self.config.quality
+                    frame.sample_rate, rate, frame.channels, self.config.resample_quality
                 )
                 self._out.start(frame.timestamp_ns, rate)
             self._emit(resampler.process(frame.data))

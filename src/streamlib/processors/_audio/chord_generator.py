@@ -1,9 +1,11 @@
-"""ChordGenerator: a named chord (root note and quality) as sine tones."""
+"""ChordGenerator: a named chord (root note and chord type) as sine tones."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cached_property
+from typing import ClassVar
 
 from pydantic import field_validator
 
@@ -23,7 +25,7 @@ CHORD_INTERVALS: dict[str, tuple[int, ...]] = {
     "minor7": (0, 3, 7, 10),
     "dominant7": (0, 4, 7, 10),
 }
-"""Semitones above the root of each chord quality."""
+"""Semitones above the root of each chord type."""
 
 _NOTE = re.compile(r"^([A-Ga-g])([#b]?)(-?\d)$")
 _STEPS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
@@ -45,8 +47,9 @@ def note_frequency(note: str, semitones: int = 0) -> float:
 
 
 class ChordGeneratorConfig(ToneSettings):
+    renamed_fields: ClassVar[Mapping[str, str]] = {"quality": "chord_type"}
     root: str = live_field("C4", description="Root note: a letter, optional # or b, octave.")
-    quality: str = live_field("major", description="Chord quality, e.g. major or minor7.")
+    chord_type: str = live_field("major", description="Chord type, e.g. major or minor7.")
 
     @field_validator("root")
     @classmethod
@@ -54,9 +57,9 @@ class ChordGeneratorConfig(ToneSettings):
         note_frequency(value)
         return value
 
-    @field_validator("quality")
+    @field_validator("chord_type")
     @classmethod
-    def _known_quality(cls, value: str) -> str:
+    def _known_chord_type(cls, value: str) -> str:
         if value not in CHORD_INTERVALS:
             raise ValueError(f"use one of {', '.join(CHORD_INTERVALS)}")
         return value
@@ -64,20 +67,20 @@ class ChordGeneratorConfig(ToneSettings):
     @cached_property  # read every block by ToneSource; the config is immutable
     def frequencies(self) -> tuple[float, ...]:
         """The chord's tones in Hz (what ToneSource plays)."""
-        return tuple(note_frequency(self.root, step) for step in CHORD_INTERVALS[self.quality])
+        return tuple(note_frequency(self.root, step) for step in CHORD_INTERVALS[self.chord_type])
 
 
 class ChordGenerator(ToneSource):
-    """A chord by name (``root`` note and ``quality``) as summed sine tones.
+    """A chord by name (``root`` note and ``chord_type``) as summed sine tones.
 
-    Equal temperament with A4 = 440 Hz; qualities: major, minor, diminished,
-    augmented, sus2, sus4, major7, minor7, dominant7. Root and quality may
+    Equal temperament with A4 = 440 Hz; chord types: major, minor, diminished,
+    augmented, sus2, sus4, major7, minor7, dominant7. Root and chord type may
     change while running. Phase is continuous, pacing (``realtime``) and limits
     (``duration_s``, ``frames``) are as in ToneSource.
 
     Example pipeline entry::
 
-        chord: {type: ChordGenerator, config: {root: C4, quality: major, amplitude: 0.3}}
+        chord: {type: ChordGenerator, config: {root: C4, chord_type: major, amplitude: 0.3}}
     """
 
     tags = ("audio", "source", "music")
