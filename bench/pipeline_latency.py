@@ -73,7 +73,7 @@ class BenchSource(sl.Processor):
         count: int = 1000
         rate_hz: float = 0.0
 
-    output = sl.Output(sl.Frame)
+    frames_out = sl.Output(sl.Frame)
 
     def __init__(self, make: Payload, **fields: Any) -> None:
         super().__init__(**fields)
@@ -86,7 +86,7 @@ class BenchSource(sl.Processor):
 
     def process(self) -> None:
         if self._sent < self.config.count:
-            self.output.write(self._make(self._sent))
+            self.frames_out.write(self._make(self._sent))
             self._sent += 1
         else:
             time.sleep(0.001)
@@ -98,7 +98,7 @@ class BenchSink(sl.Processor):
     class Config(sl.ProcessorConfig):
         count: int = 1000
 
-    input = sl.Input(sl.Frame)
+    frames_in = sl.Input(sl.Frame)
 
     def __init__(self, **fields: Any) -> None:
         super().__init__(**fields)
@@ -109,7 +109,7 @@ class BenchSink(sl.Processor):
         self.done = threading.Event()
 
     def process(self) -> None:
-        frame = self.input.read()
+        frame = self.frames_in.read()
         while frame is not None:
             now = time.monotonic_ns()
             if self.received < self.config.count:
@@ -120,7 +120,7 @@ class BenchSink(sl.Processor):
                 self.last_ns = now
                 if self.received == self.config.count:
                     self.done.set()
-            frame = self.input.read()
+            frame = self.frames_in.read()
 
 
 def run_streamlib(
@@ -133,7 +133,7 @@ def run_streamlib(
         chain.append(rt.add(sink, id="sink"))
         # lossless depth 3: like the baseline's blocking put on Queue(maxsize=3)
         for upstream, downstream in itertools.pairwise(chain):
-            rt.connect(upstream.output, downstream.input, profile="lossless", capacity=3)
+            rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
         rt.start()
         if not sink.done.wait(timeout=120):
             raise RuntimeError(f"streamlib run got {sink.received} of {count} frames")

@@ -43,7 +43,7 @@ def chain(count: int) -> str:
     lines = ["processors:\n"]
     lines += [f"  p{i}: {{type: Passthrough}}\n" for i in range(count)]
     lines.append("connections:\n")
-    lines += [f"  - p{i}.output -> p{i + 1}.input\n" for i in range(count - 1)]
+    lines += [f"  - p{i}.frames_out -> p{i + 1}.frames_in\n" for i in range(count - 1)]
     return "".join(lines)
 
 

@@ -406,8 +406,8 @@ def test_a_pipeline_file_in_any_order_gets_lossless_file_job_connections(tmp_pat
         "  live: {type: TestPattern}\n"
         "  view: {type: NullSink}\n"
         "connections:\n"
-        "  - mid.output -> sink.video\n"  # declared before anything feeds mid
-        "  - src.video -> mid.input\n"
+        "  - mid.frames_out -> sink.video\n"  # declared before anything feeds mid
+        "  - src.video -> mid.frames_in\n"
         "  - live.video -> view.video\n"
     )
     with sl.Runtime() as rt:

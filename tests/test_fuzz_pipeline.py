@@ -47,8 +47,8 @@ processors:
   pass: {type: Passthrough}
   sink: {type: NullSink}
 connections:
-  - src.video -> pass.input
-  - pass.output -> sink.video
+  - src.video -> pass.frames_in
+  - pass.frames_out -> sink.video
   - {from: tone.audio, to: gain.audio_in, profile: fifo, capacity: 8}
   - gain.audio_out -> sink.audio
 """
@@ -174,7 +174,7 @@ def test_a_random_structure_loads_or_says_why(value: Any, under: bool, fmt: str)
 
 
 IDS = ["src", "tone", "gain", "pass", "sink", "x"]
-PORTS = ["video", "audio", "data", "input", "output", "audio_in", "audio_out", "nope"]
+PORTS = ["video", "audio", "data", "frames_in", "frames_out", "audio_in", "audio_out", "nope"]
 FIELDS = [
     "width", "height", "fps", "pattern", "frequencies", "amplitude", "sample_rate",
     "block_size", "channels", "gain_db", "realtime", "duration_s", "frames", "bogus",

@@ -245,7 +245,7 @@ def chain_file(count: int, *, reverse: bool = False) -> str:
     declared = reversed(ids) if reverse else iter(ids)
     lines = ["processors:\n"] + [f"  {pid}: {{type: Passthrough}}\n" for pid in declared]
     lines.append("connections:\n")
-    lines += [f"  - p{i}.output -> p{i + 1}.input\n" for i in range(count - 1)]
+    lines += [f"  - p{i}.frames_out -> p{i + 1}.frames_in\n" for i in range(count - 1)]
     return "".join(lines)
 
 
@@ -302,12 +302,12 @@ def test_adding_processors_without_ids_grows_linearly() -> None:
 def test_a_loop_in_a_large_file_is_found_at_the_connection_that_closes_it() -> None:
     # p1 -> ... -> p299 -> p1, with the link back written first: the loop closes
     # only at the last link of the chain, and that is the line to report.
-    text = chain_file(300).replace("  - p0.output -> p1.input\n", "  - p299.output -> p1.input\n")
+    text = chain_file(300).replace("  - p0.frames_out -> p1.frames_in\n", "  - p299.frames_out -> p1.frames_in\n")
     spec = parse_pipeline(text, path="loop.yaml")
     with pytest.raises(PipelineFileError) as info:
         graph_from_spec(spec)
-    assert info.value.line == text.splitlines().index("  - p298.output -> p299.input") + 1
-    assert "p298.output -> p299.input would close a loop" in str(info.value)
+    assert info.value.line == text.splitlines().index("  - p298.frames_out -> p299.frames_in") + 1
+    assert "p298.frames_out -> p299.frames_in would close a loop" in str(info.value)
 
 
 def test_a_chain_declared_backwards_is_built_in_order() -> None:
@@ -317,7 +317,7 @@ def test_a_chain_declared_backwards_is_built_in_order() -> None:
     assert len(graph.edges()) == 49
     # The graph keeps validating changes after a bulk load.
     with pytest.raises(CycleError):
-        graph.connect("p49.output", "p0.input")
+        graph.connect("p49.frames_out", "p0.frames_in")
     graph.add(Passthrough(), "extra")
-    graph.connect("p49.output", "extra.input")
+    graph.connect("p49.frames_out", "extra.frames_in")
     assert graph.topological_order()[-1] == "extra"

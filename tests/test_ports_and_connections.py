@@ -631,13 +631,13 @@ def test_fan_out_freezes_audio_too() -> None:
 def test_generic_frame_output_fan_out_freezes_arrays() -> None:
     # A Passthrough is a tee: its Frame-typed output carries video arrays too.
     tee, left, right = Passthrough(), Sink(), Sink()
-    wire(tee.output, left.anything, name="left")
-    wire(tee.output, right.anything, name="right")
+    wire(tee.frames_out, left.anything, name="left")
+    wire(tee.frames_out, right.anything, name="right")
     frame = VideoFrame.blank(4, 4)
-    tee.output.write(frame)
+    tee.frames_out.write(frame)
     assert frame.is_frozen
     assert left.anything.read() is right.anything.read() is frame
-    tee.output.write(DataFrame({"not": "an array"}))  # non-array frames pass as they are
+    tee.frames_out.write(DataFrame({"not": "an array"}))  # non-array frames pass as they are
     assert left.anything.read().payload == {"not": "an array"}
 
 

@@ -47,7 +47,7 @@ def test_run_on_main_runs_inline_on_the_calling_thread() -> None:
 
 def test_passthrough_hands_on_the_same_objects() -> None:
     frames = [sl.DataFrame(n) for n in range(3)]
-    assert run_processor(Passthrough, inputs={"input": frames})["output"] == frames
+    assert run_processor(Passthrough, inputs={"frames_in": frames})["frames_out"] == frames
 
 
 def test_sources_run_a_given_number_of_calls_on_a_manual_clock() -> None:
