@@ -14,63 +14,56 @@ States: ``idle -> running <-> paused -> stopped`` (and ``stopped -> running`` ag
 ``add``, ``remove``, ``connect`` and ``disconnect`` work in every state; while
 running, only the workers whose group of processors changes are restarted, so
 untouched branches keep flowing.
+
+The facade's parts: the graph (``core``), the wiring (``_wiring``), the workers
+(``_worker_set``), the lifecycle (``_lifecycle``), what ends a run (``_run_control``)
+and the events it publishes (``_announcements``); what ``add`` and ``load`` are
+given is made ready in ``_staging``; a config change goes through ``_config_change``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 from ..core import (
-    ConfigError,
     Connection,
-    ConnectionCreated,
     ConnectionId,
     DeliveryProfile,
     ErrorPolicy,
     EventBus,
     Graph,
-    GraphError,
     MediaClock,
     MonotonicClock,
     PortRef,
     Processor,
-    ProcessorAdded,
     ProcessorConfig,
     ProcessorId,
-    ProcessorRemoved,
     ProcessorState,
     Registry,
     RestartBackoff,
-    RuntimePaused,
-    RuntimeResumed,
-    RuntimeStarted,
-    RuntimeStateError,
-    RuntimeStopped,
-    RuntimeWarned,
 )
-from ..pipelines import PipelineSpec, graph_from_spec, load_pipeline_file
+from ..pipelines import PipelineSpec
+from ._announcements import Announcer
+from ._config_change import change_config
 from ._context import RuntimeContext
 from ._handle import ProcessorHandle
+from ._lifecycle import Lifecycle
 from ._main_thread import MainThreadQueue
 from ._priority import apply_thread_priority
 from ._refs import ProcessorRef
 from ._run_control import RunControl, RunOutcome, RuntimeState
-from ._signals import signals_stop_run
+from ._staging import instantiate, stage_pipeline
 from ._stats import RuntimeStatistics
 from ._wiring import Wiring
 from ._worker import Worker
 from ._worker_set import Group, WorkerSet
 
 __all__ = ["RunOutcome", "Runtime", "RuntimeState"]
-
-_log = logging.getLogger("streamlib.runtime")
 
 
 class Runtime:
@@ -79,7 +72,8 @@ class Runtime:
     A facade over three parts: the :class:`~streamlib.core.Graph` (what is
     connected to what), the wiring (a live connection per edge) and the worker
     set (a thread per group of processors); each change goes to all three in
-    that order, under one control-plane lock that workers never take.
+    that order, under one control-plane lock that workers never take. Its
+    lifecycle (start, pause, stop, run) is one more part under the same lock.
 
     Args:
         registry: where processor type names are looked up (default: built-ins
@@ -111,10 +105,10 @@ class Runtime:
         self._graph = Graph()
         self._handles: dict[ProcessorId, ProcessorHandle] = {}
         self._lock = threading.RLock()  # control plane only; workers never take it
-        self._state = RuntimeState.IDLE
-        self._paused = False
         self._main = MainThreadQueue()
-        self._wiring = Wiring(self._graph, self._handles, self.events, self.clock, self._warn)
+        self._announce = Announcer(self.events, self.clock)
+        warn = self._announce.warn
+        self._wiring = Wiring(self._graph, self._handles, self.events, self.clock, warn)
         self._workers = WorkerSet(
             self._graph,
             self._handles,
@@ -122,21 +116,26 @@ class Runtime:
             fuse=fuse,
             stop_timeout_s=stop_timeout_s,
             context_for=self._context_for,
-            is_paused=self._is_paused,
+            is_paused=lambda: self._lifecycle.paused,
             on_thread_start=self._on_worker_start,
-            warn=self._warn,
+            warn=warn,
         )
         self._control = RunControl(self._graph, self._handles, self._main, self._lock)
-        self._started_at = 0.0
-        self._closed = False
-        self._regroup_held = 0  # > 0 inside _one_regroup()
-        self._abandoned = False  # a forced exit (third signal): stop() waits for nobody
+        self._lifecycle = Lifecycle(
+            handles=self._handles,
+            wiring=self._wiring,
+            workers=self._workers,
+            control=self._control,
+            main=self._main,
+            lock=self._lock,
+            announce=self._announce,
+        )
 
     # -- properties ------------------------------------------------------------------
 
     @property
     def state(self) -> RuntimeState:
-        return self._state
+        return self._lifecycle.state
 
     @property
     def fuse(self) -> bool:
@@ -188,7 +187,7 @@ class Runtime:
         Config comes as ``config`` (a mapping or ``Config``) or as keyword
         fields. While running, it is set up and started at once.
         """
-        instance = self._instantiate(processor, config, fields)
+        instance = instantiate(processor, config, fields, lambda: self.registry)
         policy = (
             type(instance).error_policy if error_policy is None else ErrorPolicy.parse(error_policy)
         )
@@ -204,12 +203,8 @@ class Runtime:
                 on_fatal=self._control.on_fatal,
                 on_settled=self._control.on_settled,
             )
-            self.events.publish(
-                ProcessorAdded(
-                    processor_id=pid, type_name=instance.type_name, timestamp_ns=self.clock.now_ns()
-                )
-            )
-            self._regroup()
+            self._announce.processor_added(pid, instance.type_name)
+            self._lifecycle.regroup()
         return ProcessorRef(pid, instance)
 
     def remove(self, processor_id: str | ProcessorRef) -> None:
@@ -224,10 +219,8 @@ class Runtime:
             for edge in edges:
                 self._wiring.drop(edge)
             self._graph.remove(pid)
-            self.events.publish(
-                ProcessorRemoved(processor_id=pid, timestamp_ns=self.clock.now_ns())
-            )
-            self._regroup()
+            self._announce.processor_removed(pid)
+            self._lifecycle.regroup()
 
     def connect(
         self,
@@ -244,17 +237,8 @@ class Runtime:
         with self._lock:
             edge = self._graph.connect(source, target, profile=profile, capacity=capacity)
             connection = self._wiring.open(edge)
-            self.events.publish(
-                ConnectionCreated(
-                    connection_id=edge.id,
-                    source=str(edge.source),
-                    target=str(edge.target),
-                    profile=edge.profile.value,
-                    capacity=edge.capacity,
-                    timestamp_ns=self.clock.now_ns(),
-                )
-            )
-            self._regroup()
+            self._announce.connection_created(edge)
+            self._lifecycle.regroup()
             return connection.id
 
     def disconnect(self, source: str | PortRef, target: str | PortRef) -> None:
@@ -263,19 +247,12 @@ class Runtime:
             edge = self._graph.edge_between(source, target)
             self._wiring.drop(edge)
             self._graph.disconnect(edge.source, edge.target)
-            self._regroup()
+            self._lifecycle.regroup()
 
     def load(self, pipeline: PipelineSpec | str | os.PathLike[str]) -> list[ProcessorRef]:
         """Add a pipeline file's (or spec's) processors and connections, all or nothing."""
-        spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline_file(pipeline)
-        staged = graph_from_spec(spec, self.registry)  # every error raised here, with its line
-        clashes = [pid for pid in staged if pid in self._graph]
-        if clashes:
-            raise GraphError(
-                f"the pipeline's processor ids {', '.join(clashes)} are already in use; "
-                "remove those processors or rename them in the file"
-            )
-        with self._lock, self._one_regroup():
+        staged = stage_pipeline(pipeline, self.registry, self._graph)
+        with self._lock, self._lifecycle.one_regroup():
             # While running, nothing starts until every connection exists: no
             # source writes into a port that is about to be connected.
             refs = [self.add(proc, id=pid) for pid, proc in staged.processors().items()]
@@ -304,73 +281,22 @@ class Runtime:
         with self._lock:
             pid = ProcessorId(str(processor_id))
             processor = self._graph.processor(pid)
-            handle = self._handles[pid]
-            running = self._state in (RuntimeState.RUNNING, RuntimeState.PAUSED)
-            with handle.config_lock:
-                # On top of a change the worker has not applied yet, so none is lost.
-                pending = handle.pending_config
-                base = processor.config if pending is None else pending
-                updated = base.updated(changes, owner=f"{pid} ({processor.type_name})")
-                fixed = sorted(set(changes) - type(processor.config).live_fields())
-                if fixed and running:
-                    raise ConfigError(
-                        f"{pid}: {', '.join(fixed)} cannot change while running (not a live "
-                        "field); stop the runtime first, or remove the processor and add it again"
-                    )
-                queued = running and handle.is_active
-                if queued:
-                    handle.pending_config = updated
-                else:
-                    handle.pending_config = None
-                    processor.config = updated
-                    handle.scheduling = processor.scheduling()
-            if queued:
+            running = self._lifecycle.running_or_paused
+            if change_config(pid, processor, self._handles[pid], changes, running=running):
                 self._workers.wake([pid])
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
         """Set every processor up and start the workers; returns at once."""
-        with self._lock:
-            if self._state is RuntimeState.RUNNING:
-                raise RuntimeStateError("the runtime is already running")
-            if self._state is RuntimeState.PAUSED:
-                raise RuntimeStateError("the runtime is paused; call resume() to continue")
-            self._check_open()
-            for handle in self._handles.values():
-                handle.forgive()
-                handle.new_stream()  # before the connections: a new run is a new stream
-            self._wiring.reopen_closed()  # a stopped runtime closed them
-            self._control.reset()
-            self._paused = False
-            self._started_at = time.monotonic()
-            self._state = RuntimeState.RUNNING
-            self._regroup()
-            self.events.publish(RuntimeStarted(timestamp_ns=self.clock.now_ns()))
+        self._lifecycle.start()
 
     def pause(self) -> None:
         """Stop calling ``process()`` everywhere; threads and devices stay set up."""
-        with self._lock:
-            if self._state is not RuntimeState.RUNNING:
-                raise RuntimeStateError(
-                    f"only a running runtime can pause (it is {self._state.value})"
-                )
-            self._paused = True
-            self._wiring.hold(True)
-            self._state = RuntimeState.PAUSED
-            self.events.publish(RuntimePaused(timestamp_ns=self.clock.now_ns()))
+        self._lifecycle.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            if self._state is not RuntimeState.PAUSED:
-                raise RuntimeStateError(
-                    f"only a paused runtime can resume (it is {self._state.value})"
-                )
-            self._paused = False
-            self._wiring.hold(False)
-            self._state = RuntimeState.RUNNING
-            self._workers.wake()
-            self.events.publish(RuntimeResumed(timestamp_ns=self.clock.now_ns()))
+        self._lifecycle.resume()
 
     def stop(self) -> None:
         """Stop in order: sources first, then each stage after draining its queued input.
@@ -379,21 +305,7 @@ class Runtime:
         stage stops taking them are counted as dropped, with a warning. Safe to
         call in any state; from a processor's own thread use :meth:`request_stop`.
         """
-        if self._workers.is_worker_thread():
-            raise RuntimeStateError(
-                "stop() was called from a processor's worker thread, which would wait for "
-                "itself; call runtime.request_stop() there instead"
-            )
-        with self._lock:
-            if self._state in (RuntimeState.IDLE, RuntimeState.STOPPED):
-                self._state = RuntimeState.STOPPED
-                return
-            self._paused = False
-            self._wiring.hold(False)
-            self._workers.stop_all(frozenset(self._handles), abandoned=lambda: self._abandoned)
-            self._wiring.close_all("the runtime stopped")
-            self._state = RuntimeState.STOPPED
-            self.events.publish(RuntimeStopped(timestamp_ns=self.clock.now_ns()))
+        self._lifecycle.stop()
 
     def request_stop(self) -> None:
         """Ask ``run()`` to return (and stop) soon; safe from any thread or signal handler."""
@@ -414,21 +326,7 @@ class Runtime:
         Raises:
             ProcessorError: a processor with the ``raise`` error policy failed.
         """
-        outcome = RunOutcome.STOPPED
-        # ``run_on_main`` means the thread in run(), wherever the runtime was made.
-        owner, self._main.owner = self._main.owner, threading.get_ident()
-        try:
-            if self._state in (RuntimeState.IDLE, RuntimeState.STOPPED):
-                self.start()
-            with signals_stop_run(self.request_stop, self._abandon):
-                try:
-                    outcome = self._control.wait(duration)
-                finally:
-                    self.stop()
-        finally:
-            self._main.owner = owner
-        self._control.raise_fatal()
-        return outcome
+        return self._lifecycle.run(duration)
 
     def pump_main(self, timeout: float = 0.0) -> int:
         """Run queued ``run_on_main`` calls now (for apps that drive their own loop)."""
@@ -436,9 +334,7 @@ class Runtime:
 
     def close(self) -> None:
         """Stop, and release the event bus thread. The runtime cannot start again."""
-        self.stop()
-        self._closed = True
-        self._main.close()
+        self._lifecycle.close()
         self.events.close()
 
     def __enter__(self) -> Runtime:
@@ -464,10 +360,9 @@ class Runtime:
         connections = self._wiring.snapshot()
         workers = len(self._workers)
         now_ns = time.monotonic_ns()
-        uptime = time.monotonic() - self._started_at if self._started_at else 0.0
         return RuntimeStatistics(
-            state=self._state.value,
-            uptime_s=uptime,
+            state=self._lifecycle.state.value,
+            uptime_s=self._lifecycle.uptime_s(),
             processors={str(h.id): h.statistics() for h in handles},
             connections=[c.statistics(now_ns) for c in connections],
             workers=workers,
@@ -481,45 +376,6 @@ class Runtime:
 
     # -- internals -------------------------------------------------------------------
 
-    def _instantiate(
-        self,
-        processor: type[Processor] | str | Processor,
-        config: ProcessorConfig | Mapping[str, Any] | None,
-        fields: dict[str, Any],
-    ) -> Processor:
-        if isinstance(processor, Processor):
-            if config is not None or fields:
-                raise ConfigError(
-                    f"{processor.type_name} is already constructed with its config; "
-                    "pass the class or type name to configure it here"
-                )
-            return processor
-        cls = self.registry.get(processor) if isinstance(processor, str) else processor
-        if not (isinstance(cls, type) and issubclass(cls, Processor)):
-            raise GraphError(
-                f"add() takes a Processor subclass, instance or type name, not {processor!r}"
-            )
-        return cls(config, **fields)
-
-    @contextmanager
-    def _one_regroup(self) -> Iterator[None]:
-        """Hold back regrouping during a batch of changes, then regroup once."""
-        self._regroup_held += 1
-        try:
-            yield
-        finally:
-            self._regroup_held -= 1
-            self._regroup()
-
-    def _regroup(self) -> None:
-        """Bring the workers in line with the graph: restart only groups that changed."""
-        if self._regroup_held:
-            return
-        if self._state not in (RuntimeState.RUNNING, RuntimeState.PAUSED):
-            self._wiring.bind({}, paused=False)
-            return
-        self._workers.regroup(lambda worker_of: self._wiring.bind(worker_of, paused=self._paused))
-
     def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
         return RuntimeContext(
             handle.id,
@@ -530,27 +386,7 @@ class Runtime:
             statistics=lambda: self.statistics().to_dict(),
         )
 
-    def _is_paused(self) -> bool:
-        return self._paused
-
     def _on_worker_start(self, worker: Worker) -> None:
         problem = apply_thread_priority(worker.head.scheduling.priority)
         if problem is not None:
-            self._warn(f"{worker.head.id}: {problem}", worker.head.id)
-
-    def _warn(self, message: str, processor_id: ProcessorId | None = None) -> None:
-        """A warning in the log and on the bus (``RuntimeWarned``)."""
-        _log.warning(message)
-        self.events.publish(
-            RuntimeWarned(
-                message=message, processor_id=processor_id, timestamp_ns=self.clock.now_ns()
-            )
-        )
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeStateError("this runtime was closed; create a new Runtime")
-
-    def _abandon(self) -> None:
-        """A forced exit (the third signal): stop() waits for no worker any more."""
-        self._abandoned = True
+            self._announce.warn(f"{worker.head.id}: {problem}", worker.head.id)
