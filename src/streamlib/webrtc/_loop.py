@@ -4,7 +4,7 @@ Processors submit coroutines from their worker and wait on the result with a
 timeout; the loop thread runs all of a processor's network I/O::
 
     loop = EventLoopThread("whip-publisher", loopback=True)
-    answer = loop.run(client.publish(offer), timeout=10)
+    answer = loop.run(client.publish(offer), timeout_s=10)
     loop.stop()
 """
 
@@ -58,14 +58,14 @@ class EventLoopThread:
         """Schedule ``coroutine`` on the loop; the future completes with its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coroutine`` on the loop and wait for it (``TimeoutError`` after ``timeout``)."""
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout_s: float) -> T:
+        """Run ``coroutine`` on the loop and wait for it (``TimeoutError`` after ``timeout_s``)."""
         future = self.submit(coroutine)
         try:
-            return future.result(timeout)
+            return future.result(timeout_s)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TimeoutError(f"gave up after {timeout:g} s") from None
+            raise TimeoutError(f"gave up after {timeout_s:g} s") from None
 
     def call_soon(self, callback: Any, *args: Any) -> None:
         """Call ``callback(*args)`` on the loop thread (thread-safe; dropped once stopped)."""
@@ -74,8 +74,8 @@ class EventLoopThread:
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(callback, *args)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the loop (canceling what still runs) and join the thread."""
         if self._thread.is_alive():
             self.call_soon(self.loop.stop)
-            self._thread.join(timeout)
+            self._thread.join(timeout_s)

@@ -42,15 +42,15 @@ DEFAULT_BACKOFF = RestartBackoff(initial_s=0.5, max_s=10.0, jitter=0.1)
 """Pauses between attempts: 0.5 s doubling up to 10 s, each within 10 % at random."""
 
 
-async def wait_connected(pc: RTCPeerConnection, url: str, timeout: float) -> None:
+async def wait_connected(pc: RTCPeerConnection, url: str, timeout_s: float) -> None:
     """Wait until ICE and DTLS complete; ``NetworkError`` when they fail or take too long."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + timeout_s
     while pc.connectionState != "connected":
         if pc.connectionState in ("failed", "closed"):
             raise NetworkError(f"ICE/DTLS to {url} failed ({pc.connectionState})")
         if asyncio.get_running_loop().time() > deadline:
             raise NetworkError(
-                f"no connection to {url} within {timeout:g} s "
+                f"no connection to {url} within {timeout_s:g} s "
                 "(ICE found no working candidate pair: check ice and the firewall)"
             )
         await asyncio.sleep(0.05)
@@ -100,13 +100,13 @@ class ReconnectingSession(ABC):
         """Begin connecting (returns at once)."""
         self._task = self._loop.submit(self._run())
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
         """Hang up (DELETE) and stop reconnecting."""
         if self._stopping is not None:
             self._loop.call_soon(self._stopping.set)
         if self._task is not None:
             try:
-                self._task.result(timeout)
+                self._task.result(timeout_s)
             except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
                 self._task.cancel()
             self._task = None
@@ -129,7 +129,9 @@ class ReconnectingSession(ABC):
         self._stopping = asyncio.Event()
         while not self._stopping.is_set():
             self._on_event("connecting", {"url": self.url, "attempt": self._failures + 1})
-            client = SignallingClient(self.url, token=self._token, timeout=self._connect_timeout_s)
+            client = SignallingClient(
+                self.url, token=self._token, timeout_s=self._connect_timeout_s
+            )
             try:
                 pc = self._pc = await self._make_peer()
                 answer = await client.offer(pc.localDescription.sdp)

@@ -28,12 +28,12 @@ TRICKLE_TYPE = "application/trickle-ice-sdpfrag"
 class SignallingClient:
     """One WHIP or WHEP session with a server (redirects followed, as RFC 9725 asks)."""
 
-    def __init__(self, url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 10.0) -> None:
         self.url = url
         self.token = token
         self.session_url: str | None = None
         self.etag: str | None = None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._http: aiohttp.ClientSession | None = None
 
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
