@@ -302,7 +302,9 @@ def test_adding_processors_without_ids_grows_linearly() -> None:
 def test_a_loop_in_a_large_file_is_found_at_the_connection_that_closes_it() -> None:
     # p1 -> ... -> p299 -> p1, with the link back written first: the loop closes
     # only at the last link of the chain, and that is the line to report.
-    text = chain_file(300).replace("  - p0.frames_out -> p1.frames_in\n", "  - p299.frames_out -> p1.frames_in\n")
+    text = chain_file(300).replace(
+        "  - p0.frames_out -> p1.frames_in\n", "  - p299.frames_out -> p1.frames_in\n"
+    )
     spec = parse_pipeline(text, path="loop.yaml")
     with pytest.raises(PipelineFileError) as info:
         graph_from_spec(spec)

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ._fuse_option import add_fuse_option, fuse_from
+
 __all__ = ["add_mcp_command"]
 
 _TOKEN_ENV = "STREAMLIB_MCP_TOKEN"
@@ -95,11 +97,7 @@ def add_mcp_command(commands: Any) -> None:
         help="processors (media files, images, shaders, fonts) and load_pipeline may read "
         "files inside DIR; repeatable",
     )
-    parser.add_argument(
-        "--no-fuse",
-        action="store_true",
-        help="give every processor its own thread (by default cheap linear chains share one)",
-    )
+    add_fuse_option(parser)
     parser.set_defaults(handler=_mcp)
 
 
@@ -146,7 +144,7 @@ def _mcp(args: argparse.Namespace) -> int:
         from ..mcp import require_token_for
 
         require_token_for(host, token)  # before anything starts
-    pipeline = PipelineHost(permissions=permissions, fuse=not args.no_fuse)
+    pipeline = PipelineHost(permissions=permissions, fuse=fuse_from(args))
     server = create_server(pipeline)
     # SIGTERM ends the server like Ctrl-C, so the pipeline below still stops in order
     # (uvicorn re-raises the signal it caught once it has shut down).

@@ -20,6 +20,7 @@ from ..core import (
 )
 from ..core import Event as StreamEvent
 from ..runtime import RunOutcome, Runtime, RuntimeStatistics
+from ._fuse_option import add_fuse_option, fuse_from
 from ._live_stats import LiveStats, ProgressTracker, render_stats
 from ._logging import add_logging_options, configure_logging
 from ._plugin_option import add_plugin_option, load_plugins
@@ -67,11 +68,7 @@ def add_run_command(commands: Any) -> None:
         help="no progress, live statistics, events or final table (warnings and errors "
         "are still reported)",
     )
-    parser.add_argument(
-        "--no-fuse",
-        action="store_true",
-        help="give every processor its own thread (by default cheap linear chains share one)",
-    )
+    add_fuse_option(parser)
     add_plugin_option(parser)
     add_logging_options(parser)
     parser.set_defaults(handler=_run)
@@ -83,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(args)
     load_plugins(args)
-    runtime = Runtime(fuse=not args.no_fuse)
+    runtime = Runtime(fuse=fuse_from(args))
     runtime.load(args.file)
     verdict = RunVerdict()
     outcome = RunOutcome.FAILED

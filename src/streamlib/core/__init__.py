@@ -62,6 +62,7 @@ from ._events import (
     RuntimeStarted,
     RuntimeStopped,
     RuntimeWarned,
+    WorkersRegrouped,
     processor_topic,
 )
 from ._frame import Frame, FrameType
@@ -170,6 +171,7 @@ __all__ = [
     "UnknownProcessorError",
     "VideoFrame",
     "Wakeup",
+    "WorkersRegrouped",
     "default_capacity",
     "default_profile",
     "did_you_mean",

@@ -34,6 +34,7 @@ __all__ = [
     "RuntimeStarted",
     "RuntimeStopped",
     "RuntimeWarned",
+    "WorkersRegrouped",
     "processor_topic",
 ]
 
@@ -116,6 +117,17 @@ class RuntimeWarned(Event):
     kind: ClassVar[str] = "runtime_warned"
     message: str
     processor_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkersRegrouped(Event):
+    """Measured fusion moved processors between worker threads (``fuse="auto"``):
+    a saturated chain was split, or a calm one joined again. ``groups`` are the
+    worker groups now, each a tuple of processor ids in graph order."""
+
+    kind: ClassVar[str] = "workers_regrouped"
+    reason: str
+    groups: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

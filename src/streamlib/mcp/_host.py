@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from ..core import Event, Registry, RuntimeStateError, Subscription
 from ..runtime import Runtime
+from ..runtime._worker_set import Fuse
 from ._permissions import Permissions
 
 __all__ = ["PipelineHost"]
@@ -46,7 +47,8 @@ class PipelineHost:
     Args:
         registry: processor types agents may add (default: every registered type).
         permissions: what agents may reach outside the process (default: nothing).
-        fuse: the runtime's chain fusion (``streamlib mcp --no-fuse`` turns it off).
+        fuse: how the runtime puts processors on threads (see ``Runtime``;
+            ``streamlib mcp --fuse``).
     """
 
     def __init__(
@@ -54,7 +56,7 @@ class PipelineHost:
         *,
         registry: Registry | None = None,
         permissions: Permissions | None = None,
-        fuse: bool = True,
+        fuse: Fuse = "auto",
     ) -> None:
         self.registry = registry if registry is not None else Registry.default()
         self.permissions = permissions if permissions is not None else Permissions()
@@ -116,7 +118,7 @@ class PipelineHost:
                     self._subscription.close()
         self._pump.join()
 
-    def _pump_main(self, fuse: bool) -> None:
+    def _pump_main(self, fuse: Fuse) -> None:
         try:
             # Created here, so this thread is the one its run_on_main calls go to.
             self._runtime = Runtime(registry=self.registry, fuse=fuse)

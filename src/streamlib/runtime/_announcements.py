@@ -22,6 +22,7 @@ from ..core import (
     RuntimeStarted,
     RuntimeStopped,
     RuntimeWarned,
+    WorkersRegrouped,
 )
 
 __all__ = ["Announcer"]
@@ -47,6 +48,17 @@ class Announcer:
         self._events.publish(
             RuntimeWarned(
                 message=message, processor_id=processor_id, timestamp_ns=self._clock.now_ns()
+            )
+        )
+
+    def workers_regrouped(self, reason: str, groups: list[tuple[ProcessorId, ...]]) -> None:
+        """Measured fusion moved processors between workers (logged at info level)."""
+        _log.info("regrouped workers: %s", reason)
+        self._events.publish(
+            WorkersRegrouped(
+                reason=reason,
+                groups=tuple(tuple(str(pid) for pid in group) for group in groups),
+                timestamp_ns=self._clock.now_ns(),
             )
         )
 

@@ -13,7 +13,9 @@ thread lives as long as the processor: it never moves when the graph changes
 (for thread-affine resources such as GL contexts).
 
 Anything else (fan-out, fan-in, timers, pull sources, high priority) starts a
-group of its own, so parallel branches still run in parallel.
+group of its own, so parallel branches still run in parallel. So does a *cut*:
+a processor that measured fusion (``_measured_fusion``) moved off a saturated
+thread.
 """
 
 from __future__ import annotations
@@ -23,18 +25,23 @@ from collections.abc import Mapping
 from ..core import Graph, Priority, ProcessorId, SchedulingMode
 from ._handle import ProcessorHandle
 
-__all__ = ["plan_groups"]
+__all__ = ["fusable_producer", "plan_groups"]
 
 
 def plan_groups(
-    graph: Graph, handles: Mapping[ProcessorId, ProcessorHandle], *, fuse: bool
+    graph: Graph,
+    handles: Mapping[ProcessorId, ProcessorHandle],
+    *,
+    fuse: bool,
+    cuts: frozenset[ProcessorId] = frozenset(),
 ) -> list[tuple[ProcessorId, ...]]:
-    """Partition the graph's processors into worker groups, each in graph order."""
+    """Partition the graph's processors into worker groups, each in graph order;
+    each of ``cuts`` starts a group."""
     order = graph.topological_order()
     group_of: dict[ProcessorId, list[ProcessorId]] = {}
     groups: list[list[ProcessorId]] = []
     for pid in order:
-        producer = _fusable_producer(graph, handles, pid) if fuse else None
+        producer = fusable_producer(graph, handles, pid) if fuse and pid not in cuts else None
         if producer is not None:
             group = group_of[producer]
             group.append(pid)
@@ -45,9 +52,10 @@ def plan_groups(
     return [tuple(group) for group in groups]
 
 
-def _fusable_producer(
+def fusable_producer(
     graph: Graph, handles: Mapping[ProcessorId, ProcessorHandle], pid: ProcessorId
 ) -> ProcessorId | None:
+    """The processor ``pid`` would be fused onto by structure, or ``None``."""
     handle = handles[pid]
     scheduling = handle.scheduling
     if (

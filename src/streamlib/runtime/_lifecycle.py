@@ -7,7 +7,8 @@ starts, waits for what ends the run (``_run_control``) and stops. ``Runtime``
 forwards its ``start``, ``pause``, ``resume``, ``stop``, ``run`` and ``close`` here.
 Between moves, :meth:`Lifecycle.regroup` keeps the workers in line with the graph
 for the state it is in: none while stopped, only changed groups restarted while
-running.
+running. With ``fuse="auto"`` a review once a second (``_fusion_reviews``) also
+regroups where measured costs say so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..core import (
     RuntimeStopped,
 )
 from ._announcements import Announcer
+from ._fusion_reviews import FusionReviews
 from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue
 from ._run_control import RunControl, RunOutcome, RuntimeState
@@ -63,6 +65,12 @@ class Lifecycle:
         self._closed = False
         self._abandoned = False  # a forced exit (third signal): stop() waits for nobody
         self._regroup_held = 0  # > 0 inside one_regroup()
+        fusion = workers.fusion
+        self._reviews = (
+            FusionReviews(self._review_fusion, interval_s=fusion.review_interval_s)
+            if fusion is not None
+            else None
+        )
 
     @property
     def running_or_paused(self) -> bool:
@@ -89,6 +97,8 @@ class Lifecycle:
             self._started_at = time.monotonic()
             self.state = RuntimeState.RUNNING
             self.regroup()
+            if self._reviews is not None:
+                self._reviews.start()
             self._announce.state_changed(RuntimeStarted)
 
     def pause(self) -> None:
@@ -124,6 +134,8 @@ class Lifecycle:
             if self.state in (RuntimeState.IDLE, RuntimeState.STOPPED):
                 self.state = RuntimeState.STOPPED
                 return
+            if self._reviews is not None:
+                self._reviews.stop()  # it never waits for the lock held here
             self.paused = False
             self._wiring.hold(False)
             self._workers.stop_all(frozenset(self._handles), abandoned=lambda: self._abandoned)
@@ -172,6 +184,22 @@ class Lifecycle:
             self._wiring.bind({}, paused=False)
             return
         self._workers.regroup(lambda worker_of: self._wiring.bind(worker_of, paused=self.paused))
+
+    def _review_fusion(self) -> None:
+        """Measured fusion's review: regroup where the costs say so (``fuse="auto"``)."""
+        if not self._lock.acquire(blocking=False):
+            return  # the control plane is busy (a change, a stop): look again next time
+        try:
+            if self.state is not RuntimeState.RUNNING or self.paused or self._regroup_held:
+                return
+            advice = self._workers.review(
+                lambda worker_of: self._wiring.bind(worker_of, paused=self.paused)
+            )
+            groups = self._workers.groups()
+        finally:
+            self._lock.release()
+        if advice is not None:
+            self._announce.workers_regrouped(advice.reason, groups)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -61,7 +61,7 @@ from ._staging import instantiate, stage_pipeline
 from ._stats import RuntimeStatistics
 from ._wiring import Wiring
 from ._worker import Worker
-from ._worker_set import Group, WorkerSet
+from ._worker_set import Fuse, Group, WorkerSet
 
 __all__ = ["RunOutcome", "Runtime", "RuntimeState"]
 
@@ -79,8 +79,13 @@ class Runtime:
         registry: where processor type names are looked up (default: built-ins
             plus the ``streamlib.processors`` entry points).
         clock: the media clock handed to processors (default monotonic).
-        fuse: run linear chains of push processors on one thread (see
-            ``DESIGN.md``); False gives every processor its own thread.
+        fuse: how processors share threads. ``"auto"`` (default): linear chains
+            of push processors run on one thread, and a chain whose measured
+            cost saturates its thread while a core is free is split where its
+            load divides evenly, and joined again once calm (a
+            ``WorkersRegrouped`` event says so; ``worker`` in the statistics
+            shows where each runs). ``True``: fusion by structure only.
+            ``False``: every processor on a thread of its own.
         backoff: the pauses of the ``restart`` error policy.
         stop_timeout_s: how long ``stop`` (or a graph change) waits for a worker
             thread that makes no progress; one still stuck in a call after that
@@ -94,7 +99,7 @@ class Runtime:
         *,
         registry: Registry | None = None,
         clock: MediaClock | None = None,
-        fuse: bool = True,
+        fuse: Fuse = "auto",
         backoff: RestartBackoff | None = None,
         stop_timeout_s: float = 5.0,
     ) -> None:
@@ -138,8 +143,8 @@ class Runtime:
         return self._lifecycle.state
 
     @property
-    def fuse(self) -> bool:
-        """Whether linear chains of push processors share a thread."""
+    def fuse(self) -> Fuse:
+        """How processors share threads: ``"auto"``, ``True`` (by structure) or ``False``."""
         return self._workers.fuse
 
     @property

@@ -50,6 +50,28 @@ class CallTimings:
             fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
         return fps, p50, p99
 
+    def busy_fraction(self, now_ns: int, window_ns: int = _RATE_WINDOW_NS) -> float:
+        """The share of the last ``window_ns`` spent in calls (0..1, from the calls kept).
+
+        What a processor costs its thread: its cost per call times its call rate.
+        When fewer calls are kept than the window saw, the kept ones stand for it.
+        """
+        n = min(self.calls, _WINDOW)
+        if n == 0:
+            return 0.0
+        cutoff = now_ns - window_ns
+        busy = 0
+        oldest = now_ns
+        for slot in range(n):
+            start = self._starts[slot]
+            if start + self._durations[slot] > cutoff:
+                busy += self._durations[slot] - max(0, cutoff - start)
+                oldest = min(oldest, start)
+        if busy == 0:
+            return 0.0
+        covered = now_ns - max(cutoff, oldest) if n == _WINDOW else window_ns
+        return min(1.0, busy / max(covered, 1))
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessorStatistics:

@@ -4,7 +4,10 @@ One :class:`~streamlib.runtime._worker.Worker` per group of processors (a
 fused chain, or one processor). A graph change restarts only the groups it
 changes, producers first; a stop drains and tears down in graph order. A
 worker that makes no progress for ``stop_timeout_s`` while asked to stop is
-stuck in a call: its processors are quarantined, never run again.
+stuck in a call: its processors are quarantined, never run again. With
+``fuse="auto"`` the groups also follow what the processors cost
+(:mod:`~streamlib.runtime._measured_fusion`): :meth:`WorkerSet.review` splits a
+saturated chain and rejoins a calm one.
 """
 
 from __future__ import annotations
@@ -12,16 +15,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import Literal
 
 from ..core import Graph, ProcessorContext, ProcessorId, ProcessorState
-from ._grouping import plan_groups
+from ._grouping import fusable_producer, plan_groups
 from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue
+from ._measured_fusion import FusionAdvice, MeasuredFusion
 from ._worker import Worker
 
-__all__ = ["Group", "WorkerSet"]
+__all__ = ["Fuse", "Group", "WorkerSet"]
 
 Group = tuple[ProcessorId, ...]
+
+Fuse = bool | Literal["auto"]
+"""How processors share threads: ``"auto"`` fuses by structure and splits where
+measured cost saturates a thread; ``True`` fuses by structure only; ``False``
+gives each processor a thread."""
 
 _JOIN_POLL_S = 0.05  # how often a waiting stop looks at a worker's progress
 
@@ -35,7 +45,7 @@ class WorkerSet:
         handles: Mapping[ProcessorId, ProcessorHandle],
         main: MainThreadQueue,
         *,
-        fuse: bool,
+        fuse: Fuse,
         stop_timeout_s: float,
         context_for: Callable[[ProcessorHandle], ProcessorContext],
         is_paused: Callable[[], bool],
@@ -45,7 +55,8 @@ class WorkerSet:
         self._graph = graph
         self._handles = handles
         self._main = main
-        self.fuse = fuse
+        self.fuse: Fuse = fuse
+        self.fusion = MeasuredFusion() if fuse == "auto" else None
         self.stop_timeout_s = stop_timeout_s
         self._context_for = context_for
         self._is_paused = is_paused
@@ -98,6 +109,30 @@ class WorkerSet:
         for worker in fresh:
             worker.start()
 
+    def review(self, bind: Callable[[Mapping[ProcessorId, Worker]], None]) -> FusionAdvice | None:
+        """Measured fusion: regroup when the processors' cost says so (at most once per
+        review interval); what changed and why, or ``None``."""
+        fusion = self.fusion
+        now_s = time.monotonic()
+        if fusion is None or not fusion.due(now_s):
+            return None
+        now_ns = time.perf_counter_ns()
+        busy = {
+            pid: handle.timings.busy_fraction(now_ns)
+            for pid, handle in self._handles.items()
+            if handle.is_active
+        }
+        fusion.forget(set(self._handles))
+        advice = fusion.review(
+            list(self._workers),
+            busy,
+            now_s,
+            producer_of=lambda pid: fusable_producer(self._graph, self._handles, pid),
+        )
+        if advice is not None:
+            self.regroup(bind)
+        return advice
+
     def stop_with(self, processor_id: ProcessorId) -> None:
         """Stop the worker running ``processor_id``, tearing down that processor only."""
         for group, worker in list(self._workers.items()):
@@ -128,7 +163,8 @@ class WorkerSet:
 
     def _plan(self) -> list[Group]:
         """The worker groups, without quarantined processors (no thread runs them again)."""
-        plan = plan_groups(self._graph, self._handles, fuse=self.fuse)
+        cuts = self.fusion.cuts if self.fusion is not None else frozenset()
+        plan = plan_groups(self._graph, self._handles, fuse=self.fuse is not False, cuts=cuts)
         handles = self._handles
         if all(h.state is not ProcessorState.QUARANTINED for h in handles.values()):
             return plan
