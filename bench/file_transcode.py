@@ -81,7 +81,7 @@ def run_streamlib(source: Path, out: Path) -> float:
         )
         rt.connect(src.video, fx.video_in)
         rt.connect(fx.video_out, rec.video)
-        outcome = rt.run(duration=600)
+        outcome = rt.run(duration_s=600)
     elapsed = time.perf_counter() - started
     if outcome is not sl.RunOutcome.ENDED:
         raise RuntimeError(f"the streamlib run did not end by itself ({outcome.value})")

@@ -55,7 +55,7 @@ X264: dict[str, Any] = {"preset": "ultrafast", "tune": "zerolatency"}
 def run_until_end(rt: sl.Runtime, timeout_s: float = 300.0) -> float:
     """Run until the stream ends (the files closed); seconds from start to then."""
     started = time.perf_counter()
-    outcome = rt.run(duration=timeout_s)
+    outcome = rt.run(duration_s=timeout_s)
     if outcome is not sl.RunOutcome.ENDED:
         raise TimeoutError(f"the run did not end by itself ({outcome.value})")
     return time.perf_counter() - started

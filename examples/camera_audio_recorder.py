@@ -29,7 +29,7 @@ def main() -> None:
         )
         rt.connect(camera.port("video"), recorder.port("video"))
         rt.connect(sound.port("audio"), recorder.port("audio"))
-        rt.run(duration=args.seconds)  # Ctrl-C or SIGTERM stop it in order
+        rt.run(duration_s=args.seconds)  # Ctrl-C or SIGTERM stop it in order
         print(rt.statistics().to_dict())
 
 

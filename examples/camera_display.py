@@ -32,7 +32,7 @@ def main() -> None:
                 print("key", payload["key"])
 
         keys = rt.events.subscribe("input:keyboard", on_key)  # keep it: held weakly
-        rt.run(duration=args.seconds)  # the window must be served by this (main) thread
+        rt.run(duration_s=args.seconds)  # the window must be served by this (main) thread
         keys.close()
 
 

@@ -55,7 +55,7 @@ def main() -> None:
         assert isinstance(effect, ClapEffect)
         rt.start()
         try:
-            rt.run(duration=args.duration)
+            rt.run(duration_s=args.duration)
         finally:
             print(json.dumps(output.statistics().to_dict(), indent=2))
             print(effect.statistics())

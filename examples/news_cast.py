@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     with sl.Runtime() as rt:
         build(rt, args.path, window=not args.no_window)
-        rt.run(duration=args.seconds)  # closing the window or Ctrl-C stops it in order
+        rt.run(duration_s=args.seconds)  # closing the window or Ctrl-C stops it in order
         print(rt.statistics().to_dict())
 
 

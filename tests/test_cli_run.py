@@ -137,7 +137,7 @@ def test_file_job_drops_are_warnings(tmp_path: Path) -> None:
     slow = rt.add(Fifo, id="slow")
     rt.connect(src.data, slow.data, profile="fifo", capacity=1)  # said explicitly: may drop
     watch = FileJobDrops(rt)
-    assert rt.run(duration=60) is sl.RunOutcome.ENDED
+    assert rt.run(duration_s=60) is sl.RunOutcome.ENDED
     warnings = watch.new_drops(rt.statistics())
     assert len(warnings) == 1
     assert "src.data -> slow.data dropped" in warnings[0]

@@ -153,7 +153,7 @@ def test_the_end_arrives_whatever_the_delivery_profile(profile: str) -> None:
         src = rt.add(Limited, id="src", frames=30, rate_hz=300)
         sink = rt.add(EndRecorder, id="sink")
         rt.connect(src.data, sink.data, profile=profile, capacity=4)
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         received = numbers(sink.processor.received)
         assert received[-1] == 29  # the last frame is never overtaken by the end
         assert sink.processor.at_end == len(received)
@@ -168,7 +168,7 @@ def test_fan_out_ends_every_branch() -> None:
         two = rt.add(EndRecorder, id="two")
         rt.connect(src.data, one.data)
         rt.connect(src.data, two.data)
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         assert len(one.processor.received) == len(two.processor.received) == 40
 
 
@@ -182,7 +182,7 @@ def test_fan_in_ends_when_all_its_inputs_ended(fuse: bool) -> None:
         rt.connect(short.data, merge.left)
         rt.connect(long.data, merge.right)
         rt.connect(merge.merged, sink.data)
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         assert len(sink.processor.received) == 305
         assert sink.processor.at_end == 305
 
@@ -210,7 +210,7 @@ def test_a_flush_at_the_end_writes_the_tail_before_the_end() -> None:
         sink = rt.add(EndRecorder, id="sink")
         rt.connect(src.data, pairs.data_in)
         rt.connect(pairs.data_out, sink.data)
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         assert pairs.processor.flushed == 1
         assert numbers(sink.processor.received) == list(range(7))
         assert sink.processor.at_end == 7
@@ -228,7 +228,7 @@ def test_removing_a_live_producer_mid_stream_lets_the_rest_end() -> None:
         rt.start()
         wait_until(lambda: len(sink.processor.received) > 20, what="frames flowing")
         rt.remove("live")  # a live edit: now only the finite source feeds the merge
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         finite_frames = [f for f in sink.processor.received if f.payload != "live"]
         assert numbers(finite_frames) == list(range(400))
 
@@ -259,7 +259,7 @@ def test_a_live_graph_runs_until_its_duration() -> None:
         src = rt.add(Endless, id="src")
         sink = rt.add(EndRecorder, id="sink")
         rt.connect(src.data, sink.data)
-        assert rt.run(duration=0.3) is sl.RunOutcome.DURATION
+        assert rt.run(duration_s=0.3) is sl.RunOutcome.DURATION
         assert not rt.statistics().processors["sink"].ended
 
 
@@ -275,15 +275,15 @@ def test_a_run_whose_only_sink_failed_finishes_as_failed() -> None:
         src = rt.add(Endless, id="src")
         sink = rt.add(BreaksAtOnce, id="sink", error_policy="stop")
         rt.connect(src.data, sink.data)
-        assert rt.run(duration=30) is sl.RunOutcome.FAILED
+        assert rt.run(duration_s=30) is sl.RunOutcome.FAILED
         assert rt.statistics().processors["sink"].state == "failed"
 
 
 def test_a_source_that_ended_starts_a_new_stream_when_started_again() -> None:
     with sl.Runtime() as rt:
         _, _, sink = _chain(rt, frames=10)
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         assert numbers(sink.processor.received) == list(range(10)) * 2
         assert rt.processor_state("src") is ProcessorState.STOPPED
 
@@ -391,7 +391,7 @@ def test_a_file_job_into_a_slow_sink_loses_nothing_by_default() -> None:
         src = rt.add(Unpaced, id="src", frames=300)
         slow = rt.add(Fifo, id="slow")
         rt.connect(src.data, slow.data)
-        assert rt.run(duration=60) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=60) is sl.RunOutcome.ENDED
         assert numbers(slow.processor.received) == list(range(300))
         assert rt.connection("src.data", "slow.data").statistics().dropped == 0
 

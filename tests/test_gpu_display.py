@@ -64,7 +64,7 @@ def run_with(
     worker = threading.Thread(target=act, daemon=True)
     start = time.monotonic()
     worker.start()
-    runtime.run(duration=duration)
+    runtime.run(duration_s=duration)
     elapsed = time.monotonic() - start
     worker.join(WAIT_S)
     return elapsed, failures

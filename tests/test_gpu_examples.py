@@ -46,7 +46,7 @@ def test_news_cast_records_and_shows(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
         watcher = threading.Thread(target=stop_after_frames, daemon=True)
         watcher.start()
-        rt.run(duration=60)
+        rt.run(duration_s=60)
         watcher.join(10)
         errors = {pid: p.last_error for pid, p in rt.statistics().processors.items() if p.errors}
     assert not errors

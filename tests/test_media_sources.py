@@ -46,7 +46,7 @@ def test_media_file_decodes_every_frame_aligned(clip: Path) -> None:
     with runtime() as rt:
         src = rt.add(MediaFile, path=str(clip), realtime=False, pixel_format="yuv420p")
         got = collector(rt, src, "video", "audio")
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # it ends by itself
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED  # it ends by itself
         video, audio = got.received("video"), got.received("audio")
     assert len(video) == 30
     first = video[0]
@@ -187,7 +187,7 @@ def test_ffmpeg_source_makes_video_and_audio() -> None:
             realtime=False,
         )
         got = collector(rt, src, "video", "audio")
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
     video, audio = got.received("video"), got.received("audio")
     assert len(video) == 10
     assert isinstance(video[0], sl.VideoFrame)

@@ -56,7 +56,7 @@ def test_records_h264_and_aac_aligned(tmp_path: Path) -> None:
         rec = rt.add(Mp4Writer, path=str(path), **FAST)
         rt.connect(video.port("video"), rec.port("video"))
         rt.connect(audio.port("audio"), rec.port("audio"))
-        rt.run(duration=1.5)
+        rt.run(duration_s=1.5)
         pictures, blocks = frames_out(rt, video), frames_out(rt, audio)
         assert rt.statistics().processors[str(rec)].errors == 0
     streams = probe(path)
@@ -80,7 +80,7 @@ def test_video_only_and_audio_only(tmp_path: Path) -> None:
         only_audio = rt.add(Mp4Writer, path=str(tmp_path / "a.m4v"))
         rt.connect(video.port("video"), only_video.port("video"))
         rt.connect(audio.port("audio"), only_audio.port("audio"))
-        rt.run(duration=0.6)
+        rt.run(duration_s=0.6)
     assert [s["codec_type"] for s in probe(tmp_path / "v.mp4")] == ["video"]
     assert [s["codec_type"] for s in probe(tmp_path / "a.m4v")] == ["audio"]
 
@@ -114,7 +114,7 @@ def test_an_input_that_starts_late_starts_late_in_the_file(tmp_path: Path) -> No
         rt.connect(video.port("video"), rec.port("video"))
         rt.connect(audio.port("audio"), gate.port("audio_in"))
         rt.connect(gate.port("audio_out"), rec.port("audio"))
-        rt.run(duration=1.5)
+        rt.run(duration_s=1.5)
     streams = probe(path)
     v, a = stream_of(streams, "video"), stream_of(streams, "audio")
     # The video's first frame is the recording's start; audio begins ~0.5 s in.
@@ -156,7 +156,7 @@ def test_other_containers(tmp_path: Path, name: str, video_codec: str, audio_cod
         rec = rt.add(Mp4Writer, path=str(path), **config)
         rt.connect(video.port("video"), rec.port("video"))
         rt.connect(audio.port("audio"), rec.port("audio"))
-        rt.run(duration=0.6)
+        rt.run(duration_s=0.6)
         pictures = frames_out(rt, video)
     streams = probe(path)
     assert stream_of(streams, "video")["codec_name"] == video_codec
@@ -184,7 +184,7 @@ def test_muxes_encoded_packets_without_reencoding(tmp_path: Path) -> None:
         rt.connect(src.port("audio"), aenc.port("audio"), profile="lossless")
         rt.connect(venc.port("packets"), rec.port("video_packets"))
         rt.connect(aenc.port("packets"), rec.port("audio_packets"))
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
     streams = probe(path)
     v, a = stream_of(streams, "video"), stream_of(streams, "audio")
     assert (v["codec_name"], v["width"], v["height"]) == ("h264", 128, 96)
@@ -212,7 +212,7 @@ def test_transcode_file_to_file_is_lossless_in_count(tmp_path: Path) -> None:
         rt.connect(clip.port("video"), convert.port("video_in"), profile="lossless")
         rt.connect(convert.port("video_out"), rec.port("video"))
         rt.connect(clip.port("audio"), rec.port("audio"))
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED  # the sources ended: the file is done
     v = stream_of(probe(target), "video")
     assert (v["width"], v["height"], int(v["nb_read_frames"])) == (96, 54, 30)
 
@@ -255,7 +255,7 @@ def test_ten_minutes_without_drift(tmp_path: Path) -> None:
         rec = rt.add(Mp4Writer, path=str(path), keyframe_interval=300, **FAST)
         rt.connect(src.port("video"), rec.port("video"))
         rt.connect(src.port("audio"), rec.port("audio"))
-        assert rt.run(duration=90) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=90) is sl.RunOutcome.ENDED
     streams = probe(path, count_frames=False)
     v, a = stream_of(streams, "video"), stream_of(streams, "audio")
     assert close_to(v["duration"], 600.0, 1 / 30)
@@ -280,7 +280,7 @@ CHILD = textwrap.dedent(
         rt.connect(video.port("video"), rec.port("video"))
         rt.connect(audio.port("audio"), rec.port("audio"))
         print("recording", flush=True)
-        rt.run(duration=60)
+        rt.run(duration_s=60)
     print("finished", flush=True)
     """
 )
@@ -410,10 +410,10 @@ def test_started_again_it_continues_in_a_numbered_file(tmp_path: Path) -> None:
         rec = rt.add(Mp4Writer, path=str(path), overwrite=True, **FAST)
         rt.connect(video.port("video"), rec.port("video"))
         log = EventLog(rt.events)
-        rt.run(duration=0.4)
+        rt.run(duration_s=0.4)
         first = path.read_bytes()
-        rt.run(duration=0.4)  # overwrite: true replaces files from before, never its own
-        rt.run(duration=0.4)
+        rt.run(duration_s=0.4)  # overwrite: true replaces files from before, never its own
+        rt.run(duration_s=0.4)
         writer = rt.processor(str(rec))
         assert isinstance(writer, Mp4Writer)
         assert writer.recording_path == str(tmp_path / "take-3.mp4")
@@ -438,7 +438,7 @@ def test_a_fragmented_file_cut_anywhere_is_trimmed_to_whole_fragments(tmp_path: 
             Mp4Writer, path=str(whole), fragmented=True, fragment_s=0.1, keyframe_interval=5, **FAST
         )
         rt.connect(video.port("video"), rec.port("video"))
-        assert rt.run(duration=60) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=60) is sl.RunOutcome.ENDED
     data = whole.read_bytes()
     previous_frames = 0
     for cut in (len(data) // 5, len(data) // 3, len(data) // 2, len(data) - 7, len(data)):
@@ -473,7 +473,7 @@ def test_existing_file_needs_overwrite(tmp_path: Path) -> None:
         video = rt.add(TestPattern, width=64, height=48, fps=30)
         rec = rt.add(Mp4Writer, path=str(path), overwrite=True, **FAST)
         rt.connect(video.port("video"), rec.port("video"))
-        rt.run(duration=0.4)
+        rt.run(duration_s=0.4)
     assert stream_of(probe(path), "video")["codec_name"] == "h264"
 
 
@@ -531,5 +531,5 @@ def test_missing_folders_are_made_only_when_asked(tmp_path: Path) -> None:
         video = rt.add(TestPattern, width=64, height=48, fps=50)
         rec = rt.add(recorder)
         rt.connect(video.port("video"), rec.port("video"))
-        rt.run(duration=0.5)
+        rt.run(duration_s=0.5)
     assert [s["codec_type"] for s in probe(target)] == ["video"]

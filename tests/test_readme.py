@@ -12,7 +12,7 @@ def test_the_first_python_example_runs(capsys) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
     assert blocks, "the README has no python example"
     code = blocks[0]
-    assert "rt.run(duration=5.0)" in code
+    assert "rt.run(duration_s=5.0)" in code
     namespace: dict[str, object] = {"__name__": "readme_example"}
     exec(compile(code.replace("duration=5.0", "duration=0.5"), "README.md", "exec"), namespace)
     printed = capsys.readouterr().out

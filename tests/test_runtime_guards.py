@@ -161,7 +161,7 @@ def test_a_processor_can_end_the_run_and_read_the_statistics() -> None:
         end = rt.add(EndsAfterThree, id="end")
         rt.connect(src.video, end.video)
         started = time.monotonic()
-        rt.run(duration=30)  # returns long before: the processor asked
+        rt.run(duration_s=30)  # returns long before: the processor asked
         assert time.monotonic() - started < 20
         assert rt.state is sl.RuntimeState.STOPPED
         stats = rt.processor("end").stats_seen  # type: ignore[attr-defined]

@@ -207,7 +207,7 @@ def test_context_manager_closes_on_error() -> None:
 
 def test_run_with_duration_returns_and_stops(rt: sl.Runtime) -> None:
     src, rec = counting_pair(rt)
-    rt.run(duration=0.3)
+    rt.run(duration_s=0.3)
     assert rt.state is State.STOPPED
     assert len(rec.received) > 0
     assert_all_delivered(src, rec)
@@ -217,7 +217,7 @@ def test_run_with_duration_returns_and_stops(rt: sl.Runtime) -> None:
 def test_run_on_a_started_runtime_keeps_running_it(rt: sl.Runtime) -> None:
     src, rec = counting_pair(rt)
     rt.start()
-    rt.run(duration=0.1)
+    rt.run(duration_s=0.1)
     assert rt.state is State.STOPPED
     assert src.setups == 1
     assert_all_delivered(src, rec)
@@ -689,7 +689,7 @@ runtime = sl.Runtime()
 seen = []
 subscription = runtime.events.subscribe("runtime", seen.append)
 runtime.add(Urgent, id="urgent")
-runtime.run(duration=0.3)
+runtime.run(duration_s=0.3)
 runtime.events.flush(5)
 stats = runtime.statistics().processors["urgent"]
 runtime.close()

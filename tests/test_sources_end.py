@@ -84,7 +84,7 @@ def test_a_file_through_an_encoder_ends_by_itself_with_every_frame_and_packet(
         packets = rt.add(PacketSink)
         rt.connect(src.port("video"), enc.port("video"), profile="lossless")
         rt.connect(enc.port("packets"), packets.port("packets"))
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         stats = rt.statistics()
         sink = rt.processor(str(packets))
         assert isinstance(sink, PacketSink)
@@ -102,7 +102,7 @@ def test_a_file_limited_by_frames_ends_there_with_audio_up_to_its_last_picture(
     with runtime() as rt:
         src = rt.add(MediaFile, path=str(clip), realtime=False, frames=12)
         got = collect(rt, src, "video", "audio")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         progress = progress_of(rt, src)
     video, audio = got.received("video"), got.received("audio")
     assert [f.frame_number for f in video] == list(range(12))
@@ -117,7 +117,7 @@ def test_a_looping_file_limited_by_duration_ends_after_that_much_content(clip: P
     with runtime() as rt:
         src = rt.add(MediaFile, path=str(clip), realtime=False, loop=True, duration_s=2.5)
         got = collect(rt, src, "video", "audio")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
     video, audio = got.received("video"), got.received("audio")
     assert len(video) == 75  # two passes and a half of 30 pictures
     stamps = [f.timestamp_ns for f in video]
@@ -135,7 +135,7 @@ def test_ffmpeg_source_limits_end_both_streams() -> None:
             realtime=False,
         )
         got = collect(rt, src, "video", "audio")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
     assert len(got.received("video")) == 15
     assert sum(b.samples for b in got.received("audio")) == 9600  # type: ignore[attr-defined]
 
@@ -174,7 +174,7 @@ def test_a_paced_file_reports_progress_while_it_plays(clip: Path) -> None:
         progress = progress_of(rt, src)
         assert progress is not None
         assert progress.duration_s == pytest.approx(1.0, abs=0.05)
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         assert percent(rt, src) == 100.0
 
 
@@ -186,7 +186,7 @@ def test_test_pattern_ends_after_exactly_its_frames(realtime: bool) -> None:
     with runtime() as rt:
         src = rt.add(TestPattern, width=32, height=16, fps=100, frames=40, realtime=realtime)
         got = collect(rt, src, "video")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         progress = progress_of(rt, src)
     video = got.received("video")
     assert [f.frame_number for f in video] == list(range(40))
@@ -209,7 +209,7 @@ def test_a_paced_test_pattern_reports_progress_mid_run() -> None:
         collect(rt, src, "video")
         rt.start()
         wait_until(lambda: 0.0 < (percent(rt, src) or 0.0) < 100.0, what="a position mid-run")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         assert percent(rt, src) == 100.0
         assert rt.statistics().processors[str(src)].frames_out == 50
 
@@ -219,7 +219,7 @@ def test_tone_source_ends_with_exactly_its_duration_in_samples(realtime: bool) -
     with runtime() as rt:
         src = rt.add(ToneSource, sample_rate=16_000, duration_s=0.255, realtime=realtime)
         got = collect(rt, src, "audio")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         progress = progress_of(rt, src)
     blocks = got.received("audio")
     assert [b.samples for b in blocks] == [480] * 8 + [240]  # type: ignore[attr-defined]
@@ -233,7 +233,7 @@ def test_chord_generator_ends_after_its_blocks() -> None:
     with runtime() as rt:
         src = rt.add(ChordGenerator, frames=5, realtime=False)
         got = collect(rt, src, "audio")
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
     assert [b.samples for b in got.received("audio")] == [480] * 5  # type: ignore[attr-defined]
 
 
@@ -247,7 +247,7 @@ def test_the_rechunker_tail_arrives_at_the_end() -> None:
         rt.connect(src.port("audio"), chunk.port("audio_in"), profile="lossless")
         sink = rt.add(Collector)
         rt.connect(chunk.port("audio_out"), sink.port("audio"))
-        assert rt.run(duration=SAFETY_S) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=SAFETY_S) is sl.RunOutcome.ENDED
         got = rt.processor(str(sink))
         assert isinstance(got, Collector)
     blocks = got.received("audio")

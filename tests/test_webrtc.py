@@ -570,7 +570,7 @@ def test_a_whep_server_whose_input_ends_tells_its_viewers_and_ends() -> None:
         src = rt.add(TestPattern, id="src", width=64, height=48, fps=30, frames=5)
         rt.add(WhepServer, id="web", port=0)
         rt.connect(src.video, "web.video")
-        assert rt.run(duration=30) is sl.RunOutcome.ENDED
+        assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
         rt.events.flush()
         ended = [e for e in log.of(CustomEvent) if e.name == "stream_ended"]
         assert len(ended) == 1

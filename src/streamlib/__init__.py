@@ -11,7 +11,7 @@ runs::
         src = rt.add(TestPattern, width=640, height=480, fps=30)
         sink = rt.add(NullSink)
         rt.connect(src.video, sink.video)
-        rt.run(duration=2.0)
+        rt.run(duration_s=2.0)
         print(rt.statistics().to_dict())
 
 The facade holds what a program using streamlib touches: frames, ports, processors and

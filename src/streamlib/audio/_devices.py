@@ -254,7 +254,7 @@ def use_audio_backend(backend: AudioBackend) -> Iterator[AudioBackend]:
     ``setup``, so install it before the runtime starts::
 
         with use_audio_backend(FakeAudioDevices()):
-            runtime.run(duration=1.0)
+            runtime.run(duration_s=1.0)
     """
     with _installed_lock:
         _installed.append(backend)

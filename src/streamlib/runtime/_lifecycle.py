@@ -143,7 +143,7 @@ class Lifecycle:
             self.state = RuntimeState.STOPPED
             self._announce.state_changed(RuntimeStopped)
 
-    def run(self, duration: float | None) -> RunOutcome:
+    def run(self, duration_s: float | None) -> RunOutcome:
         outcome = RunOutcome.STOPPED
         # ``run_on_main`` means the thread in run(), wherever the runtime was made.
         owner, self._main.owner = self._main.owner, threading.get_ident()
@@ -152,7 +152,7 @@ class Lifecycle:
                 self.start()
             with signals_stop_run(self._control.request_stop, self._abandon):
                 try:
-                    outcome = self._control.wait(duration)
+                    outcome = self._control.wait(duration_s)
                 finally:
                     self.stop()
         finally:

@@ -81,9 +81,9 @@ class RunControl:
             self._fatal = (processor_id, error)
         self.request_stop()
 
-    def wait(self, duration: float | None) -> RunOutcome:
+    def wait(self, duration_s: float | None) -> RunOutcome:
         """Run ``run_on_main`` calls until something ends the run; why it ended."""
-        deadline = None if duration is None else time.monotonic() + duration
+        deadline = None if duration_s is None else time.monotonic() + duration_s
         while not self.stop_requested:
             if self._settled:
                 self._settled = False

@@ -8,7 +8,7 @@
         sink = rt.add(NullSink)
         rt.connect(src.video, fx.video_in)
         rt.connect(fx.video_out, sink.video)
-        rt.run(duration=5.0)
+        rt.run(duration_s=5.0)
 
 States: ``idle -> running <-> paused -> stopped`` (and ``stopped -> running`` again).
 ``add``, ``remove``, ``connect`` and ``disconnect`` work in every state; while
@@ -316,14 +316,14 @@ class Runtime:
         """Ask ``run()`` to return (and stop) soon; safe from any thread or signal handler."""
         self._control.request_stop()
 
-    def run(self, duration: float | None = None) -> RunOutcome:
+    def run(self, duration_s: float | None = None) -> RunOutcome:
         """Start (unless running) and block until every sink has ended its stream (a
-        file job is done), ``duration`` seconds pass, ``request_stop()`` is called,
+        file job is done), ``duration_s`` seconds pass, ``request_stop()`` is called,
         SIGINT/SIGTERM arrives, or a processor with the ``raise`` policy fails; then
         stop in order. Runs ``run_on_main`` calls meanwhile.
 
         A graph with a live source (a camera, a paced test pattern) never ends by
-        itself: give it a ``duration`` or stop it.
+        itself: give it a ``duration_s`` or stop it.
 
         Returns:
             Why it returned (a :class:`RunOutcome`).
@@ -331,11 +331,11 @@ class Runtime:
         Raises:
             ProcessorError: a processor with the ``raise`` error policy failed.
         """
-        return self._lifecycle.run(duration)
+        return self._lifecycle.run(duration_s)
 
-    def pump_main(self, timeout: float = 0.0) -> int:
+    def pump_main(self, timeout_s: float = 0.0) -> int:
         """Run queued ``run_on_main`` calls now (for apps that drive their own loop)."""
-        return self._main.pump(timeout)
+        return self._main.pump(timeout_s)
 
     def close(self) -> None:
         """Stop, and release the event bus thread. The runtime cannot start again."""

@@ -338,7 +338,7 @@ def fake_audio_devices(
                 mic = rt.add(AudioCapture, device="mic")
                 speaker = rt.add(AudioOutput)
                 rt.connect(mic.audio, speaker.audio)
-                rt.run(duration=0.5)
+                rt.run(duration_s=0.5)
         assert fake.speaker.played().shape[1] == 2
     """
     backend = FakeAudioDevices(*devices, speed=speed)
