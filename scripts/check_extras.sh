@@ -2,14 +2,14 @@
 # The extras matrix: each install of streamlib works on its own.
 #
 # Builds a wheel from this checkout, then for each extra (core only, media, audio,
-# gpu, webrtc, mcp, all) makes a fresh virtual environment outside the repository,
+# gpu, webrtc, mcp, process, all) makes a fresh virtual environment outside the repository,
 # installs the wheel with that extra and checks, in that environment:
 #   - `streamlib list` lists every processor type, with no traceback and nothing
 #     skipped, and marks exactly the types whose extra is missing as unavailable;
 #   - a pipeline the extra makes possible runs (core: TestPattern -> NullSink;
 #     media: an MP4 that ffprobe reads; audio: ToneSource -> AudioResampler;
 #     gpu: ColorInvert on lavapipe; webrtc: a WHEP server for 1 s; mcp: tools/list
-#     over stdio; all: the shipped demo);
+#     over stdio; process: a frame through iceoryx2 shared memory; all: the shipped demo);
 #   - no other extra's libraries leaked in (core cannot import av, wgpu, ...).
 # pip's cache is reused, so a second run takes well under a minute per extra.
 #
@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-ALL_EXTRAS=(core media audio gpu webrtc mcp all)
+ALL_EXTRAS=(core media audio gpu webrtc mcp process all)
 if (($#)); then EXTRAS=("$@"); else EXTRAS=("${ALL_EXTRAS[@]}"); fi
 
 say() { printf '[extras] %s\n' "$*" >&2; }
@@ -64,8 +64,9 @@ declare -A MODULES=(
     [gpu]="wgpu glfw PIL"
     [webrtc]="aiortc aiohttp av"
     [mcp]="mcp PIL"
+    [process]="iceoryx2"
 )
-EVERY_MODULE="av sounddevice soxr wgpu glfw PIL aiortc aiohttp mcp"
+EVERY_MODULE="av sounddevice soxr wgpu glfw PIL aiortc aiohttp mcp iceoryx2"
 # Types that stay unavailable in each environment (the families it does not install).
 declare -A UNAVAILABLE_FAMILIES=(
     [core]="media audio gpu webrtc"
@@ -74,6 +75,7 @@ declare -A UNAVAILABLE_FAMILIES=(
     [gpu]="media audio webrtc"
     [webrtc]="audio gpu"
     [mcp]="media audio gpu webrtc"
+    [process]="media audio gpu webrtc"
     [all]=""
 )
 # One type of each family, as `streamlib list` names it.
@@ -146,6 +148,22 @@ tools = [tool["name"] for tool in answer(2)["result"]["tools"]]
 server.stdin.close(); server.wait(timeout=20)
 assert "list_processor_types" in tools, tools
 print(f"{len(tools)} tools")
+EOF
+)
+
+# One frame through iceoryx2 shared memory, received as a read-only view of it.
+IPC_ROUND_TRIP=$(
+    cat <<'EOF'
+import numpy as np
+import streamlib as sl
+from streamlib.ipc import FramePublisher, FrameSubscriber, cleanup_dead_nodes
+with FrameSubscriber("check-extras/x", capacity=2) as sub, FramePublisher("check-extras/x", capacity=2) as pub:
+    pub.send(sl.VideoFrame(np.full((4, 4, 3), 7, np.uint8), "rgb24"))
+    assert sub.wait(timeout_s=5.0)
+    frame = sub.receive()
+    assert frame is not None and (frame.to_ndarray() == 7).all()
+    assert not frame.to_ndarray().flags.writeable
+cleanup_dead_nodes()
 EOF
 )
 
@@ -243,6 +261,10 @@ print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m)))' $EVERY_
         tools=$("$env/bin/python" -c "$MCP_CLIENT" "$sl" "$run/mcp.log") ||
             { cat "$run/mcp.log" >&2; fail "mcp: tools/list over stdio failed"; }
         did="streamlib mcp --help; tools/list over stdio: $tools"
+        ;;
+    process)
+        step "$env/bin/python" -c "$IPC_ROUND_TRIP" || fail "process: a frame did not cross iceoryx2 shared memory"
+        did="a VideoFrame through FramePublisher -> FrameSubscriber, read in place"
         ;;
     all)
         local demo

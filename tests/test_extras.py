@@ -36,6 +36,7 @@ OPTIONAL = (
     "aiohttp",
     "aioice",
     "mcp",
+    "iceoryx2",
 )
 
 

@@ -1,0 +1,299 @@
+"""Hop latency from one process to another through iceoryx2 shared memory.
+
+Compares a bare iceoryx2 publish/subscribe with event wake-ups (the floor) against
+streamlib.ipc's FramePublisher/FrameSubscriber, at 64 bytes (an 8x8 gray8 frame) and
+at a 1920x1080x3 uint8 frame, sent at a steady rate into an idle consumer process.
+Prints JSON.
+
+    python bench/process_isolation.py              # 1000 messages per row (about 1 min)
+    python bench/process_isolation.py --quick      # 200 per row, a smoke test
+
+Rows (the producer is this process, the consumer a second one it starts):
+
+- ``bare``: loan a sample, copy the payload in, stamp the time, send, notify;
+  the consumer wakes on the event, receives and takes a numpy view of the payload.
+- ``streamlib_loan``: the same work through streamlib: ``loan()``, copy the payload
+  in, stamp, ``send(VideoFrame(...))``; the consumer's ``wait``/``receive`` gives a
+  frame whose array is a view of the sample. The ratio to ``bare`` is the cost of
+  streamlib's layer (header, frame objects, sequence and drop accounting).
+- ``bare_copy_in_hop`` and ``streamlib_send``: the stamp comes before the copy
+  into shared memory, so the hop includes the one copy ``send(frame)`` makes.
+
+Latency is (consumer has the frame) - (stamp), both ``time.monotonic_ns()``, which
+is one clock for every process on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+
+import streamlib as sl
+from streamlib.ipc import FramePublisher, FrameSubscriber
+
+PAYLOADS: dict[str, tuple[tuple[int, ...], str]] = {
+    "64B": ((8, 8), "gray8"),
+    "1920x1080x3": ((1080, 1920, 3), "rgb24"),
+}
+VARIANTS = ("bare", "streamlib_loan", "bare_copy_in_hop", "streamlib_send")
+WARMUP = 20
+CAPACITY = 8
+PEER_TIMEOUT_S = 60.0
+
+
+def _iceoryx2() -> Any:
+    import iceoryx2 as iox2
+
+    iox2.set_log_level_from_env_or(iox2.LogLevel.Error)
+    return iox2
+
+
+def _bare_node_and_services(channel: str) -> tuple[Any, Any, Any]:
+    iox2 = _iceoryx2()
+    node = (
+        iox2.NodeBuilder.new()
+        .signal_handling_mode(iox2.SignalHandlingMode.Disabled)
+        .create(iox2.ServiceType.Ipc)
+    )
+    frames = (
+        node.service_builder(iox2.ServiceName.new(f"bench/{channel}"))
+        .publish_subscribe(iox2.Slice[ctypes.c_uint8])
+        .subscriber_max_buffer_size(CAPACITY)
+        .open_or_create()
+    )
+    ready = node.service_builder(iox2.ServiceName.new(f"bench/{channel}/ready")).event()
+    return node, frames, ready.open_or_create()
+
+
+def _memory(address: int, size: int) -> np.ndarray[Any, Any]:
+    """A uint8 numpy view of ``size`` bytes at ``address`` (no copy)."""
+    return np.ctypeslib.as_array((ctypes.c_uint8 * size).from_address(address))
+
+
+# -- the consumer process ---------------------------------------------------------------
+
+
+def consume(variant: str, channel: str, count: int) -> list[tuple[int, int]]:
+    """Receive ``count`` messages: (number, when it was in hand) for each."""
+    arrivals: list[tuple[int, int]] = []
+    if variant.startswith("bare"):
+        iox2 = _iceoryx2()
+        _node, frames, ready = _bare_node_and_services(channel)
+        subscriber = frames.subscriber_builder().create()
+        listener = ready.listener_builder().create()
+        print("ready", flush=True)
+        wait = iox2.Duration.from_secs_f64(PEER_TIMEOUT_S)
+        while len(arrivals) < count:
+            listener.timed_wait(wait)
+            while (sample := subscriber.receive()) is not None:
+                view = _memory(sample.payload_ptr, sample.header.number_of_elements)
+                arrivals.append((int(view[:8].view(np.int64)[0]), time.monotonic_ns()))
+                del view, sample
+        return arrivals
+    with FrameSubscriber(channel, profile="fifo", capacity=CAPACITY) as sub:
+        print("ready", flush=True)
+        while len(arrivals) < count:
+            if not sub.wait(timeout_s=PEER_TIMEOUT_S):
+                raise SystemExit("the producer went quiet")
+            while (frame := sub.receive()) is not None:
+                arrivals.append((frame.frame_number, time.monotonic_ns()))
+                del frame
+    return arrivals
+
+
+# -- the producer (this process) -----------------------------------------------------------
+
+
+def produce(variant: str, payload: str, count: int, rate_hz: float) -> list[int]:
+    """Start a consumer, send ``WARMUP + count`` messages at ``rate_hz``; their latencies."""
+    channel = f"{variant}-{payload}-{uuid.uuid4().hex[:8]}"
+    shape, pixel_format = PAYLOADS[payload]
+    source = (np.arange(int(np.prod(shape)), dtype=np.uint32) % 251).astype(np.uint8)
+    source = source.reshape(shape)
+    total = WARMUP + count
+    consumer = subprocess.Popen(
+        [sys.executable, __file__, "--consumer", variant, channel, str(total)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert consumer.stdout is not None
+        if consumer.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the {variant} consumer did not start")
+        if variant.startswith("bare"):
+            sent = _produce_bare(variant, channel, source, total, rate_hz)
+        else:
+            sent = _produce_streamlib(
+                variant, channel, source, pixel_format, total=total, rate_hz=rate_hz
+            )
+        out, _ = consumer.communicate(timeout=PEER_TIMEOUT_S)
+    finally:
+        if consumer.poll() is None:
+            consumer.kill()
+            consumer.communicate()
+    arrivals = json.loads(out)
+    return [arrived - sent[number] for number, arrived in arrivals if number >= WARMUP]
+
+
+def _sleep_until(next_tick: float) -> None:
+    delay = next_tick - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _produce_bare(
+    variant: str, channel: str, source: np.ndarray[Any, Any], total: int, rate_hz: float
+) -> list[int]:
+    """Send ``total`` messages; when each was handed to iceoryx2 (or, with the copy in the
+    hop, when its copy began)."""
+    iox2 = _iceoryx2()
+    _node, frames, ready = _bare_node_and_services(channel)
+    publisher = (
+        frames.publisher_builder()
+        .initial_max_slice_len(source.nbytes)
+        .allocation_strategy(iox2.AllocationStrategy.PowerOfTwo)
+        .create()
+    )
+    notifier = ready.notifier_builder().create()
+    while frames.dynamic_config.number_of_subscribers == 0:
+        time.sleep(0.001)
+    flat = source.reshape(-1)
+    copy_in_hop = variant == "bare_copy_in_hop"
+    sent: list[int] = []
+    period = 1.0 / rate_hz
+    next_tick = time.monotonic()
+    for number in range(total):
+        _sleep_until(next_tick)
+        next_tick += period
+        stamp = time.monotonic_ns()
+        sample = publisher.loan_slice_uninit(flat.nbytes)
+        target = _memory(sample.payload_ptr, flat.nbytes)
+        np.copyto(target, flat)
+        target[:8].view(np.int64)[0] = number
+        del target
+        if not copy_in_hop:
+            stamp = time.monotonic_ns()
+        sample.assume_init().send()
+        notifier.notify()
+        sent.append(stamp)
+    return sent
+
+
+def _produce_streamlib(
+    variant: str,
+    channel: str,
+    source: np.ndarray[Any, Any],
+    pixel_format: str,
+    *,
+    total: int,
+    rate_hz: float,
+) -> list[int]:
+    """Send ``total`` frames; when each was handed to ``send``."""
+    sent: list[int] = []
+    with FramePublisher(
+        channel, profile="fifo", capacity=CAPACITY, initial_payload_bytes=source.nbytes + 1024
+    ) as pub:
+        if not pub.wait_for_subscriber(PEER_TIMEOUT_S):
+            raise RuntimeError("the consumer never subscribed")
+        period = 1.0 / rate_hz
+        next_tick = time.monotonic()
+        for number in range(total):
+            _sleep_until(next_tick)
+            next_tick += period
+            if variant == "streamlib_loan":
+                pixels = pub.loan(source.shape, np.uint8)
+                np.copyto(pixels, source)
+            else:
+                pixels = source  # send() copies it into shared memory
+            frame = sl.VideoFrame(
+                pixels, pixel_format, timestamp_ns=time.monotonic_ns(), frame_number=number
+            )
+            sent.append(time.monotonic_ns())
+            pub.send(frame)
+            del frame, pixels
+        pub.end()
+    return sent
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def summary(latencies: list[int]) -> dict[str, float]:
+    values = sorted(v / 1e3 for v in latencies)
+    n = len(values)
+    return {
+        "p50_us": round(statistics.median(values), 1),
+        "p99_us": round(values[min(n - 1, round(0.99 * (n - 1)))], 1),
+        "max_us": round(values[-1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 messages per row")
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=200.0, help="messages per second")
+    parser.add_argument("--consumer", nargs=3, metavar=("VARIANT", "CHANNEL", "COUNT"))
+    args = parser.parse_args()
+    if args.consumer:
+        variant, channel, count = args.consumer
+        print(json.dumps(consume(variant, channel, int(count))), flush=True)
+        return
+    messages = 200 if args.quick else args.messages
+
+    results: list[dict[str, Any]] = []
+    for payload in PAYLOADS:
+        for variant in VARIANTS:
+            row: dict[str, Any] = {"payload": payload, "variant": variant}
+            row.update(summary(produce(variant, payload, messages, args.rate)))
+            results.append(row)
+            print(json.dumps(row), file=sys.stderr)
+
+    def p50(payload: str, variant: str) -> float:
+        return float(
+            next(r["p50_us"] for r in results if (r["payload"], r["variant"]) == (payload, variant))
+        )
+
+    ratios = {
+        payload: {
+            "streamlib_loan_vs_bare_p50": round(
+                p50(payload, "streamlib_loan") / p50(payload, "bare"), 2
+            ),
+            "streamlib_send_vs_bare_copy_in_hop_p50": round(
+                p50(payload, "streamlib_send") / p50(payload, "bare_copy_in_hop"), 2
+            ),
+        }
+        for payload in PAYLOADS
+    }
+    report = {
+        "benchmark": "process_isolation",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": _cpu_count(),
+        "messages_per_row": messages,
+        "rate_hz": args.rate,
+        "targets_p50_us": {"64B": "<= 250", "1920x1080x3": "<= 500"},
+        "ratios": ratios,
+        "results": results,
+    }
+    print(json.dumps(report, indent=2))
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

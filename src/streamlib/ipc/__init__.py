@@ -1,0 +1,49 @@
+"""Frames between processes on one machine, through iceoryx2 shared memory.
+
+The transport a connection uses when its two ends run in different processes
+(DESIGN.md, "Beyond one process"). One *channel* joins one :class:`FramePublisher`
+to one :class:`FrameSubscriber`; each end may be opened first::
+
+    # in the producing process
+    with FramePublisher("run-1/src.video->fx.video_in", profile="latest", capacity=3) as pub:
+        pub.send(frame)          # one copy of the pixels, into shared memory
+        pub.end()
+
+    # in the consuming process
+    with FrameSubscriber("run-1/src.video->fx.video_in", profile="latest", capacity=3) as sub:
+        if sub.wait(timeout_s=1.0):
+            frame = sub.receive()    # a read-only view of that shared memory: no copy
+
+- What crosses: ``VideoFrame``, ``AudioFrame``, ``DataFrame`` (JSON values or
+  bytes) and ``EncodedPacket``, with timestamp, frame number and JSON metadata;
+  end of stream after the last frame. GPU textures are downloaded first.
+- Delivery profiles: ``latest``/``fifo`` never block (the oldest message in a full
+  buffer gives way); ``lossless`` waits for room, with a timeout. Drops are counted
+  by the subscriber from sequence-number gaps.
+- Clean-up: ``close()`` (or leaving the ``with``) releases an end's iceoryx2 node;
+  :func:`cleanup_dead_nodes` removes what a killed process left behind.
+
+iceoryx2 comes with ``pip install 'streamlib[process]'`` and is imported on first
+use only. This package imports nothing above ``streamlib.core``.
+"""
+
+from ._iceoryx import REQUIREMENT, SharedMemoryError, cleanup_dead_nodes, service_name
+from ._publisher import FramePublisher, PublisherStatistics
+from ._shared import LoanedBuffer, SharedSample
+from ._subscriber import FrameSubscriber, SubscriberStatistics
+from ._wire import HEADER_BYTES, FrameKind
+
+__all__ = [
+    "HEADER_BYTES",
+    "REQUIREMENT",
+    "FrameKind",
+    "FramePublisher",
+    "FrameSubscriber",
+    "LoanedBuffer",
+    "PublisherStatistics",
+    "SharedMemoryError",
+    "SharedSample",
+    "SubscriberStatistics",
+    "cleanup_dead_nodes",
+    "service_name",
+]

@@ -1,0 +1,418 @@
+"""The producing end of a channel: frames into loaned shared memory, one copy at most."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, NoReturn
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from ..core import (
+    DEFAULT_WRITE_TIMEOUT_S,
+    BackpressureTimeout,
+    ConfigError,
+    ConnectionClosedError,
+    DeliveryProfile,
+    Frame,
+    StreamEndedError,
+)
+from ..core._frame import ArrayFrame
+from ._iceoryx import (
+    END_TAKEN_EVENT,
+    SUBSCRIBER_CONNECTED_EVENT,
+    SharedMemoryError,
+    create_node,
+    create_port,
+    iceoryx2,
+    open_channel,
+    timed_wait,
+)
+from ._shared import LoanedBuffer
+from ._wire import HEADER_BYTES, OutgoingFrame, describe_frame, dtype_code, end_of_stream
+
+__all__ = ["FramePublisher", "PublisherStatistics"]
+
+# A lossless wait re-checks whether the subscriber is still there this often.
+_WAIT_SLICE_S = 0.05
+_INITIAL_PAYLOAD_BYTES = 4096
+
+DEFAULT_LINGER_S = 5.0
+"""How long ``close()`` after ``end()`` waits for the subscriber to read the end of stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherStatistics:
+    """An immutable snapshot of one publisher's counters."""
+
+    channel: str
+    profile: str
+    capacity: int
+    sent: int
+    """Frames sent (end of stream not counted)."""
+    sent_in_place: int
+    """Of those, frames sent from a loan, with no copy at all."""
+    undelivered: int
+    """Frames sent while no subscriber was connected: lost (lossless waits instead)."""
+    backpressure_waits: int
+    """Times a lossless send waited for the subscriber to make room."""
+    ended: bool
+
+
+class FramePublisher:
+    """Sends frames on a channel to a :class:`FrameSubscriber` in another process.
+
+    ``send(frame)`` copies the payload once, into shared memory the subscriber
+    reads in place. A producer that makes its pixels itself can write them straight
+    into shared memory with :meth:`loan` and send without any copy::
+
+        with FramePublisher("run-1/cam.video->fx.video_in", profile="latest", capacity=3) as pub:
+            pixels = pub.loan(PixelFormat.RGB24.array_shape(1920, 1080), np.uint8)
+            render_into(pixels)
+            pub.send(VideoFrame(pixels, "rgb24", timestamp_ns=clock.now_ns()))
+            pub.end()
+
+    Delivery follows the profile both ends were opened with: ``latest`` and ``fifo``
+    never block (when the subscriber's buffer of ``capacity`` is full, its oldest
+    message gives way and the subscriber counts the drop); ``lossless`` waits for
+    room (and for a subscriber to connect) up to ``write_timeout_s``, then raises
+    :class:`~streamlib.BackpressureTimeout`. One thread uses a publisher at a time.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        *,
+        profile: DeliveryProfile | str = DeliveryProfile.FIFO,
+        capacity: int = 8,
+        max_loans: int = 2,
+        max_borrowed: int | None = None,
+        initial_payload_bytes: int = _INITIAL_PAYLOAD_BYTES,
+        write_timeout_s: float = DEFAULT_WRITE_TIMEOUT_S,
+    ) -> None:
+        """Open (or create) ``channel``'s publishing end.
+
+        ``profile``, ``capacity`` and ``max_borrowed`` must match the subscriber's
+        (``max_borrowed`` defaults to ``capacity + 4`` on both ends).
+        ``max_loans`` is how many :meth:`loan` buffers may be out at once;
+        ``initial_payload_bytes`` sizes the first shared-memory segment (it grows
+        by powers of two when a bigger frame comes).
+        """
+        if max_loans < 1:
+            raise ConfigError(f"max_loans must be at least 1, got {max_loans}")
+        self.channel = channel
+        self.profile = DeliveryProfile.parse(profile)
+        self.capacity = capacity
+        self.write_timeout_s = write_timeout_s
+        iox2 = iceoryx2()
+        self._node: Any = create_node("publisher")
+        self._services = open_channel(
+            self._node,
+            channel,
+            self.profile,
+            capacity,
+            capacity + 4 if max_borrowed is None else max_borrowed,
+        )
+        self._publisher: Any = create_port(
+            self._services.frames.publisher_builder()
+            .initial_max_slice_len(HEADER_BYTES + max(0, initial_payload_bytes))
+            .allocation_strategy(iox2.AllocationStrategy.PowerOfTwo)
+            .max_loaned_samples(max_loans),
+            "publisher",
+            channel,
+        )
+        self._notifier: Any = create_port(
+            self._services.ready.notifier_builder(), "notifier", channel
+        )
+        self._feedback: Any = create_port(
+            self._services.feedback.listener_builder(), "listener", channel
+        )
+        self._lossless = self.profile is DeliveryProfile.LOSSLESS
+        self._loan_error: type[Exception] = iox2.LoanError
+        self._send_error: type[Exception] = iox2.SendError
+        self._stream_id = secrets.randbits(64)
+        self._sequence = 0
+        self._in_flight = 0  # lossless: delivered and not yet taken out by the subscriber
+        self._sent = 0
+        self._sent_in_place = 0
+        self._undelivered = 0
+        self._waits = 0
+        self._ended = False
+        self._end_taken = False
+        self._closed = False
+
+    # -- sending ---------------------------------------------------------------------
+
+    def loan(
+        self, shape: tuple[int, ...], dtype: DTypeLike, *, metadata_bytes: int = 1024
+    ) -> np.ndarray[Any, Any]:
+        """A writable array in shared memory: fill it, make a frame around it, ``send`` it.
+
+        Sending a frame whose array is this whole array sends the shared memory as
+        it is, with no copy; ``metadata_bytes`` is room kept for the frame's
+        metadata (more than that falls back to a copy). Once sent, the array is
+        read-only: the memory belongs to the subscriber. A loan never sent is handed
+        back when the array is gone. At most ``max_loans`` may be out at once.
+        """
+        self._check_open()
+        dt = np.dtype(dtype)
+        dtype_code(dt)  # uint8 pixels or float32 samples
+        payload = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        capacity = payload + max(0, metadata_bytes)
+        sample = self._loan_sample(HEADER_BYTES + capacity)
+        buffer = LoanedBuffer(
+            sample,
+            self,
+            address=sample.payload_ptr + HEADER_BYTES,
+            capacity=capacity,
+            shape=tuple(shape),
+            dtype=dt,
+        )
+        return np.asarray(buffer)
+
+    def send(self, frame: Frame) -> None:
+        """Send ``frame``: its payload is copied once into shared memory (none from a loan).
+
+        ``FrameError`` if it cannot cross a process (metadata that is not JSON);
+        ``StreamEndedError`` after :meth:`end`; ``BackpressureTimeout`` when a
+        lossless subscriber made no room within ``write_timeout_s``.
+        """
+        if self._closed or self._ended:
+            self._refuse_send()
+        outgoing = describe_frame(frame)
+        base: object = None if outgoing.array is None else outgoing.array.base
+        loaned = self._loan_of(base, outgoing) if isinstance(base, LoanedBuffer) else None
+        if self._lossless:
+            self._wait_for_room()
+        if loaned is not None:
+            sample = loaned.sample
+            loaned.sample = None
+            in_place = True
+        else:
+            sample = self._loan_sample(outgoing.message_len)
+            in_place = False
+        outgoing.write(
+            sample.payload_ptr,
+            stream_id=self._stream_id,
+            sequence=self._sequence,
+            payload_in_place=in_place,
+        )
+        if in_place:
+            assert isinstance(frame, ArrayFrame)
+            frame.freeze()  # the memory is the subscriber's now
+            self._sent_in_place += 1
+        self._deliver(sample)
+        self._sent += 1
+
+    def _refuse_send(self) -> NoReturn:
+        self._check_open()
+        raise StreamEndedError(
+            f"channel {self.channel!r} already ended its stream; a publisher sends "
+            "nothing after end()"
+        )
+
+    def end(self) -> None:
+        """Send end of stream after the frames already sent; later sends raise.
+
+        Calling it again does nothing. (``close`` alone does not end the stream:
+        a publisher closed by a stop is not a stream that ran out.)
+        """
+        self._check_open()
+        if self._ended:
+            return
+        if self._lossless:
+            self._wait_for_room()
+        outgoing = end_of_stream()
+        sample = self._loan_sample(outgoing.message_len)
+        outgoing.write(sample.payload_ptr, stream_id=self._stream_id, sequence=self._sequence)
+        self._deliver(sample)
+        self._ended = True
+
+    def _loan_of(self, buffer: LoanedBuffer, outgoing: OutgoingFrame) -> LoanedBuffer | None:
+        """``buffer``, when the frame's array is that whole loan of ours and can go in place."""
+        if buffer.owner is not self or buffer.sample is None:
+            return None
+        assert outgoing.array is not None
+        if not buffer.holds(outgoing.array):
+            return None  # a view of part of it: copied like any other array
+        if buffer.capacity < outgoing.payload_len + len(outgoing.trailer):
+            return None  # more metadata than the loan kept room for
+        return buffer
+
+    def _loan_sample(self, size: int) -> Any:
+        try:
+            return self._publisher.loan_slice_uninit(size)
+        except self._loan_error as error:
+            if "ExceedsMaxLoans" in str(error):
+                raise SharedMemoryError(
+                    f"channel {self.channel!r}: every loan is out (max_loans); send or drop "
+                    "a loaned array before loaning another, or open the publisher with "
+                    "a larger max_loans"
+                ) from None
+            raise SharedMemoryError(
+                f"channel {self.channel!r}: could not loan {size} bytes of shared memory: {error}"
+            ) from None
+
+    def _deliver(self, sample: Any) -> None:
+        try:
+            recipients = sample.assume_init().send()
+        except self._send_error as error:
+            raise SharedMemoryError(f"channel {self.channel!r}: send failed: {error}") from None
+        self._sequence += 1
+        if recipients == 0:
+            self._undelivered += 1
+        elif self._lossless:
+            self._in_flight += 1
+        self._notifier.notify()
+
+    # -- lossless flow control ---------------------------------------------------------
+
+    def _wait_for_room(self) -> None:
+        """Lossless: wait until a subscriber is connected and its buffer has room.
+
+        The subscriber notifies the ``consumed`` event once per message it takes out
+        of its buffer; the counts of those notifications are the credits here.
+        """
+        if not self._lossless:
+            return
+        listener = self._feedback
+        self._take_credits(listener.try_wait())
+        if self._has_room():
+            return
+        self._waits += 1
+        deadline = time.monotonic() + self.write_timeout_s
+        while not self._has_room():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BackpressureTimeout(
+                    f"channel {self.channel!r}: the lossless subscriber made no room in "
+                    f"{self.write_timeout_s:g} s ({self._in_flight} of {self.capacity} "
+                    "messages unread; is its process alive and reading?)"
+                )
+            self._take_credits(timed_wait(listener, min(left, _WAIT_SLICE_S), self.channel))
+
+    def _has_room(self) -> bool:
+        subscribers = self._services.frames.dynamic_config.number_of_subscribers
+        return subscribers > 0 and self._in_flight < self.capacity
+
+    def _take_credits(self, activations: list[Any]) -> None:
+        # A subscriber says it connects before its port exists, so no message is in
+        # its buffer yet when the count restarts here.
+        for activation in activations:
+            event = activation.id.as_value
+            if event == SUBSCRIBER_CONNECTED_EVENT:
+                self._in_flight = 0
+            elif event == END_TAKEN_EVENT:
+                self._end_taken = True
+            else:
+                self._in_flight = max(0, self._in_flight - activation.count)
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def subscriber_count(self) -> int:
+        """Subscribers connected now (0 or 1; a crashed one counts until cleaned up)."""
+        self._check_open()
+        return int(self._services.frames.dynamic_config.number_of_subscribers)
+
+    def wait_for_subscriber(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the subscriber to connect; whether it did.
+
+        Frames sent before it connects are lost (for ``latest`` and ``fifo``), so a
+        producer that must not lose its first frames waits here first.
+        """
+        deadline = time.monotonic() + timeout_s
+        while self.subscriber_count == 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            # Woken by the subscriber's "connecting" event; the slice re-checks the count
+            # in case that event came before this publisher's listener existed.
+            self._take_credits(timed_wait(self._feedback, min(left, _WAIT_SLICE_S), self.channel))
+        return True
+
+    def statistics(self) -> PublisherStatistics:
+        """A snapshot of this publisher's counters."""
+        return PublisherStatistics(
+            channel=self.channel,
+            profile=self.profile.value,
+            capacity=self.capacity,
+            sent=self._sent,
+            sent_in_place=self._sent_in_place,
+            undelivered=self._undelivered,
+            backpressure_waits=self._waits,
+            ended=self._ended,
+        )
+
+    @property
+    def ended(self) -> bool:
+        """Whether :meth:`end` was called."""
+        return self._ended
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConnectionClosedError(f"the publisher of channel {self.channel!r} was closed")
+
+    def wait_until_end_taken(self, timeout_s: float) -> bool:
+        """After :meth:`end`: wait up to ``timeout_s`` for the subscriber to read the end.
+
+        True once it has (so it has read or dropped every frame before it), False on
+        timeout or when no subscriber is connected.
+        """
+        self._check_open()
+        if not self._ended:
+            raise StreamEndedError(
+                f"channel {self.channel!r} has not ended; call end() before waiting for "
+                "the subscriber to take the end"
+            )
+        deadline = time.monotonic() + timeout_s
+        self._take_credits(self._feedback.try_wait())
+        while not self._end_taken:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.subscriber_count == 0:
+                return False
+            self._take_credits(timed_wait(self._feedback, min(left, _WAIT_SLICE_S), self.channel))
+        return True
+
+    def close(self, *, linger_s: float = DEFAULT_LINGER_S) -> None:
+        """Release the ports, services and node (their shared memory goes with the last user).
+
+        After :meth:`end`, first waits up to ``linger_s`` for the subscriber to read
+        the end of stream: what a closed publisher left unread may be lost to a
+        subscriber that never read from it, so a process that ends, closes and exits
+        loses nothing. Without ``end`` (a stop, an error) it does not wait. Calling
+        it again does nothing.
+        """
+        if self._closed:
+            return
+        if self._ended and linger_s > 0:
+            self.wait_until_end_taken(linger_s)
+        self._closed = True
+        # Dropping the last reference releases each iceoryx2 object at once, in this order.
+        self._feedback = None
+        self._notifier = None
+        self._publisher = None
+        self._services = None  # type: ignore[assignment]
+        self._node = None
+
+    def __enter__(self) -> FramePublisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "ended" if self._ended else "open"
+        return f"FramePublisher({self.channel!r}, {self.profile.value}, {state})"

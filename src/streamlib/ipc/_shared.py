@@ -1,0 +1,125 @@
+"""numpy arrays over iceoryx2 samples: a received frame's read-only view, a producer's loan.
+
+Both work through numpy's array interface: ``np.asarray(holder)`` makes an array
+over the sample's memory whose ``base`` is the holder, and the holder keeps the
+iceoryx2 sample alive, so the shared memory stays valid for exactly as long as
+any array (or view of one) still refers to it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BorrowCount", "LoanedBuffer", "SharedSample"]
+
+
+class BorrowCount:
+    """How many received samples are still held by live arrays.
+
+    iceoryx2 lets a subscriber hold only so many samples at once; the subscriber
+    reads this before each receive and copies instead of borrowing near the limit.
+    Samples are taken by the subscriber's one thread; they are given back wherever
+    the last array over them dies, so only that side takes a lock.
+    """
+
+    __slots__ = ("_lock", "given_back", "taken")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.taken = 0
+        self.given_back = 0
+
+    @property
+    def held(self) -> int:
+        return self.taken - self.given_back
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.given_back += 1
+
+
+class SharedSample:
+    """The base of a received array: one iceoryx2 sample, read in place.
+
+    ``sample`` is the iceoryx2 ``Sample``; it is released (and its shared memory
+    handed back to the publisher) when the last array over it is gone.
+    """
+
+    __slots__ = ("__array_interface__", "_borrows", "sample")
+
+    def __init__(
+        self,
+        sample: Any,
+        address: int,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        borrows: BorrowCount,
+    ) -> None:
+        self.sample = sample
+        self._borrows = borrows
+        borrows.taken += 1
+        self.__array_interface__ = {
+            "data": (address, True),  # read-only: every consumer shares the memory
+            "shape": shape,
+            "typestr": dtype.str,
+            "version": 3,
+        }
+
+    def __del__(self) -> None:
+        self._borrows.give_back()
+
+
+class LoanedBuffer:
+    """The base of a loaned array: shared memory a producer fills before sending.
+
+    ``FramePublisher.loan`` returns ``np.asarray(buffer)``; sending a frame made
+    around that array sends this sample as it is, without a copy.
+    """
+
+    __slots__ = (
+        "__array_interface__",
+        "address",
+        "capacity",
+        "dtype",
+        "owner",
+        "sample",
+        "shape",
+    )
+
+    def __init__(
+        self,
+        sample: Any,
+        owner: object,
+        *,
+        address: int,
+        capacity: int,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+    ) -> None:
+        self.sample: Any = sample
+        """The iceoryx2 ``SampleMutUninit``; None once sent."""
+        self.owner = owner
+        self.address = address
+        """Where the payload starts (after the frame header)."""
+        self.capacity = capacity
+        """Bytes loaned past the header: the payload plus room for the metadata trailer."""
+        self.shape = shape
+        self.dtype = dtype
+        self.__array_interface__ = {
+            "data": (address, False),
+            "shape": shape,
+            "typestr": dtype.str,
+            "version": 3,
+        }
+
+    def holds(self, array: np.ndarray[Any, Any]) -> bool:
+        """Whether ``array`` is this whole loan, untouched in shape and type."""
+        return (
+            array.shape == self.shape
+            and array.dtype == self.dtype
+            and array.__array_interface__["data"][0] == self.address
+            and array.flags.c_contiguous
+        )

@@ -1,0 +1,444 @@
+"""Frames between processes through iceoryx2 shared memory (streamlib.ipc).
+
+Each cross-process test runs its peer as a separate interpreter
+(tests/ipc_support.py); the crash test kills 100 publishing children with SIGKILL
+and then finds nothing of theirs left in /dev/shm or /tmp/iceoryx2.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+iceoryx2 = pytest.importorskip(
+    "iceoryx2", reason="iceoryx2 is not installed (pip install 'streamlib[process]')"
+)
+
+import streamlib as sl  # noqa: E402
+from ipc_support import SCRIPT, numbered_video, sample_frames  # noqa: E402
+from streamlib.ipc import (  # noqa: E402
+    FramePublisher,
+    FrameSubscriber,
+    SharedMemoryError,
+    SharedSample,
+    cleanup_dead_nodes,
+)
+
+PEER_TIMEOUT_S = 30.0
+SHARED_MEMORY_ROOTS = (Path("/dev/shm"), Path("/tmp/iceoryx2"))
+
+
+def channel_name() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}/src.out->sink.in"
+
+
+@contextmanager
+def peer(role: str, **args: Any) -> Iterator[subprocess.Popen[str]]:
+    """A tests/ipc_support.py process, killed if the test leaves before it is done."""
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), role, json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def line_of(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The peer's next JSON line, while it keeps running."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line, "the peer exited without a word"
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def report_of(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The peer's last JSON line, once it exits successfully."""
+    out, err = process.communicate(timeout=PEER_TIMEOUT_S)
+    assert process.returncode == 0, err
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def receive_until_ended(sub: FrameSubscriber, *, keep: bool = True) -> list[sl.Frame]:
+    frames: list[sl.Frame] = []
+    for _ in range(100_000):
+        if sub.ended:
+            return frames
+        if sub.wait(timeout_s=PEER_TIMEOUT_S):
+            frame = sub.receive()
+            if frame is not None and keep:
+                frames.append(frame)
+    raise AssertionError("the stream never ended")
+
+
+def assert_same_frame(got: sl.Frame, sent: sl.Frame) -> None:
+    assert type(got) is type(sent)
+    assert (got.timestamp_ns, got.frame_number) == (sent.timestamp_ns, sent.frame_number)
+    assert dict(got.metadata) == dict(sent.metadata)
+    if isinstance(sent, sl.VideoFrame):
+        assert isinstance(got, sl.VideoFrame)
+        assert got.pixel_format is sent.pixel_format
+        np.testing.assert_array_equal(got.to_ndarray(), sent.to_ndarray())
+    elif isinstance(sent, sl.AudioFrame):
+        assert isinstance(got, sl.AudioFrame)
+        assert got.sample_rate == sent.sample_rate
+        np.testing.assert_array_equal(got.data, sent.data)
+    elif isinstance(sent, sl.DataFrame):
+        assert isinstance(got, sl.DataFrame)
+        assert got.payload == sent.payload
+        assert type(got.payload) is type(sent.payload)
+    else:
+        assert isinstance(got, sl.EncodedPacket)
+        assert isinstance(sent, sl.EncodedPacket)
+        for name in ("data", "codec", "media_kind", "keyframe", "pts", "dts", "duration"):
+            assert getattr(got, name) == getattr(sent, name), name
+        for name in ("time_base", "extradata", "width", "height", "sample_rate", "channels"):
+            assert getattr(got, name) == getattr(sent, name), name
+
+
+def shared_memory_files() -> set[Path]:
+    return {
+        path
+        for root in SHARED_MEMORY_ROOTS
+        if root.exists()
+        for path in root.rglob("*")
+        if not path.is_dir()
+    }
+
+
+# -- across two processes ---------------------------------------------------------------
+
+
+def test_every_frame_kind_goes_to_another_process_and_back_intact() -> None:
+    """Parent -> echo process -> parent: each kind crosses twice, read in place each time."""
+    out_channel, back_channel = channel_name(), channel_name()
+    with (
+        FrameSubscriber(back_channel, profile="lossless", capacity=16) as back,
+        peer(
+            "echo", inbound=out_channel, outbound=back_channel, profile="lossless", capacity=16
+        ) as echo,
+        FramePublisher(out_channel, profile="lossless", capacity=16) as out,
+    ):
+        for frame in sample_frames():
+            out.send(frame)  # lossless: waits for the echo's subscriber to connect
+        out.end()
+        received = receive_until_ended(back)
+        report = report_of(echo)
+
+    sent = sample_frames()
+    assert len(received) == len(sent)
+    for got, expected in zip(received, sent, strict=True):
+        assert_same_frame(got, expected)
+    # In the echo process too, video and audio were views of shared memory.
+    assert report["views"] == [{"writeable": False, "owndata": False, "base": "SharedSample"}] * 3
+    assert report["subscriber"]["dropped"] == 0
+    assert report["subscriber"]["ended"] is True
+
+
+def test_a_received_array_is_a_read_only_view_of_the_shared_memory_not_a_copy() -> None:
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, profile="fifo", capacity=16) as sub,
+        peer("publish", channel=channel, profile="fifo", capacity=16, mode="kinds") as publisher,
+    ):
+        frames = receive_until_ended(sub)
+        report_of(publisher)
+        video = frames[0]
+        assert isinstance(video, sl.VideoFrame)
+        pixels = video.to_ndarray()
+        assert not pixels.flags.writeable
+        assert not pixels.flags.owndata
+        assert isinstance(pixels.base, SharedSample)
+        assert isinstance(pixels.base.sample, iceoryx2.Sample)
+        # The array's memory is the sample's payload, past the frame header.
+        address = pixels.__array_interface__["data"][0]
+        assert address == pixels.base.sample.payload_ptr + sl_ipc_header_bytes()
+        with pytest.raises(ValueError, match="read-only"):
+            pixels[0, 0, 0] = 1
+        assert sub.statistics().held == 3  # two video frames and one audio block alive
+        del frames, video, pixels
+        assert sub.statistics().held == 0
+
+
+def sl_ipc_header_bytes() -> int:
+    from streamlib.ipc import HEADER_BYTES
+
+    return HEADER_BYTES
+
+
+def test_a_producer_fills_a_loaned_buffer_and_sends_it_without_a_copy() -> None:
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, profile="lossless", capacity=4) as sub,
+        peer(
+            "publish", channel=channel, profile="lossless", capacity=4, mode="loan", count=20
+        ) as p,
+    ):
+        frames = receive_until_ended(sub)
+        report = report_of(p)
+    assert report["sent_in_place"] == report["sent"] == 20
+    assert [f.frame_number for f in frames] == list(range(20))
+    for frame in frames:
+        assert isinstance(frame, sl.VideoFrame)
+        assert frame.metadata == {"n": frame.frame_number}
+        assert (frame.to_ndarray() == frame.frame_number).all()
+
+
+def test_a_loaned_array_is_sent_in_place_and_is_read_only_afterwards() -> None:
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, capacity=4) as sub,
+        FramePublisher(channel, capacity=4) as pub,
+    ):
+        pixels = pub.loan((48, 64, 4), np.uint8)
+        assert pixels.flags.writeable
+        pixels[...] = 7
+        frame = sl.VideoFrame(pixels, "rgba", metadata={"from": "loan"})
+        pub.send(frame)
+        assert not pixels.flags.writeable  # the memory is the subscriber's now
+        # A frame around another array (or part of a loan) is copied instead.
+        other = pub.loan((48, 64, 4), np.uint8)
+        pub.send(sl.VideoFrame(np.ascontiguousarray(other[:24]), "rgba"))
+        assert pub.statistics().sent_in_place == 1
+        assert pub.statistics().sent == 2
+        got = sub.receive()
+        assert isinstance(got, sl.VideoFrame)
+        assert got.metadata == {"from": "loan"}
+        assert (got.to_ndarray() == 7).all()
+
+
+def test_end_of_stream_arrives_after_the_last_frame() -> None:
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, profile="fifo", capacity=64) as sub,
+        peer(
+            "publish", channel=channel, profile="fifo", capacity=64, mode="numbered", count=40
+        ) as p,
+    ):
+        numbers: list[int] = []
+        while not sub.ended:
+            assert sub.wait(timeout_s=PEER_TIMEOUT_S)
+            frame = sub.receive()
+            if frame is not None:
+                assert not sub.ended  # every frame comes before the end
+                numbers.append(frame.frame_number)
+        report_of(p)
+        assert sub.receive() is None  # and nothing after it
+        assert sub.wait(timeout_s=0.0)  # an ended stream never makes a reader wait
+    assert numbers == list(range(40))
+    assert sub.statistics().dropped == 0
+
+
+def test_a_slow_subscriber_counts_every_frame_it_missed() -> None:
+    """latest, capacity 3: the publisher never waits; what the buffer lost shows as drops."""
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, profile="latest", capacity=3) as sub,
+        peer(
+            "publish", channel=channel, profile="latest", capacity=3, mode="numbered", count=50
+        ) as p,
+    ):
+        report = line_of(p)["sent"]  # all 50 and the end, before anything was read
+        frames = receive_until_ended(sub)
+        report_of(p)
+    stats = sub.statistics()
+    assert report["sent"] == 50
+    assert report["backpressure_waits"] == 0
+    assert [f.frame_number for f in frames] == [48, 49]  # the end took the third slot
+    assert stats.dropped == 48
+    assert stats.received + stats.dropped == 50
+
+
+def test_a_lossless_publisher_waits_for_a_slow_subscriber_and_loses_nothing() -> None:
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, profile="lossless", capacity=4) as sub,
+        peer(
+            "publish", channel=channel, profile="lossless", capacity=4, mode="numbered", count=200
+        ) as p,
+    ):
+        numbers: list[int] = []
+        for step in itertools.count():
+            if sub.ended:
+                break
+            if step % 20 == 0:
+                sub.wait(timeout_s=0.05)  # let the publisher fill the buffer now and then
+            if sub.wait(timeout_s=PEER_TIMEOUT_S):
+                frame = sub.receive()
+                if frame is not None:
+                    numbers.append(frame.frame_number)
+        report = report_of(p)
+    assert numbers == list(range(200))
+    assert sub.statistics().dropped == 0
+    assert report["backpressure_waits"] > 0
+
+
+def test_receive_latest_skips_to_the_newest_and_counts_the_skipped() -> None:
+    channel = channel_name()
+    with FrameSubscriber(channel, capacity=8) as sub, FramePublisher(channel, capacity=8) as pub:
+        for number in range(5):
+            pub.send(numbered_video(number))
+        newest = sub.receive_latest()
+        assert newest is not None
+        assert newest.frame_number == 4
+        assert sub.statistics().dropped == 4
+        assert sub.statistics().received == 1
+
+
+# -- in one process: errors and limits ---------------------------------------------------
+
+
+def test_both_ends_must_agree_on_profile_and_capacity() -> None:
+    channel = channel_name()
+    with FrameSubscriber(channel, profile="latest", capacity=3):
+        with pytest.raises(sl.ConfigError, match="same profile and capacity"):
+            FramePublisher(channel, profile="lossless", capacity=3)
+        with pytest.raises(sl.ConfigError, match="same profile and capacity"):
+            FramePublisher(channel, profile="latest", capacity=5)
+
+
+def test_a_channel_takes_one_publisher() -> None:
+    channel = channel_name()
+    with FramePublisher(channel) as first:
+        with pytest.raises(sl.PortBusyError, match="already has a publisher"):
+            FramePublisher(channel)
+        first.close()
+        with FramePublisher(channel):  # once the first is closed, another may publish
+            pass
+
+
+def test_send_after_end_and_use_after_close_say_so() -> None:
+    channel = channel_name()
+    pub = FramePublisher(channel)
+    pub.end()
+    pub.end()  # again: nothing
+    with pytest.raises(sl.StreamEndedError, match="already ended"):
+        pub.send(numbered_video(0))
+    pub.close()
+    pub.close()
+    with pytest.raises(sl.ConnectionClosedError, match="was closed"):
+        pub.send(numbered_video(1))
+    sub = FrameSubscriber(channel)
+    sub.close()
+    with pytest.raises(sl.ConnectionClosedError, match="was closed"):
+        sub.receive()
+
+
+def test_metadata_that_is_not_json_is_refused_before_anything_is_sent() -> None:
+    with FramePublisher(channel_name()) as pub:
+        with pytest.raises(sl.FrameError, match="cannot cross a process"):
+            pub.send(sl.DataFrame({"when": object()}))
+        with pytest.raises(sl.FrameError, match="cannot cross a process"):
+            pub.send(numbered_video(0).replace(metadata={"array": np.zeros(2)}))
+        assert pub.statistics().sent == 0
+
+
+def test_every_loan_out_is_an_error_that_says_what_to_do() -> None:
+    with FramePublisher(channel_name(), max_loans=2) as pub:
+        loans = [pub.loan((8, 8, 3), np.uint8) for _ in range(2)]
+        with pytest.raises(SharedMemoryError, match="send or drop a loaned array"):
+            pub.loan((8, 8, 3), np.uint8)
+        loans.pop()  # a loan never sent goes back when its array is gone
+        assert pub.loan((8, 8, 3), np.uint8).shape == (8, 8, 3)
+
+
+def test_a_subscriber_holding_many_frames_copies_instead_of_failing() -> None:
+    """iceoryx2 caps the samples a subscriber may hold; past the cap frames are copied."""
+    channel = channel_name()
+    with (
+        FrameSubscriber(channel, capacity=4, max_borrowed=4) as sub,
+        FramePublisher(channel, capacity=4, max_borrowed=4) as pub,
+    ):
+        kept = []
+        for number in range(12):
+            pub.send(numbered_video(number))
+            frame = sub.receive()
+            assert frame is not None
+            kept.append(frame)
+        stats = sub.statistics()
+        assert [f.frame_number for f in kept] == list(range(12))
+        assert stats.held == 3  # one slot stays free so the next receive can succeed
+        assert stats.copied == 9
+        assert all(not f.to_ndarray().flags.writeable for f in kept)
+
+
+def test_without_iceoryx2_the_error_names_the_extra_to_install() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["iceoryx2"] = None
+        import streamlib.ipc
+        try:
+            streamlib.ipc.FramePublisher("x")
+        except Exception as error:
+            print(f"{type(error).__name__}: {error}")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "ConfigError: streamlib.ipc needs iceoryx2: pip install 'streamlib[process]'"
+    )
+
+
+# -- clean-up --------------------------------------------------------------------------
+
+
+def test_closing_both_ends_leaves_nothing_in_shared_memory() -> None:
+    cleanup_dead_nodes()
+    before = shared_memory_files()
+    channel = channel_name()
+    sub = FrameSubscriber(channel, capacity=4)
+    pub = FramePublisher(channel, capacity=4)
+    pub.send(numbered_video(1))
+    frame = sub.receive()
+    assert shared_memory_files() - before  # the channel lives in shared memory...
+    pub.close()
+    sub.close()
+    assert frame is not None
+    assert frame.to_ndarray()[0, 0, 0] == 1  # ...a received frame stays valid after close
+    del frame
+    assert shared_memory_files() - before == set()
+
+
+def test_nothing_is_left_after_100_publishers_are_killed_mid_stream() -> None:
+    """Children publish, hold a loan and die by SIGKILL; the subscriber lives on."""
+    cleanup_dead_nodes()
+    before = shared_memory_files()
+    channel = channel_name()
+    with FrameSubscriber(channel, profile="fifo", capacity=8) as sub:
+        with peer("crash-loop", channel=channel, count=100, deadline_s=40.0) as loop:
+            report = report_of(loop)
+        assert report["killed"] == 100
+        # Each new child's publisher took the dead one's place (iceoryx2 cleans dead
+        # nodes when a node is created), so the last ones' frames are here.
+        frames = []
+        while (frame := sub.receive()) is not None:
+            frames.append(frame)
+        assert frames
+        assert frames[-1].payload == {"child": 99}
+        del frames, frame
+        leftovers = shared_memory_files() - before
+        assert leftovers  # the last child could not remove its own files
+    cleanup_dead_nodes()  # (closing the subscriber's node may have done it already)
+    assert shared_memory_files() - before == set()
