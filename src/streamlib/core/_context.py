@@ -51,3 +51,17 @@ class ProcessorContext(Protocol):
     def statistics(self) -> dict[str, Any]:
         """The runtime's statistics as JSON (``RuntimeStatistics.to_dict()``)."""
         ...
+
+    def wait_for_input(self, timeout_s: float) -> bool:
+        """Block up to ``timeout_s`` until input arrives on any of this processor's
+        inputs, or :meth:`wake` is called; True if woken.
+
+        For a ``loop`` processor that serves two sources, its inputs and something
+        of its own (a socket, another process): it waits here instead of polling,
+        and its own thread calls ``wake()`` when that other source has news.
+        """
+        ...
+
+    def wake(self) -> None:
+        """Wake this processor's ``wait_for_input`` (from any thread; never blocks)."""
+        ...

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ._spec import ConnectionSpec, PipelineSpec
+from ._spec import ConnectionSpec, PipelineSpec, ProcessorSpec
 from ._yaml_reader import Dumper
 
 __all__ = ["dump_pipeline"]
@@ -26,10 +26,7 @@ def dump_pipeline(spec: PipelineSpec, *, syntax: Literal["yaml", "json"] = "yaml
         document["name"] = spec.name
     if spec.plugins:
         document["plugins"] = [plugin.path for plugin in spec.plugins]
-    document["processors"] = {
-        p.id: {"type": p.type, "config": p.config} if p.config else {"type": p.type}
-        for p in spec.processors
-    }
+    document["processors"] = {p.id: _dump_processor(p) for p in spec.processors}
     if spec.connections:
         document["connections"] = [_dump_connection(c) for c in spec.connections]
     if syntax == "yaml":
@@ -40,6 +37,15 @@ def dump_pipeline(spec: PipelineSpec, *, syntax: Literal["yaml", "json"] = "yaml
         except ValueError as exc:
             raise ValueError(f"{exc}; write this pipeline as YAML, which can hold it") from exc
     raise ValueError(f"unknown syntax {syntax!r}; use 'yaml' or 'json'")
+
+
+def _dump_processor(processor: ProcessorSpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": processor.type}
+    if processor.config:
+        entry["config"] = processor.config
+    if processor.isolation != "thread":
+        entry["isolation"] = processor.isolation
+    return entry
 
 
 def _dump_connection(connection: ConnectionSpec) -> str | dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from ..core import (
     ConfigError,
@@ -19,9 +21,12 @@ from ..core._suggest import did_you_mean
 from ._limits import PipelineLimits
 from ._local_types import LocalType, plugin_base_dir
 from ._reading import load_pipeline_file
-from ._spec import ConnectionSpec, PipelineSpec
+from ._spec import ConnectionSpec, PipelineSpec, ProcessorSpec
 
-__all__ = ["graph_from_spec", "load_graph", "processor_types"]
+__all__ = ["MakeProcessor", "graph_from_spec", "load_graph", "processor_types"]
+
+MakeProcessor = Callable[[type[Processor], dict[str, Any], str], Processor]
+"""Constructs a processor of a file: ``make(cls, config, isolation)``."""
 
 
 def processor_types(
@@ -69,10 +74,14 @@ def processor_types(
     return found
 
 
-def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Graph:
+def graph_from_spec(
+    spec: PipelineSpec, registry: Registry | None = None, *, make: MakeProcessor | None = None
+) -> Graph:
     """Instantiate every processor (validating configs) and connect them.
 
     Types are found as :func:`processor_types` finds them (plug-ins included).
+    ``make(cls, config, isolation)`` constructs each (the runtime's, which can put
+    one in a worker process); without it, ``isolation: process`` is refused here.
 
     Any problem raises ``PipelineFileError`` naming the line of the processor or
     connection at fault; nothing is half-built (a new graph is returned whole).
@@ -83,7 +92,7 @@ def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Gra
     graph = Graph()
     for item in spec.processors:
         try:
-            processor = classes[item.id](item.config)
+            processor = _make(classes[item.id], item, make)
             graph.add(processor, item.id)
         except ConfigError as error:
             line = _line_of_bad_field(str(error), item.config_lines) or item.line
@@ -113,6 +122,17 @@ def graph_from_spec(spec: PipelineSpec, registry: Registry | None = None) -> Gra
         connection = spec.connections[check.edges.index(closing)]
         raise _connection_error(spec, connection, error) from None
     return graph
+
+
+def _make(cls: type[Processor], item: ProcessorSpec, make: MakeProcessor | None) -> Processor:
+    if make is not None:
+        return make(cls, item.config, item.isolation)
+    if item.isolation != "thread":
+        raise GraphError(
+            f"isolation: {item.isolation} needs a runtime to start the worker process; "
+            "load the file with Runtime.load or streamlib run"
+        )
+    return cls(item.config)
 
 
 def load_graph(

@@ -25,7 +25,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ProcessorSpec:
-    """One entry under ``processors:``: an id, a type name and its raw config.
+    """One entry under ``processors:``: an id, a type name, its raw config and where it
+    runs (``isolation``: ``thread``, the default, or ``process``).
 
     ``line`` is where the id is written; ``config_lines`` maps each top-level config
     key to its line, so a bad value (say ``fps``) can be reported where it is written.
@@ -37,6 +38,7 @@ class ProcessorSpec:
     config: dict[str, Any]
     line: int = field(compare=False)
     config_lines: dict[str, int] = field(compare=False)
+    isolation: str = "thread"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,8 @@ __all__ = ["SpecBuilder"]
 # The delivery profiles an input can ask for (see DESIGN.md, "Ports and delivery profiles").
 _PROFILES = ("latest", "fifo", "lossless")
 _TOP_LEVEL_KEYS = ("name", "plugins", "processors", "connections")
-_PROCESSOR_KEYS = ("type", "config")
+_PROCESSOR_KEYS = ("type", "config", "isolation")
+_ISOLATIONS = ("thread", "process")
 _CONNECTION_KEYS = ("from", "to", "profile", "capacity")
 
 _PROCESSOR_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -148,7 +149,8 @@ class SpecBuilder(NodeReader):
             if key not in _PROCESSOR_KEYS:
                 raise self._error(
                     f'processor "{id}": unknown key "{key}"{suggestion(key, _PROCESSOR_KEYS)}; '
-                    "a processor takes 'type' and 'config' (its options go under 'config')",
+                    "a processor takes 'type', 'config' and 'isolation' (its options go under "
+                    "'config')",
                     key_node,
                 )
             fields[key] = value
@@ -176,7 +178,16 @@ class SpecBuilder(NodeReader):
             for key, key_node, value in self._items(config_node, f'config key of "{id}"'):
                 config[key] = self._value(value, at=key_node)
                 config_lines[key] = line_of(key_node)
-        return ProcessorSpec(id, type_name, config, line_of(id_node), config_lines)
+        isolation = "thread"
+        if "isolation" in fields:
+            isolation = self._string(fields["isolation"], f"the 'isolation' of processor \"{id}\"")
+            if isolation not in _ISOLATIONS:
+                raise self._error(
+                    f"the 'isolation' of processor \"{id}\" is \"{isolation}\"; use 'thread' "
+                    "(the default) or 'process' (a worker process of its own)",
+                    fields["isolation"],
+                )
+        return ProcessorSpec(id, type_name, config, line_of(id_node), config_lines, isolation)
 
     def _connections(
         self, node: Node, processors: tuple[ProcessorSpec, ...]

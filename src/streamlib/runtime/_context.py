@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from ..core import EventBus, MediaClock, ProcessorId
+from ..core import EventBus, MediaClock, ProcessorId, Wakeup
 from ._main_thread import MainThreadQueue
 
 __all__ = ["RuntimeContext"]
@@ -19,9 +19,18 @@ class RuntimeContext:
 
     ``request_stop`` and ``statistics`` are the runtime's own, handed in as
     callables so a context can also be built without a runtime (the test harness).
+    ``wakeup`` is the worker's: the one its inputs' producers unpark.
     """
 
-    __slots__ = ("_clock", "_events", "_main", "_processor_id", "_request_stop", "_statistics")
+    __slots__ = (
+        "_clock",
+        "_events",
+        "_main",
+        "_processor_id",
+        "_request_stop",
+        "_statistics",
+        "_wakeup",
+    )
 
     def __init__(
         self,
@@ -32,6 +41,7 @@ class RuntimeContext:
         *,
         request_stop: Callable[[], None],
         statistics: Callable[[], dict[str, Any]],
+        wakeup: Wakeup | None = None,
     ) -> None:
         self._processor_id = processor_id
         self._events = events
@@ -39,6 +49,7 @@ class RuntimeContext:
         self._main = main
         self._request_stop = request_stop
         self._statistics = statistics
+        self._wakeup = wakeup if wakeup is not None else Wakeup()
 
     @property
     def processor_id(self) -> ProcessorId:
@@ -63,6 +74,12 @@ class RuntimeContext:
 
     def statistics(self) -> dict[str, Any]:
         return self._statistics()
+
+    def wait_for_input(self, timeout_s: float) -> bool:
+        return self._wakeup.park(timeout_s)
+
+    def wake(self) -> None:
+        self._wakeup.unpark()
 
     def __repr__(self) -> str:
         return f"<RuntimeContext {self._processor_id}>"

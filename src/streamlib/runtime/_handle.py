@@ -26,6 +26,7 @@ from ..core import (
     SchedulingMode,
     StreamError,
 )
+from ._isolation import IsolatedProcessor
 from ._stats import CallTimings, ProcessorStatistics
 
 if TYPE_CHECKING:
@@ -424,6 +425,8 @@ class ProcessorHandle:
             last_error=self.last_error,
             ended=self.ended,
             progress=self._progress(),
+        ).with_worker(
+            processor.worker_statistics() if isinstance(processor, IsolatedProcessor) else None
         )
 
     def _progress(self) -> Progress | None:

@@ -46,6 +46,7 @@ from ..core import (
     ProcessorState,
     Registry,
     RestartBackoff,
+    Wakeup,
 )
 from ..pipelines import PipelineSpec
 from ._announcements import Announcer
@@ -57,7 +58,7 @@ from ._main_thread import MainThreadQueue
 from ._priority import apply_thread_priority
 from ._refs import ProcessorRef
 from ._run_control import RunControl, RunOutcome, RuntimeState
-from ._staging import instantiate, stage_pipeline
+from ._staging import Isolation, instantiate, stage_pipeline
 from ._stats import RuntimeStatistics
 from ._wiring import Wiring
 from ._worker import Worker
@@ -185,14 +186,20 @@ class Runtime:
         *,
         id: str | None = None,
         error_policy: ErrorPolicy | str | None = None,
+        isolation: Isolation = "thread",
         **fields: Any,
     ) -> ProcessorRef:
         """Add a processor (a class, a registered type name, or an instance).
 
         Config comes as ``config`` (a mapping or ``Config``) or as keyword
         fields. While running, it is set up and started at once.
+        ``isolation="process"`` runs it in a worker process of its own (frames
+        cross in shared memory; a crash there is this processor's error, and its
+        error policy restarts a fresh process): the class must be importable.
         """
-        instance = instantiate(processor, config, fields, lambda: self.registry)
+        instance = instantiate(
+            processor, config, fields, lambda: self.registry, isolation=isolation
+        )
         policy = (
             type(instance).error_policy if error_policy is None else ErrorPolicy.parse(error_policy)
         )
@@ -381,7 +388,7 @@ class Runtime:
 
     # -- internals -------------------------------------------------------------------
 
-    def _context_for(self, handle: ProcessorHandle) -> RuntimeContext:
+    def _context_for(self, handle: ProcessorHandle, wakeup: Wakeup) -> RuntimeContext:
         return RuntimeContext(
             handle.id,
             self.events,
@@ -389,6 +396,7 @@ class Runtime:
             self._main,
             request_stop=self.request_stop,
             statistics=lambda: self.statistics().to_dict(),
+            wakeup=wakeup,
         )
 
     def _on_worker_start(self, worker: Worker) -> None:

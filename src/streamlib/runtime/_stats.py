@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from array import array
@@ -94,6 +95,24 @@ class ProcessorStatistics:
     """The processor ended its stream (ran out, or all its inputs ended)."""
     progress: Progress | None = None
     """Position and length of a source that knows them (a file, a limited generator)."""
+    process: dict[str, Any] | None = None
+    """For a processor in a worker process (``isolation="process"``): its ``pid``,
+    ``cpu_percent``, ``rss_mb``, and ``hops_in``/``hops_out`` (frames that crossed)."""
+
+    def with_worker(self, worker: dict[str, Any] | None) -> ProcessorStatistics:
+        """These statistics with a worker process's: its usage, and its processor's own
+        calls and costs in place of the proxy's (which only forwards)."""
+        if worker is None:
+            return self
+        remote = worker.get("processor") or {}
+        return dataclasses.replace(
+            self,
+            process=worker["process"],
+            calls=remote.get("calls", self.calls),
+            fps=remote.get("fps", self.fps),
+            process_ms_p50=remote.get("process_ms_p50", self.process_ms_p50),
+            process_ms_p99=remote.get("process_ms_p99", self.process_ms_p99),
+        )
 
     def to_json(self, *, indent: int | None = None) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -115,6 +134,7 @@ class ProcessorStatistics:
             "process_ms_p99": _round(self.process_ms_p99),
             "worker": self.worker,
             "last_error": self.last_error,
+            **({} if self.process is None else {"process": self.process}),
         }
 
 

@@ -29,7 +29,7 @@ class Worker:
         self,
         members: Sequence[ProcessorHandle],
         *,
-        context_for: Callable[[ProcessorHandle], ProcessorContext],
+        context_for: Callable[[ProcessorHandle, Wakeup], ProcessorContext],
         is_paused: Callable[[], bool],
         on_thread_start: Callable[[Worker], None],
     ) -> None:
@@ -83,7 +83,7 @@ class Worker:
         try:
             for member in self.members:
                 if member.state in (ProcessorState.ADDED, ProcessorState.STOPPED):
-                    member.set_up(self._context_for(member))
+                    member.set_up(self._context_for(member, self.wakeup))
             mode = self.head.mode
             if mode is SchedulingMode.TIMER:
                 self._run_timer()
@@ -204,7 +204,7 @@ class Worker:
         now = time.monotonic()
         for member in self.members:
             if member.state is ProcessorState.BACKING_OFF:
-                member.maybe_restart(self._context_for(member), now)
+                member.maybe_restart(self._context_for(member, self.wakeup), now)
 
     def _idle_timeout(self) -> float:
         timeout = _IDLE_PARK_S

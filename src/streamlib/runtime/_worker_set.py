@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 
-from ..core import Graph, ProcessorContext, ProcessorId, ProcessorState
+from ..core import Graph, ProcessorContext, ProcessorId, ProcessorState, Wakeup
 from ._grouping import fusable_producer, plan_groups
 from ._handle import ProcessorHandle
 from ._main_thread import MainThreadQueue
@@ -47,7 +47,7 @@ class WorkerSet:
         *,
         fuse: Fuse,
         stop_timeout_s: float,
-        context_for: Callable[[ProcessorHandle], ProcessorContext],
+        context_for: Callable[[ProcessorHandle, Wakeup], ProcessorContext],
         is_paused: Callable[[], bool],
         on_thread_start: Callable[[Worker], None],
         warn: Callable[[str, ProcessorId | None], None],

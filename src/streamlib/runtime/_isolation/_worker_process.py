@@ -1,0 +1,200 @@
+"""The parent's side of one worker process: start it, talk to it, notice its death.
+
+Two threads per worker: one reads its control messages (stdout), one keeps the
+last lines it logged (stderr) for the error that reports its death. What the
+worker's processor publishes comes back as events; its failure, its end and its
+death are kept for the proxy to act on, and each wakes the proxy (``on_news``).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ...core import StreamError
+from ._protocol import MessageWriter, read_message
+
+__all__ = ["ProcessUsage", "WorkerDiedError", "WorkerProcess"]
+
+_LOG_LINES = 20  # the worker's last stderr lines kept for an error message
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class WorkerDiedError(StreamError):
+    """The worker process ended without being asked to (or reported a failure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessUsage:
+    """What a worker process costs: its pid, CPU share since the last look, and memory."""
+
+    pid: int
+    cpu_percent: float
+    rss_mb: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pid": self.pid, "cpu_percent": self.cpu_percent, "rss_mb": self.rss_mb}
+
+
+class WorkerProcess:
+    """One worker process running one isolated processor."""
+
+    def __init__(self, name: str, on_news: Callable[[], None]) -> None:
+        self.name = name
+        self._on_news = on_news
+        self._popen = subprocess.Popen(
+            [sys.executable, "-m", "streamlib.runtime._isolation._child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self._popen.stdin is not None
+        assert self._popen.stdout is not None
+        self.pid = self._popen.pid
+        self._writer = MessageWriter(self._popen.stdin)
+        self._log: collections.deque[str] = collections.deque(maxlen=_LOG_LINES)
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self.events: collections.deque[dict[str, Any]] = collections.deque()
+        self.failure: str | None = None  # what the worker reported, or how it died
+        self.ended = False
+        self.stats: dict[str, Any] = {}
+        self._stopping = False
+        self._cpu_seen: tuple[float, float] | None = None
+        self._reader = threading.Thread(
+            target=self._read_messages, name=f"streamlib-worker-{name}-messages", daemon=True
+        )
+        self._log_reader = threading.Thread(
+            target=self._read_log, name=f"streamlib-worker-{name}-log", daemon=True
+        )
+        self._reader.start()
+        self._log_reader.start()
+
+    # -- talking to it ---------------------------------------------------------------
+
+    def send(self, kind: str, **fields: Any) -> None:
+        self._writer.send(kind, **fields)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Wait for the worker to say it runs; ``WorkerDiedError`` when it could not."""
+        deadline = time.monotonic() + timeout_s
+        while not self._ready.wait(0.05):
+            if self.failure is not None:
+                raise WorkerDiedError(self.failure)
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise WorkerDiedError(
+                    f"the worker process for {self.name} (pid {self.pid}) did not start within "
+                    f"{timeout_s:g} s{self._last_lines()}"
+                )
+        if self.failure is not None:
+            raise WorkerDiedError(self.failure)
+
+    @property
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def usage(self) -> ProcessUsage | None:
+        """CPU share since the last call and resident memory, from ``/proc`` (Linux)."""
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        cpu_s = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
+        rss_mb = int(fields[21]) * _PAGE_BYTES / 2**20
+        now = time.monotonic()
+        seen, self._cpu_seen = self._cpu_seen, (now, cpu_s)
+        percent = 0.0
+        if seen is not None and now > seen[0]:
+            percent = 100.0 * (cpu_s - seen[1]) / (now - seen[0])
+        return ProcessUsage(self.pid, round(percent, 1), round(rss_mb, 1))
+
+    # -- ending it -------------------------------------------------------------------
+
+    def stop(self, timeout_s: float) -> None:
+        """Ask it to stop in order (it finishes what it holds); kill it after ``timeout_s``."""
+        self._stopping = True
+        self.send("stop")
+        try:
+            self._popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._close_pipes()
+
+    def kill(self) -> None:
+        self._stopping = True
+        if self._popen.poll() is None:
+            self._popen.kill()
+            self._popen.wait()
+        self._close_pipes()
+
+    # -- threads ---------------------------------------------------------------------
+
+    def _read_messages(self) -> None:
+        stdout = self._popen.stdout
+        assert stdout is not None
+        while (message := read_message(stdout)) is not None:
+            kind = message["kind"]
+            if kind == "ready":
+                self._ready.set()
+            elif kind == "event":
+                self.events.append(message)
+            elif kind == "error":
+                self.failure = (
+                    f"{message.get('error_type', 'Error')} in {message.get('phase', 'process')}: "
+                    f"{message.get('message', '')}"
+                )
+            elif kind == "ended":
+                self.ended = True
+            elif kind == "stats":
+                self.stats = message.get("processor", {})
+            self._on_news()
+        code = self._popen.wait()
+        if not self._stopping and self.failure is None:
+            self.failure = self._death(code)
+        self._on_news()
+
+    def _read_log(self) -> None:
+        stderr = self._popen.stderr
+        assert stderr is not None
+        try:
+            for line in stderr:
+                self._log.append(line.rstrip())
+                sys.stderr.write(f"[{self.name} pid {self.pid}] {line}")
+        except (OSError, ValueError):
+            return
+
+    def _death(self, code: int) -> str:
+        if code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with status {code}"
+        self._log_reader.join(1.0)  # its last lines, if it wrote any before dying
+        return f"the worker process for {self.name} (pid {self.pid}) {how}{self._last_lines()}"
+
+    def _last_lines(self) -> str:
+        lines = [line for line in self._log if line.strip()][-5:]
+        return "; its last log lines: " + " | ".join(lines) if lines else ""
+
+    def _close_pipes(self) -> None:
+        for stream in (self._popen.stdin,):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
