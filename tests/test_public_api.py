@@ -117,7 +117,7 @@ def _imports_of(path: Path) -> set[str]:
             ),
         ),
         ("processors", ("streamlib.runtime", "streamlib.pipelines", "streamlib.cli")),
-        # The process transport sits on core alone; the runtime will build on it.
+        # The process transport sits on core alone; the runtime's process isolation uses it.
         ("ipc", IPC_MAY_NOT_IMPORT),
         ("runtime", ("streamlib.processors", "streamlib.cli")),
         *(

@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from ..pipelines import load_graph
+from ..core import Graph, Registry
+from ..runtime._staging import stage_pipeline
 from ._plugin_option import add_plugin_option, load_plugins
 
 __all__ = ["add_graph_command"]
@@ -29,7 +30,9 @@ def add_graph_command(commands: Any) -> None:
 
 def _graph(args: argparse.Namespace) -> int:
     load_plugins(args)
-    graph = load_graph(args.file)
+    # Staged as the runtime loads it, so `isolation: process` entries show their process
+    # boundary (constructing them starts no process; only running does).
+    graph = stage_pipeline(args.file, Registry.default(), Graph())
     if args.format == "dot":
         print(graph.to_dot(), end="")
     elif args.format == "mermaid":

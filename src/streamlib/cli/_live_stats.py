@@ -28,6 +28,7 @@ _SPEED_WINDOW_S = 5.0  # speed and time left from the progress of the last few s
 
 _PROCESSOR_COLUMNS = ("processor", "state", "fps", "calls", "in", "out", "err", "p50 ms", "p99 ms")
 _CONNECTION_COLUMNS = ("connection", "profile", "depth", "dropped", "age ms")
+_PROCESS_COLUMNS = ("own process", "pid", "cpu %", "rss MB", "hops in", "hops out", "dropped")
 
 
 def _processor_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
@@ -63,6 +64,28 @@ def _connection_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
     ]
 
 
+def _process_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
+    """One row per processor running in a worker process of its own."""
+    rows: list[tuple[str, ...]] = []
+    for pid, p in stats.processors.items():
+        process = p.process
+        if process is None:
+            continue
+        cpu, rss = process.get("cpu_percent"), process.get("rss_mb")
+        rows.append(
+            (
+                pid,
+                str(process.get("pid", "-")),
+                "-" if cpu is None else f"{cpu:.1f}",
+                "-" if rss is None else f"{rss:.1f}",
+                str(process.get("hops_in", 0)),
+                str(process.get("hops_out", 0)),
+                str(process.get("hop_drops_in", 0) + process.get("hop_drops_out", 0)),
+            )
+        )
+    return rows
+
+
 def render_stats(stats: RuntimeStatistics) -> list[str]:
     """The statistics as plain table lines: one per processor, then one per connection."""
     lines = [
@@ -78,6 +101,11 @@ def render_stats(stats: RuntimeStatistics) -> list[str]:
         lines.append("  {:<40} {:<8} {:>9} {:>8} {:>8}".format(*_CONNECTION_COLUMNS))
     for name, *rest in _connection_rows(stats):
         lines.append("  {:<40} {:<8} {:>9} {:>8} {:>8}".format(name[:40], *rest))
+    processes = _process_rows(stats)
+    if processes:
+        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}".format(*_PROCESS_COLUMNS))
+    for name, *rest in processes:
+        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}".format(name[:18], *rest))
     return lines
 
 
@@ -262,6 +290,14 @@ class _LiveView:
             for row in _connection_rows(stats):
                 links.add_row(*row)
             parts.append(links)
+        processes = _process_rows(stats)
+        if processes:
+            owned = Table(box=None)
+            for index, name in enumerate(_PROCESS_COLUMNS):
+                owned.add_column(name, justify="left" if index == 0 else "right")
+            for row in processes:
+                owned.add_row(*row)
+            parts.append(owned)
         return Group(*parts)
 
 

@@ -24,7 +24,11 @@ def graph_to_dict(
     """The ``processors`` mapping (type and config of each) and the ``connections``."""
     return {
         "processors": {
-            pid: {"type": p.type_name, "config": p.config.model_dump(mode="json")}
+            pid: {
+                "type": p.type_name,
+                "config": p.config.model_dump(mode="json"),
+                **({"isolation": p.isolation} if p.isolation != "thread" else {}),
+            }
             for pid, p in processors.items()
         },
         "connections": [edge.to_dict() for edge in edges],
@@ -35,7 +39,11 @@ def graph_to_dot(processors: Mapping[ProcessorId, Processor], edges: Iterable[Ed
     """Graphviz DOT (``dot -Tsvg``)."""
     lines = ["digraph streamlib {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
     for pid, processor in processors.items():
-        lines.append(f'  "{pid}" [label="{pid}\\n{processor.type_name}"];')
+        if processor.isolation == "process":  # a process boundary: its own box, doubled
+            label = f"{pid}\\n{processor.type_name}\\n(own process)"
+            lines.append(f'  "{pid}" [label="{label}", peripheries=2, style="rounded,dashed"];')
+        else:
+            lines.append(f'  "{pid}" [label="{pid}\\n{processor.type_name}"];')
     for edge in edges:
         label = f"{edge.source.port} → {edge.target.port}\\n{edge.profile.value}"
         lines.append(f'  "{edge.source.processor}" -> "{edge.target.processor}" [label="{label}"];')
@@ -47,7 +55,11 @@ def graph_to_mermaid(processors: Mapping[ProcessorId, Processor], edges: Iterabl
     """A Mermaid flowchart (renders in GitHub Markdown)."""
     lines = ["flowchart LR"]
     for pid, processor in processors.items():
-        lines.append(f'  {_mermaid_id(pid)}["{pid}<br/><i>{processor.type_name}</i>"]')
+        if processor.isolation == "process":  # a process boundary: a subroutine box
+            text = f"{pid}<br/><i>{processor.type_name}</i><br/>(own process)"
+            lines.append(f'  {_mermaid_id(pid)}[["{text}"]]')
+        else:
+            lines.append(f'  {_mermaid_id(pid)}["{pid}<br/><i>{processor.type_name}</i>"]')
     for edge in edges:
         label = f"{edge.source.port} → {edge.target.port} ({edge.profile.value})"
         lines.append(

@@ -105,6 +105,8 @@ class Processor(Generic[C]):
       needs and the extra that installs them. Import them inside methods, never at
       module level: a type whose modules are missing is still listed (marked
       unavailable) and constructing it raises ``ConfigError`` with the install command.
+    - ``isolation`` (set by the runtime, not by you): ``"process"`` on the stand-in
+      for a processor that runs in a worker process (``isolation: process``).
     - ``renamed_ports``: old port name -> new one, for ports renamed in the last
       release; connecting to an old name is refused with the new one (see
       :meth:`port_hint`). Renamed config fields go in ``Config.renamed_fields``.
@@ -121,6 +123,7 @@ class Processor(Generic[C]):
     live: ClassVar[bool] = True
     requires: ClassVar[tuple[Requirement, ...]] = ()
     renamed_ports: ClassVar[Mapping[str, str]] = {}
+    isolation: ClassVar[str] = "thread"
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}

@@ -37,13 +37,18 @@ class AddArgs(ToolArguments):
         None,
         description="Its id (letters, digits, _ or -); default from the type.",
     )
+    isolation: Literal["thread", "process"] = Field(
+        "thread",
+        description="'process': run it in a worker process of its own, so a crash there "
+        "is its error only (connect its inputs before the runtime starts).",
+    )
 
 
 def _add(host: PipelineHost, args: AddArgs) -> ProcessorView:
     # A MODULE:Class type is checked (local-code grant, readable directory) before import.
     processor_class = granted_class(host.permissions, host.registry, args.type)
     config = host.permissions.check_config(processor_class, args.config)
-    ref = host.runtime.add(processor_class, config, id=args.id)
+    ref = host.runtime.add(processor_class, config, id=args.id, isolation=args.isolation)
     wait_for_setup(host.runtime, [str(ref.id)])  # a setup that fails at once is in the reply
     return processor_view(host.runtime, str(ref.id))
 

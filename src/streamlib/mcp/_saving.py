@@ -57,6 +57,8 @@ def _processor_entry(processor: Processor, base: Path | None) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": processor.type_name}
     if values:
         entry["config"] = values
+    if processor.isolation != "thread":
+        entry["isolation"] = processor.isolation
     return entry
 
 

@@ -83,6 +83,7 @@ class IsolatedProcessor(Processor):
     """Runs ``target`` in a worker process; its ports and config are the target's."""
 
     target: ClassVar[type[Processor]]
+    isolation = "process"
     fusible = False  # its thread waits for two sources at once
     ends_with_inputs = False  # it ends when the worker's processor ended
 
