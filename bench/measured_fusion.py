@@ -6,12 +6,14 @@ stages do one of three kinds of work:
 
 - ``cheap``: hand the frame on (what fusion is for: a hop costs a function call);
 - ``numpy``: ``np.add`` over a 1920x1080x3 frame (native code, the GIL released);
-- ``python``: 2 ms of pure Python per frame (holds the GIL).
+- ``python``: 2 ms of pure Python per frame (holds the GIL), on a 64x64 frame.
 
 Variants, all in the same run: ``auto`` (measured fusion, the default), ``structure``
-(``fuse=True``), ``unfused`` (``fuse=False``) and ``queue`` (plain threads +
-``queue.Queue``). Each runs ``--seconds``; frames reaching the sink after the first
-``--warmup`` seconds count (measured fusion needs a review or two to split).
+(``fuse=True``), ``unfused`` (``fuse=False``), ``queue`` (plain threads +
+``queue.Queue``) and, for the heavy stages, ``processes`` (each stage with
+``isolation="process"``: frames cross in shared memory). Each runs ``--seconds``;
+frames reaching the sink after the first ``--warmup`` seconds count (measured
+fusion needs a review or two to split).
 Also a paced case from the issue: a 30 fps TestPattern feeding two 20 ms stages.
 Prints JSON; ``--quick`` is a smoke test.
 
@@ -85,14 +87,20 @@ class Counter:
 # -- streamlib ------------------------------------------------------------------------
 
 
+def frame_shape(work: str) -> tuple[int, int, int]:
+    """1080p for the kinds that work on pixels; a small frame for pure Python work,
+    whose cost is the Python, not the bytes (each process hop copies a frame once)."""
+    return (64, 64, 3) if work == "python" else (1080, 1920, 3)
+
+
 class Source(sl.Processor):
-    """Sends the same 1080p frame (by reference) as fast as the chain accepts."""
+    """Sends the same frame (by reference) as fast as the chain accepts."""
 
     video = sl.Output(sl.VideoFrame)
 
-    def __init__(self, **fields: Any) -> None:
+    def __init__(self, shape: tuple[int, int, int], **fields: Any) -> None:
         super().__init__(**fields)
-        self._pixels = np.zeros((1080, 1920, 3), np.uint8)
+        self._pixels = np.zeros(shape, np.uint8)
         self._sent = 0
 
     def scheduling(self) -> sl.Scheduling:
@@ -103,13 +111,20 @@ class Source(sl.Processor):
         self._sent += 1
 
 
-class Stage(sl.Processor):
+class StageConfig(sl.ProcessorConfig):
+    work: str = "cheap"
+
+
+class Stage(sl.Processor[StageConfig]):
+    """One stage of the chain; its work is named in its config, so a worker process
+    (``isolation="process"``) builds the same stage from the same config."""
+
     video_in = sl.Input(sl.VideoFrame, profile="lossless")
     video_out = sl.Output(sl.VideoFrame)
 
-    def __init__(self, work: Callable[[np.ndarray[Any, Any]], None], **fields: Any) -> None:
-        super().__init__(**fields)
-        self._work = work
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self._work = make_work(self.config.work)
 
     def process(self) -> None:
         for frame in self.video_in.read_all():
@@ -129,7 +144,9 @@ class Sink(sl.Processor):
             self._counter.seen()
 
 
-def run_streamlib(work: str, fuse: Fuse, seconds: float, warmup: float) -> dict[str, Any]:
+def run_streamlib(
+    work: str, fuse: Fuse, seconds: float, warmup: float, *, isolation: str = "thread"
+) -> dict[str, Any]:
     counter = Counter(time.monotonic() + warmup)
     regroups: list[str] = []
     with sl.Runtime(fuse=fuse) as rt:
@@ -137,8 +154,11 @@ def run_streamlib(work: str, fuse: Fuse, seconds: float, warmup: float) -> dict[
             "runtime", lambda event: regroups.append(getattr(event, "reason", ""))
             if event.kind == "workers_regrouped" else None,
         )  # fmt: skip
-        chain = [rt.add(Source(), id="source")]
-        chain += [rt.add(Stage(make_work(work)), id=f"stage{n}") for n in range(STAGES)]
+        chain = [rt.add(Source(frame_shape(work)), id="source")]
+        chain += [
+            rt.add(Stage, id=f"stage{n}", work=work, isolation=isolation)  # type: ignore[arg-type]
+            for n in range(STAGES)
+        ]
         chain.append(rt.add(Sink(counter), id="sink"))
         for upstream, downstream in itertools.pairwise(chain):
             out = "video" if upstream is chain[0] else "video_out"
@@ -165,7 +185,7 @@ def run_queue(work: str, seconds: float, warmup: float) -> dict[str, Any]:
     pipes: list[queue.Queue[np.ndarray[Any, Any] | None]] = [
         queue.Queue(maxsize=3) for _ in range(STAGES + 1)
     ]
-    pixels = np.zeros((1080, 1920, 3), np.uint8)
+    pixels = np.zeros(frame_shape(work), np.uint8)
 
     def source() -> None:
         while not stop.is_set():
@@ -233,6 +253,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds not counted")
+    parser.add_argument(
+        "--no-processes", action="store_true", help="leave out the process-per-stage runs"
+    )
     args = parser.parse_args()
     seconds, warmup = (4.0, 2.5) if args.quick else (args.seconds, args.warmup)
 
@@ -246,6 +269,10 @@ def main() -> None:
                 row = run_streamlib(work, fuse, seconds, warmup)
             table[work][variant] = row
             print(json.dumps({"work": work, "variant": variant, **row}), file=sys.stderr)
+        if work != "cheap" and not args.no_processes:  # a process per stage
+            row = run_streamlib(work, True, seconds, warmup, isolation="process")
+            table[work]["processes"] = row
+            print(json.dumps({"work": work, "variant": "processes", **row}), file=sys.stderr)
     paced = {
         variant: run_paced(fuse, seconds, warmup)
         for variant, fuse in VARIANTS.items()
@@ -270,6 +297,14 @@ def main() -> None:
                         "auto_vs_structure": ratio(work, "auto", "structure"),
                         "auto_vs_unfused": ratio(work, "auto", "unfused"),
                         "auto_vs_queue": ratio(work, "auto", "queue"),
+                        **(
+                            {
+                                "processes_vs_queue": ratio(work, "processes", "queue"),
+                                "processes_vs_unfused": ratio(work, "processes", "unfused"),
+                            }
+                            if "processes" in table[work]
+                            else {}
+                        ),
                     }
                     for work in WORKS
                 },

@@ -100,6 +100,7 @@ class IsolatedProcessor(Processor):
         self._last_statistics: dict[str, Any] | None = None
         self.hops_in = 0
         self.hops_out = 0
+        self.lost_at_stop = 0
 
     def scheduling(self) -> Scheduling:
         return Scheduling.loop()
@@ -177,17 +178,22 @@ class IsolatedProcessor(Processor):
             self._worker.send("config", changes=changes)
 
     def teardown(self) -> None:
-        self._receiving.set()
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
         if self._worker is not None:
+            # The receivers keep taking the worker's frames while it stops in order: a
+            # lossless outlet there would otherwise wait for room that never comes.
             self._worker.stop(_STOP_TIMEOUT_S)
-            self._last_statistics = self.worker_statistics()  # kept for the final numbers
-        self._worker = None
+        self._receiving.set()
         for thread in self._receivers:
             thread.join(_STOP_TIMEOUT_S)
         self._receivers.clear()
+        # Frames that arrived after the last process() call: given up, and counted.
+        self.lost_at_stop += sum(len(inbox) for inbox in self._inboxes.values())
+        if self._worker is not None:
+            self._last_statistics = self.worker_statistics()  # kept for the final numbers
+        self._worker = None
         for publisher in self._publishers.values():
             publisher.close(linger_s=0.0)
         self._publishers.clear()
@@ -212,7 +218,8 @@ class IsolatedProcessor(Processor):
             "hops_in": self.hops_in,
             "hops_out": self.hops_out,
             "hop_drops_in": stats.pop("hop_drops_in", 0),
-            "hop_drops_out": sum(s.statistics().dropped for s in self._subscribers.values()),
+            "hop_drops_out": self.lost_at_stop
+            + sum(s.statistics().dropped for s in self._subscribers.values()),
         }
         return {"process": process, "processor": stats}
 
