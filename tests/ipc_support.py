@@ -75,7 +75,9 @@ def numbered_video(number: int) -> sl.VideoFrame:
 
 
 def _publish(args: dict[str, Any]) -> dict[str, Any]:
-    with FramePublisher(args["channel"], profile=args["profile"], capacity=args["capacity"]) as pub:
+    with FramePublisher(
+        args["channel"], profile=args["profile"], capacity=args["capacity"], domain=args["domain"]
+    ) as pub:
         if not pub.wait_for_subscriber(PEER_WAIT_S):
             raise SystemExit("no subscriber connected")
         mode = args["mode"]
@@ -100,10 +102,10 @@ def _publish(args: dict[str, Any]) -> dict[str, Any]:
 
 def _echo(args: dict[str, Any]) -> dict[str, Any]:
     """Forward every frame from one channel to another, then end the second."""
-    profile, capacity = args["profile"], args["capacity"]
+    channel = {"profile": args["profile"], "capacity": args["capacity"], "domain": args["domain"]}
     with (
-        FrameSubscriber(args["inbound"], profile=profile, capacity=capacity) as sub,
-        FramePublisher(args["outbound"], profile=profile, capacity=capacity) as pub,
+        FrameSubscriber(args["inbound"], **channel) as sub,
+        FramePublisher(args["outbound"], **channel) as pub,
     ):
         print(json.dumps({"ready": True}), flush=True)
         views = []
@@ -142,7 +144,9 @@ def _crash_loop(args: dict[str, Any]) -> dict[str, Any]:
         if pid == 0:  # the child: publish, keep a loan out, say so, wait to be killed
             os.close(ready_read)
             try:
-                pub = FramePublisher(args["channel"], profile="fifo", capacity=8)
+                pub = FramePublisher(
+                    args["channel"], profile="fifo", capacity=8, domain=args["domain"]
+                )
                 pub.send(sl.DataFrame({"child": killed}))
                 loaned = pub.loan((16, 16, 3), np.uint8)
                 os.write(ready_write, b"1")

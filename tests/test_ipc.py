@@ -7,6 +7,7 @@ and then finds nothing of theirs left in /dev/shm or /tmp/iceoryx2.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import subprocess
@@ -28,15 +29,37 @@ iceoryx2 = pytest.importorskip(
 import streamlib as sl  # noqa: E402
 from ipc_support import SCRIPT, numbered_video, sample_frames  # noqa: E402
 from streamlib.ipc import (  # noqa: E402
+    HEADER_BYTES,
     FramePublisher,
     FrameSubscriber,
     SharedMemoryError,
     SharedSample,
     cleanup_dead_nodes,
+    resource_files,
 )
 
 PEER_TIMEOUT_S = 30.0
-SHARED_MEMORY_ROOTS = (Path("/dev/shm"), Path("/tmp/iceoryx2"))
+# Every channel of this module lives in a domain of its own, so the clean-up checks
+# see exactly its files, whatever else on the machine uses iceoryx2 meanwhile.
+DOMAIN = f"test-{uuid.uuid4().hex[:12]}"
+publisher = functools.partial(FramePublisher, domain=DOMAIN)
+subscriber = functools.partial(FrameSubscriber, domain=DOMAIN)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_the_domains_management_file() -> Iterator[None]:
+    """iceoryx2 keeps one ``*.global_mgmt`` file per domain for good; this module's
+    domain is used once, so its file goes when the module is done."""
+    yield
+    cleanup_dead_nodes(DOMAIN)
+    for path in resource_files(DOMAIN):
+        if path.name.endswith(".global_mgmt"):
+            path.unlink()
+
+
+def leftover_files() -> set[Path]:
+    """This domain's files other than the one iceoryx2 keeps for good."""
+    return {path for path in resource_files(DOMAIN) if not path.name.endswith(".global_mgmt")}
 
 
 def channel_name() -> str:
@@ -47,7 +70,7 @@ def channel_name() -> str:
 def peer(role: str, **args: Any) -> Iterator[subprocess.Popen[str]]:
     """A tests/ipc_support.py process, killed if the test leaves before it is done."""
     process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), role, json.dumps(args)],
+        [sys.executable, str(SCRIPT), role, json.dumps({**args, "domain": DOMAIN})],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -114,16 +137,6 @@ def assert_same_frame(got: sl.Frame, sent: sl.Frame) -> None:
             assert getattr(got, name) == getattr(sent, name), name
 
 
-def shared_memory_files() -> set[Path]:
-    return {
-        path
-        for root in SHARED_MEMORY_ROOTS
-        if root.exists()
-        for path in root.rglob("*")
-        if not path.is_dir()
-    }
-
-
 # -- across two processes ---------------------------------------------------------------
 
 
@@ -131,11 +144,11 @@ def test_every_frame_kind_goes_to_another_process_and_back_intact() -> None:
     """Parent -> echo process -> parent: each kind crosses twice, read in place each time."""
     out_channel, back_channel = channel_name(), channel_name()
     with (
-        FrameSubscriber(back_channel, profile="lossless", capacity=16) as back,
+        subscriber(back_channel, profile="lossless", capacity=16) as back,
         peer(
             "echo", inbound=out_channel, outbound=back_channel, profile="lossless", capacity=16
         ) as echo,
-        FramePublisher(out_channel, profile="lossless", capacity=16) as out,
+        publisher(out_channel, profile="lossless", capacity=16) as out,
     ):
         for frame in sample_frames():
             out.send(frame)  # lossless: waits for the echo's subscriber to connect
@@ -156,11 +169,11 @@ def test_every_frame_kind_goes_to_another_process_and_back_intact() -> None:
 def test_a_received_array_is_a_read_only_view_of_the_shared_memory_not_a_copy() -> None:
     channel = channel_name()
     with (
-        FrameSubscriber(channel, profile="fifo", capacity=16) as sub,
-        peer("publish", channel=channel, profile="fifo", capacity=16, mode="kinds") as publisher,
+        subscriber(channel, profile="fifo", capacity=16) as sub,
+        peer("publish", channel=channel, profile="fifo", capacity=16, mode="kinds") as p,
     ):
         frames = receive_until_ended(sub)
-        report_of(publisher)
+        report_of(p)
         video = frames[0]
         assert isinstance(video, sl.VideoFrame)
         pixels = video.to_ndarray()
@@ -170,7 +183,7 @@ def test_a_received_array_is_a_read_only_view_of_the_shared_memory_not_a_copy() 
         assert isinstance(pixels.base.sample, iceoryx2.Sample)
         # The array's memory is the sample's payload, past the frame header.
         address = pixels.__array_interface__["data"][0]
-        assert address == pixels.base.sample.payload_ptr + sl_ipc_header_bytes()
+        assert address == pixels.base.sample.payload_ptr + HEADER_BYTES
         with pytest.raises(ValueError, match="read-only"):
             pixels[0, 0, 0] = 1
         assert sub.statistics().held == 3  # two video frames and one audio block alive
@@ -178,16 +191,10 @@ def test_a_received_array_is_a_read_only_view_of_the_shared_memory_not_a_copy() 
         assert sub.statistics().held == 0
 
 
-def sl_ipc_header_bytes() -> int:
-    from streamlib.ipc import HEADER_BYTES
-
-    return HEADER_BYTES
-
-
 def test_a_producer_fills_a_loaned_buffer_and_sends_it_without_a_copy() -> None:
     channel = channel_name()
     with (
-        FrameSubscriber(channel, profile="lossless", capacity=4) as sub,
+        subscriber(channel, profile="lossless", capacity=4) as sub,
         peer(
             "publish", channel=channel, profile="lossless", capacity=4, mode="loan", count=20
         ) as p,
@@ -205,8 +212,8 @@ def test_a_producer_fills_a_loaned_buffer_and_sends_it_without_a_copy() -> None:
 def test_a_loaned_array_is_sent_in_place_and_is_read_only_afterwards() -> None:
     channel = channel_name()
     with (
-        FrameSubscriber(channel, capacity=4) as sub,
-        FramePublisher(channel, capacity=4) as pub,
+        subscriber(channel, capacity=4) as sub,
+        publisher(channel, capacity=4) as pub,
     ):
         pixels = pub.loan((48, 64, 4), np.uint8)
         assert pixels.flags.writeable
@@ -217,18 +224,32 @@ def test_a_loaned_array_is_sent_in_place_and_is_read_only_afterwards() -> None:
         # A frame around another array (or part of a loan) is copied instead.
         other = pub.loan((48, 64, 4), np.uint8)
         pub.send(sl.VideoFrame(np.ascontiguousarray(other[:24]), "rgba"))
+        del other  # (its loan goes back)
+        # More metadata than a loan kept room for: copied too, nothing lost.
+        small = pub.loan((48, 64, 4), np.uint8, metadata_bytes=0)
+        small[...] = 9
+        pub.send(sl.VideoFrame(small, "rgba", metadata={"note": "x" * 100}))
         assert pub.statistics().sent_in_place == 1
-        assert pub.statistics().sent == 2
+        assert pub.statistics().sent == 3
         got = sub.receive()
         assert isinstance(got, sl.VideoFrame)
         assert got.metadata == {"from": "loan"}
         assert (got.to_ndarray() == 7).all()
+        assert sub.receive() is not None
+        last = sub.receive()
+        assert isinstance(last, sl.VideoFrame)
+        assert last.metadata == {"note": "x" * 100}
+        assert (last.to_ndarray() == 9).all()
+        with pytest.raises(sl.FrameError, match="a loan's shape"):
+            pub.loan((-1, 4), np.uint8)
+        with pytest.raises(sl.FrameError, match="cross processes as"):
+            pub.loan((4, 4), np.int64)
 
 
 def test_end_of_stream_arrives_after_the_last_frame() -> None:
     channel = channel_name()
     with (
-        FrameSubscriber(channel, profile="fifo", capacity=64) as sub,
+        subscriber(channel, profile="fifo", capacity=64) as sub,
         peer(
             "publish", channel=channel, profile="fifo", capacity=64, mode="numbered", count=40
         ) as p,
@@ -251,7 +272,7 @@ def test_a_slow_subscriber_counts_every_frame_it_missed() -> None:
     """latest, capacity 3: the publisher never waits; what the buffer lost shows as drops."""
     channel = channel_name()
     with (
-        FrameSubscriber(channel, profile="latest", capacity=3) as sub,
+        subscriber(channel, profile="latest", capacity=3) as sub,
         peer(
             "publish", channel=channel, profile="latest", capacity=3, mode="numbered", count=50
         ) as p,
@@ -270,7 +291,7 @@ def test_a_slow_subscriber_counts_every_frame_it_missed() -> None:
 def test_a_lossless_publisher_waits_for_a_slow_subscriber_and_loses_nothing() -> None:
     channel = channel_name()
     with (
-        FrameSubscriber(channel, profile="lossless", capacity=4) as sub,
+        subscriber(channel, profile="lossless", capacity=4) as sub,
         peer(
             "publish", channel=channel, profile="lossless", capacity=4, mode="numbered", count=200
         ) as p,
@@ -293,7 +314,7 @@ def test_a_lossless_publisher_waits_for_a_slow_subscriber_and_loses_nothing() ->
 
 def test_receive_latest_skips_to_the_newest_and_counts_the_skipped() -> None:
     channel = channel_name()
-    with FrameSubscriber(channel, capacity=8) as sub, FramePublisher(channel, capacity=8) as pub:
+    with subscriber(channel, capacity=8) as sub, publisher(channel, capacity=8) as pub:
         for number in range(5):
             pub.send(numbered_video(number))
         newest = sub.receive_latest()
@@ -308,26 +329,26 @@ def test_receive_latest_skips_to_the_newest_and_counts_the_skipped() -> None:
 
 def test_both_ends_must_agree_on_profile_and_capacity() -> None:
     channel = channel_name()
-    with FrameSubscriber(channel, profile="latest", capacity=3):
+    with subscriber(channel, profile="latest", capacity=3):
         with pytest.raises(sl.ConfigError, match="same profile and capacity"):
-            FramePublisher(channel, profile="lossless", capacity=3)
+            publisher(channel, profile="lossless", capacity=3)
         with pytest.raises(sl.ConfigError, match="same profile and capacity"):
-            FramePublisher(channel, profile="latest", capacity=5)
+            publisher(channel, profile="latest", capacity=5)
 
 
 def test_a_channel_takes_one_publisher() -> None:
     channel = channel_name()
-    with FramePublisher(channel) as first:
+    with publisher(channel) as first:
         with pytest.raises(sl.PortBusyError, match="already has a publisher"):
-            FramePublisher(channel)
+            publisher(channel)
         first.close()
-        with FramePublisher(channel):  # once the first is closed, another may publish
+        with publisher(channel):  # once the first is closed, another may publish
             pass
 
 
 def test_send_after_end_and_use_after_close_say_so() -> None:
     channel = channel_name()
-    pub = FramePublisher(channel)
+    pub = publisher(channel)
     pub.end()
     pub.end()  # again: nothing
     with pytest.raises(sl.StreamEndedError, match="already ended"):
@@ -336,14 +357,14 @@ def test_send_after_end_and_use_after_close_say_so() -> None:
     pub.close()
     with pytest.raises(sl.ConnectionClosedError, match="was closed"):
         pub.send(numbered_video(1))
-    sub = FrameSubscriber(channel)
+    sub = subscriber(channel)
     sub.close()
     with pytest.raises(sl.ConnectionClosedError, match="was closed"):
         sub.receive()
 
 
 def test_metadata_that_is_not_json_is_refused_before_anything_is_sent() -> None:
-    with FramePublisher(channel_name()) as pub:
+    with publisher(channel_name()) as pub:
         with pytest.raises(sl.FrameError, match="cannot cross a process"):
             pub.send(sl.DataFrame({"when": object()}))
         with pytest.raises(sl.FrameError, match="cannot cross a process"):
@@ -352,7 +373,7 @@ def test_metadata_that_is_not_json_is_refused_before_anything_is_sent() -> None:
 
 
 def test_every_loan_out_is_an_error_that_says_what_to_do() -> None:
-    with FramePublisher(channel_name(), max_loans=2) as pub:
+    with publisher(channel_name(), max_loans=2) as pub:
         loans = [pub.loan((8, 8, 3), np.uint8) for _ in range(2)]
         with pytest.raises(SharedMemoryError, match="send or drop a loaned array"):
             pub.loan((8, 8, 3), np.uint8)
@@ -364,8 +385,8 @@ def test_a_subscriber_holding_many_frames_copies_instead_of_failing() -> None:
     """iceoryx2 caps the samples a subscriber may hold; past the cap frames are copied."""
     channel = channel_name()
     with (
-        FrameSubscriber(channel, capacity=4, max_borrowed=4) as sub,
-        FramePublisher(channel, capacity=4, max_borrowed=4) as pub,
+        subscriber(channel, capacity=4, max_borrowed=4) as sub,
+        publisher(channel, capacity=4, max_borrowed=4) as pub,
     ):
         kept = []
         for number in range(12):
@@ -405,28 +426,28 @@ def test_without_iceoryx2_the_error_names_the_extra_to_install() -> None:
 
 
 def test_closing_both_ends_leaves_nothing_in_shared_memory() -> None:
-    cleanup_dead_nodes()
-    before = shared_memory_files()
+    cleanup_dead_nodes(DOMAIN)
+    before = leftover_files()
     channel = channel_name()
-    sub = FrameSubscriber(channel, capacity=4)
-    pub = FramePublisher(channel, capacity=4)
+    sub = subscriber(channel, capacity=4)
+    pub = publisher(channel, capacity=4)
     pub.send(numbered_video(1))
     frame = sub.receive()
-    assert shared_memory_files() - before  # the channel lives in shared memory...
+    assert leftover_files() - before  # the channel lives in shared memory...
     pub.close()
     sub.close()
     assert frame is not None
     assert frame.to_ndarray()[0, 0, 0] == 1  # ...a received frame stays valid after close
     del frame
-    assert shared_memory_files() - before == set()
+    assert leftover_files() - before == set()
 
 
 def test_nothing_is_left_after_100_publishers_are_killed_mid_stream() -> None:
     """Children publish, hold a loan and die by SIGKILL; the subscriber lives on."""
-    cleanup_dead_nodes()
-    before = shared_memory_files()
+    cleanup_dead_nodes(DOMAIN)
+    before = leftover_files()
     channel = channel_name()
-    with FrameSubscriber(channel, profile="fifo", capacity=8) as sub:
+    with subscriber(channel, profile="fifo", capacity=8) as sub:
         with peer("crash-loop", channel=channel, count=100, deadline_s=40.0) as loop:
             report = report_of(loop)
         assert report["killed"] == 100
@@ -438,7 +459,6 @@ def test_nothing_is_left_after_100_publishers_are_killed_mid_stream() -> None:
         assert frames
         assert frames[-1].payload == {"child": 99}
         del frames, frame
-        leftovers = shared_memory_files() - before
-        assert leftovers  # the last child could not remove its own files
-    cleanup_dead_nodes()  # (closing the subscriber's node may have done it already)
-    assert shared_memory_files() - before == set()
+        assert leftover_files() - before  # the last child could not remove its own files
+    cleanup_dead_nodes(DOMAIN)  # (closing the subscriber's node may have done it already)
+    assert leftover_files() - before == set()

@@ -21,13 +21,22 @@ to one :class:`FrameSubscriber`; each end may be opened first::
   buffer gives way); ``lossless`` waits for room, with a timeout. Drops are counted
   by the subscriber from sequence-number gaps.
 - Clean-up: ``close()`` (or leaving the ``with``) releases an end's iceoryx2 node;
-  :func:`cleanup_dead_nodes` removes what a killed process left behind.
+  :func:`cleanup_dead_nodes` removes what a killed process left behind. A *domain*
+  (both ends name it) keeps a program's files apart from every other program's;
+  :func:`resource_files` lists them.
 
 iceoryx2 comes with ``pip install 'streamlib[process]'`` and is imported on first
 use only. This package imports nothing above ``streamlib.core``.
 """
 
-from ._iceoryx import REQUIREMENT, SharedMemoryError, cleanup_dead_nodes, service_name
+from ._iceoryx import (
+    REQUIREMENT,
+    SharedMemoryError,
+    cleanup_dead_nodes,
+    resource_files,
+    resource_prefix,
+    service_name,
+)
 from ._publisher import FramePublisher, PublisherStatistics
 from ._shared import LoanedBuffer, SharedSample
 from ._subscriber import FrameSubscriber, SubscriberStatistics
@@ -45,5 +54,7 @@ __all__ = [
     "SharedSample",
     "SubscriberStatistics",
     "cleanup_dead_nodes",
+    "resource_files",
+    "resource_prefix",
     "service_name",
 ]

@@ -8,8 +8,10 @@ exceptions are translated here into streamlib's.
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from ..core import ConfigError, DeliveryProfile, PortBusyError, Requirement, StreamError
@@ -22,6 +24,8 @@ __all__ = [
     "cleanup_dead_nodes",
     "iceoryx2",
     "open_channel",
+    "resource_files",
+    "resource_prefix",
 ]
 
 REQUIREMENT: Final = Requirement("process", ("iceoryx2",))
@@ -70,13 +74,58 @@ def service_name(channel: str) -> str:
     return _SERVICE_PREFIX + channel
 
 
-def create_node(role: str) -> Any:
+_DOMAIN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+
+
+def node_config(domain: str | None) -> Any:
+    """iceoryx2's config for ``domain``: its own file prefix, so nothing is shared
+    with another domain (None: iceoryx2's default, shared by every program)."""
+    iox2 = iceoryx2()
+    config = iox2.config.global_config()  # a copy: changing it changes no one else's
+    if domain is not None:
+        config.global_cfg.prefix = iox2.FileName.new(resource_prefix(domain))
+    return config
+
+
+def resource_prefix(domain: str | None) -> str:
+    """How the names of ``domain``'s files in shared memory and iceoryx2's folder begin."""
+    if domain is None:
+        return str(iceoryx2().config.global_config().global_cfg.prefix.to_string())
+    if not isinstance(domain, str) or not _DOMAIN.match(domain):
+        raise ConfigError(
+            f"an ipc domain is 1 to 32 letters, digits or '-', got {domain!r} "
+            "(no '_': it ends the file prefix, so no domain's prefix starts another's)"
+        )
+    return f"sl_{domain}_"
+
+
+def resource_files(domain: str | None = None) -> list[Path]:
+    """The files iceoryx2 keeps for ``domain`` now: in ``/dev/shm`` and its own folder.
+
+    Once every end of every channel is closed and :func:`cleanup_dead_nodes` ran,
+    only one remains: the domain's ``*.global_mgmt`` in ``/dev/shm``, which
+    iceoryx2 creates once and keeps. Anything else is a leak. (Where shared memory
+    has no files, as on macOS, only iceoryx2's folder is seen.)
+    """
+    prefix = resource_prefix(domain)
+    root = Path(iceoryx2().config.global_config().global_cfg.root_path.to_string())
+    return sorted(
+        path
+        for folder in (Path("/dev/shm"), root)
+        if folder.is_dir()
+        for path in folder.rglob(prefix + "*")
+        if path.is_file()
+    )
+
+
+def create_node(role: str, domain: str | None) -> Any:
     """A node of its own for one endpoint; it leaves its signal handlers to Python."""
     iox2 = iceoryx2()
     try:
         return (
             iox2.NodeBuilder.new()
             .name(iox2.NodeName.new(f"streamlib {role}"[:128]))
+            .config(node_config(domain))
             .signal_handling_mode(iox2.SignalHandlingMode.Disabled)
             .create(iox2.ServiceType.Ipc)
         )
@@ -191,8 +240,8 @@ def timed_wait(listener: Any, seconds: float, channel: str) -> list[Any]:
     return activations
 
 
-def cleanup_dead_nodes() -> int:
-    """Remove what processes that died without closing left in shared memory.
+def cleanup_dead_nodes(domain: str | None = None) -> int:
+    """Remove what processes that died without closing left in ``domain``'s shared memory.
 
     iceoryx2 keeps each node's files in ``/tmp/iceoryx2`` and its shared memory
     in ``/dev/shm``; a process killed with SIGKILL cannot remove them. This finds
@@ -204,7 +253,7 @@ def cleanup_dead_nodes() -> int:
     """
     iox2 = iceoryx2()
     try:
-        states = iox2.Node.list(iox2.ServiceType.Ipc, iox2.config.global_config())
+        states = iox2.Node.list(iox2.ServiceType.Ipc, node_config(domain))
     except iox2.NodeListFailure as error:
         raise SharedMemoryError(f"could not list iceoryx2 nodes: {error}") from None
     cleaned = 0

@@ -18,6 +18,7 @@ from ..core import (
     ConnectionClosedError,
     DeliveryProfile,
     Frame,
+    FrameError,
     StreamEndedError,
 )
 from ..core._frame import ArrayFrame
@@ -32,7 +33,7 @@ from ._iceoryx import (
     timed_wait,
 )
 from ._shared import LoanedBuffer
-from ._wire import HEADER_BYTES, OutgoingFrame, describe_frame, dtype_code, end_of_stream
+from ._wire import HEADER_BYTES, MAX_DIMS, OutgoingFrame, describe_frame, dtype_code, end_of_stream
 
 __all__ = ["FramePublisher", "PublisherStatistics"]
 
@@ -92,6 +93,7 @@ class FramePublisher:
         max_borrowed: int | None = None,
         initial_payload_bytes: int = _INITIAL_PAYLOAD_BYTES,
         write_timeout_s: float = DEFAULT_WRITE_TIMEOUT_S,
+        domain: str | None = None,
     ) -> None:
         """Open (or create) ``channel``'s publishing end.
 
@@ -99,7 +101,9 @@ class FramePublisher:
         (``max_borrowed`` defaults to ``capacity + 4`` on both ends).
         ``max_loans`` is how many :meth:`loan` buffers may be out at once;
         ``initial_payload_bytes`` sizes the first shared-memory segment (it grows
-        by powers of two when a bigger frame comes).
+        by powers of two when a bigger frame comes). ``domain`` keeps the channel's
+        files apart from every other domain's (both ends name the same one; None is
+        iceoryx2's default).
         """
         if max_loans < 1:
             raise ConfigError(f"max_loans must be at least 1, got {max_loans}")
@@ -108,7 +112,8 @@ class FramePublisher:
         self.capacity = capacity
         self.write_timeout_s = write_timeout_s
         iox2 = iceoryx2()
-        self._node: Any = create_node("publisher")
+        self.domain = domain
+        self._node: Any = create_node("publisher", domain)
         self._services = open_channel(
             self._node,
             channel,
@@ -153,11 +158,19 @@ class FramePublisher:
 
         Sending a frame whose array is this whole array sends the shared memory as
         it is, with no copy; ``metadata_bytes`` is room kept for the frame's
-        metadata (more than that falls back to a copy). Once sent, the array is
+        metadata (more than that falls back to a copy, into one more loan). Once sent, the array is
         read-only: the memory belongs to the subscriber. A loan never sent is handed
         back when the array is gone. At most ``max_loans`` may be out at once.
         """
         self._check_open()
+        shape = tuple(shape)
+        if not 1 <= len(shape) <= MAX_DIMS or any(
+            not isinstance(n, int | np.integer) or n < 0 for n in shape
+        ):
+            raise FrameError(
+                f"a loan's shape is 1 to {MAX_DIMS} sizes of 0 or more, got {shape} "
+                "(for video, PixelFormat.array_shape(width, height) gives it)"
+            )
         dt = np.dtype(dtype)
         dtype_code(dt)  # uint8 pixels or float32 samples
         payload = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
@@ -168,7 +181,7 @@ class FramePublisher:
             self,
             address=sample.payload_ptr + HEADER_BYTES,
             capacity=capacity,
-            shape=tuple(shape),
+            shape=shape,
             dtype=dt,
         )
         return np.asarray(buffer)

@@ -91,12 +91,14 @@ class FrameSubscriber:
         profile: DeliveryProfile | str = DeliveryProfile.FIFO,
         capacity: int = 8,
         max_borrowed: int | None = None,
+        domain: str | None = None,
     ) -> None:
         """Open (or create) ``channel``'s subscribing end.
 
         ``profile``, ``capacity`` and ``max_borrowed`` must match the publisher's.
         ``max_borrowed`` (default ``capacity + 4``) is how many received frames may
         be held at once in shared memory; past that, frames are copied out.
+        ``domain`` must be the publisher's (None: iceoryx2's default).
         """
         self.channel = channel
         self.profile = DeliveryProfile.parse(profile)
@@ -105,7 +107,8 @@ class FrameSubscriber:
         if self.max_borrowed < 2:
             raise ConfigError(f"max_borrowed must be at least 2, got {self.max_borrowed}")
         iceoryx2()
-        self._node: Any = create_node("subscriber")
+        self.domain = domain
+        self._node: Any = create_node("subscriber", domain)
         self._services = open_channel(
             self._node, channel, self.profile, capacity, self.max_borrowed
         )

@@ -54,6 +54,8 @@ HEADER_BYTES: Final = 128
 
 _MAGIC: Final = b"SLF\x01"  # streamlib frame, wire version 1
 _HEADER = struct.Struct("<4sBBBBB3xQQqqI4IQI")
+MAX_DIMS: Final = 4
+"""The most dimensions a frame's array may have (video has 2 or 3, audio 2)."""
 
 # Data frame payload flag: raw bytes rather than JSON text.
 FLAG_BYTES: Final = 1
