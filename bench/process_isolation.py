@@ -13,14 +13,16 @@ Rows (the producer is this process, the consumer a second one it starts):
 - ``bare``: loan a sample, copy the payload in, stamp the time, send, notify;
   the consumer wakes on the event, receives and takes a numpy view of the payload.
 - ``streamlib_loan``: the same work through streamlib: ``loan()``, copy the payload
-  in, stamp, ``send(VideoFrame(...))``; the consumer's ``wait``/``receive`` gives a
-  frame whose array is a view of the sample. The ratio to ``bare`` is the cost of
-  streamlib's layer (header, frame objects, sequence and drop accounting).
-- ``bare_copy_in_hop`` and ``streamlib_send``: the stamp comes before the copy
-  into shared memory, so the hop includes the one copy ``send(frame)`` makes.
+  in, make the ``VideoFrame``, stamp, ``send(frame)``; the consumer's
+  ``wait``/``receive`` gives a frame whose array is a view of the sample. The ratio
+  to ``bare`` is the cost of streamlib's layer (header, frame objects, sequence and
+  drop accounting).
+- ``bare_copy_in_hop`` and ``streamlib_send``: the stamp comes before the loan and
+  the copy into shared memory, so the hop includes the one copy ``send(frame)`` makes.
 
-Latency is (consumer has the frame) - (stamp), both ``time.monotonic_ns()``, which
-is one clock for every process on the machine.
+Latency is (the consumer holds the frame) - (the stamp), both ``time.monotonic_ns()``
+(one clock for every process on the machine), paired by message number; the first
+20 messages of each row are a warm-up and not counted.
 """
 
 from __future__ import annotations
