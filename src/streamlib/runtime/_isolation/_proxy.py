@@ -39,7 +39,7 @@ from ...core import (
     Subscription,
 )
 from ...ipc import FramePublisher, FrameSubscriber, cleanup_dead_nodes
-from ._worker_process import WorkerDiedError, WorkerProcess
+from ._worker_process import ProcessUsage, WorkerDiedError, WorkerProcess
 
 __all__ = ["IsolatedProcessor", "isolated"]
 
@@ -85,7 +85,6 @@ class IsolatedProcessor(Processor):
     target: ClassVar[type[Processor]]
     isolation = "process"
     fusible = False  # its thread waits for two sources at once
-    ends_with_inputs = False  # it ends when the worker's processor ended
 
     def __init__(self, config: ProcessorConfig | Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
@@ -101,9 +100,16 @@ class IsolatedProcessor(Processor):
         self.hops_in = 0
         self.hops_out = 0
         self.lost_at_stop = 0
+        self._finished = False  # the worker's processor ended and all it sent is out
 
     def scheduling(self) -> Scheduling:
         return Scheduling.loop()
+
+    @property
+    def ends_with_inputs(self) -> bool:  # type: ignore[override]  # a constant elsewhere
+        """It ends when the worker's processor ended, not when its own inputs did. One
+        with outputs says so by ending them; one without has only this to say it."""
+        return self._finished and not self.outputs
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -125,6 +131,7 @@ class IsolatedProcessor(Processor):
             self._publishers[name] = FramePublisher(**channel, write_timeout_s=_SEND_SLICE_S)
         self._receiving.clear()
         self._ended_outputs.clear()
+        self._finished = False
         for name, channel in outputs.items():
             self._start_receiver(name, FrameSubscriber(**channel), ctx)
         self._worker = WorkerProcess(pid, on_news=ctx.wake)
@@ -137,15 +144,10 @@ class IsolatedProcessor(Processor):
         ctx = self.ctx
         assert worker is not None
         assert ctx is not None
-        if worker.failure is not None:
-            raise WorkerDiedError(worker.failure)
-        for name, publisher in self._publishers.items():
-            port = self.inputs[name]
-            for frame in port.read_all():
-                self._send(publisher, frame, worker)
-                self.hops_in += 1
-            if port.is_ended() and not publisher.ended:
-                publisher.end()
+        if worker.failure is None:
+            self._forward_inputs(worker)
+        # What the worker sent before it failed goes on before its error, as what a
+        # processor writes before it raises does.
         for name, inbox in self._inboxes.items():
             output = self.outputs[name]
             while inbox:
@@ -161,11 +163,14 @@ class IsolatedProcessor(Processor):
                     timestamp_ns=ctx.clock.now_ns(),
                 )
             )
+        if worker.failure is not None:
+            raise WorkerDiedError(worker.failure)
         if (
             worker.ended
             and self._ended_outputs == set(self._inboxes)
             and not any(self._inboxes.values())
         ):
+            self._finished = True
             self.end_outputs()
             return
         ctx.wait_for_input(_IDLE_WAIT_S)
@@ -214,7 +219,9 @@ class IsolatedProcessor(Processor):
         usage = worker.usage()
         stats = dict(worker.stats)
         process: dict[str, Any] = {
-            **(usage.to_dict() if usage is not None else {"pid": worker.pid}),
+            # A process that is gone (after stop, or between a crash and the restart)
+            # uses nothing: the same keys either way, so readers need not check.
+            **(usage or ProcessUsage(worker.pid, 0.0, 0.0)).to_dict(),
             "hops_in": self.hops_in,
             "hops_out": self.hops_out,
             "hop_drops_in": stats.pop("hop_drops_in", 0),
@@ -225,20 +232,34 @@ class IsolatedProcessor(Processor):
 
     # -- internals -------------------------------------------------------------------
 
+    def _forward_inputs(self, worker: WorkerProcess) -> None:
+        for name, publisher in self._publishers.items():
+            port = self.inputs[name]
+            for frame in port.read_all():
+                if not self._send(publisher, frame, worker):
+                    return  # the worker failed: the rest of the batch is lost with it
+                self.hops_in += 1
+            if port.is_ended() and not publisher.ended:
+                publisher.end()
+
     @staticmethod
-    def _send(publisher: FramePublisher, frame: Frame, worker: WorkerProcess) -> None:
+    def _send(publisher: FramePublisher, frame: Frame, worker: WorkerProcess) -> bool:
         """Send, waiting for room on a lossless channel in short slices, so a worker
-        that died is noticed at once instead of after the whole write timeout."""
+        that died is noticed at once instead of after the whole write timeout; False
+        when it failed. (Its error is raised later, outside this ``except``: chained
+        to the timeout, it would keep the timeout's traceback, which holds the
+        channel's iceoryx2 listener, its node and its shared memory, for as long as
+        anyone keeps the error, as a log handler does.)"""
         deadline = time.monotonic() + DEFAULT_WRITE_TIMEOUT_S
         while True:
             try:
                 publisher.send(frame)
-                return
+                return True
             except BackpressureTimeout:
-                if worker.failure is not None:
-                    raise WorkerDiedError(worker.failure) from None
-                if time.monotonic() >= deadline:
+                if worker.failure is None and time.monotonic() >= deadline:
                     raise
+            if worker.failure is not None:
+                return False
 
     @staticmethod
     def _channel(name: str, profile: DeliveryProfile) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from ...core import StreamError
 from ._protocol import MessageWriter, read_message
@@ -26,6 +26,7 @@ from ._protocol import MessageWriter, read_message
 __all__ = ["ProcessUsage", "WorkerDiedError", "WorkerProcess"]
 
 _LOG_LINES = 20  # the worker's last stderr lines kept for an error message
+_READER_JOIN_S = 1.0  # how long stop and kill wait for each pipe reader to finish
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -147,6 +148,16 @@ class WorkerProcess:
     def _read_messages(self) -> None:
         stdout = self._popen.stdout
         assert stdout is not None
+        with stdout:  # closed at the end, or every worker leaks its pipe
+            self._take_messages(stdout)
+        code = self._popen.wait()
+        # A worker whose processor ended its stream exits by itself, with status 0.
+        finished = self.ended and code == 0
+        if not self._stopping and not finished and self.failure is None:
+            self.failure = self._death(code)
+        self._on_news()
+
+    def _take_messages(self, stdout: IO[str]) -> None:
         while (message := read_message(stdout)) is not None:
             kind = message["kind"]
             if kind == "ready":
@@ -163,20 +174,14 @@ class WorkerProcess:
             elif kind == "stats":
                 self.stats = message.get("processor", {})
             self._on_news()
-        code = self._popen.wait()
-        if not self._stopping and self.failure is None:
-            self.failure = self._death(code)
-        self._on_news()
 
     def _read_log(self) -> None:
         stderr = self._popen.stderr
         assert stderr is not None
-        try:
+        with stderr, contextlib.suppress(OSError, ValueError):
             for line in stderr:
                 self._log.append(line.rstrip())
                 sys.stderr.write(f"[{self.name} pid {self.pid}] {line}")
-        except (OSError, ValueError):
-            return
 
     def _death(self, code: int) -> str:
         if code < 0:
@@ -194,7 +199,11 @@ class WorkerProcess:
         return "; its last log lines: " + " | ".join(lines) if lines else ""
 
     def _close_pipes(self) -> None:
-        for stream in (self._popen.stdin,):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        """Close stdin; the readers close stdout and stderr at their end, which follows
+        the process's exit at once (unless a child of its own still holds them)."""
+        if self._popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._popen.stdin.close()
+        for reader in (self._reader, self._log_reader):
+            if reader is not threading.current_thread():
+                reader.join(_READER_JOIN_S)
