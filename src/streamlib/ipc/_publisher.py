@@ -291,8 +291,9 @@ class FramePublisher:
         """
         if not self._lossless:
             return
-        listener = self._feedback
-        self._take_credits(listener.try_wait())
+        # No local for the listener: a kept BackpressureTimeout's traceback would hold
+        # it (and its node's shared memory) after close().
+        self._take_credits(self._feedback.try_wait())
         if self._has_room():
             return
         self._waits += 1
@@ -305,7 +306,7 @@ class FramePublisher:
                     f"{self.write_timeout_s:g} s ({self._in_flight} of {self.capacity} "
                     "messages unread; is its process alive and reading?)"
                 )
-            self._take_credits(timed_wait(listener, min(left, _WAIT_SLICE_S), self.channel))
+            self._take_credits(timed_wait(self._feedback, min(left, _WAIT_SLICE_S), self.channel))
 
     def _has_room(self) -> bool:
         subscribers = self._services.frames.dynamic_config.number_of_subscribers
