@@ -408,7 +408,7 @@ def test_a_playlist_in_the_root_cannot_lead_ffmpeg_outside(root: Path) -> None:
     import av
 
     from media_support import make_clip
-    from streamlib.mcp._ffmpeg_grants import locate, protective_options
+    from streamlib.control._ffmpeg_grants import locate, protective_options
 
     outside = make_clip(root.parent / "outside" / "clip.ts", seconds=0.5, audio=False)
     playlist = root / "list.m3u8"
@@ -425,7 +425,7 @@ def test_a_playlist_in_the_root_cannot_lead_ffmpeg_outside(root: Path) -> None:
 
 
 def test_filter_graphs_are_read_as_libavfilter_reads_them() -> None:
-    from streamlib.mcp._ffmpeg_graph import FilterCall, parse_filter_graph
+    from streamlib.control._ffmpeg_graph import FilterCall, parse_filter_graph
 
     calls = parse_filter_graph(
         "[in] scale = w=640:h='iw/2' [a]; sine=440:sample_rate=8000, "
@@ -445,7 +445,7 @@ def test_filter_graphs_are_read_as_libavfilter_reads_them() -> None:
 
 def test_no_allowed_filter_has_an_option_that_names_a_file() -> None:
     """Checked against the FFmpeg on this machine, so the allow-list stays safe as FFmpeg grows."""
-    from streamlib.mcp._ffmpeg_grants import SAFE_FILTERS
+    from streamlib.control._ffmpeg_grants import SAFE_FILTERS
 
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:

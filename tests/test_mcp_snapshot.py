@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import streamlib as sl
-from streamlib.mcp._snapshot import analyze_audio, describe_data, encode_image, to_rgb
+from streamlib.control._snapshot_analysis import analyze_audio, describe_data, encode_image, to_rgb
 
 # Colors and their BT.601 limited-range YUV, as FFmpeg converts them.
 COLORS = {

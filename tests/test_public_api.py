@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import streamlib
+import streamlib.control
 import streamlib.core
 import streamlib.ipc
 import streamlib.processors
@@ -58,6 +61,7 @@ def test_devices_are_listed_where_devices_live_not_among_processors() -> None:
         streamlib.processors,
         streamlib.testing,
         streamlib.ipc,
+        streamlib.control,
     ],
 )
 def test_every_exported_name_exists_and_is_documented(module: object) -> None:
@@ -70,8 +74,8 @@ def test_every_exported_name_exists_and_is_documented(module: object) -> None:
 # streamlib.ipc imports streamlib.core and nothing else of streamlib.
 IPC_MAY_NOT_IMPORT = (
     "streamlib.runtime", "streamlib.processors", "streamlib.pipelines", "streamlib.cli",
-    "streamlib.mcp", "streamlib.testing", "streamlib.gpu", "streamlib.clap", "streamlib.media",
-    "streamlib.audio", "streamlib.webrtc",
+    "streamlib.mcp", "streamlib.control", "streamlib.testing", "streamlib.gpu", "streamlib.clap",
+    "streamlib.media", "streamlib.audio", "streamlib.webrtc",
 )  # fmt: skip
 
 
@@ -94,7 +98,10 @@ def _imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        # Faces (cli, mcp) may import anything below them; each line below is one layer.
+        # Faces (cli, mcp) may import anything below them, the operations layer (control)
+        # included; each line below is one layer.
+        # The operations layer serves every face and needs none of them (nor the MCP SDK).
+        ("control", ("streamlib.mcp", "streamlib.cli", "mcp")),
         (
             "core",
             (
@@ -103,6 +110,7 @@ def _imports_of(path: Path) -> set[str]:
                 "streamlib.pipelines",
                 "streamlib.cli",
                 "streamlib.mcp",
+                "streamlib.control",
                 "streamlib.testing",
             ),
         ),
@@ -113,13 +121,17 @@ def _imports_of(path: Path) -> set[str]:
                 "streamlib.processors",
                 "streamlib.cli",
                 "streamlib.mcp",
+                "streamlib.control",
                 "streamlib.testing",
             ),
         ),
-        ("processors", ("streamlib.runtime", "streamlib.pipelines", "streamlib.cli")),
+        (
+            "processors",
+            ("streamlib.runtime", "streamlib.pipelines", "streamlib.cli", "streamlib.control"),
+        ),
         # The process transport sits on core alone; the runtime's process isolation uses it.
         ("ipc", IPC_MAY_NOT_IMPORT),
-        ("runtime", ("streamlib.processors", "streamlib.cli")),
+        ("runtime", ("streamlib.processors", "streamlib.cli", "streamlib.control")),
         *(
             (
                 adapter,
@@ -129,6 +141,7 @@ def _imports_of(path: Path) -> set[str]:
                     "streamlib.pipelines",
                     "streamlib.cli",
                     "streamlib.mcp",
+                    "streamlib.control",
                 ),
             )
             for adapter in ("gpu", "clap", "media", "audio", "webrtc")
@@ -141,6 +154,19 @@ def test_layering(layer: str, forbidden: tuple[str, ...]) -> None:
     for path in (PACKAGE / layer).rglob("*.py"):
         for module in _imports_of(path):
             assert not module.startswith(forbidden), f"{path.name} imports {module}"
+
+
+def test_the_operations_layer_imports_without_the_mcp_sdk_or_pillow() -> None:
+    """A web face uses streamlib.control without the MCP SDK installed."""
+    code = (
+        "import sys, streamlib.control; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'mcp', 'PIL', 'starlette'}), "
+        "any(m.startswith('streamlib.mcp') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[] False"
 
 
 @pytest.mark.parametrize("layer", ["core", "pipelines"])

@@ -16,11 +16,13 @@ Agents only add processor types that are registered (built-ins and plug-ins),
 by name; there is no tool that runs code they write. What those types may reach
 outside the process (camera, audio, display, network, files) is granted by
 :class:`Permissions`, nothing by default.
+
+The operations behind the tools, the host and the permissions live in
+:mod:`streamlib.control`, shared with the other faces; this package words them for MCP.
 """
 
+from ..control import FLAGS, Permissions, PipelineHost
 from ._auth import BearerTokenGuard, is_loopback, require_token_for
-from ._host import PipelineHost
-from ._permissions import FLAGS, Permissions
 from ._server import TOOLS, create_server
 from ._transports import MCP_PATH, serve_http, serve_stdio
 

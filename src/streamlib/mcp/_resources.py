@@ -14,10 +14,10 @@ import json
 
 from mcp import types
 
+from ..control import PipelineHost
+from ..control._catalog_operations import DescribeTypeArgs, describe_type
+from ..control._graph_operations import graph_document
 from ..core import RegistryError, did_you_mean
-from ._catalog_tools import DescribeTypeArgs, describe_type
-from ._graph_tools import graph_document
-from ._host import PipelineHost
 
 __all__ = [
     "EVENTS_URI",

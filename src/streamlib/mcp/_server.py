@@ -19,8 +19,8 @@ must keep serving other clients meanwhile.
 
 from __future__ import annotations
 
+import base64
 import json
-import logging
 from functools import partial
 from typing import Any
 
@@ -31,28 +31,15 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from .. import __version__
-from ..core import StreamError, did_you_mean
-from ._catalog_tools import CATALOG_TOOLS
-from ._control_tools import CONTROL_TOOLS
-from ._graph_tools import GRAPH_TOOLS
-from ._host import PipelineHost
-from ._pipeline_tools import PIPELINE_TOOLS
+from ..control import OPERATIONS, OperationOutcome, PipelineHost, run_operation
+from ..core import did_you_mean
 from ._resources import ResourceNotFound, list_resources, list_templates, read_resource
-from ._snapshot_tool import SNAPSHOT_TOOLS
-from ._tool import ToolDefinition, ToolReply
+from ._tool import McpTool
 
 __all__ = ["TOOLS", "create_server"]
 
-_log = logging.getLogger("streamlib.mcp")
-
-TOOLS: tuple[ToolDefinition, ...] = (
-    *CATALOG_TOOLS,
-    *GRAPH_TOOLS,
-    *CONTROL_TOOLS,
-    *PIPELINE_TOOLS,
-    *SNAPSHOT_TOOLS,
-)
-"""Every tool the server offers, in the order it lists them."""
+TOOLS: tuple[McpTool, ...] = tuple(McpTool(operation) for operation in OPERATIONS)
+"""Every tool the server offers (one per control operation), in the order it lists them."""
 
 _INSTRUCTIONS = """\
 streamlib runs real-time media pipelines: processors (sources, effects, sinks) joined by \
@@ -131,41 +118,38 @@ def create_server(host: PipelineHost, *, name: str = "streamlib") -> Server[Any]
 
 def call_tool(
     host: PipelineHost,
-    tools: dict[str, ToolDefinition],
+    tools: dict[str, McpTool],
     name: str,
     arguments: dict[str, Any] | None,
 ) -> types.CallToolResult:
     """Run one tool call to a result; every failure becomes a tool error, never an exception."""
     tool = tools.get(name)
     if tool is None:
-        return _error(
-            "UnknownTool", f"there is no tool {name!r}; " + did_you_mean(name, tools, what="tools")
+        return _reply(
+            OperationOutcome.error(
+                "UnknownTool",
+                f"there is no tool {name!r}; " + did_you_mean(name, tools, what="tools"),
+            )
         )
-    try:
-        parsed = tool.parse(arguments)
-        reply = host.call(lambda: tool.run(host, parsed))
-    except (StreamError, TimeoutError) as error:
-        return _error(type(error).__name__, str(error))
-    except Exception as error:
-        _log.exception("tool %s failed unexpectedly", name)
-        return _error(
-            "InternalError",
-            f"{name} failed unexpectedly ({type(error).__name__}: {error}); this is a bug in "
-            "streamlib or a processor. Check list_processors to see the pipeline's state.",
+    return _reply(run_operation(host, tool.operation, arguments))
+
+
+def _reply(outcome: OperationOutcome) -> types.CallToolResult:
+    """An outcome as MCP content: images, the summary, then the JSON (or the error's line)."""
+    structured = outcome.structured
+    if outcome.is_error:
+        return types.CallToolResult(
+            content=[types.TextContent(text=f"{structured['error']}: {structured['message']}")],
+            structured_content=structured,
+            is_error=True,
         )
-    if not isinstance(reply, ToolReply):
-        reply = ToolReply(reply)
-    structured = reply.result.model_dump(mode="json", by_alias=True)
-    blocks: list[types.ContentBlock] = list(reply.content)
-    if reply.summary is not None:
-        blocks.append(types.TextContent(text=reply.summary))
+    blocks: list[types.ContentBlock] = [
+        types.ImageContent(
+            data=base64.b64encode(image.data).decode("ascii"), mime_type=image.mime_type
+        )
+        for image in outcome.images
+    ]
+    if outcome.summary is not None:
+        blocks.append(types.TextContent(text=outcome.summary))
     blocks.append(types.TextContent(text=json.dumps(structured, indent=1)))
     return types.CallToolResult(content=blocks, structured_content=structured)
-
-
-def _error(kind: str, message: str) -> types.CallToolResult:
-    return types.CallToolResult(
-        content=[types.TextContent(text=f"{kind}: {message}")],
-        structured_content={"error": kind, "message": message},
-        is_error=True,
-    )

@@ -1,4 +1,4 @@
-"""Tools that run the pipeline and change it live: ``start``, ``pause``, ``resume``,
+"""Operations that run the pipeline and change it live: ``start``, ``pause``, ``resume``,
 ``stop``, ``set_config``, ``get_stats``."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 
 from ..core import ProcessorState
 from ..runtime import Runtime, RuntimeState
-from ._graph_tools import NoArgs
+from ._graph_operations import NoArgs
 from ._host import EVENT_HISTORY, PipelineHost
-from ._tool import JsonObject, ToolArguments, ToolDefinition
+from ._operation import JsonObject, Operation, OperationArguments
 from ._views import failure_of, wait_for_setup
 
-__all__ = ["CONTROL_TOOLS"]
+__all__ = ["RUN_OPERATIONS"]
 
 _APPLY_WAIT_S = 0.5  # how long set_config waits for a running processor to take a change
 # States in which a running pipeline calls the processor soon (after its setup, if due).
@@ -59,7 +59,7 @@ def _lifecycle(step: Callable[[Runtime], None]) -> Callable[[PipelineHost, NoArg
     return run
 
 
-class SetConfigArgs(ToolArguments):
+class SetConfigArgs(OperationArguments):
     id: str = Field(description="The processor's id.")
     changes: JsonObject = Field(description='e.g. {"gain": 1.5}.')
 
@@ -105,7 +105,7 @@ def _set_config(host: PipelineHost, args: SetConfigArgs) -> SetConfigResult:
     return SetConfigResult(id=args.id, config=updated.model_dump(mode="json"), applied=applied)
 
 
-class StatsArgs(ToolArguments):
+class StatsArgs(OperationArguments):
     events: int = Field(
         20, ge=0, le=EVENT_HISTORY, description="How many of the latest events to include."
     )
@@ -127,29 +127,29 @@ def _get_stats(host: PipelineHost, args: StatsArgs) -> StatsResult:
     return StatsResult.model_validate({**statistics, "events": host.recent_events(args.events)})
 
 
-CONTROL_TOOLS = (
-    ToolDefinition(
+RUN_OPERATIONS = (
+    Operation(
         "start",
         "Start the pipeline. Setups that fail at once are in the reply; later errors in get_stats.",
         NoArgs,
         StartResult,
         _start,
     ),
-    ToolDefinition(
+    Operation(
         "pause",
         "Pause: no processing; devices stay open.",
         NoArgs,
         StateResult,
         _lifecycle(Runtime.pause),
     ),
-    ToolDefinition(
+    Operation(
         "resume",
         "Resume a paused pipeline.",
         NoArgs,
         StateResult,
         _lifecycle(Runtime.resume),
     ),
-    ToolDefinition(
+    Operation(
         "stop",
         "Stop in order (queues drained, recordings finalized); the graph stays.",
         NoArgs,
@@ -157,7 +157,7 @@ CONTROL_TOOLS = (
         _lifecycle(Runtime.stop),
         destructive=True,
     ),
-    ToolDefinition(
+    Operation(
         "set_config",
         "Change config fields; while running only live ones. applied: live (taken now), "
         "queued (before its next call) or stored (at next start).",
@@ -165,7 +165,7 @@ CONTROL_TOOLS = (
         SetConfigResult,
         _set_config,
     ),
-    ToolDefinition(
+    Operation(
         "get_stats",
         "Statistics of processors (frames, fps, errors, last_error, state) and connections, "
         "and the latest events (errors, state changes, ends).",

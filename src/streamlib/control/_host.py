@@ -1,4 +1,4 @@
-"""The pipeline an MCP server works on: one runtime, shared by every client, one call at a time.
+"""The pipeline a face (MCP, web) works on: one runtime, shared by every client, one call at a time.
 
 ::
 
@@ -6,7 +6,7 @@
     host.call(lambda: host.runtime.add("TestPattern", id="src"))
     host.close()
 
-Every tool call runs through :meth:`PipelineHost.call`, which holds one lock, so
+Every operation runs through :meth:`PipelineHost.call`, which holds one lock, so
 two clients never interleave the steps of their calls (a snapshot's probe is
 never seen by another client, a pipeline file loads whole). The runtime is
 created on a thread of its own that pumps its main-thread queue, so processors
@@ -42,7 +42,7 @@ EVENT_HISTORY = 256
 
 
 class PipelineHost:
-    """Owns the runtime behind an MCP server, its registry and the permissions granted.
+    """Owns the runtime behind a face (the MCP server), its registry and the permissions granted.
 
     Args:
         registry: processor types agents may add (default: every registered type).
@@ -84,7 +84,7 @@ class PipelineHost:
         return runtime
 
     def call(self, operation: Callable[[], T]) -> T:
-        """Run ``operation`` while no other call runs (tool handlers use nothing else)."""
+        """Run ``operation`` while no other call runs (operations use nothing else)."""
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeStateError("the MCP server is shutting down; no more calls are taken")

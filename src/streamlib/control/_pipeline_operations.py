@@ -1,4 +1,4 @@
-"""Tools for pipeline files: ``load_pipeline`` and ``save_pipeline``.
+"""Operations on pipeline files: ``load_pipeline`` and ``save_pipeline``.
 
 The text is the pipeline-file format ``streamlib run`` reads (YAML or JSON)::
 
@@ -38,13 +38,13 @@ from ..pipelines import (
 )
 from ._host import PipelineHost
 from ._local_code import check_local_code
+from ._operation import Operation, OperationArguments
 from ._saving import saved_document
-from ._tool import ToolArguments, ToolDefinition
 
-__all__ = ["PIPELINE_TOOLS"]
+__all__ = ["PIPELINE_OPERATIONS"]
 
 
-class LoadArgs(ToolArguments):
+class LoadArgs(OperationArguments):
     text: str | None = Field(None, description="Pipeline YAML or JSON text.")
     path: str | None = Field(
         None,
@@ -116,7 +116,7 @@ def _granted(host: PipelineHost, spec: PipelineSpec, folder: Path | None) -> Pip
     return dataclasses.replace(spec, processors=tuple(checked))
 
 
-class SaveArgs(ToolArguments):
+class SaveArgs(OperationArguments):
     path: str | None = Field(
         None,
         description="Also write it to this file in the writable directory (relative paths "
@@ -153,8 +153,8 @@ def _save(host: PipelineHost, args: SaveArgs) -> SaveResult:
     return SaveResult(format=args.format, text=text, path=written)
 
 
-PIPELINE_TOOLS = (
-    ToolDefinition(
+PIPELINE_OPERATIONS = (
+    Operation(
         "load_pipeline",
         "Add a pipeline file's processors and connections (text or path), all or nothing; "
         "errors name the line. replace: remove the current ones first.",
@@ -162,7 +162,7 @@ PIPELINE_TOOLS = (
         LoadResult,
         _load,
     ),
-    ToolDefinition(
+    Operation(
         "save_pipeline",
         "The graph as pipeline-file text (non-default fields only), optionally also "
         "written to a file.",

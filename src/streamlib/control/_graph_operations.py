@@ -1,4 +1,4 @@
-"""Tools that build and inspect the graph: ``add_processor``, ``remove_processor``,
+"""Operations that build and inspect the graph: ``add_processor``, ``remove_processor``,
 ``connect``, ``disconnect``, ``list_processors``, ``list_connections``, ``get_graph``.
 
 Every change is validated (and permission-checked) before anything changes, so
@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from ._host import PipelineHost
 from ._local_code import granted_class
+from ._operation import JsonObject, Operation, OperationArguments, OperationReply
 from ._schemas import with_type_enum
-from ._tool import JsonObject, ToolArguments, ToolDefinition, ToolReply
 from ._views import (
     ConnectionView,
     ProcessorView,
@@ -24,10 +24,10 @@ from ._views import (
     wait_for_setup,
 )
 
-__all__ = ["GRAPH_TOOLS", "graph_document"]
+__all__ = ["GRAPH_OPERATIONS", "graph_document"]
 
 
-class AddArgs(ToolArguments):
+class AddArgs(OperationArguments):
     type: str = Field(description="A processor type name (list_processor_types).")
     config: JsonObject = Field(
         default_factory=dict,
@@ -53,7 +53,7 @@ def _add(host: PipelineHost, args: AddArgs) -> ProcessorView:
     return processor_view(host.runtime, str(ref.id))
 
 
-class RemoveArgs(ToolArguments):
+class RemoveArgs(OperationArguments):
     id: str = Field(description="The processor's id.")
 
 
@@ -69,7 +69,7 @@ def _remove(host: PipelineHost, args: RemoveArgs) -> RemoveResult:
     return RemoveResult(removed=args.id, connections_removed=[str(e.id) for e in edges])
 
 
-class _Endpoints(ToolArguments):
+class _Endpoints(OperationArguments):
     """``from``/``to``, as pipeline files spell them; ``source``/``target`` are accepted too."""
 
     from_: str = Field(alias="from", description="An output, e.g. 'src.video'.")
@@ -117,7 +117,7 @@ def _disconnect(host: PipelineHost, args: DisconnectArgs) -> DisconnectResult:
     return DisconnectResult(disconnected=str(edge.id))
 
 
-class NoArgs(ToolArguments):
+class NoArgs(OperationArguments):
     pass  # a tool without arguments (no docstring: it would be sent as the schema's text)
 
 
@@ -163,13 +163,13 @@ def graph_document(host: PipelineHost) -> GraphResult:
     )
 
 
-def _get_graph(host: PipelineHost, args: NoArgs) -> ToolReply:
+def _get_graph(host: PipelineHost, args: NoArgs) -> OperationReply:
     document = graph_document(host)
-    return ToolReply(document, summary=f"```mermaid\n{document.mermaid}```")
+    return OperationReply(document, summary=f"```mermaid\n{document.mermaid}```")
 
 
-GRAPH_TOOLS = (
-    ToolDefinition(
+GRAPH_OPERATIONS = (
+    Operation(
         "add_processor",
         "Add a processor: type + config (schema: describe_processor_type). Nothing changes on "
         "error. While running it starts at once; a setup failing at once is in the reply.",
@@ -178,7 +178,7 @@ GRAPH_TOOLS = (
         _add,
         schema_hook=partial(with_type_enum, field="type"),
     ),
-    ToolDefinition(
+    Operation(
         "remove_processor",
         "Remove a processor and its connections; the rest keeps running.",
         RemoveArgs,
@@ -186,7 +186,7 @@ GRAPH_TOOLS = (
         _remove,
         destructive=True,
     ),
-    ToolDefinition(
+    Operation(
         "connect",
         "Connect an output to an input, 'processor.port' each, as in pipeline files "
         "(source/target also accepted). Works while running.",
@@ -194,7 +194,7 @@ GRAPH_TOOLS = (
         ConnectionView,
         _connect,
     ),
-    ToolDefinition(
+    Operation(
         "disconnect",
         "Remove a connection; frames queued in it are dropped.",
         DisconnectArgs,
@@ -202,7 +202,7 @@ GRAPH_TOOLS = (
         _disconnect,
         destructive=True,
     ),
-    ToolDefinition(
+    Operation(
         "list_processors",
         "The processors: state, config, statistics, error if failed.",
         NoArgs,
@@ -210,7 +210,7 @@ GRAPH_TOOLS = (
         _list_processors,
         read_only=True,
     ),
-    ToolDefinition(
+    Operation(
         "list_connections",
         "The connections: profile, depth, written, delivered, dropped.",
         NoArgs,
@@ -218,7 +218,7 @@ GRAPH_TOOLS = (
         _list_connections,
         read_only=True,
     ),
-    ToolDefinition(
+    Operation(
         "get_graph",
         "The graph in the pipeline-file shape, and as a Mermaid flowchart.",
         NoArgs,

@@ -1,4 +1,4 @@
-"""The ``snapshot`` tool: let an agent see and hear what flows through a port.
+"""The ``snapshot`` operation: let an agent see and hear what flows through a port.
 
 Video comes back as image content (PNG or JPEG) plus its size and format;
 audio as levels per channel and a short spectrum; data as its payload.
@@ -6,24 +6,22 @@ audio as levels per channel and a short spectrum; data as its payload.
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Literal
 
-from mcp import types
 from pydantic import BaseModel, Field
 
 from ..core import AudioFrame, DataFrame, PortRef, VideoFrame
 from ._host import PipelineHost
+from ._operation import Image, Operation, OperationArguments, OperationReply
 from ._probe import FrameWant, capture, source_of
-from ._snapshot import analyze_audio, describe_data, encode_image
-from ._tool import ToolArguments, ToolDefinition, ToolReply
+from ._snapshot_analysis import analyze_audio, describe_data, encode_image
 
-__all__ = ["SNAPSHOT_TOOLS"]
+__all__ = ["SNAPSHOT_OPERATIONS"]
 
 _AUDIO_SECONDS = 0.1  # how much audio a snapshot listens to
 
 
-class SnapshotArgs(ToolArguments):
+class SnapshotArgs(OperationArguments):
     port: str = Field(description="An output or input, e.g. 'fx.video_out'.")
     format: Literal["png", "jpeg"] = Field("png", description="Image format for video.")
     max_size: int = Field(1024, ge=16, le=8192, description="Scale video down to fit this.")
@@ -48,7 +46,7 @@ class SnapshotResult(BaseModel):
     data: dict[str, Any] | None = Field(None, description="The payload (JSON) or a bytes summary.")
 
 
-def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
+def _snapshot(host: PipelineHost, args: SnapshotArgs) -> OperationReply:
     runtime = host.runtime
     port = PortRef.parse(args.port)
     source = source_of(runtime, port)
@@ -81,12 +79,9 @@ def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
             "mime_type": image.mime_type,
             "image_bytes": len(image.data),
         }
-        content = types.ImageContent(
-            data=base64.b64encode(image.data).decode("ascii"), mime_type=image.mime_type
-        )
-        return ToolReply(
+        return OperationReply(
             SnapshotResult(kind="video", video=video, **common),
-            content=[content],
+            images=[Image(image.data, image.mime_type)],
             summary=f"{source}: frame {newest.frame_number}, {newest.width}x{newest.height} "
             f"{newest.pixel_format.value}, shown as {image.width}x{image.height} {args.format}",
         )
@@ -95,18 +90,18 @@ def _snapshot(host: PipelineHost, args: SnapshotArgs) -> ToolReply:
         analysis = analyze_audio(blocks)
         levels = ", ".join(f"{db:.1f}" for db in analysis.rms_db)
         pitch = "none" if analysis.dominant_hz is None else f"{analysis.dominant_hz:.1f} Hz"
-        return ToolReply(
+        return OperationReply(
             SnapshotResult(kind="audio", audio=analysis.to_dict(), **common),
             summary=f"{source}: {analysis.samples} samples at {analysis.sample_rate} Hz; RMS "
             f"{levels} dBFS per channel; dominant frequency {pitch}",
         )
     if isinstance(newest, DataFrame):
-        return ToolReply(SnapshotResult(kind="data", data=describe_data(newest), **common))
+        return OperationReply(SnapshotResult(kind="data", data=describe_data(newest), **common))
     raise TypeError(f"{source} sent a {type(newest).__name__}, which snapshot cannot show")
 
 
-SNAPSHOT_TOOLS = (
-    ToolDefinition(
+SNAPSHOT_OPERATIONS = (
+    Operation(
         "snapshot",
         "See what flows through a port while running: video as an image; audio as levels "
         "(dBFS), spectrum and dominant frequency; data as its payload.",

@@ -1,4 +1,4 @@
-"""Tools that tell an agent which processor types exist: ``list_processor_types``,
+"""Operations that tell an agent which processor types exist: ``list_processor_types``,
 ``describe_processor_type``."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ._host import PipelineHost
+from ._operation import Operation, OperationArguments
 from ._schemas import untitled, with_tag_enum
-from ._tool import ToolArguments, ToolDefinition
 from ._views import PortView, TypePorts, TypeSummary, port_view, type_ports, type_summary
 
-__all__ = ["CATALOG_TOOLS", "DescribeTypeArgs", "DescribeTypeResult", "describe_type"]
+__all__ = ["CATALOG_OPERATIONS", "DescribeTypeArgs", "DescribeTypeResult", "describe_type"]
 
 
-class ListTypesArgs(ToolArguments):
+class ListTypesArgs(OperationArguments):
     tag: str | None = Field(None, description="Only types with this tag.")
     detail: bool = Field(False, description="Add ports and capabilities.")
 
@@ -38,7 +38,7 @@ def _list_types(host: PipelineHost, args: ListTypesArgs) -> ListTypesResult:
     )
 
 
-class DescribeTypeArgs(ToolArguments):
+class DescribeTypeArgs(OperationArguments):
     name: str = Field(description="A type name, e.g. 'TestPattern'.")
 
 
@@ -84,8 +84,8 @@ def describe_type(host: PipelineHost, args: DescribeTypeArgs) -> DescribeTypeRes
     )
 
 
-CATALOG_TOOLS = (
-    ToolDefinition(
+CATALOG_OPERATIONS = (
+    Operation(
         "list_processor_types",
         "The processor types: name, summary, tags, whether permitted here (detail: ports too).",
         ListTypesArgs,
@@ -94,7 +94,7 @@ CATALOG_TOOLS = (
         read_only=True,
         schema_hook=partial(with_tag_enum, field="tag"),
     ),
-    ToolDefinition(
+    Operation(
         "describe_processor_type",
         "One processor type: ports, config JSON Schema (for add_processor), live fields "
         "(set_config while running), permissions needed.",

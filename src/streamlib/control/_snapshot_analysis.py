@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from PIL import Image
 
 from ..core import AudioFrame, DataFrame, FrameError, PixelFormat, VideoFrame, yuv420_to_rgb
 
@@ -83,6 +82,10 @@ def encode_image(
     frame: VideoFrame, *, image_format: ImageFormat = "png", max_size: int = 1024, quality: int = 85
 ) -> EncodedImage:
     """Encode ``frame`` as PNG or JPEG, scaled down (aspect kept) to fit ``max_size`` pixels."""
+    # Imported here: Pillow comes with the faces' extras, and the operations layer must
+    # import without it.
+    from PIL import Image
+
     # Pillow reads the mode from the array: 2-D is L, 3 channels RGB, 4 RGBA.
     image = Image.fromarray(np.ascontiguousarray(to_rgb(frame)))
     if max(image.size) > max_size:
