@@ -94,10 +94,12 @@ def _build(start: dict[str, Any], cls: type[Any]) -> tuple[Runtime, list[IpcInle
     inlets: list[IpcInlet] = []
     for port, channel in start["inputs"].items():
         inlets.append(IpcInlet(**channel))
-        inlet = runtime.add(inlets[-1], id=f"inlet-{port}")
+        # A bridge's failure (a frame the processor's narrowed port refuses) is the
+        # processor's: "raise" ends the worker with it, and the parent hears why.
+        inlet = runtime.add(inlets[-1], id=f"inlet-{port}", error_policy="raise")
         runtime.connect(inlet.frames_out, processor.port(port), profile="lossless", capacity=4)
     for port, channel in start["outputs"].items():
-        outlet = runtime.add(IpcOutlet(**channel), id=f"outlet-{port}")
+        outlet = runtime.add(IpcOutlet(**channel), id=f"outlet-{port}", error_policy="raise")
         runtime.connect(processor.port(port), outlet.frames_in, profile="lossless", capacity=4)
     return runtime, inlets
 
@@ -109,6 +111,13 @@ def _report_events(runtime: Runtime, pid: str, writer: MessageWriter) -> Any:
         if isinstance(event, ProcessorErrored) and event.processor_id == pid:
             writer.send(
                 "error", error_type=event.error_type, message=event.message, phase=event.phase
+            )
+        elif isinstance(event, ProcessorErrored) and event.action == "raise":  # a bridge
+            writer.send(
+                "error",
+                error_type=event.error_type,
+                message=f"{event.processor_id} (the worker's end of a channel): {event.message}",
+                phase=event.phase,
             )
         elif isinstance(event, ProcessorEnded) and event.processor_id == pid:
             writer.send("ended")
