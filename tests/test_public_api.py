@@ -16,6 +16,7 @@ import streamlib.ipc
 import streamlib.processors
 import streamlib.runtime
 import streamlib.testing
+import streamlib.web
 
 PACKAGE = Path(streamlib.__file__).parent
 
@@ -62,6 +63,7 @@ def test_devices_are_listed_where_devices_live_not_among_processors() -> None:
         streamlib.testing,
         streamlib.ipc,
         streamlib.control,
+        streamlib.web,
     ],
 )
 def test_every_exported_name_exists_and_is_documented(module: object) -> None:
@@ -98,10 +100,12 @@ def _imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        # Faces (cli, mcp) may import anything below them, the operations layer (control)
+        # Faces (cli, mcp, web) may import anything below them, the operations layer (control)
         # included; each line below is one layer.
         # The operations layer serves every face and needs none of them (nor the MCP SDK).
-        ("control", ("streamlib.mcp", "streamlib.cli", "mcp")),
+        ("control", ("streamlib.mcp", "streamlib.cli", "streamlib.web", "mcp")),
+        # The web face is a sibling of the MCP face: it shares the operations layer, not MCP.
+        ("web", ("streamlib.mcp", "streamlib.cli", "mcp")),
         (
             "core",
             (

@@ -13,6 +13,7 @@ from ._example_command import add_example_command
 from ._graph_command import add_graph_command
 from ._mcp_command import add_mcp_command
 from ._run_command import add_run_command
+from ._serve_command import add_serve_command
 
 __all__ = ["build_parser", "main"]
 
@@ -26,6 +27,8 @@ examples:
   streamlib devices                                   cameras FFmpeg can open
   streamlib example                                   the examples that ship with streamlib
   streamlib run "$(streamlib example demo)"           run the demo from any install
+  streamlib run pipe.yaml --web 8080                  ... with the web API at :8080/api
+  streamlib serve                                     build a pipeline over the web API
 
 A pipeline file (YAML or JSON):
   processors:
@@ -40,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="streamlib",
         description="Real-time streaming media pipelines: run them, inspect processor types, "
-        "draw graphs, list devices, serve them to AI agents.",
+        "draw graphs, list devices, serve them to AI agents and over a web API.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -54,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_command(commands)
     add_devices_command(commands)
     add_mcp_command(commands)
+    add_serve_command(commands)
     add_example_command(commands)
     return parser
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from functools import partial
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from ._fuse_option import add_fuse_option, fuse_from
+from ._grant_options import add_grant_options, permissions_from, port_number, token_from
 
 __all__ = ["add_mcp_command"]
 
@@ -48,55 +47,14 @@ def add_mcp_command(commands: Any) -> None:
     )
     transport.add_argument("--host", help="address to bind with --http (default: 127.0.0.1)")
     transport.add_argument(
-        "--port", type=_port, help="port with --http (default: 8765; 0 picks a free one)"
+        "--port", type=port_number, help="port with --http (default: 8765; 0 picks a free one)"
     )
     transport.add_argument(
         "--token",
         help=f"bearer token clients must send with --http (default: ${_TOKEN_ENV}); "
         "required for any address other than loopback",
     )
-    grants = parser.add_argument_group("permissions (all off by default)")
-    grants.add_argument("--allow-camera", action="store_true", help="processors may use cameras")
-    grants.add_argument(
-        "--allow-audio", action="store_true", help="processors may use microphones and speakers"
-    )
-    grants.add_argument("--allow-display", action="store_true", help="processors may open windows")
-    grants.add_argument(
-        "--allow-network", action="store_true", help="processors may use the network (WebRTC, URLs)"
-    )
-    grants.add_argument(
-        "--allow-plugins",
-        action="store_true",
-        help="processors may load native plugins (CLAP): as powerful as running any program",
-    )
-    grants.add_argument(
-        "--allow-raw-ffmpeg",
-        action="store_true",
-        help="FFmpeg filter graphs, input formats, options and protocols are taken as given "
-        "(else only test generators and simple transforms): FFmpeg can then read and write "
-        "any file and reach the network, as powerful as running any program",
-    )
-    grants.add_argument(
-        "--allow-local-code",
-        action="store_true",
-        help="pipelines may list plug-in .py files and name types as MODULE:Class, and "
-        "add_processor may too: the files (inside a readable directory only) are imported, "
-        "so agents can run any Python code as this user",
-    )
-    grants.add_argument(
-        "--allow-write",
-        metavar="DIR",
-        help="processors (recorders) and save_pipeline may write files, only inside DIR "
-        "(and read files there)",
-    )
-    grants.add_argument(
-        "--allow-read",
-        metavar="DIR",
-        action="append",
-        default=[],
-        help="processors (media files, images, shaders, fonts) and load_pipeline may read "
-        "files inside DIR; repeatable",
-    )
+    add_grant_options(parser)
     add_fuse_option(parser)
     parser.set_defaults(handler=_mcp)
 
@@ -105,7 +63,7 @@ def _mcp(args: argparse.Namespace) -> int:
     try:
         import anyio
 
-        from ..mcp import Permissions, PipelineHost, create_server, serve_http, serve_stdio
+        from ..mcp import PipelineHost, create_server, serve_http, serve_stdio
     except ImportError as error:
         print(
             f"streamlib: error: the MCP server needs the 'mcp' extra ({error}); "
@@ -113,31 +71,14 @@ def _mcp(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    token = args.token if args.token is not None else os.environ.get(_TOKEN_ENV) or None
+    token = token_from(args, _TOKEN_ENV)
     if not args.http:
         given = (("--host", args.host), ("--port", args.port), ("--token", args.token))
         stray = [flag for flag, value in given if value is not None]
         if stray:
             print(f"streamlib: error: {', '.join(stray)} only apply with --http", file=sys.stderr)
             return 2
-    capabilities = frozenset(
-        name
-        for name, granted in (
-            ("camera", args.allow_camera),
-            ("audio", args.allow_audio),
-            ("display", args.allow_display),
-            ("network", args.allow_network),
-            ("plugins", args.allow_plugins),
-            ("raw_ffmpeg", args.allow_raw_ffmpeg),
-            ("local_code", args.allow_local_code),
-        )
-        if granted
-    )
-    write_root = None if args.allow_write is None else Path(args.allow_write).expanduser()
-    read_roots = tuple(Path(directory).expanduser() for directory in args.allow_read)
-    permissions = Permissions(
-        capabilities=capabilities, write_root=write_root, read_roots=read_roots
-    )
+    permissions = permissions_from(args)
     host = args.host or "127.0.0.1"
     port = 8765 if args.port is None else args.port
     if args.http:
@@ -162,17 +103,6 @@ def _mcp(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         pipeline.close()
     return 0
-
-
-def _port(text: str) -> int:
-    """A TCP port number, refused with what to use instead (getaddrinfo would wrap 99999)."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65_535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port: use 0..65535 (0 picks a free one)")
-    return port
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

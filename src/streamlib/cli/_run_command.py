@@ -24,6 +24,7 @@ from ._fuse_option import add_fuse_option, fuse_from
 from ._live_stats import LiveStats, ProgressTracker, render_stats
 from ._logging import add_logging_options, configure_logging
 from ._plugin_option import add_plugin_option, load_plugins
+from ._web_option import add_web_option, check_web_option, serving_web
 
 __all__ = ["add_run_command"]
 
@@ -41,7 +42,11 @@ def add_run_command(commands: Any) -> None:
         "stderr; into a pipe, a plain line every few seconds. Key events (a server's URL,\n"
         "viewers, ends, restarts) and warnings go to stderr too.\n\n"
         "  streamlib run examples/transcode.yaml        # ends by itself\n"
-        "  streamlib run demo.yaml --duration 10 -v     # a live graph, with more detail\n\n"
+        "  streamlib run demo.yaml --duration 10 -v     # a live graph, with more detail\n"
+        "  streamlib run demo.yaml --web 8080           # and its web API at :8080/api\n\n"
+        "--web serves the web API (docs/web.md) while the pipeline runs: clients watch\n"
+        "its graph, statistics and events, and change it as the --allow-* flags let\n"
+        "them; the run ends, and exits, as it would without it.\n\n"
         "exit status:\n"
         "  0  the run ended and every processor was healthy at the end (errors it\n"
         "     recovered from by restarting are counted in the statistics only)\n"
@@ -71,12 +76,17 @@ def add_run_command(commands: Any) -> None:
     add_fuse_option(parser)
     add_plugin_option(parser)
     add_logging_options(parser)
+    add_web_option(parser)
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         print("streamlib: error: --duration must be positive", file=sys.stderr)
+        return 2
+    refusal = check_web_option(args)
+    if refusal is not None:
+        print(f"streamlib: error: {refusal}", file=sys.stderr)
         return 2
     configure_logging(args)
     load_plugins(args)
@@ -93,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
 
         subscription = runtime.events.subscribe("*", listen)
         try:
-            with LiveStats(runtime, sys.stderr, show=not args.quiet):
+            with serving_web(runtime, args), LiveStats(runtime, sys.stderr, show=not args.quiet):
                 outcome = runtime.run(args.duration)
         except ProcessorError:
             pass  # a ``raise``-policy failure: its processor is FAILED, the verdict names it

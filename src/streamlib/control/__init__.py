@@ -16,18 +16,24 @@ save, snapshot, statistics, ...), with its arguments and result as pydantic mode
     finally:
         host.close()
 
-It needs neither the MCP SDK nor a web framework.
+It needs neither the MCP SDK nor a web framework. A face served over HTTP uses the same
+guards (:class:`BearerTokenGuard`, :class:`LoopbackHostGuard`, :func:`require_token_for`)
+and :func:`serve_guarded`, which imports uvicorn only when it serves.
 """
 
 from ._calling import OPERATIONS, OperationOutcome, call_operation, run_operation
 from ._host import PipelineHost
+from ._http_guards import BearerTokenGuard, LoopbackHostGuard, require_token_for
+from ._http_serving import check_port, serve_guarded
 from ._operation import Image, Operation, OperationArguments, OperationReply
 from ._permissions import FLAGS, Permissions
 
 __all__ = [
     "FLAGS",
     "OPERATIONS",
+    "BearerTokenGuard",
     "Image",
+    "LoopbackHostGuard",
     "Operation",
     "OperationArguments",
     "OperationOutcome",
@@ -35,5 +41,8 @@ __all__ = [
     "Permissions",
     "PipelineHost",
     "call_operation",
+    "check_port",
+    "require_token_for",
     "run_operation",
+    "serve_guarded",
 ]

@@ -13,6 +13,9 @@ created on a thread of its own that pumps its main-thread queue, so processors
 that must run code on "the main thread" (window toolkits) work while the
 server's event loop owns the real main thread.
 
+A host may also serve a runtime someone else owns and runs (``streamlib run FILE --web``:
+``PipelineHost(runtime=runtime)``); then it neither pumps nor closes that runtime.
+
 The host also keeps the runtime's latest events (:meth:`PipelineHost.recent_events`):
 errors, state changes and ends that happen between calls, for ``get_stats`` and the
 ``events://recent`` resource.
@@ -49,6 +52,9 @@ class PipelineHost:
         permissions: what agents may reach outside the process (default: nothing).
         fuse: how the runtime puts processors on threads (see ``Runtime``;
             ``streamlib mcp --fuse``).
+        runtime: a runtime its owner runs and closes (``streamlib run --web``); the host
+            then uses it (and its registry) instead of creating one, and ``close()`` leaves
+            it running.
     """
 
     def __init__(
@@ -57,7 +63,10 @@ class PipelineHost:
         registry: Registry | None = None,
         permissions: Permissions | None = None,
         fuse: Fuse = "auto",
+        runtime: Runtime | None = None,
     ) -> None:
+        if runtime is not None:
+            registry = runtime.registry
         self.registry = registry if registry is not None else Registry.default()
         self.permissions = permissions if permissions is not None else Permissions()
         self._lock = threading.Lock()
@@ -68,10 +77,16 @@ class PipelineHost:
         self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
         self._events_seen = 0
         self._subscription: Subscription | None = None
-        self._pump = threading.Thread(
+        self._owned = runtime is None
+        self._pump: threading.Thread | None = None
+        if runtime is not None:
+            self._runtime = runtime
+            self._subscription = runtime.events.subscribe("*", self._record)
+            return
+        self._pump = pump = threading.Thread(
             target=self._pump_main, args=(fuse,), name="streamlib-mcp-main", daemon=True
         )
-        self._pump.start()
+        pump.start()
         self._ready.wait()
         if self._failure is not None:
             raise self._failure
@@ -106,17 +121,20 @@ class PipelineHost:
         self._events.append({"seq": self._events_seen, **entry})
 
     def close(self) -> None:
-        """Stop the pipeline (teardown runs) and the pump thread. Idempotent."""
+        """Stop the pipeline (teardown runs) and the pump thread; a runtime given to the host
+        is left to its owner. No call is taken afterwards. Idempotent."""
         with self._lock:
             if self._closed.is_set():
                 return
             try:
-                self.runtime.close()
+                if self._owned:
+                    self.runtime.close()
             finally:
                 self._closed.set()
                 if self._subscription is not None:
                     self._subscription.close()
-        self._pump.join()
+        if self._pump is not None:
+            self._pump.join()
 
     def _pump_main(self, fuse: Fuse) -> None:
         try:

@@ -22,7 +22,7 @@ The operations behind the tools, the host and the permissions live in
 """
 
 from ..control import FLAGS, Permissions, PipelineHost
-from ._auth import BearerTokenGuard, is_loopback, require_token_for
+from ..control._http_guards import BearerTokenGuard, is_loopback, require_token_for
 from ._server import TOOLS, create_server
 from ._transports import MCP_PATH, serve_http, serve_stdio
 

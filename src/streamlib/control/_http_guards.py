@@ -1,5 +1,6 @@
-"""Bearer-token protection for the HTTP transport, which addresses may go without it, and
-the Host/Origin checks that keep web pages out of a loopback server.
+"""Bearer-token protection for a face served over HTTP (MCP's streamable HTTP, the web
+API), which addresses may go without it, and the Host/Origin checks that keep web pages
+out of a loopback server.
 
 ::
 
@@ -23,24 +24,36 @@ loaded), so a loopback server always checks two headers, token or not:
 
 Any other address refuses to start without a token; there the token is the
 check (a server on ``0.0.0.0`` cannot know every name it is reached by).
+
+The token travels in a header, never a cookie, so a page on another site cannot make
+a browser send it (no CSRF). These are plain ASGI middlewares: Starlette is needed only
+by whoever serves them, not to import this module.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import TYPE_CHECKING
 
 from ..core import ConfigError, host_header_name, is_loopback, loopback_names, origin_name
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["BearerTokenGuard", "LoopbackHostGuard", "is_loopback", "require_token_for"]
 
 _MIN_TOKEN_CHARS = 16
 
 
-def require_token_for(host: str, token: str | None) -> None:
-    """Refuse to serve ``host`` without a token unless it is a loopback address."""
+def require_token_for(
+    host: str, token: str | None, *, what: str = "MCP", token_env: str = "STREAMLIB_MCP_TOKEN"
+) -> None:
+    """Refuse to serve ``host`` without a token unless it is a loopback address.
+
+    ``what`` names the face in the refusal, ``token_env`` the variable that may hold its
+    token; a token shorter than 16 characters is refused too.
+    """
     if token is not None and len(token) < _MIN_TOKEN_CHARS:
         raise ConfigError(
             f"the token is too short ({len(token)} characters); use at least {_MIN_TOKEN_CHARS}, "
@@ -48,8 +61,8 @@ def require_token_for(host: str, token: str | None) -> None:
         )
     if token is None and not is_loopback(host):
         raise ConfigError(
-            f"serving MCP on {host} lets other machines control this pipeline, so it needs a "
-            "bearer token: add --token TOKEN (or set STREAMLIB_MCP_TOKEN), or bind 127.0.0.1"
+            f"serving {what} on {host} lets other machines control this pipeline, so it needs "
+            f"a bearer token: add --token TOKEN (or set {token_env}), or bind 127.0.0.1"
         )
 
 

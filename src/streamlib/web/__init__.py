@@ -1,0 +1,35 @@
+"""The web control plane: an HTTP API with Server-Sent Events over a running pipeline.
+
+The same operations as the MCP tools (one implementation, in :mod:`streamlib.control`),
+the graph, statistics pushed at a chosen rate and the runtime's events as a stream::
+
+    streamlib serve --web 8080                   # an empty pipeline to build over the API
+    streamlib run pipe.yaml --web 8080           # the API over a running pipeline file
+
+    curl -X POST localhost:8080/api/operations/add_processor \\
+         -d '{"type": "TestPattern", "id": "src"}'
+    curl -N localhost:8080/api/events            # events as they happen
+
+Or embed it::
+
+    import anyio
+    from functools import partial
+    from streamlib.control import Permissions, PipelineHost
+    from streamlib.web import serve_web
+
+    host = PipelineHost(permissions=Permissions())
+    try:
+        anyio.run(partial(serve_web, host, port=8080, on_ready=print))
+    finally:
+        host.close()
+
+It binds 127.0.0.1 by default and then checks ``Host`` and ``Origin`` on every request;
+any other address needs a bearer token (``Authorization: Bearer <token>``, never a
+cookie). The host's :class:`~streamlib.control.Permissions` gate what may be added, as
+for MCP. Needs Starlette and uvicorn (``pip install 'streamlib[web]'``).
+"""
+
+from ._app import API_PATH, create_app
+from ._serving import TOKEN_ENV, check_web_bind, serve_web
+
+__all__ = ["API_PATH", "TOKEN_ENV", "check_web_bind", "create_app", "serve_web"]

@@ -1,0 +1,319 @@
+"""The web API (``streamlib serve``, ``streamlib run --web``) as a real process on 127.0.0.1:
+operations over JSON, the graph, the event and statistics streams, grants, and the guards
+(Host, Origin, token) it shares with ``streamlib mcp --http``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+
+from streamlib.cli import main
+from streamlib.control import OPERATIONS, PipelineHost, call_operation
+from streamlib.core import ConfigError
+
+WAIT_S = 15.0
+"""Generous limit for correctness waits (never a performance bound)."""
+
+TOKEN = "web-test-token-0123456789abcdef"
+
+
+class WebProcess:
+    """``streamlib ARGS`` in a subprocess that announces the web API's URL on stderr."""
+
+    def __init__(self, args: Sequence[str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlib", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.url = ""
+        self._announced = threading.Event()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        with self.process.stderr:
+            for line in self.process.stderr:
+                self.lines.append(line)
+                found = re.search(r"serving the web API at (http://\S+)", line)
+                if found:
+                    self.url = found.group(1)
+                    self._announced.set()
+        self._announced.set()  # exited without announcing: wait_ready reports it
+
+    def wait_ready(self) -> str:
+        if not self._announced.wait(WAIT_S) or not self.url:
+            self.stop()
+            raise AssertionError(f"the web API did not start: {''.join(self.lines)}")
+        return self.url
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager would; returns the exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        status = self.process.wait(WAIT_S)
+        self._reader.join(WAIT_S)
+        return status
+
+
+@contextmanager
+def web_process(args: Sequence[str]) -> Iterator[WebProcess]:
+    server = WebProcess(args)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        status = server.stop()
+        assert status == 0, f"the server exited with {status}: {''.join(server.lines)}"
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[str]:
+    """``streamlib serve`` on a free loopback port, no token, no grants: the API's base URL."""
+    with web_process(["serve", "--web", "127.0.0.1:0"]) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        assert server.url.endswith("/api")
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def token_api() -> Iterator[str]:
+    with web_process(["serve", "--web", "0", "--token", TOKEN]) as server:
+        yield server.url
+
+
+def post(url: str, operation: str, arguments: Any = None, **headers: str) -> httpx2.Response:
+    body = json.dumps({} if arguments is None else arguments)
+    return httpx2.post(f"{url}/operations/{operation}", content=body, headers=headers, timeout=30)
+
+
+def ok(response: httpx2.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sse_events(response: httpx2.Response) -> Iterator[tuple[str, Any]]:
+    """``(event name, data)`` for each Server-Sent Event read from a streaming response."""
+    name = ""
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield name, json.loads(line.removeprefix("data: "))
+
+
+# -- operations ----------------------------------------------------------------------
+
+
+def test_the_operations_listed_are_the_control_layers(api: str) -> None:
+    listed = ok(httpx2.get(f"{api}/operations"))
+    assert [entry["name"] for entry in listed] == [op.name for op in OPERATIONS]
+    by_name = {entry["name"]: entry for entry in listed}
+    assert by_name["get_stats"]["read_only"] is True
+    assert by_name["add_processor"]["read_only"] is False
+    assert "type" in by_name["add_processor"]["input_schema"]["properties"]
+
+
+def test_a_pipeline_built_and_started_over_posts_runs(api: str) -> None:
+    config = {"width": 64, "height": 48, "fps": 30}
+    added = ok(post(api, "add_processor", {"type": "TestPattern", "id": "b_src", "config": config}))
+    assert added["outputs"] == ["video"]
+    ok(post(api, "add_processor", {"type": "NullSink", "id": "b_sink"}))
+    link = ok(post(api, "connect", {"from": "b_src.video", "to": "b_sink.video"}))
+    assert link["profile"] == "latest"
+    assert ok(post(api, "start"))["state"] == "running"
+    graph = ok(httpx2.get(f"{api}/graph"))
+    assert {"b_src", "b_sink"} <= set(graph["graph"]["processors"])
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        stats = ok(post(api, "get_stats", {"events": 0}))
+        if stats["processors"]["b_sink"]["frames_in"] >= 2:
+            break
+        time.sleep(0.05)
+    assert stats["processors"]["b_sink"]["frames_in"] >= 2
+    assert ok(httpx2.get(f"{api}/stats", params={"events": 1}))["state"] == "running"
+
+
+def test_an_unknown_operation_is_404_with_the_nearest_name(api: str) -> None:
+    response = post(api, "conect", {})
+    assert response.status_code == 404
+    assert response.json()["error"] == "UnknownOperation"
+    assert "did you mean 'connect'" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"type": "TestPattern", "idd": "x"}', "unknown argument 'idd'"),
+        ('["TestPattern"]', "JSON object"),
+        ("{not json", "not JSON"),
+    ],
+)
+def test_bad_arguments_are_400_saying_what_is_wrong(api: str, body: str, message: str) -> None:
+    response = httpx2.post(f"{api}/operations/add_processor", content=body, timeout=30)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_a_type_needing_an_ungranted_permission_is_refused_as_mcp_refuses_it(api: str) -> None:
+    arguments = {"type": "Camera", "id": "cam"}
+    response = post(api, "add_processor", arguments)
+    assert response.status_code == 400
+    host = PipelineHost()  # no grants, as the server: the same outcome MCP words as its error
+    try:
+        expected = call_operation(host, "add_processor", arguments).structured
+    finally:
+        host.close()
+    assert response.json() == expected
+    assert expected["error"] == "PermissionDeniedError"
+    assert "camera" in expected["message"]
+
+
+# -- streams -------------------------------------------------------------------------
+
+
+def test_the_event_stream_tells_of_a_processor_added(api: str) -> None:
+    with httpx2.stream("GET", f"{api}/events", timeout=WAIT_S) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        ok(post(api, "add_processor", {"type": "NullSink", "id": "e_sink"}))
+        for name, data in sse_events(response):
+            if name == "processor_added" and data["processor_id"] == "e_sink":
+                assert data["kind"] == "processor_added"
+                assert data["dropped"] == 0
+                break
+
+
+def test_the_stats_stream_sends_snapshots_at_the_asked_rate(api: str) -> None:
+    seen: list[Any] = []
+    url = f"{api}/stats/stream"
+    with httpx2.stream("GET", url, params={"interval_ms": 100}, timeout=WAIT_S) as response:
+        assert response.status_code == 200
+        for name, data in sse_events(response):
+            assert name == "stats"
+            seen.append(data)
+            if len(seen) == 3:
+                break
+    assert all("processors" in snapshot for snapshot in seen)
+
+
+@pytest.mark.parametrize("interval", ["99", "10001", "fast"])
+def test_the_stats_stream_refuses_a_rate_outside_its_range(api: str, interval: str) -> None:
+    response = httpx2.get(f"{api}/stats/stream", params={"interval_ms": interval})
+    assert response.status_code == 400
+    assert "100..10000" in response.json()["message"]
+
+
+# -- security ------------------------------------------------------------------------
+
+
+def test_a_foreign_origin_is_refused(api: str) -> None:
+    response = httpx2.get(f"{api}/graph", headers={"Origin": "http://attacker.example"})
+    assert response.status_code == 403
+    refused = post(api, "stop", Origin="http://attacker.example")
+    assert refused.status_code == 403  # a page elsewhere cannot drive the pipeline
+    assert httpx2.get(f"{api}/graph", headers={"Origin": "http://localhost:5173"}).is_success
+
+
+def test_a_foreign_host_is_refused(api: str) -> None:
+    port = api.split("/")[2].rpartition(":")[2]
+    response = httpx2.get(f"{api}/graph", headers={"Host": f"attacker.example:{port}"})
+    assert response.status_code == 421
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-0123456789", TOKEN + "x"])
+def test_a_missing_or_wrong_token_is_401(token_api: str, token: str | None) -> None:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    assert httpx2.get(f"{token_api}/graph", headers=headers).status_code == 401
+    with httpx2.stream("GET", f"{token_api}/events", headers=headers) as response:
+        assert response.status_code == 401
+    assert post(token_api, "list_processors", **headers).status_code == 401
+
+
+def test_the_right_token_is_let_in(token_api: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert ok(post(token_api, "list_processors", **auth))["processors"] == []
+
+
+def test_serving_off_loopback_without_a_token_is_refused_before_it_starts() -> None:
+    from streamlib.web import serve_web
+
+    host = PipelineHost()
+    try:
+        with pytest.raises(ConfigError, match="needs a bearer token"):
+            anyio.run(partial(serve_web, host, bind_host="0.0.0.0", port=0, on_ready=print))
+    finally:
+        host.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--web", "0.0.0.0:0"], "needs a bearer token"),
+        (["serve", "--web", "0", "--token", "short"], "too short"),
+        (["run", "pipe.yaml", "--token", TOKEN], "--token only apply with --web"),
+        (["run", "pipe.yaml", "--allow-camera"], "--allow-* only apply with --web"),
+        (["run", "pipe.yaml", "--web", "192.0.2.1:0"], "needs a bearer token"),
+    ],
+)
+def test_the_commands_refuse(
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STREAMLIB_WEB_TOKEN", raising=False)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_help_mentions_web(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "--web [HOST:]PORT" in capsys.readouterr().out
+
+
+# -- streamlib run FILE --web ----------------------------------------------------------
+
+PIPELINE = """\
+processors:
+  src: {type: TestPattern, config: {width: 64, height: 48, fps: 30}}
+  sink: {type: NullSink}
+connections:
+  - src.video -> sink.video
+"""
+
+
+def test_run_serves_its_pipeline_and_ends_as_without_it(tmp_path: Path) -> None:
+    pipeline = tmp_path / "pipe.yaml"
+    pipeline.write_text(PIPELINE)
+    args = ["run", str(pipeline), "--duration", "4", "--quiet", "--web", "127.0.0.1:0"]
+    run = WebProcess(args)
+    try:
+        url = run.wait_ready()
+        graph = ok(httpx2.get(f"{url}/graph"))
+        assert set(graph["graph"]["processors"]) == {"src", "sink"}
+        changed = ok(post(url, "set_config", {"id": "src", "changes": {"pattern": "gradient"}}))
+        assert changed["config"]["pattern"] == "gradient"
+        status = run.process.wait(WAIT_S + 4)
+    finally:
+        run.stop()
+    assert status == 0, "".join(run.lines)
