@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-ALL_EXTRAS=(core media audio gpu webrtc mcp process all)
+ALL_EXTRAS=(core media audio gpu webrtc mcp process web all)
 if (($#)); then EXTRAS=("$@"); else EXTRAS=("${ALL_EXTRAS[@]}"); fi
 
 say() { printf '[extras] %s\n' "$*" >&2; }
@@ -63,10 +63,11 @@ declare -A MODULES=(
     [audio]="sounddevice soxr"
     [gpu]="wgpu glfw PIL"
     [webrtc]="aiortc aiohttp av"
-    [mcp]="mcp PIL"
+    [mcp]="mcp PIL starlette uvicorn"
     [process]="iceoryx2"
+    [web]="starlette uvicorn"
 )
-EVERY_MODULE="av sounddevice soxr wgpu glfw PIL aiortc aiohttp mcp iceoryx2"
+EVERY_MODULE="av sounddevice soxr wgpu glfw PIL aiortc aiohttp mcp iceoryx2 starlette uvicorn"
 # Types that stay unavailable in each environment (the families it does not install).
 declare -A UNAVAILABLE_FAMILIES=(
     [core]="media audio gpu webrtc"
@@ -76,6 +77,7 @@ declare -A UNAVAILABLE_FAMILIES=(
     [webrtc]="audio gpu"
     [mcp]="media audio gpu webrtc"
     [process]="media audio gpu webrtc"
+    [web]="media audio gpu webrtc"
     [all]=""
 )
 # One type of each family, as `streamlib list` names it.
@@ -164,6 +166,33 @@ with FrameSubscriber("check-extras/x", capacity=2) as sub, FramePublisher("check
     assert frame is not None and (frame.to_ndarray() == 7).all()
     assert not frame.to_ndarray().flags.writeable
 cleanup_dead_nodes()
+EOF
+)
+
+WEB_API=$(
+    cat <<'EOF'
+import json, threading, urllib.request
+import anyio
+from streamlib.control import PipelineHost
+from streamlib.web import serve_web
+host, ready, stop = PipelineHost(), threading.Event(), threading.Event()
+url = []
+def on_ready(address):
+    url.append(address)
+    ready.set()
+server = threading.Thread(target=lambda: anyio.run(lambda: serve_web(
+    host, port=0, on_ready=on_ready, stop=stop)))
+server.start()
+try:
+    assert ready.wait(30), "the web API did not start"
+    with urllib.request.urlopen(url[0].rstrip("/") + "/operations", timeout=10) as reply:
+        names = [op["name"] for op in json.load(reply)]
+    assert "add_processor" in names, names
+    print(len(names))
+finally:
+    stop.set()
+    server.join(10)
+    host.close()
 EOF
 )
 
@@ -265,6 +294,11 @@ print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m)))' $EVERY_
     process)
         step "$env/bin/python" -c "$IPC_ROUND_TRIP" || fail "process: a frame did not cross iceoryx2 shared memory"
         did="a VideoFrame through FramePublisher -> FrameSubscriber, read in place"
+        ;;
+    web)
+        local operations
+        operations=$("$env/bin/python" -c "$WEB_API") || fail "web: the web API did not serve its operations"
+        did="streamlib.web on 127.0.0.1:0: GET /api/operations lists $operations operations"
         ;;
     all)
         local demo
