@@ -9,8 +9,10 @@
 #   - a pipeline the extra makes possible runs (core: TestPattern -> NullSink;
 #     media: an MP4 that ffprobe reads; audio: ToneSource -> AudioResampler;
 #     gpu: ColorInvert on lavapipe; webrtc: a WHEP server for 1 s; mcp: tools/list
-#     over stdio; process: a frame through iceoryx2 shared memory; all: the shipped demo);
+#     over stdio; process: a frame through iceoryx2 shared memory; web: the API's
+#     operations, and the page at / with its vendored scripts; all: the shipped demo);
 #   - no other extra's libraries leaked in (core cannot import av, wgpu, ...).
+# The wheel itself must carry examples/demo.yaml and the web page's files.
 # pip's cache is reused, so a second run takes well under a minute per extra.
 #
 #   bash scripts/check_extras.sh                 # every extra
@@ -56,6 +58,11 @@ WHEEL=$(ls "$WORK"/dist/streamlib-*.whl)
 rm -rf build
 unzip -l "$WHEEL" >"$WORK/wheel-files.txt"
 grep -q 'streamlib/examples/demo.yaml' "$WORK/wheel-files.txt" || fail "the wheel lacks streamlib/examples/demo.yaml"
+# The web page and every vendored file (scripts/vendor_web.sh) travel in the wheel.
+for shipped in index.html app.js style.css $(cd src/streamlib/web/static && find vendor -type f); do
+    grep -q "streamlib/web/static/$shipped\$" "$WORK/wheel-files.txt" ||
+        fail "the wheel lacks streamlib/web/static/$shipped (pyproject's package-data)"
+done
 
 # The optional top-level modules of each extra, and which processor types need one.
 declare -A MODULES=(
@@ -188,6 +195,12 @@ try:
     with urllib.request.urlopen(url[0].rstrip("/") + "/operations", timeout=10) as reply:
         names = [op["name"] for op in json.load(reply)]
     assert "add_processor" in names, names
+    page_url = url[0].removesuffix("api")
+    with urllib.request.urlopen(page_url, timeout=10) as reply:
+        assert b"static/app.js" in reply.read(), "GET / is not the page"
+    for shipped in ("app.js", "vendor/cytoscape/cytoscape.min.js", "vendor/uplot/uPlot.iife.min.js"):
+        with urllib.request.urlopen(page_url + "static/" + shipped, timeout=10) as reply:
+            assert reply.status == 200 and reply.read(), shipped
     print(len(names))
 finally:
     stop.set()
@@ -298,7 +311,7 @@ print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m)))' $EVERY_
     web)
         local operations
         operations=$("$env/bin/python" -c "$WEB_API") || fail "web: the web API did not serve its operations"
-        did="streamlib.web on 127.0.0.1:0: GET /api/operations lists $operations operations"
+        did="streamlib.web on 127.0.0.1:0: GET /api/operations lists $operations operations; GET / serves the page and its vendored scripts"
         ;;
     all)
         local demo

@@ -1,16 +1,18 @@
-"""Headless Chromium for the WebRTC tests, driven over the DevTools protocol.
+"""Headless Chromium for the WebRTC and web page tests, driven over the DevTools protocol.
 
 Chromium listens for DevTools on 127.0.0.1 (a port it picks, named in
 ``DevToolsActivePort``); :meth:`Chromium.evaluate` runs JavaScript in the
-page and returns its (awaited) value::
+page and returns its (awaited) value, :meth:`Chromium.screenshot` saves a PNG::
 
     with Chromium("http://127.0.0.1:8889/") as browser:
         stats = browser.evaluate("window.streamlib.stats()")
+        browser.screenshot(Path("artifacts/page.png"))
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import shutil
@@ -50,11 +52,14 @@ FLAGS = (
 class Chromium:
     """One headless Chromium showing ``url``; killed on exit."""
 
-    def __init__(self, url: str, *, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, start_timeout: float = 30.0, window_size: tuple[int, int] = (1280, 900)
+    ) -> None:
         assert CHROMIUM is not None
         self._profile = tempfile.TemporaryDirectory(prefix="streamlib-chromium-")
+        size = f"--window-size={window_size[0]},{window_size[1]}"
         self.process = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self._profile.name}", url],
+            [CHROMIUM, *FLAGS, size, f"--user-data-dir={self._profile.name}", url],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -83,33 +88,40 @@ class Chromium:
 
     def evaluate(self, expression: str, timeout: float = 10.0) -> Any:
         """The value of ``expression`` in the page (promises awaited); raises on a JS error."""
-        return asyncio.run(asyncio.wait_for(self._evaluate(expression), timeout))
+        params = {"expression": expression, "awaitPromise": True, "returnByValue": True}
+        result = self.send("Runtime.evaluate", params, timeout)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
 
-    async def _evaluate(self, expression: str) -> Any:
+    def screenshot(self, path: Path, timeout: float = 10.0) -> Path:
+        """Save the whole page as it is now as a PNG at ``path`` (folders made as needed)."""
+        size = self.send("Page.getLayoutMetrics", {}, timeout)["cssContentSize"]
+        whole_page = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        params = {"format": "png", "clip": whole_page, "captureBeyondViewport": True}
+        result = self.send("Page.captureScreenshot", params, timeout)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(result["data"]))
+        return path
+
+    def send(self, method: str, params: dict[str, Any], timeout: float = 10.0) -> Any:
+        """One DevTools command to the page; its ``result`` (raises on a protocol error)."""
+        return asyncio.run(asyncio.wait_for(self._send(method, params), timeout))
+
+    async def _send(self, method: str, params: dict[str, Any]) -> Any:
         message_id = next(self._ids)
         async with (
             aiohttp.ClientSession() as http,
             http.ws_connect(self._page_ws, max_msg_size=0) as ws,
         ):
-            await ws.send_json(
-                {
-                    "id": message_id,
-                    "method": "Runtime.evaluate",
-                    "params": {
-                        "expression": expression,
-                        "awaitPromise": True,
-                        "returnByValue": True,
-                    },
-                }
-            )
+            await ws.send_json({"id": message_id, "method": method, "params": params})
             async for message in ws:
                 reply = json.loads(message.data)
                 if reply.get("id") != message_id:
                     continue
-                result = reply["result"]
-                if "exceptionDetails" in result:
-                    raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
-                return result["result"].get("value")
+                if "error" in reply:
+                    raise RuntimeError(f"DevTools refused {method}: {reply['error']}")
+                return reply["result"]
         raise RuntimeError("DevTools closed the connection")
 
     def wait_for(self, expression: str, predicate: Any, timeout: float = 20.0) -> Any:

@@ -103,4 +103,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _announce(url: str) -> None:
-    print(f"streamlib serve: serving the web API at {url}", file=sys.stderr, flush=True)
+    page = url.removesuffix("api")
+    print(
+        f"streamlib serve: serving the web API at {url} (the page: {page})",
+        file=sys.stderr,
+        flush=True,
+    )

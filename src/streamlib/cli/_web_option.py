@@ -89,7 +89,12 @@ def serving_web(runtime: Runtime, args: argparse.Namespace) -> Iterator[None]:
     failure: list[BaseException] = []
 
     def announce(url: str) -> None:
-        print(f"streamlib: serving the web API at {url}", file=sys.stderr, flush=True)
+        page = url.removesuffix("api")
+        print(
+            f"streamlib: serving the web API at {url} (the page: {page})",
+            file=sys.stderr,
+            flush=True,
+        )
         ready.set()
 
     def serve() -> None:

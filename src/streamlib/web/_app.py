@@ -1,5 +1,5 @@
-"""The web API as a Starlette app: the operations over JSON, the graph, statistics, and the
-event and statistics streams (``_streams``)::
+"""The web API as a Starlette app: the operations over JSON, the graph, statistics, the
+event and statistics streams (``_streams``) and the page at ``/`` (``_page``)::
 
     app = create_app(host, token=None)     # an ASGI app; serve it with serve_web or uvicorn
 
@@ -28,6 +28,7 @@ from starlette.routing import Route
 from ..control import OPERATIONS, Operation, OperationOutcome, PipelineHost, run_operation
 from ..control._http_serving import guarded
 from ..core import did_you_mean
+from ._page import page_routes
 from ._streams import event_stream, stats_stream
 
 __all__ = ["API_PATH", "api", "create_app", "outcome_response"]
@@ -51,7 +52,8 @@ def create_app(host: PipelineHost, *, token: str | None, bound_host: str = "127.
 
 
 def api(host: PipelineHost) -> Starlette:
-    """The routes alone, with no guard (:func:`create_app` and :func:`serve_web` add them)."""
+    """The routes alone (the API and the page at ``/``), with no guard (:func:`create_app`
+    and :func:`serve_web` add them)."""
     listing: list[dict[str, Any]] = []
 
     def operations(request: Request) -> Response:
@@ -91,6 +93,7 @@ def api(host: PipelineHost) -> Starlette:
             Route(f"{API_PATH}/stats", stats, methods=["GET"]),
             Route(f"{API_PATH}/stats/stream", partial(stats_stream, host), methods=["GET"]),
             Route(f"{API_PATH}/events", partial(event_stream, host), methods=["GET"]),
+            *page_routes(),
         ]
     )
 
