@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -56,13 +58,18 @@ class Chromium:
         self, url: str, *, start_timeout: float = 30.0, window_size: tuple[int, int] = (1280, 900)
     ) -> None:
         assert CHROMIUM is not None
-        self._profile = tempfile.TemporaryDirectory(prefix="streamlib-chromium-")
+        # Chromium's helper processes may still write to the profile for a moment after
+        # the browser died; what they leave is temporary files only.
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="streamlib-chromium-", ignore_cleanup_errors=True
+        )
         size = f"--window-size={window_size[0]},{window_size[1]}"
         self.process = subprocess.Popen(
             [CHROMIUM, *FLAGS, size, f"--user-data-dir={self._profile.name}", url],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes too: killed as one group
         )
         self._ids = itertools.count(1)
         self._page_ws = self._find_page(Path(self._profile.name), start_timeout)
@@ -138,7 +145,8 @@ class Chromium:
     def kill(self) -> None:
         """Kill the browser at once (a viewer that vanishes without hanging up)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
     def close(self) -> None:

@@ -189,7 +189,7 @@ def test_every_denied_permission_is_a_tool_error(locked: PipelineHost) -> None:
                 text = await call_error(client, "add_processor", {"type": name})
                 assert text.startswith("PermissionDeniedError: ")
                 assert flag in text
-                assert "restart `streamlib mcp`" in text
+                assert "restart the server (`streamlib mcp` or `streamlib serve`)" in text
             text = await call_error(
                 client,
                 "load_pipeline",

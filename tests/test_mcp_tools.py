@@ -417,7 +417,7 @@ def test_run_on_main_works_behind_the_server() -> None:
             await call(client, "add_processor", {"type": "MainThreadUser", "id": "ui"})
             await call(client, "start")
             seen = await call(client, "snapshot", {"port": "ui.data"})
-            assert seen["data"]["value"] == "streamlib-mcp-main"
+            assert seen["data"]["value"] == "streamlib-host-main"
 
     try:
         run_async(main)

@@ -28,6 +28,7 @@ from typing import Literal
 
 from ..core import ConfigError, PermissionDeniedError
 from ._ffmpeg_graph import parse_filter_graph
+from ._grant_hints import RESTART_WITH
 
 __all__ = [
     "NETWORK_SCHEMES",
@@ -110,7 +111,7 @@ _FILE_LIKE_KEY = re.compile(r"^/|file|(path|url|uri|lib|library|model|dll)$", re
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.+\-]{0,64}")
 _RAW_HINT = (
-    f"ask the user to restart `streamlib mcp` with {RAW_FFMPEG_FLAG} (FFmpeg may then read and "
+    f"ask the user to {RESTART_WITH} {RAW_FFMPEG_FLAG} (FFmpeg may then read and "
     "write any file and reach the network: as powerful as running any program)"
 )
 

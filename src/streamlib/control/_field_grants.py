@@ -22,6 +22,7 @@ from ._ffmpeg_grants import (
     check_input_options,
     locate,
 )
+from ._grant_hints import RESTART_WITH
 
 if TYPE_CHECKING:
     from ._permissions import Permissions
@@ -88,7 +89,7 @@ def _require(permissions: Permissions, grant: str, what: str) -> None:
 
         raise PermissionDeniedError(
             f"{what} reaches outside the process and needs the '{grant}' permission, which this "
-            f"server was not given; ask the user to restart `streamlib mcp` with {FLAGS[grant]}"
+            f"server was not given; ask the user to {RESTART_WITH} {FLAGS[grant]}"
         )
 
 
@@ -113,7 +114,7 @@ def _check_media(
             f"{what} ({value!r}) uses the FFmpeg protocol {location.scheme!r}:, which agents may "
             "not use without the raw-FFmpeg permission; give a file path inside a readable "
             f"directory or a URL ({', '.join(s + '://' for s in sorted(NETWORK_SCHEMES))}), or "
-            "ask the user to restart `streamlib mcp` with --allow-raw-ffmpeg"
+            f"ask the user to {RESTART_WITH} --allow-raw-ffmpeg"
         )
     return str(permissions.resolve_read_path(value, what=what, relative_to=relative_to))
 

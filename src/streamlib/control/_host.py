@@ -84,7 +84,7 @@ class PipelineHost:
             self._subscription = runtime.events.subscribe("*", self._record)
             return
         self._pump = pump = threading.Thread(
-            target=self._pump_main, args=(fuse,), name="streamlib-mcp-main", daemon=True
+            target=self._pump_main, args=(fuse,), name="streamlib-host-main", daemon=True
         )
         pump.start()
         self._ready.wait()
@@ -95,14 +95,14 @@ class PipelineHost:
     def runtime(self) -> Runtime:
         runtime = self._runtime
         if runtime is None:
-            raise RuntimeStateError("the MCP pipeline host is closed")
+            raise RuntimeStateError("the pipeline host is closed")
         return runtime
 
     def call(self, operation: Callable[[], T]) -> T:
         """Run ``operation`` while no other call runs (operations use nothing else)."""
         with self._lock:
             if self._closed.is_set():
-                raise RuntimeStateError("the MCP server is shutting down; no more calls are taken")
+                raise RuntimeStateError("the server is shutting down; no more calls are taken")
             return operation()
 
     def recent_events(self, limit: int = EVENT_HISTORY) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core import ConfigError, PermissionDeniedError, Processor, Registry
 from ..pipelines import LocalType, PipelineSpec
+from ._grant_hints import RESTART_WITH
 from ._permissions import FLAGS, Permissions
 
 __all__ = ["LOCAL_CODE", "check_local_code", "granted_class"]
@@ -76,7 +77,7 @@ def _granted_file(
         raise PermissionDeniedError(
             f"{where}{what} is local Python code, which would run with this server's rights, "
             "and this server was not allowed to load any; use a registered processor type "
-            f"(list_processor_types), or ask the user to restart `streamlib mcp` with "
+            f"(list_processor_types), or ask the user to {RESTART_WITH} "
             f"{FLAGS[LOCAL_CODE]} and a readable directory holding the file"
         )
     is_path = module.endswith(".py") or "/" in module or "\\" in module

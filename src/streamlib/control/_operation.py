@@ -140,4 +140,8 @@ def describe_argument_error(operation: str, model: type[BaseModel], error: Valid
         else:
             got = json.dumps(item.get("input"), default=repr)
             problems.append(f"{location}: {item['msg']} (got {got[:200]})")
-    return f"{operation}: bad arguments: " + "; ".join(problems) + " (see the tool's input schema)"
+    return (
+        f"{operation}: bad arguments: "
+        + "; ".join(problems)
+        + " (see the operation's input schema)"
+    )

@@ -35,6 +35,7 @@ from typing import Any
 from ..core import CAPABILITIES, ConfigError, PermissionDeniedError, Processor
 from ._ffmpeg_grants import RAW_FFMPEG_FLAG, locate
 from ._field_grants import check_reach_field, reach_needs
+from ._grant_hints import RESTART_WITH
 
 __all__ = ["FLAGS", "GRANTS", "Permissions"]
 
@@ -131,7 +132,7 @@ class Permissions:
             flags = " ".join(FLAGS[name] for name in missing)
             raise PermissionDeniedError(
                 f"{processor_class.type_name} needs the {_words(missing)} permission, which this "
-                f"server was not given; ask the user to restart `streamlib mcp` with {flags}, "
+                f"server was not given; ask the user to {RESTART_WITH} {flags}, "
                 "or use a processor type that needs no permission "
                 "(list_processor_types shows what each one needs)"
             )
@@ -203,7 +204,7 @@ class Permissions:
         if self._root is None:
             raise PermissionDeniedError(
                 f"writing files was not permitted, so {what} ({value!r}) cannot be used; ask the "
-                "user to restart `streamlib mcp` with --allow-write DIR"
+                f"user to {RESTART_WITH} --allow-write DIR"
             )
         return self._inside(value, (self._root,), "writable", what, relative_to)
 
@@ -215,7 +216,7 @@ class Permissions:
         if not self._readable:
             raise PermissionDeniedError(
                 f"reading files was not permitted, so {what} ({value!r}) cannot be read; pass "
-                "the content itself instead, or ask the user to restart `streamlib mcp` with "
+                f"the content itself instead, or ask the user to {RESTART_WITH} "
                 "--allow-read DIR (or --allow-write DIR)"
             )
         return self._inside(value, self._readable, "readable", what, relative_to)
