@@ -132,13 +132,21 @@ class Chromium:
         raise RuntimeError("DevTools closed the connection")
 
     def wait_for(self, expression: str, predicate: Any, timeout: float = 20.0) -> Any:
-        """Evaluate ``expression`` until ``predicate(value)``; the last value (fails on timeout)."""
+        """Evaluate ``expression`` until ``predicate(value)``; the last value (fails on timeout).
+
+        A JavaScript error counts as "not yet" (the page may still be loading: no
+        ``document.body`` yet); the last one is in the timeout's message.
+        """
         deadline = time.monotonic() + timeout
-        value = None
+        value: Any = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if predicate(value):
-                return value
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as error:  # not loaded yet, or not yet defined
+                value = f"<{error}>"
+            else:
+                if predicate(value):
+                    return value
             time.sleep(0.2)
         raise AssertionError(f"timed out after {timeout} s; last value of {expression}: {value}")
 
