@@ -24,6 +24,7 @@ from typing import Any
 
 from ..core import (
     AudioFrame,
+    DeliveryProfile,
     Frame,
     Input,
     PortRef,
@@ -34,7 +35,15 @@ from ..core import (
 from ..runtime import Runtime, RuntimeState
 from ..testing import FrameLog
 
-__all__ = ["FrameWant", "SnapshotProbe", "capture", "source_of"]
+__all__ = [
+    "FrameWant",
+    "SnapshotProbe",
+    "attach_probe",
+    "capture",
+    "detach_probe",
+    "require_running",
+    "source_of",
+]
 
 _PROBE_IDS = itertools.count(1)
 
@@ -108,25 +117,65 @@ def source_of(runtime: Runtime, port: PortRef) -> PortRef:
     )
 
 
+def require_running(runtime: Runtime) -> None:
+    """``RuntimeStateError`` unless frames flow (the runtime is running)."""
+    if runtime.state is not RuntimeState.RUNNING:
+        hint = "resume it" if runtime.state is RuntimeState.PAUSED else "call start"
+        raise RuntimeStateError(
+            f"the pipeline is {runtime.state.value}, so no frames flow to look at; {hint} first"
+        )
+
+
+def attach_probe(
+    runtime: Runtime,
+    port: PortRef,
+    probe: Processor,
+    *,
+    prefix: str,
+    profile: DeliveryProfile | str | None = None,
+    capacity: int | None = None,
+) -> tuple[str, PortRef]:
+    """Add ``probe`` (an internal consumer with one input, ``frames``) under a fresh id
+    starting with ``prefix`` and connect the output behind ``port`` to it.
+
+    Returns the probe's id and the output it listens to; undo with :func:`detach_probe`.
+    Nothing stays behind when connecting fails.
+    """
+    source = source_of(runtime, port)
+    probe_id = f"{prefix}{next(_PROBE_IDS)}"
+    while probe_id in runtime.graph:  # an agent may have taken the name
+        probe_id = f"{prefix}{next(_PROBE_IDS)}"
+    runtime.add(probe, id=probe_id)
+    try:
+        runtime.connect(
+            source, PortRef.parse(f"{probe_id}.frames"), profile=profile, capacity=capacity
+        )
+    except BaseException:
+        runtime.remove(probe_id)
+        raise
+    return probe_id, source
+
+
+def detach_probe(runtime: Runtime, probe_id: str, probe: Processor | None = None) -> None:
+    """Remove a probe added by :func:`attach_probe`; nothing if it is gone already (removed
+    with the rest of a pipeline, say), or if ``probe`` is given and another processor
+    holds its id by now."""
+    if probe_id not in runtime.graph:
+        return
+    if probe is None or runtime.graph.processor(probe_id) is probe:
+        runtime.remove(probe_id)
+
+
 def capture(runtime: Runtime, port: PortRef, *, want: FrameWant, timeout_s: float) -> list[Frame]:
     """Attach a probe to the output behind ``port``, wait for ``want``, detach it.
 
     Returns the frames caught (possibly none, when nothing flowed in time).
     Raises ``RuntimeStateError`` unless the runtime is running.
     """
-    if runtime.state is not RuntimeState.RUNNING:
-        hint = "resume it" if runtime.state is RuntimeState.PAUSED else "call start"
-        raise RuntimeStateError(
-            f"the pipeline is {runtime.state.value}, so no frames flow to look at; {hint} first"
-        )
-    source = source_of(runtime, port)
-    probe_id = f"_snapshot_probe_{next(_PROBE_IDS)}"
-    while probe_id in runtime.graph:  # an agent may have taken the name
-        probe_id = f"_snapshot_probe_{next(_PROBE_IDS)}"
+    require_running(runtime)
     probe = SnapshotProbe()
-    runtime.add(probe, id=probe_id)
+    probe_id, _ = attach_probe(runtime, port, probe, prefix="_snapshot_probe_")
     try:
-        runtime.connect(source, PortRef.parse(f"{probe_id}.frames"))
         return probe.wait(want, timeout_s)
     finally:
-        runtime.remove(probe_id)
+        detach_probe(runtime, probe_id)

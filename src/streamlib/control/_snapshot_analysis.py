@@ -79,9 +79,15 @@ def to_rgb(frame: VideoFrame) -> np.ndarray[Any, Any]:
 
 
 def encode_image(
-    frame: VideoFrame, *, image_format: ImageFormat = "png", max_size: int = 1024, quality: int = 85
+    frame: VideoFrame,
+    *,
+    image_format: ImageFormat = "png",
+    max_size: int = 1024,
+    quality: int = 85,
+    max_width: int | None = None,
 ) -> EncodedImage:
-    """Encode ``frame`` as PNG or JPEG, scaled down (aspect kept) to fit ``max_size`` pixels."""
+    """Encode ``frame`` as PNG or JPEG, scaled down (aspect kept) to fit ``max_size`` pixels
+    (and, given ``max_width``, at most that wide)."""
     # Imported here: Pillow comes with the faces' extras, and the operations layer must
     # import without it.
     from PIL import Image
@@ -90,6 +96,8 @@ def encode_image(
     image = Image.fromarray(np.ascontiguousarray(to_rgb(frame)))
     if max(image.size) > max_size:
         image.thumbnail((max_size, max_size), Image.Resampling.BILINEAR)
+    if max_width is not None and image.width > max_width:
+        image.thumbnail((max_width, image.height), Image.Resampling.BILINEAR)
     out = io.BytesIO()
     if image_format == "jpeg":
         if image.mode == "RGBA":

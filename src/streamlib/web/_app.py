@@ -1,5 +1,6 @@
 """The web API as a Starlette app: the operations over JSON, the graph, statistics, the
-event and statistics streams (``_streams``) and the page at ``/`` (``_page``)::
+event and statistics streams (``_streams``), taps (``_taps``) and the page at ``/``
+(``_page``)::
 
     app = create_app(host, token=None)     # an ASGI app; serve it with serve_web or uvicorn
 
@@ -30,6 +31,7 @@ from ..control._http_serving import guarded
 from ..core import did_you_mean
 from ._page import page_routes
 from ._streams import event_stream, stats_stream
+from ._taps import tap_stream
 
 __all__ = ["API_PATH", "api", "create_app", "outcome_response"]
 
@@ -93,6 +95,7 @@ def api(host: PipelineHost) -> Starlette:
             Route(f"{API_PATH}/stats", stats, methods=["GET"]),
             Route(f"{API_PATH}/stats/stream", partial(stats_stream, host), methods=["GET"]),
             Route(f"{API_PATH}/events", partial(event_stream, host), methods=["GET"]),
+            Route(f"{API_PATH}/taps/{{processor}}/{{port}}", partial(tap_stream, host)),
             *page_routes(),
         ]
     )

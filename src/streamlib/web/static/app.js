@@ -3,17 +3,25 @@
 // Plain JavaScript, no build step. Everything it shows or changes goes through the web
 // API beside it (docs/web.md): GET api/graph, POST api/operations/<name>, and two
 // Server-Sent Event streams (api/stats/stream, api/events). cytoscape with
-// cytoscape-dagre draws the graph, uPlot the sparklines (static/vendor/).
+// cytoscape-dagre draws the graph, uPlot the sparklines (static/vendor/). A tap
+// (api/taps/<processor>/<port>) shows a port live: MJPEG in an <img>, or audio levels.
 "use strict";
 
 const STATS_INTERVAL_MS = 500;
 const HISTORY_SAMPLES = 120; // sparkline length: 60 s of snapshots at 500 ms
 const STALLED_AFTER_MS = 1000; // a connection with no new frame this long while running
 const MAX_LOGGED_EVENTS = 200;
-// The `snapshot` operation attaches a probe processor for a moment
-// (streamlib/control/_probe.py); the page leaves it out of the graph, table and log.
-const PROBE_PREFIX = "_snapshot_probe_";
-const isProbe = (name) => typeof name === "string" && name.includes(PROBE_PREFIX);
+// The `snapshot` operation attaches a probe processor for a moment, a tap for as long as
+// it is watched (streamlib/control/_probe.py, _tap.py); the page leaves them out of the
+// graph, table and log.
+const PROBE_PREFIXES = ["_snapshot_probe_", "_tap_"];
+// A processor id, a port ("_tap_1.frames") or a connection id ("src.video->_tap_1.frames").
+const isProbe = (name) =>
+  typeof name === "string" &&
+  name.split("->").some((end) => PROBE_PREFIXES.some((prefix) => end.startsWith(prefix)));
+const TAP_FPS = 5;
+const TAP_WIDTH = 480;
+const METER_FLOOR_DB = -60; // a level meter's left end
 
 // Every kind of runtime event (streamlib.core's Event subclasses; tests/test_web_page.py
 // keeps this list whole). EventSource hands a named event only to listeners of that name.
@@ -170,6 +178,8 @@ function createGraphView() {
     boxSelectionEnabled: false,
   });
   page.cy.on("tap", "node", (event) => select(event.target.id()));
+  // A connection shows what flows through it: its output's tap.
+  page.cy.on("tap", "edge", (event) => openTap(event.target.id().split("->")[0]));
 }
 
 function nodeLabel(id, processor, stats) {
@@ -439,6 +449,7 @@ async function renderDetail() {
     return;
   }
   if (page.selected !== id) return; // another was selected meanwhile
+  renderPorts(id, described);
   renderConfigForm(id, processor, described);
 }
 
@@ -728,6 +739,7 @@ function wireControls() {
     });
   }
   $("config-form").addEventListener("submit", applyConfig);
+  $("tap-close").addEventListener("click", closeTap);
   $("add-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const args = { type: $("add-type").value };
@@ -740,6 +752,160 @@ function wireControls() {
     const args = { from: $("connect-from").value, to: $("connect-to").value };
     build("connect", args, (reply) => `connected ${args.from} → ${args.to} (${reply.profile})`);
   });
+}
+
+// -- taps ------------------------------------------------------------------------------
+
+const tappable = (type) => type.startsWith("VideoFrame") || type.startsWith("AudioFrame");
+
+// The selected processor's ports, each a button that opens its tap (video and audio).
+function renderPorts(id, described) {
+  const buttons = [];
+  for (const [direction, ports] of [["out", described.outputs], ["in", described.inputs]]) {
+    for (const port of ports) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "tap-port";
+      button.dataset.port = `${id}.${port.name}`;
+      button.dataset.kind = port.type.startsWith("AudioFrame") ? "audio" : "video";
+      button.textContent = `${direction === "out" ? "▶" : "◀"} ${port.name}`;
+      button.title = `${port.type}: watch it live`;
+      button.disabled = !tappable(port.type);
+      button.addEventListener("click", () => openTap(button.dataset.port, button.dataset.kind));
+      buttons.push(button);
+    }
+  }
+  $("detail-ports").replaceChildren(...buttons);
+}
+
+const tap = { port: null, source: null, readings: 0 };
+
+function tapUrl(port) {
+  const [processor, name] = port.split(".");
+  const query = `fps=${TAP_FPS}&width=${TAP_WIDTH}`;
+  return `api/taps/${encodeURIComponent(processor)}/${encodeURIComponent(name)}?${query}`;
+}
+
+// Why a tap could not open: the server's message (the <img> and EventSource cannot read
+// an error body, so ask once more with fetch and hang up at once if it works this time).
+async function explainTapFailure(port) {
+  const controller = new AbortController();
+  try {
+    const response = await fetch(tapUrl(port), { signal: controller.signal });
+    if (!response.ok) {
+      const body = await response.json();
+      return body.message || body.error;
+    }
+    return "the tap ended (the pipeline stopped, or the port went away)";
+  } catch (error) {
+    return error.message;
+  } finally {
+    controller.abort();
+  }
+}
+
+async function openTap(port, kind) {
+  closeTap();
+  if (!kind) {
+    const id = port.split(".")[0];
+    const processor = page.graph.processors[id];
+    const described = processor ? await describeType(processor.type) : null;
+    const spec = described && [...described.outputs, ...described.inputs].find(
+      (candidate) => `${id}.${candidate.name}` === port,
+    );
+    kind = spec && spec.type.startsWith("AudioFrame") ? "audio" : "video";
+  }
+  tap.port = port;
+  tap.readings = 0;
+  $("tap").hidden = false;
+  $("tap").dataset.kind = kind;
+  $("tap-port").textContent = port;
+  $("tap-status").textContent = "opening…";
+  clearError("tap-error");
+  const failed = async () => {
+    if (tap.port !== port) return;
+    const why = await explainTapFailure(port);
+    if (tap.port !== port) return;
+    stopTapStream();
+    $("tap-status").textContent = "";
+    showError("tap-error", why);
+  };
+  if (kind === "audio") {
+    const source = new EventSource(tapUrl(port));
+    tap.source = source;
+    source.addEventListener("levels", (event) => showLevels(JSON.parse(event.data)));
+    source.addEventListener("end", failed);
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) failed();
+    });
+    $("tap-levels").hidden = false;
+  } else {
+    const image = $("tap-image");
+    image.onload = () => {
+      $("tap-status").textContent = `${image.naturalWidth}×${image.naturalHeight}, ${TAP_FPS} fps`;
+    };
+    image.onerror = failed;
+    image.src = tapUrl(port);
+    image.hidden = false;
+  }
+}
+
+function showLevels(reading) {
+  tap.readings += 1;
+  $("tap").dataset.readings = String(tap.readings);
+  const meters = reading.rms_db.map((rms, channel) => {
+    const peak = reading.peak_db[channel];
+    const row = document.createElement("div");
+    row.className = "meter";
+    const bar = document.createElement("span");
+    bar.className = "meter-bar";
+    const rmsBar = document.createElement("span");
+    rmsBar.className = "meter-rms";
+    rmsBar.style.width = `${meterPercent(rms)}%`;
+    const peakMark = document.createElement("span");
+    peakMark.className = "meter-peak";
+    peakMark.style.left = `${meterPercent(peak)}%`;
+    bar.append(rmsBar, peakMark);
+    const text = document.createElement("span");
+    text.className = "meter-text";
+    text.textContent = `ch ${channel + 1}: RMS ${fixed(rms)} · peak ${fixed(peak)} dBFS`;
+    row.append(bar, text);
+    return row;
+  });
+  const spectrum = document.createElement("div");
+  spectrum.className = "spectrum";
+  for (const band of reading.spectrum) {
+    const column = document.createElement("span");
+    column.style.height = `${meterPercent(band.db)}%`;
+    column.title = `${band.low_hz}–${band.high_hz} Hz: ${fixed(band.db)} dBFS`;
+    spectrum.append(column);
+  }
+  $("tap-levels").replaceChildren(...meters, spectrum);
+  const pitch = reading.dominant_hz === null ? "" : ` · ${fixed(reading.dominant_hz)} Hz`;
+  $("tap-status").textContent = `${reading.sample_rate} Hz · ${reading.channels} ch${pitch}`;
+}
+
+function meterPercent(db) {
+  return Math.max(0, Math.min(100, (100 * (db - METER_FLOOR_DB)) / -METER_FLOOR_DB));
+}
+
+// Hang up: the server detaches the tap's consumer when the request goes away.
+function stopTapStream() {
+  if (tap.source) tap.source.close();
+  tap.source = null;
+  const image = $("tap-image");
+  image.onload = image.onerror = null;
+  image.removeAttribute("src");
+  image.hidden = true;
+}
+
+function closeTap() {
+  stopTapStream();
+  tap.port = null;
+  $("tap").hidden = true;
+  $("tap-levels").replaceChildren();
+  $("tap-levels").hidden = true;
+  delete $("tap").dataset.readings;
 }
 
 async function main() {

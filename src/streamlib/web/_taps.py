@@ -1,0 +1,159 @@
+"""Taps: watch a port live, for as long as the request stays open.
+
+::
+
+    GET /api/taps/fx/video_out?fps=5&width=480     multipart/x-mixed-replace (MJPEG): one
+                                                   JPEG part per frame shown
+    GET /api/taps/tone/audio?fps=5                 Server-Sent Events named ``levels``:
+                                                   peak and RMS per channel (dBFS), spectrum
+
+Each request attaches a :class:`~streamlib.control._tap.Tap` (a ``latest`` consumer of
+capacity 1 on the output, so the producer never waits for it) and detaches it when the
+client goes away, the runtime stops, or the tapped output is removed. Reading and encoding
+run on the event loop's worker threads (``anyio.to_thread``), never on the runtime's:
+the tap's consumer only keeps the newest frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from ..control import PipelineHost
+from ..control._snapshot_analysis import analyze_audio, encode_image
+from ..control._tap import Tap
+from ..core import AudioFrame, StreamError, VideoFrame
+from ._streams import sse
+
+__all__ = ["TapResponse", "tap_stream"]
+
+MIN_FPS, MAX_FPS, DEFAULT_FPS = 1, 15, 5
+MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 16, 3840, 480
+JPEG_QUALITY = 75
+BOUNDARY = "streamlib-tap"
+_WAIT_S = 1.0  # how long one read waits for a frame before checking the tap is still live
+_RESEND_S = 2.0  # an idle video tap repeats its last image, so a gone client is noticed
+_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class TapResponse(StreamingResponse):
+    """A streaming response that detaches its tap however the stream ends: finished,
+    the client gone (the stream is cancelled), or the server shutting down."""
+
+    def __init__(self, content: AsyncIterator[str | bytes], tap: Tap, **options: Any) -> None:
+        super().__init__(content, **options)
+        self.tap = tap
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self.tap.close)
+
+
+async def tap_stream(host: PipelineHost, request: Request) -> Response:
+    """``GET /api/taps/{processor}/{port}?fps=N&width=W``: MJPEG for a video port, level
+    readings for an audio port; an input shows its producer's output."""
+    port = f"{request.path_params['processor']}.{request.path_params['port']}"
+    fps = _bounded(request, "fps", (MIN_FPS, DEFAULT_FPS, MAX_FPS), "images or readings a second")
+    width = _bounded(request, "width", (MIN_WIDTH, DEFAULT_WIDTH, MAX_WIDTH), "pixels, video")
+    if isinstance(fps, Response):
+        return fps
+    if isinstance(width, Response):
+        return width
+    try:
+        tap = await anyio.to_thread.run_sync(Tap.open, host, port)
+    except StreamError as error:
+        return JSONResponse({"error": type(error).__name__, "message": str(error)}, 400)
+    if issubclass(tap.frame_class, VideoFrame):
+        content_type = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+        return TapResponse(_jpeg_parts(tap, fps, width), tap, media_type=content_type)
+    if issubclass(tap.frame_class, AudioFrame):
+        levels = _levels(tap, fps)
+        return TapResponse(levels, tap, media_type="text/event-stream", headers=_HEADERS)
+    await anyio.to_thread.run_sync(tap.close)
+    message = (
+        f"{tap.source} sends {tap.frame_class.__name__}; a tap shows video and audio ports. "
+        "Use the snapshot operation to see one frame of it"
+    )
+    return JSONResponse({"error": "ConfigError", "message": message}, 400)
+
+
+def _bounded(
+    request: Request, name: str, limits: tuple[int, int, int], unit: str
+) -> int | Response:
+    low, default, high = limits
+    text = request.query_params.get(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if low <= value <= high:
+        return value
+    message = f"{name}={text} is out of range: use an integer {low}..{high} ({unit})"
+    return JSONResponse({"error": "ConfigError", "message": message}, 400)
+
+
+async def _paced(tap: Tap, fps: int, read: Callable[[], Any]) -> AsyncIterator[Any]:
+    """``read()`` on a worker thread at most ``fps`` times a second while the tap is live."""
+    loop = asyncio.get_running_loop()
+    period = 1.0 / fps
+    due = loop.time()
+    while tap.is_live():
+        yield await anyio.to_thread.run_sync(read)
+        due = max(due + period, loop.time())
+        await asyncio.sleep(due - loop.time())
+
+
+async def _jpeg_parts(tap: Tap, fps: int, width: int) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    last = b""
+    sent_at = loop.time()
+    async for part in _paced(tap, fps, partial(_next_jpeg, tap, width)):
+        if part:
+            last, sent_at = part, loop.time()
+            yield part
+        elif last and loop.time() - sent_at > _RESEND_S:
+            sent_at = loop.time()
+            yield last
+
+
+def _next_jpeg(tap: Tap, width: int) -> bytes:
+    """The newest frame as one MJPEG part (``b""`` when none came); on a worker thread."""
+    video = [frame for frame in tap.take(_WAIT_S) if isinstance(frame, VideoFrame)]
+    if not video:
+        return b""
+    image = encode_image(
+        video[-1], image_format="jpeg", max_size=MAX_WIDTH, max_width=width, quality=JPEG_QUALITY
+    )
+    head = (
+        f"--{BOUNDARY}\r\nContent-Type: {image.mime_type}\r\n"
+        f"Content-Length: {len(image.data)}\r\nX-Frame-Number: {video[-1].frame_number}\r\n"
+        f"X-Dropped: {tap.probe.dropped}\r\n\r\n"
+    )
+    return head.encode("ascii") + image.data + b"\r\n"
+
+
+async def _levels(tap: Tap, fps: int) -> AsyncIterator[str]:
+    yield f": streamlib tap of {tap.source}\n\n"  # the headers and a first line go out at once
+    async for reading in _paced(tap, fps, partial(_next_levels, tap)):
+        yield sse("levels", reading) if reading else ": keep-alive\n\n"
+    yield sse("end", {"source": str(tap.source), "message": "the tap ended"})
+
+
+def _next_levels(tap: Tap) -> dict[str, Any] | None:
+    """Levels of the audio that arrived since the last reading; on a worker thread."""
+    blocks = [frame for frame in tap.take(_WAIT_S) if isinstance(frame, AudioFrame)]
+    if not blocks:
+        return None
+    reading = analyze_audio(blocks).to_dict()
+    return {"source": str(tap.source), **reading, "dropped": tap.probe.dropped}
