@@ -22,8 +22,8 @@ Prints JSON.
     python bench/web_overhead.py --output bench/results/web_overhead.json
     python bench/web_overhead.py --quick      # a smoke test
 
-The tapped stage is a ``Passthrough`` whose ports are typed ``VideoFrame`` (a tap shows
-video and audio ports only; ``Passthrough``'s are ``Frame``); it is in the chain of both
+The tapped stage runs ``Passthrough``'s loop with ports typed ``VideoFrame`` (a tap shows
+video and audio ports only; ``Passthrough``'s are ``Frame``); it is in the chain of all
 variants. The source waits for a gate before its first frame, so the clients (or, with no
 web, the same settling time) are in place before anything is measured.
 """
