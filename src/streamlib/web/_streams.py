@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from functools import partial
@@ -34,7 +36,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ..control import PipelineHost, call_operation
 from ..core import Event, RuntimeStateError
 
-__all__ = ["ClientQueue", "event_stream", "stats_stream"]
+__all__ = ["ClientQueue", "SharedSnapshot", "event_stream", "stats_stream"]
 
 CLIENT_QUEUE_SIZE = 256
 """How many events wait for one slow client before further ones are dropped (and counted)."""
@@ -44,6 +46,43 @@ MAX_INTERVAL_MS = 10_000
 DEFAULT_INTERVAL_MS = 1_000
 _KEEPALIVE_S = 15.0
 _HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class SharedSnapshot:
+    """One ``get_stats`` snapshot shared by every stats stream of a host.
+
+    Taking a snapshot takes the GIL for as long as it walks every processor and
+    connection; five pages at 10 Hz would take five a tick. Streams that ask within
+    ``max_age_s`` of the last one get that one, and concurrent askers wait for one.
+    """
+
+    def __init__(self, host: PipelineHost) -> None:
+        self._host = host
+        self._lock: asyncio.Lock | None = None  # made on the event loop that uses it
+        self._taken = float("-inf")
+        self._last: tuple[str, str] | None = None
+        self.taken = 0  # snapshots actually made (for tests and statistics)
+
+    async def take(self, *, max_age_s: float) -> tuple[str, str]:
+        """``(kind, SSE text)`` of a snapshot no older than ``max_age_s``."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._last is not None and time.monotonic() - self._taken <= max_age_s:
+                return self._last
+            outcome = await anyio.to_thread.run_sync(
+                partial(call_operation, self._host, "get_stats", {"events": 0})
+            )
+            kind = "error" if outcome.is_error else "stats"
+            self._last = (kind, sse(kind, outcome.structured))
+            self._taken = time.monotonic()
+            self.taken += 1
+            return self._last
+
+
+_shared_snapshots: weakref.WeakKeyDictionary[PipelineHost, SharedSnapshot] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class ClientQueue:
@@ -111,7 +150,8 @@ async def event_stream(host: PipelineHost, request: Request) -> Response:
 
 async def stats_stream(host: PipelineHost, request: Request) -> Response:
     """``GET /api/stats/stream?interval_ms=N``: ``get_stats`` (without events: they have a
-    stream of their own) every N ms, 100..10000, 1000 by default; ends if the host closes."""
+    stream of their own) every N ms, 100..10000, 1000 by default; ends if the host closes.
+    Every stream of a host shares one snapshot up to half its interval old (SharedSnapshot)."""
     text = request.query_params.get("interval_ms", str(DEFAULT_INTERVAL_MS))
     try:
         interval_ms = int(text)
@@ -124,15 +164,14 @@ async def stats_stream(host: PipelineHost, request: Request) -> Response:
         )
         return JSONResponse({"error": "ConfigError", "message": message}, 400)
 
+    shared = _shared_snapshots.setdefault(host, SharedSnapshot(host))
+
     async def snapshots() -> AsyncIterator[str]:
         while True:
-            outcome = await anyio.to_thread.run_sync(
-                partial(call_operation, host, "get_stats", {"events": 0})
-            )
-            if outcome.is_error:
-                yield sse("error", outcome.structured)
+            kind, text = await shared.take(max_age_s=interval_ms / 2000)
+            yield text
+            if kind == "error":
                 return
-            yield sse("stats", outcome.structured)
             await asyncio.sleep(interval_ms / 1000)
 
     return StreamingResponse(snapshots(), media_type="text/event-stream", headers=_HEADERS)
