@@ -10,13 +10,9 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import anyio
@@ -27,6 +23,7 @@ from mcp import Client, types
 from PIL import Image
 
 import streamlib as sl
+from serving_support import ServingProcess, serving
 
 WAIT_S = 10.0
 """Generous limit for correctness waits (never a performance bound)."""
@@ -220,58 +217,15 @@ def registry_with_test_types() -> sl.Registry:
 # -- a server process ----------------------------------------------------------------
 
 
-class ServerProcess:
-    """``streamlib mcp`` in a subprocess; its stderr is drained (and kept) by a thread."""
+class ServerProcess(ServingProcess):
+    """``streamlib mcp ARGS`` in a subprocess, ready once it announced its URL."""
 
     def __init__(self, args: Sequence[str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlib", "mcp", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._announced = threading.Event()
-        self.url = ""
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        with self.process.stderr:
-            for line in self.process.stderr:
-                self.lines.append(line)
-                found = re.search(r"serving MCP at (http://\S+)", line)
-                if found:
-                    self.url = found.group(1)
-                    self._announced.set()
-        self._announced.set()  # exited without announcing: wait_ready reports it
-
-    def wait_ready(self) -> str:
-        if not self._announced.wait(WAIT_S) or not self.url:
-            self.stop()
-            raise AssertionError(f"the server did not start: {''.join(self.lines)}")
-        return self.url
-
-    def stop(self) -> int:
-        """SIGTERM, as a service manager would; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        status = self.process.wait(WAIT_S)
-        self._reader.join(WAIT_S)
-        return status
+        super().__init__(["mcp", *args], announces=r"serving MCP at (http://\S+)")
 
 
-@contextmanager
-def server_process(args: Sequence[str]) -> Iterator[ServerProcess]:
-    server = ServerProcess(args)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        status = server.stop()
-        assert status == 0, f"the server exited with {status}: {''.join(server.lines)}"
+def server_process(args: Sequence[str]) -> AbstractContextManager[ServingProcess]:
+    return serving(ServerProcess(args))
 
 
 # -- the scenario every transport runs -----------------------------------------------

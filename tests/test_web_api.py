@@ -5,13 +5,9 @@ operations over JSON, the graph, the event and statistics streams, grants, and t
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,68 +16,23 @@ import anyio
 import httpx2
 import pytest
 
+from serving_support import WAIT_S, ServingProcess, serving
 from streamlib.cli import main
 from streamlib.control import OPERATIONS, PipelineHost, call_operation
 from streamlib.core import ConfigError
 
-WAIT_S = 15.0
-"""Generous limit for correctness waits (never a performance bound)."""
-
 TOKEN = "web-test-token-0123456789abcdef"
 
 
-class WebProcess:
+class WebProcess(ServingProcess):
     """``streamlib ARGS`` in a subprocess that announces the web API's URL on stderr."""
 
     def __init__(self, args: Sequence[str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlib", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self.url = ""
-        self._announced = threading.Event()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        with self.process.stderr:
-            for line in self.process.stderr:
-                self.lines.append(line)
-                found = re.search(r"serving the web API at (http://\S+)", line)
-                if found:
-                    self.url = found.group(1)
-                    self._announced.set()
-        self._announced.set()  # exited without announcing: wait_ready reports it
-
-    def wait_ready(self) -> str:
-        if not self._announced.wait(WAIT_S) or not self.url:
-            self.stop()
-            raise AssertionError(f"the web API did not start: {''.join(self.lines)}")
-        return self.url
-
-    def stop(self) -> int:
-        """SIGTERM, as a service manager would; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        status = self.process.wait(WAIT_S)
-        self._reader.join(WAIT_S)
-        return status
+        super().__init__(args, announces=r"serving the web API at (http://\S+)")
 
 
-@contextmanager
-def web_process(args: Sequence[str]) -> Iterator[WebProcess]:
-    server = WebProcess(args)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        status = server.stop()
-        assert status == 0, f"the server exited with {status}: {''.join(server.lines)}"
+def web_process(args: Sequence[str]) -> AbstractContextManager[ServingProcess]:
+    return serving(WebProcess(args))
 
 
 @pytest.fixture(scope="module")
