@@ -11,6 +11,7 @@ from typing import Any
 
 from ._fuse_option import add_fuse_option, fuse_from
 from ._grant_options import add_grant_options, permissions_from, port_number, token_from
+from ._missing_extra import missing_extra
 
 __all__ = ["add_mcp_command"]
 
@@ -66,8 +67,7 @@ def _mcp(args: argparse.Namespace) -> int:
         from ..mcp import PipelineHost, create_server, serve_http, serve_stdio
     except ImportError as error:
         print(
-            f"streamlib: error: the MCP server needs the 'mcp' extra ({error}); "
-            "install it with: pip install 'streamlib[mcp]'",
+            f"streamlib: error: {missing_extra('the MCP server', 'mcp', error)}",
             file=sys.stderr,
         )
         return 2

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._fuse_option import add_fuse_option, fuse_from
 from ._grant_options import add_grant_options, permissions_from, token_from, web_address
+from ._missing_extra import missing_extra
 
 __all__ = ["add_serve_command"]
 
@@ -70,11 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         from ..web import TOKEN_ENV, check_web_bind, serve_web
     except ImportError as error:
-        print(
-            f"streamlib: error: the web API needs the 'web' extra ({error}); "
-            "install it with: pip install 'streamlib[web]'",
-            file=sys.stderr,
-        )
+        print(f"streamlib: error: {missing_extra('the web API', 'web', error)}", file=sys.stderr)
         return 2
     from ..control import PipelineHost
 

@@ -29,6 +29,7 @@ from ._grant_options import (
     token_from,
     web_address,
 )
+from ._missing_extra import missing_extra
 
 __all__ = ["add_web_option", "check_web_option", "serving_web"]
 
@@ -63,9 +64,7 @@ def check_web_option(args: argparse.Namespace) -> str | None:
     try:
         from ..web import TOKEN_ENV, check_web_bind
     except ImportError as error:
-        return (
-            f"--web needs the 'web' extra ({error}); install it with: pip install 'streamlib[web]'"
-        )
+        return missing_extra("--web", "web", error)
     bind_host, port = args.web
     check_web_bind(bind_host, port, token_from(args, TOKEN_ENV))
     return None
