@@ -268,3 +268,41 @@ def test_run_serves_its_pipeline_and_ends_as_without_it(tmp_path: Path) -> None:
     finally:
         run.stop()
     assert status == 0, "".join(run.lines)
+
+
+# -- Runtime(web=...) ------------------------------------------------------------------
+
+
+def test_a_runtime_given_web_serves_its_graph_from_start_until_close() -> None:
+    from streamlib import Runtime
+
+    runtime = Runtime(web=0)  # 127.0.0.1, a free port
+    try:
+        runtime.add("TestPattern", id="src", width=64, height=48)
+        assert runtime.web_url is None  # nothing is served before start
+        runtime.start()
+        url = runtime.web_url
+        assert url is not None and url.startswith("http://127.0.0.1:")
+        assert set(ok(httpx2.get(f"{url}/graph"))["graph"]["processors"]) == {"src"}
+        page = httpx2.get(url.removesuffix("api"))
+        assert page.status_code == 200 and "<html" in page.text
+    finally:
+        runtime.close()
+    assert runtime.web_url is None
+    with pytest.raises(httpx2.TransportError):
+        httpx2.get(f"{url}/graph", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("web", "message"),
+    [
+        ("0.0.0.0:0", r"needs a bearer token: give WebOptions\(token=...\)"),
+        ("nonsense", "is not an address to serve on"),
+        (70000, "is not a port"),
+    ],
+)
+def test_a_runtime_refuses_a_web_setting_before_anything_starts(web: Any, message: str) -> None:
+    from streamlib import Runtime
+
+    with pytest.raises(ConfigError, match=message):
+        Runtime(web=web)

@@ -5,22 +5,20 @@
     with serving_web(runtime, args):     # prints the URL; nothing happens without --web
         runtime.run()
 
-The server runs on a thread of its own with its own event loop, so the run (its
-progress, Ctrl-C handling, outcome and exit status) is the same with or without it; it
-stops when the run ends. Its host wraps the run's runtime without owning it.
+The server (:class:`streamlib.web.WebServer`) runs on a thread of its own with its own
+event loop, so the run (its progress, Ctrl-C handling, outcome and exit status) is the
+same with or without it; it stops when the run ends. Its host wraps the run's runtime
+without owning it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
-from ..core import ConfigError
 from ..runtime import Runtime
 from ._grant_options import (
     add_grant_options,
@@ -32,8 +30,6 @@ from ._grant_options import (
 from ._missing_extra import missing_extra
 
 __all__ = ["add_web_option", "check_web_option", "serving_web"]
-
-_READY_S = 30.0  # generous: importing Starlette and binding take well under a second
 
 
 def add_web_option(parser: Any) -> None:
@@ -76,52 +72,24 @@ def serving_web(runtime: Runtime, args: argparse.Namespace) -> Iterator[None]:
     if args.web is None:
         yield
         return
-    import anyio
-
     from ..control import PipelineHost
-    from ..web import TOKEN_ENV, serve_web
+    from ..web import TOKEN_ENV, WebOptions, WebServer
 
     bind_host, port = args.web
-    host = PipelineHost(runtime=runtime, permissions=permissions_from(args))
-    ready = threading.Event()
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def announce(url: str) -> None:
-        page = url.removesuffix("api")
-        print(
-            f"streamlib: serving the web API at {url} (the page: {page})",
-            file=sys.stderr,
-            flush=True,
-        )
-        ready.set()
-
-    def serve() -> None:
-        try:
-            anyio.run(
-                partial(
-                    serve_web,
-                    host,
-                    bind_host=bind_host,
-                    port=port,
-                    token=token_from(args, TOKEN_ENV),
-                    on_ready=announce,
-                    stop=stop,
-                )
-            )
-        except BaseException as error:  # reported by the run's thread, below
-            failure.append(error)
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=serve, name="streamlib-web", daemon=True)
-    thread.start()
+    options = WebOptions(
+        host=bind_host,
+        port=port,
+        token=token_from(args, TOKEN_ENV),
+        permissions=permissions_from(args),
+    )
+    host = PipelineHost(runtime=runtime, permissions=options.permissions)
     try:
-        ready.wait(_READY_S)
-        if failure:
-            raise ConfigError(f"the web API could not start: {failure[0]}")
-        yield
+        with WebServer(host, options) as server:
+            print(
+                f"streamlib: serving the web API at {server.url} (the page: {server.page_url})",
+                file=sys.stderr,
+                flush=True,
+            )
+            yield
     finally:
-        stop.set()
-        thread.join(_READY_S)
         host.close()

@@ -47,13 +47,21 @@ _MIN_TOKEN_CHARS = 16
 
 
 def require_token_for(
-    host: str, token: str | None, *, what: str = "MCP", token_env: str = "STREAMLIB_MCP_TOKEN"
+    host: str,
+    token: str | None,
+    *,
+    what: str = "MCP",
+    token_env: str = "STREAMLIB_MCP_TOKEN",
+    give_token: str | None = None,
 ) -> None:
     """Refuse to serve ``host`` without a token unless it is a loopback address.
 
     ``what`` names the face in the refusal, ``token_env`` the variable that may hold its
-    token; a token shorter than 16 characters is refused too.
+    token, ``give_token`` how to give one (default: the command line's ``--token``); a
+    token shorter than 16 characters is refused too.
     """
+    if give_token is None:
+        give_token = f"add --token TOKEN (or set {token_env})"
     if token is not None and len(token) < _MIN_TOKEN_CHARS:
         raise ConfigError(
             f"the token is too short ({len(token)} characters); use at least {_MIN_TOKEN_CHARS}, "
@@ -62,7 +70,7 @@ def require_token_for(
     if token is None and not is_loopback(host):
         raise ConfigError(
             f"serving {what} on {host} lets other machines control this pipeline, so it needs "
-            f"a bearer token: add --token TOKEN (or set {token_env}), or bind 127.0.0.1"
+            f"a bearer token: {give_token}, or bind 127.0.0.1"
         )
 
 

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import (
     Connection,
@@ -60,9 +60,13 @@ from ._refs import ProcessorRef
 from ._run_control import RunControl, RunOutcome, RuntimeState
 from ._staging import Isolation, instantiate, stage_pipeline
 from ._stats import RuntimeStatistics
+from ._web_serving import WebServing
 from ._wiring import Wiring
 from ._worker import Worker
 from ._worker_set import Fuse, Group, WorkerSet
+
+if TYPE_CHECKING:
+    from ..web import WebOptions
 
 __all__ = ["RunOutcome", "Runtime", "RuntimeState"]
 
@@ -93,6 +97,11 @@ class Runtime:
             is quarantined with its processors (never run again). On ``stop``
             each worker first consumes everything already queued (recorders get
             their last frames), for as long as that keeps making progress.
+        web: serve the web API and page over this runtime from ``start()`` (or
+            ``run()``) until ``close()``: ``True`` (127.0.0.1, a free port), a
+            port, ``"HOST:PORT"``, or ``streamlib.web.WebOptions`` (with a token,
+            required off loopback, and what clients may add). :attr:`web_url`
+            says where. Needs the ``web`` extra.
     """
 
     def __init__(
@@ -103,7 +112,9 @@ class Runtime:
         fuse: Fuse = "auto",
         backoff: RestartBackoff | None = None,
         stop_timeout_s: float = 5.0,
+        web: WebOptions | str | int | bool | None = None,
     ) -> None:
+        self._web = None if web is None or web is False else WebServing(web)
         self._registry = registry
         self.clock: MediaClock = clock if clock is not None else MonotonicClock()
         self.events = EventBus()
@@ -301,6 +312,7 @@ class Runtime:
 
     def start(self) -> None:
         """Set every processor up and start the workers; returns at once."""
+        self._serve_web()
         self._lifecycle.start()
 
     def pause(self) -> None:
@@ -338,14 +350,28 @@ class Runtime:
         Raises:
             ProcessorError: a processor with the ``raise`` error policy failed.
         """
+        self._serve_web()
         return self._lifecycle.run(duration_s)
+
+    @property
+    def web_url(self) -> str | None:
+        """Where the web API is served (``http://127.0.0.1:PORT/api``; the page is at
+        ``/``), once started with ``Runtime(web=...)``; ``None`` otherwise."""
+        return None if self._web is None else self._web.url
+
+    def _serve_web(self) -> None:
+        if self._web is not None:
+            self._web.start(self)
 
     def pump_main(self, timeout_s: float = 0.0) -> int:
         """Run queued ``run_on_main`` calls now (for apps that drive their own loop)."""
         return self._main.pump(timeout_s)
 
     def close(self) -> None:
-        """Stop, and release the event bus thread. The runtime cannot start again."""
+        """Stop, and release the event bus thread (and the web API, if served). The
+        runtime cannot start again."""
+        if self._web is not None:
+            self._web.stop()
         self._lifecycle.close()
         self.events.close()
 

@@ -10,18 +10,15 @@ the graph, statistics pushed at a chosen rate and the runtime's events as a stre
          -d '{"type": "TestPattern", "id": "src"}'
     curl -N localhost:8080/api/events            # events as they happen
 
-Or embed it::
+Or beside a runtime of your own, on a thread of its own::
 
-    import anyio
-    from functools import partial
-    from streamlib.control import Permissions, PipelineHost
-    from streamlib.web import serve_web
+    rt = streamlib.Runtime(web=8080)             # or web=WebOptions(host=..., token=...)
+    ...
+    rt.start()
+    print(rt.web_url)                            # http://127.0.0.1:8080/api
 
-    host = PipelineHost(permissions=Permissions())
-    try:
-        anyio.run(partial(serve_web, host, port=8080, on_ready=print))
-    finally:
-        host.close()
+    with WebServer(PipelineHost(runtime=rt), WebOptions(port=8080)) as server:
+        ...                                      # the same, started and stopped by hand
 
 It binds 127.0.0.1 by default and then checks ``Host`` and ``Origin`` on every request;
 any other address needs a bearer token (``Authorization: Bearer <token>``, never a
@@ -30,6 +27,15 @@ for MCP. Needs Starlette and uvicorn (``pip install 'streamlib[web]'``).
 """
 
 from ._app import API_PATH, create_app
+from ._background import WebOptions, WebServer
 from ._serving import TOKEN_ENV, check_web_bind, serve_web
 
-__all__ = ["API_PATH", "TOKEN_ENV", "check_web_bind", "create_app", "serve_web"]
+__all__ = [
+    "API_PATH",
+    "TOKEN_ENV",
+    "WebOptions",
+    "WebServer",
+    "check_web_bind",
+    "create_app",
+    "serve_web",
+]

@@ -21,11 +21,16 @@ TOKEN_ENV = "STREAMLIB_WEB_TOKEN"
 """The environment variable ``streamlib serve`` and ``streamlib run --web`` read a token from."""
 
 
-def check_web_bind(bind_host: str, port: int, token: str | None) -> None:
+def check_web_bind(
+    bind_host: str, port: int, token: str | None, *, give_token: str | None = None
+) -> None:
     """``ConfigError`` for a port outside 0..65535, a short token, or a non-loopback
-    address without a token; run it before anything starts."""
+    address without a token (``give_token`` says how to give one, if not ``--token``);
+    run it before anything starts."""
     check_port(port)
-    require_token_for(bind_host, token, what="the web API", token_env=TOKEN_ENV)
+    require_token_for(
+        bind_host, token, what="the web API", token_env=TOKEN_ENV, give_token=give_token
+    )
 
 
 async def serve_web(
