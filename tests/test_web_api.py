@@ -282,10 +282,12 @@ def test_a_runtime_given_web_serves_its_graph_from_start_until_close() -> None:
         assert runtime.web_url is None  # nothing is served before start
         runtime.start()
         url = runtime.web_url
-        assert url is not None and url.startswith("http://127.0.0.1:")
+        assert url is not None
+        assert url.startswith("http://127.0.0.1:")
         assert set(ok(httpx2.get(f"{url}/graph"))["graph"]["processors"]) == {"src"}
         page = httpx2.get(url.removesuffix("api"))
-        assert page.status_code == 200 and "<html" in page.text
+        assert page.status_code == 200
+        assert "<html" in page.text
     finally:
         runtime.close()
     assert runtime.web_url is None
@@ -306,3 +308,65 @@ def test_a_runtime_refuses_a_web_setting_before_anything_starts(web: Any, messag
 
     with pytest.raises(ConfigError, match=message):
         Runtime(web=web)
+
+
+# -- the page and its streams with a token ----------------------------------------------
+
+
+def test_the_page_loads_without_the_token_but_no_data_does(token_api: str) -> None:
+    root = token_api.removesuffix("api")
+    assert httpx2.get(root).status_code == 200
+    assert httpx2.get(f"{root}static/app.js").status_code == 200
+    assert httpx2.get(f"{token_api}/graph").status_code == 401
+    assert httpx2.post(root).status_code == 401  # only GET and HEAD of the page are open
+    assert httpx2.post(f"{token_api}/tickets").status_code == 401
+
+
+def _raw_get(url: str, path: str) -> int:
+    """The status of a GET of ``path`` sent as written (httpx would normalise its dots)."""
+    import socket
+
+    host, _, port = url.split("/")[2].rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=WAIT_S) as conn:
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        return int(conn.recv(64).split()[1])
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/../api/graph", "/static/%2e%2e/api/graph", "//api/graph"]
+)
+def test_the_open_page_paths_open_nothing_else(token_api: str, path: str) -> None:
+    assert _raw_get(token_api, path) in (401, 404)
+
+
+def test_a_ticket_opens_one_stream_once(token_api: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    issued = ok(httpx2.post(f"{token_api}/tickets", headers=auth))
+    assert issued["expires_in_s"] == 30
+    url = f"{token_api}/events?ticket={issued['ticket']}"
+    with httpx2.stream("GET", url, timeout=WAIT_S) as response:
+        assert response.status_code == 200
+    with httpx2.stream("GET", url, timeout=WAIT_S) as response:
+        assert response.status_code == 401  # spent
+    assert httpx2.get(f"{token_api}/graph", params={"ticket": "made-up"}).status_code == 401
+
+
+def test_a_ticket_opens_no_operation(token_api: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ticket = ok(httpx2.post(f"{token_api}/tickets", headers=auth))["ticket"]
+    response = httpx2.post(f"{token_api}/operations/list_processors?ticket={ticket}", content="{}")
+    assert response.status_code == 401
+
+
+def test_a_ticket_expires_and_the_oldest_give_way() -> None:
+    from streamlib.control._stream_tickets import StreamTickets
+
+    tickets = StreamTickets(ttl_s=0.05)
+    stale = tickets.issue()
+    time.sleep(0.1)
+    assert not tickets.redeem(stale)
+    first = tickets.issue()
+    for _ in range(256):
+        tickets.issue()
+    assert not tickets.redeem(first)  # one ticket too many: the oldest is gone
+    assert not tickets.redeem("é")  # anything at all is only refused

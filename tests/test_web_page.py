@@ -245,3 +245,41 @@ def test_the_page_is_served_with_its_files_behind_the_guards() -> None:
         port = root.split("/")[2].rpartition(":")[2]
         foreign = httpx2.get(root, headers={"Host": f"attacker.example:{port}"})
         assert foreign.status_code == 421
+
+
+@needs_chromium
+def test_the_page_asks_for_the_token_and_then_works_with_streams_and_a_tap() -> None:
+    token = "page-test-token-0123456789abcdef"
+    auth = {"Authorization": f"Bearer {token}"}
+    with web_process(["serve", "--web", "127.0.0.1:0", "--token", token]) as server:
+        api = server.url
+        body = json.dumps({"text": PIPELINE})
+        assert httpx2.post(f"{api}/operations/load_pipeline", content=body, headers=auth).is_success
+        assert httpx2.post(f"{api}/operations/start", content="{}", headers=auth).is_success
+        with Chromium(api.removesuffix("api")) as browser:
+            browser.wait_for("!document.getElementById('token-form').hidden", bool)
+            page = Page(api, browser)
+            page.screenshot("07-token-asked")
+            browser.evaluate(
+                f"document.getElementById('token-input').value = {json.dumps(token)};"
+                "document.getElementById('token-form').requestSubmit()"
+            )
+            browser.wait_for("document.body.dataset.ready", lambda ready: ready == "true")
+            listed = browser.wait_for(LISTED, lambda ids: ids is not None and len(ids) == 3)
+            assert sorted(listed) == ["fx", "sink", "src"]
+            # The statistics stream (opened with a ticket) keeps coming.
+            seen = browser.wait_for("page.snapshots", lambda count: count and count > 0)
+            browser.wait_for("page.snapshots", lambda count: count > seen + 2)
+            browser.evaluate("openTap('fx.video_out', 'video')")
+            width = browser.wait_for(
+                "document.getElementById('tap-image').naturalWidth", lambda w: w and w > 0
+            )
+            assert width == 160
+            assert browser.evaluate("location.hash") == ""
+            assert browser.evaluate("sessionStorage.getItem('streamlib-token')") == token
+        # From the address's fragment instead: taken, and wiped from the address.
+        with Chromium(api.removesuffix("api") + f"#token={token}") as browser:
+            browser.wait_for("document.body.dataset.ready", lambda ready: ready == "true")
+            assert browser.evaluate("document.getElementById('token-form').hidden") is True
+            assert browser.evaluate("location.hash") == ""
+            browser.wait_for(LISTED, lambda ids: ids is not None and len(ids) == 3)

@@ -12,6 +12,7 @@ from typing import Any
 from ._fuse_option import add_fuse_option, fuse_from
 from ._grant_options import add_grant_options, permissions_from, token_from, web_address
 from ._missing_extra import missing_extra
+from ._web_option import announce_web
 
 __all__ = ["add_serve_command"]
 
@@ -84,7 +85,12 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         anyio.run(
             partial(
-                serve_web, pipeline, bind_host=bind_host, port=port, token=token, on_ready=_announce
+                serve_web,
+                pipeline,
+                bind_host=bind_host,
+                port=port,
+                token=token,
+                on_ready=partial(announce_web, "streamlib serve", token=token is not None),
             )
         )
     except KeyboardInterrupt:
@@ -97,12 +103,3 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-def _announce(url: str) -> None:
-    page = url.removesuffix("api")
-    print(
-        f"streamlib serve: serving the web API at {url} (the page: {page})",
-        file=sys.stderr,
-        flush=True,
-    )

@@ -29,7 +29,7 @@ from ._grant_options import (
 )
 from ._missing_extra import missing_extra
 
-__all__ = ["add_web_option", "check_web_option", "serving_web"]
+__all__ = ["add_web_option", "announce_web", "check_web_option", "serving_web"]
 
 
 def add_web_option(parser: Any) -> None:
@@ -85,11 +85,16 @@ def serving_web(runtime: Runtime, args: argparse.Namespace) -> Iterator[None]:
     host = PipelineHost(runtime=runtime, permissions=options.permissions)
     try:
         with WebServer(host, options) as server:
-            print(
-                f"streamlib: serving the web API at {server.url} (the page: {server.page_url})",
-                file=sys.stderr,
-                flush=True,
-            )
+            assert server.url is not None
+            announce_web("streamlib", server.url, token=options.token is not None)
             yield
     finally:
         host.close()
+
+
+def announce_web(command: str, url: str, *, token: bool) -> None:
+    """Say on stderr where the API and its page are (and, with a token, how the page
+    gets it: in the address's fragment, which the browser keeps to itself)."""
+    page = url.removesuffix("api")
+    how = f"{page}#token=TOKEN, or enter the token when it asks" if token else page
+    print(f"{command}: serving the web API at {url} (the page: {how})", file=sys.stderr, flush=True)

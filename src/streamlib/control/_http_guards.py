@@ -26,7 +26,11 @@ Any other address refuses to start without a token; there the token is the
 check (a server on ``0.0.0.0`` cannot know every name it is reached by).
 
 The token travels in a header, never a cookie, so a page on another site cannot make
-a browser send it (no CSRF). These are plain ASGI middlewares: Starlette is needed only
+a browser send it (no CSRF). The streams a browser opens by itself (``EventSource``, an
+``<img>``) cannot send a header: a page holding the token first gets a one-time ticket
+for each (:class:`~._stream_tickets.StreamTickets`), which opens one GET, once.
+
+These are plain ASGI middlewares: Starlette is needed only
 by whoever serves them, not to import this module.
 """
 
@@ -35,8 +39,10 @@ from __future__ import annotations
 import hmac
 import json
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from ..core import ConfigError, host_header_name, is_loopback, loopback_names, origin_name
+from ._stream_tickets import StreamTickets
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -75,11 +81,26 @@ def require_token_for(
 
 
 class BearerTokenGuard:
-    """ASGI middleware: HTTP requests without ``Authorization: Bearer <token>`` get a 401."""
+    """ASGI middleware: HTTP requests without ``Authorization: Bearer <token>`` get a 401.
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    Two exceptions, both off unless given: ``GET``/``HEAD`` of ``open_paths`` (a page's
+    own files, which hold no data: ``"/"`` is that path exactly, ``"/static/*"`` every
+    path under ``/static/``), and a ``GET`` whose ``?ticket=`` one of ``tickets`` redeems (the
+    streams a browser opens by itself, which cannot send the header).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        *,
+        open_paths: tuple[str, ...] = (),
+        tickets: StreamTickets | None = None,
+    ) -> None:
         self._app = app
         self._token = token.encode()
+        self._open_paths = open_paths
+        self._tickets = tickets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan events carry no request to check
@@ -108,6 +129,12 @@ class BearerTokenGuard:
         await send({"type": "http.response.body", "body": body})
 
     def _authorized(self, scope: Scope) -> bool:
+        if scope["method"] in ("GET", "HEAD") and self._is_open(scope["path"]):
+            return True
+        if self._tickets is not None and scope["method"] == "GET":
+            ticket = _query_ticket(scope)
+            if ticket is not None:
+                return self._tickets.redeem(ticket)
         for name, value in scope["headers"]:
             if name == b"authorization":  # ASGI lower-cases header names
                 scheme, _, credentials = value.partition(b" ")
@@ -115,6 +142,17 @@ class BearerTokenGuard:
                     credentials.strip(), self._token
                 )
         return False
+
+    def _is_open(self, path: str) -> bool:
+        return any(
+            path.startswith(open_path[:-1]) if open_path.endswith("*") else path == open_path
+            for open_path in self._open_paths
+        )
+
+
+def _query_ticket(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket")
+    return values[0] if values and len(values) == 1 else None
 
 
 class LoopbackHostGuard:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import ConfigError
 from ._http_guards import BearerTokenGuard, LoopbackHostGuard, is_loopback
+from ._stream_tickets import StreamTickets
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -37,10 +38,19 @@ def check_port(port: int, flag: str = "port") -> None:
         raise ConfigError(f"{flag} {port} is not a port: use 0..{_MAX_PORT} (0 picks a free one)")
 
 
-def guarded(app: ASGIApp, *, host: str, token: str | None) -> ASGIApp:
-    """``app`` behind the bearer-token check (with a token) and the loopback Host/Origin check."""
+def guarded(
+    app: ASGIApp,
+    *,
+    host: str,
+    token: str | None,
+    open_paths: tuple[str, ...] = (),
+    tickets: StreamTickets | None = None,
+) -> ASGIApp:
+    """``app`` behind the bearer-token check (with a token; ``open_paths`` and
+    ``tickets`` as :class:`BearerTokenGuard` takes them) and the loopback Host/Origin
+    check."""
     if token is not None:
-        app = BearerTokenGuard(app, token)
+        app = BearerTokenGuard(app, token, open_paths=open_paths, tickets=tickets)
     if is_loopback(host):
         app = LoopbackHostGuard(app, bound_host=host)
     return app
@@ -55,6 +65,8 @@ async def serve_guarded(
     path: str,
     on_ready: Callable[[str], None],
     stop: threading.Event | None = None,
+    open_paths: tuple[str, ...] = (),
+    tickets: StreamTickets | None = None,
 ) -> None:
     """Serve ``app`` (guarded) on ``host:port`` until SIGINT or SIGTERM (on the main thread),
     or until ``stop`` is set (from any thread); ``on_ready`` gets ``http://HOST:PORT`` +
@@ -69,7 +81,7 @@ async def serve_guarded(
     listener = listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    served: Any = guarded(app, host=host, token=token)
+    served: Any = guarded(app, host=host, token=token, open_paths=open_paths, tickets=tickets)
     config = uvicorn.Config(
         served,
         log_level="warning",

@@ -28,15 +28,20 @@ from starlette.routing import Route
 
 from ..control import OPERATIONS, Operation, OperationOutcome, PipelineHost, run_operation
 from ..control._http_serving import guarded
+from ..control._stream_tickets import StreamTickets
 from ..core import did_you_mean
 from ._page import page_routes
 from ._streams import event_stream, stats_stream
 from ._taps import tap_stream
 
-__all__ = ["API_PATH", "api", "create_app", "outcome_response"]
+__all__ = ["API_PATH", "OPEN_PATHS", "api", "create_app", "outcome_response"]
 
 API_PATH = "/api"
 """Where every endpoint of the web API lives (``/api/operations``, ``/api/events``, ...)."""
+
+OPEN_PATHS = ("/", "/static/*")
+"""What a browser may load without the token: the page's own files, which hold no data
+(the page then asks for the token, or reads it from the address's ``#token=...``)."""
 
 _BY_NAME: Mapping[str, Operation] = {operation.name: operation for operation in OPERATIONS}
 _MAX_BODY_BYTES = 1 << 20  # a pipeline file's text fits many times over
@@ -45,18 +50,26 @@ _MAX_BODY_BYTES = 1 << 20  # a pipeline file's text fits many times over
 def create_app(host: PipelineHost, *, token: str | None, bound_host: str = "127.0.0.1") -> Any:
     """The web API over ``host``'s pipeline, as an ASGI app behind the same guards as MCP.
 
-    ``token`` set: every request needs ``Authorization: Bearer <token>`` (401 otherwise).
+    ``token`` set: every request needs ``Authorization: Bearer <token>`` (401 otherwise),
+    but for the page's own files and a GET with a one-time ``?ticket=`` from
+    ``POST /api/tickets`` (how the page opens its event streams and taps).
     ``bound_host`` a loopback address: ``Host`` and ``Origin`` are checked (421, 403), token
     or not. Serve it with :func:`serve_web`, which also refuses a non-loopback bind
     without a token.
     """
-    return guarded(api(host), host=bound_host, token=token)
+    tickets = StreamTickets()
+    return guarded(
+        api(host, tickets), host=bound_host, token=token, open_paths=OPEN_PATHS, tickets=tickets
+    )
 
 
-def api(host: PipelineHost) -> Starlette:
+def api(host: PipelineHost, tickets: StreamTickets) -> Starlette:
     """The routes alone (the API and the page at ``/``), with no guard (:func:`create_app`
-    and :func:`serve_web` add them)."""
+    and :func:`serve_web` add them, with the same ``tickets``)."""
     listing: list[dict[str, Any]] = []
+
+    def issue_ticket(request: Request) -> Response:
+        return JSONResponse({"ticket": tickets.issue(), "expires_in_s": tickets.ttl_s})
 
     def operations(request: Request) -> Response:
         if not listing:  # the registry is fixed for the host's life: build once
@@ -91,6 +104,7 @@ def api(host: PipelineHost) -> Starlette:
         routes=[
             Route(f"{API_PATH}/operations", operations, methods=["GET"]),
             Route(f"{API_PATH}/operations/{{name}}", call, methods=["POST"]),
+            Route(f"{API_PATH}/tickets", issue_ticket, methods=["POST"]),
             Route(f"{API_PATH}/graph", graph, methods=["GET"]),
             Route(f"{API_PATH}/stats", stats, methods=["GET"]),
             Route(f"{API_PATH}/stats/stream", partial(stats_stream, host), methods=["GET"]),

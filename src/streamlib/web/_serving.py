@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 
 from ..control import PipelineHost, check_port, require_token_for, serve_guarded
-from ._app import API_PATH, api
+from ..control._stream_tickets import StreamTickets
+from ._app import API_PATH, OPEN_PATHS, api
 
 __all__ = ["TOKEN_ENV", "check_web_bind", "serve_web"]
 
@@ -51,12 +52,15 @@ async def serve_web(
     address cannot be bound.
     """
     check_web_bind(bind_host, port, token)
+    tickets = StreamTickets()
     await serve_guarded(
-        api(host),
+        api(host, tickets),
         host=bind_host,
         port=port,
         token=token,
         path=API_PATH,
         on_ready=on_ready,
         stop=stop,
+        open_paths=OPEN_PATHS,
+        tickets=tickets,
     )

@@ -54,6 +54,67 @@ const page = {
 
 const $ = (id) => document.getElementById(id);
 
+// -- the token ----------------------------------------------------------------------
+// A server off loopback needs its bearer token (docs/web.md). The page takes it from its
+// address (`/#token=...`: a fragment never reaches the server or its logs) or asks for
+// it, keeps it for this tab only, and sends it in a header. The streams the browser
+// opens by itself (EventSource, the tap's <img>) cannot send a header: each gets a
+// one-time ticket in its URL instead (POST api/tickets, with the token).
+
+const TOKEN_KEY = "streamlib-token";
+const auth = { token: sessionStorage.getItem(TOKEN_KEY) };
+
+function takeTokenFromAddress() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!token) return;
+  auth.token = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  history.replaceState(null, "", location.pathname + location.search); // out of sight
+}
+
+function authorized(headers = {}) {
+  return auth.token ? { ...headers, Authorization: `Bearer ${auth.token}` } : headers;
+}
+
+// `url` as the browser itself may open it: with a ticket when the server wants the token.
+async function streamUrl(url) {
+  if (!auth.token) return url;
+  const response = await fetch("api/tickets", { method: "POST", headers: authorized() });
+  if (!response.ok) throw new ApiError("invalid_token", "the server refused the token");
+  const { ticket } = await response.json();
+  return `${url}${url.includes("?") ? "&" : "?"}ticket=${encodeURIComponent(ticket)}`;
+}
+
+// Until the server takes the page's token (or needs none), ask for one.
+async function authenticate() {
+  for (;;) {
+    const response = await fetch("api/tickets", { method: "POST", headers: authorized() });
+    if (response.status !== 401) return;
+    await askForToken(
+      auth.token
+        ? "The server refused that token. Enter its token:"
+        : "This server needs its token (the one given to --token):",
+    );
+  }
+}
+
+function askForToken(message) {
+  const form = $("token-form");
+  $("token-message").textContent = message;
+  form.hidden = false;
+  $("token-input").focus();
+  return new Promise((resolve) => {
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      auth.token = $("token-input").value.trim();
+      sessionStorage.setItem(TOKEN_KEY, auth.token);
+      $("token-input").value = "";
+      form.hidden = true;
+      resolve();
+    };
+  });
+}
+
 // -- the API ------------------------------------------------------------------------
 
 class ApiError extends Error {
@@ -66,7 +127,7 @@ class ApiError extends Error {
 async function call(operation, args = {}) {
   const response = await fetch(`api/operations/${operation}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: authorized({ "Content-Type": "application/json" }),
     body: JSON.stringify(args),
   });
   let body;
@@ -203,7 +264,7 @@ function connectionId(connection) {
 }
 
 async function loadGraph() {
-  const response = await fetch("api/graph");
+  const response = await fetch("api/graph", { headers: authorized() });
   const reply = await response.json();
   if (!response.ok) throw new ApiError(reply.error, reply.message);
   page.graph = withoutProbes(reply.graph);
@@ -699,25 +760,47 @@ function logEvent(kind, data) {
 
 // -- streams ------------------------------------------------------------------------
 
+const REOPEN_AFTER_MS = 1000;
+
+// An EventSource reconnects by itself, with the same URL: one whose ticket is spent is
+// refused and closed, so it is opened again here with a fresh one.
+async function openStream(url, listen) {
+  let source;
+  try {
+    source = new EventSource(await streamUrl(url));
+  } catch (error) {
+    $("stream-status").textContent = "reconnecting…";
+    setTimeout(() => openStream(url, listen), REOPEN_AFTER_MS);
+    return;
+  }
+  listen(source);
+  source.addEventListener("error", (event) => {
+    if (event.data) return; // the server's own error event: handled by `listen`
+    $("stream-status").textContent = "reconnecting…";
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => openStream(url, listen), REOPEN_AFTER_MS);
+    }
+  });
+  source.addEventListener("open", () => {
+    $("stream-status").textContent = "";
+  });
+}
+
 function openStreams() {
-  const stats = new EventSource(`api/stats/stream?interval_ms=${STATS_INTERVAL_MS}`);
-  stats.addEventListener("stats", (event) => onStats(JSON.parse(event.data)));
-  stats.addEventListener("error", (event) => {
-    if (event.data) {
+  openStream(`api/stats/stream?interval_ms=${STATS_INTERVAL_MS}`, (stats) => {
+    stats.addEventListener("stats", (event) => onStats(JSON.parse(event.data)));
+    stats.addEventListener("error", (event) => {
+      if (!event.data) return;
       // the server's own error event: the pipeline's host closed
       showError("control-error", JSON.parse(event.data).message);
       stats.close();
-    } else {
-      $("stream-status").textContent = "reconnecting…";
+    });
+  });
+  openStream("api/events", (events) => {
+    for (const kind of EVENT_KINDS) {
+      events.addEventListener(kind, (event) => logEvent(kind, JSON.parse(event.data)));
     }
   });
-  stats.addEventListener("open", () => {
-    $("stream-status").textContent = "";
-  });
-  const events = new EventSource("api/events");
-  for (const kind of EVENT_KINDS) {
-    events.addEventListener(kind, (event) => logEvent(kind, JSON.parse(event.data)));
-  }
 }
 
 // -- start --------------------------------------------------------------------------
@@ -791,7 +874,10 @@ function tapUrl(port) {
 async function explainTapFailure(port) {
   const controller = new AbortController();
   try {
-    const response = await fetch(tapUrl(port), { signal: controller.signal });
+    const response = await fetch(tapUrl(port), {
+      signal: controller.signal,
+      headers: authorized(),
+    });
     if (!response.ok) {
       const body = await response.json();
       return body.message || body.error;
@@ -830,8 +916,16 @@ async function openTap(port, kind) {
     $("tap-status").textContent = "";
     showError("tap-error", why);
   };
+  let url;
+  try {
+    url = await streamUrl(tapUrl(port));
+  } catch (error) {
+    showError("tap-error", error);
+    return;
+  }
+  if (tap.port !== port) return; // another tap was opened meanwhile
   if (kind === "audio") {
-    const source = new EventSource(tapUrl(port));
+    const source = new EventSource(url);
     tap.source = source;
     source.addEventListener("levels", (event) => showLevels(JSON.parse(event.data)));
     source.addEventListener("end", failed);
@@ -845,7 +939,7 @@ async function openTap(port, kind) {
       $("tap-status").textContent = `${image.naturalWidth}×${image.naturalHeight}, ${TAP_FPS} fps`;
     };
     image.onerror = failed;
-    image.src = tapUrl(port);
+    image.src = url;
     image.hidden = false;
   }
 }
@@ -909,8 +1003,10 @@ function closeTap() {
 }
 
 async function main() {
+  takeTokenFromAddress();
   createGraphView();
   wireControls();
+  await authenticate();
   openStreams();
   try {
     await Promise.all([loadGraph(), loadCatalogue()]);
