@@ -198,6 +198,40 @@ def test_an_invalid_edit_shows_the_servers_error(page: Page) -> None:
     page.screenshot("05-invalid-edit")
 
 
+@needs_chromium
+def test_a_connection_and_a_processor_are_removed_from_the_page(page: Page) -> None:
+    ok(post(page.api, "add_processor", {"type": "NullSink", "id": "extra"}))
+    ok(post(page.api, "connect", {"from": "src.video", "to": "extra.video"}))
+    edge = "src.video->extra.video"
+    choices = "[...document.getElementById('disconnect-connection').options].map(o => o.value)"
+    page.browser.wait_for(choices, lambda values: values is not None and edge in values)
+    page.browser.evaluate(
+        f"document.getElementById('disconnect-connection').value = {json.dumps(edge)};"
+        "document.getElementById('disconnect-form').requestSubmit()"
+    )
+    page.browser.wait_for("document.getElementById('build-result').textContent", bool)
+
+    def connections() -> list[str]:
+        listed = ok(post(page.api, "list_connections"))["connections"]
+        return [f"{c['from']}->{c['to']}" for c in listed]
+
+    wait_until(lambda: edge not in connections(), "the connection to go")
+    page.click("#processors tr[data-processor=extra]")  # a NullSink: no config form to wait on
+    page.browser.wait_for(
+        "document.getElementById('detail-id').textContent", lambda t: t == "extra"
+    )
+    page.click("#detail-remove")
+    wait_until(
+        lambda: "extra" not in ok(post(page.api, "list_processors"))["processors"],
+        "the processor to go",
+    )
+    page.browser.wait_for(
+        LISTED, lambda ids: ids is not None and sorted(ids) == ["fx", "sink", "src"]
+    )
+    assert "removed extra" in page.text("build-result")
+    page.screenshot("06-removed")
+
+
 # -- what the server hands out -----------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ const PROBE_PREFIXES = ["_snapshot_probe_", "_tap_"];
 const isProbe = (name) =>
   typeof name === "string" &&
   name.split("->").some((end) => PROBE_PREFIXES.some((prefix) => end.startsWith(prefix)));
+const GRAPH_PADDING = 24;
 const TAP_FPS = 5;
 const TAP_WIDTH = 480;
 const METER_FLOOR_DB = -60; // a level meter's left end
@@ -241,6 +242,11 @@ function createGraphView() {
   page.cy.on("tap", "node", (event) => select(event.target.id()));
   // A connection shows what flows through it: its output's tap.
   page.cy.on("tap", "edge", (event) => openTap(event.target.id().split("->")[0]));
+  // The panel's height follows the side panel's: keep the graph fitted to it.
+  new ResizeObserver(() => {
+    page.cy.resize();
+    page.cy.fit(undefined, GRAPH_PADDING);
+  }).observe($("graph"));
 }
 
 function nodeLabel(id, processor, stats) {
@@ -326,7 +332,8 @@ function drawGraph() {
   }
   cy.elements().remove();
   cy.add(elements);
-  cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 170, padding: 24 }).run();
+  cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 170, padding: GRAPH_PADDING })
+    .run();
   if (page.selected) cy.getElementById(page.selected).select();
   $("graph-empty").hidden = elements.length > 0;
 }
@@ -706,7 +713,10 @@ async function refreshPortChoices() {
       // a type the server cannot describe: its ports are simply not offered
     }
   }
-  for (const [selectId, choices] of [["connect-from", outputs], ["connect-to", inputs]]) {
+  const connections = page.graph.connections.map(connectionId);
+  for (const [selectId, choices] of [
+    ["connect-from", outputs], ["connect-to", inputs], ["disconnect-connection", connections],
+  ]) {
     const select = $(selectId);
     const previous = select.value;
     select.replaceChildren(...choices.map((choice) => new Option(choice, choice)));
@@ -721,8 +731,10 @@ async function build(operation, args, done) {
     const reply = await call(operation, args);
     $("build-result").textContent = done(reply);
     await loadGraph();
+    return true;
   } catch (error) {
     showError("build-error", error);
+    return false;
   }
 }
 
@@ -834,6 +846,20 @@ function wireControls() {
     event.preventDefault();
     const args = { from: $("connect-from").value, to: $("connect-to").value };
     build("connect", args, (reply) => `connected ${args.from} → ${args.to} (${reply.profile})`);
+  });
+  $("disconnect-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [from, to] = $("disconnect-connection").value.split("->");
+    build("disconnect", { from, to }, (reply) => `disconnected ${reply.disconnected}`);
+  });
+  $("detail-remove").addEventListener("click", () => {
+    const id = page.selected;
+    if (!id) return;
+    build("remove_processor", { id }, (reply) => {
+      const also = reply.connections_removed.length
+        ? ` and ${reply.connections_removed.join(", ")}` : "";
+      return `removed ${reply.removed}${also}`;
+    }).then((removed) => removed && select(null));
   });
 }
 
