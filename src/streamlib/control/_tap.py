@@ -2,159 +2,138 @@
 
 ::
 
-    tap = Tap.open(host, "fx.video_out")      # attached: a `latest` consumer of capacity 1
-    frames = tap.take(timeout_s=1.0)          # what arrived since the last take (video: the newest)
-    tap.close()                               # detached; the graph is as it was
+    tap = Tap.open(host, "fx.video_out")      # watching the output; the graph is unchanged
+    frames = tap.take(timeout_s=1.0)          # video: the next frame written; audio: the
+                                              # blocks since the last take
+    tap.close()                               # no longer watching
 
-A tap is an ordinary consumer added to the graph (a :class:`TapProbe` with the id
-``_tap_N``, attached and detached as a snapshot's probe is), on a ``latest`` connection
-of capacity 1: when the tap falls behind, the connection drops the older frame (counted
-in its statistics, as any drop is) and the producer never waits. Its ``process`` only
-keeps a reference to the newest frame; whoever reads the tap (the web API's stream, on a
-thread of its own) does the costly part, such as encoding, away from the runtime's
-threads.
+A tap is no consumer in the graph: it watches the output port itself (an
+:class:`~streamlib.core.OutputWatcher`), so the graph, its connections
+and their statistics, fusion (a fused chain through the output stays on one thread) and
+end of stream are what they were without it. A video tap keeps one frame each time its
+reader asks (the first written after it asked), so a reader at 5 frames a second costs
+the producer five kept references a second and a counter per other frame; an audio tap
+keeps every block, the newest 64 until read. The producer never waits: what the reader
+never took is counted in :attr:`Tap.dropped`. Whoever reads the tap (the web API's
+stream, on a thread of its own) does the costly part, such as encoding, away from the
+runtime's threads.
 
-What it costs the pipeline while open: one more consumer on that output (a fused chain
-through it runs on two threads meanwhile, as for a snapshot) and one reference per frame.
+It stops watching when closed, when the runtime stops, or when the output's processor is
+removed (the last two seen through the runtime's events, and by :meth:`Tap.is_live`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections import deque
-from typing import Any
-
 from ..core import (
+    RUNTIME_TOPIC,
     AudioFrame,
-    DeliveryProfile,
+    Event,
     Frame,
-    Input,
+    OutputPort,
+    OutputWatcher,
     PortRef,
     Processor,
-    RuntimeStateError,
+    ProcessorRemoved,
+    RuntimeStopped,
     StreamError,
+    Subscription,
 )
 from ..runtime import RuntimeState
 from ._host import PipelineHost
-from ._probe import attach_probe, detach_probe, require_running
+from ._probe import require_running, watched_output
 
-__all__ = ["TAP_PREFIX", "Tap", "TapProbe"]
-
-TAP_PREFIX = "_tap_"
-"""How a tap's consumer is named in the graph (``_tap_1``, ``_tap_2``, ...)."""
+__all__ = ["Tap"]
 
 _AUDIO_BLOCKS_KEPT = 64  # audio waiting for the reader (about 0.6 s of 480-sample blocks)
 
 
-class TapProbe(Processor):
-    """Keep the newest frame (video, data) or the latest audio blocks for a tap's reader
-    (internal: never registered). Counts what the reader never saw in ``dropped``."""
-
-    type_name = "TapProbe"
-    tags = ("internal",)
-
-    frames = Input(Frame, profile="latest", capacity=1, description="Frames to show.")
-
-    def __init__(self, config: Any = None, **fields: Any) -> None:
-        super().__init__(config, **fields)
-        self._ready = threading.Condition()
-        self._kept: deque[Frame] = deque()
-        self.dropped = 0
-
-    def process(self) -> None:
-        frame = self.frames.read_latest()
-        if frame is None:
-            return
-        with self._ready:
-            limit = _AUDIO_BLOCKS_KEPT if isinstance(frame, AudioFrame) else 1
-            while len(self._kept) >= limit:
-                self._kept.popleft()
-                self.dropped += 1
-            self._kept.append(frame)
-            self._ready.notify_all()
-
-    def take(self, timeout_s: float) -> list[Frame]:
-        """What arrived since the last take, oldest first, waiting up to ``timeout_s`` for
-        something (``[]`` when nothing came)."""
-        with self._ready:
-            self._ready.wait_for(lambda: bool(self._kept), timeout=timeout_s)
-            taken = list(self._kept)
-            self._kept.clear()
-            return taken
-
-
 class Tap:
-    """A :class:`TapProbe` attached to the output behind a port of ``host``'s pipeline.
+    """A watcher on the output behind a port of ``host``'s pipeline.
 
     Open it with :meth:`open` (refused unless the pipeline runs, or for a port that does
     not exist, with the same messages as ``snapshot``), read with :meth:`take`, and
-    :meth:`close` it when the client goes away. Every change to the graph goes through
-    ``host.call``, so it never interleaves with an operation.
+    :meth:`close` it when the client goes away.
     """
 
     def __init__(
         self,
         host: PipelineHost,
-        probe: TapProbe,
-        probe_id: str,
         source: PortRef,
-        frame_class: type[Frame],
+        processor: Processor,
+        output: OutputPort[Frame],
     ) -> None:
         self.host = host
-        self.probe = probe
-        self.probe_id = probe_id
         self.source = source
-        self.frame_class = frame_class
+        self.frame_class: type[Frame] = output.spec.frame_type.frame_class
         """What the output declares it sends (``VideoFrame``, ``AudioFrame``, ...)."""
+        self._processor = processor
+        self._output = output
+        if issubclass(self.frame_class, AudioFrame):
+            self._watcher = OutputWatcher.every_frame(_AUDIO_BLOCKS_KEPT)
+        else:
+            self._watcher = OutputWatcher.on_demand()
         self._closed = False
+        self._subscription: Subscription | None = None
 
     @classmethod
     def open(cls, host: PipelineHost, port: str) -> Tap:
-        """Attach a tap to ``port`` (an output, or an input: its producer's output)."""
+        """Watch ``port`` (an output, or an input: its producer's output)."""
 
         def attach() -> Tap:
             runtime = host.runtime
             require_running(runtime)
-            probe = TapProbe()
-            probe_id, source = attach_probe(
-                runtime,
-                PortRef.parse(port),
-                probe,
-                prefix=TAP_PREFIX,
-                profile=DeliveryProfile.LATEST,
-                capacity=1,
-            )
-            output = runtime.processor(source.processor).outputs[source.port]
-            return cls(host, probe, probe_id, source, output.spec.frame_type.frame_class)
+            source, processor, output = watched_output(runtime, PortRef.parse(port))
+            tap = cls(host, source, processor, output)
+            # Subscribed before watching: a stop or removal from now on is seen.
+            tap._subscription = runtime.events.subscribe(RUNTIME_TOPIC, tap._on_runtime_event)
+            output.watch(tap._watcher)
+            return tap
 
+        # Through host.call, so the port looked up is not being removed meanwhile.
         return host.call(attach)
 
     def take(self, timeout_s: float) -> list[Frame]:
-        """See :meth:`TapProbe.take`."""
-        return self.probe.take(timeout_s)
+        """What the tap kept since the last take, oldest first, waiting up to ``timeout_s``
+        for something (``[]`` when nothing came or the tap ended). Video: the first frame
+        written after the call; audio: every block since the previous take (the newest 64)."""
+        return self._watcher.take(timeout_s)
+
+    @property
+    def dropped(self) -> int:
+        """Frames the output wrote while watched that the reader never took."""
+        return self._watcher.missed
 
     def is_live(self) -> bool:
-        """Whether frames can still come: the pipeline runs (or is paused) and the tap is
-        still connected to its output (removing the output's processor, or the tap, ends
-        it). Read without ``host.call``, so a slow operation never delays a stream."""
-        if self._closed:
+        """Whether frames can still come: the tap is open, the pipeline runs (or is paused)
+        and the tapped output's processor is still in the graph. Read without
+        ``host.call``, so a slow operation never delays a stream."""
+        if self._closed or self._watcher.closed:
             return False
         try:
             runtime = self.host.runtime
             if runtime.state not in (RuntimeState.RUNNING, RuntimeState.PAUSED):
                 return False
-            graph = runtime.graph
-            feeds = graph.producer_of(PortRef.parse(f"{self.probe_id}.frames"))
-            return feeds is not None and graph.processor(self.probe_id) is self.probe
-        except (StreamError, LookupError, RuntimeError):  # the host closed, the tap removed
+            return runtime.graph.processor(self.source.processor) is self._processor
+        except (StreamError, LookupError, RuntimeError):  # the host closed, the output removed
             return False
 
     def close(self) -> None:
-        """Detach the tap (idempotent; nothing to do once the host has closed, which took
-        its runtime and the tap with it)."""
+        """Stop watching (idempotent; safe from any thread, also once the host closed)."""
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(RuntimeStateError):
-            self.host.call(lambda: detach_probe(self.host.runtime, self.probe_id, self.probe))
+        self._stop_watching()
+        if self._subscription is not None:
+            self._subscription.close()
+
+    def _stop_watching(self) -> None:
+        self._output.unwatch(self._watcher)
+        self._watcher.close()  # wakes a reader waiting in take()
+
+    def _on_runtime_event(self, event: Event) -> None:
+        """On the event bus's thread: the runtime stopped, or the tapped processor went."""
+        removed = isinstance(event, ProcessorRemoved) and event.processor_id == str(
+            self.source.processor
+        )
+        if removed or isinstance(event, RuntimeStopped):
+            self._stop_watching()

@@ -70,6 +70,7 @@ from ._gpu_texture import GpuTexture, GpuUploader
 from ._graph import Edge, Graph
 from ._ids import ConnectionId, PortRef, ProcessorId
 from ._loopback import host_header_name, is_loopback, loopback_names, origin_name
+from ._output_watcher import OutputWatcher
 from ._ports import Input, InputPort, Output, OutputPort, PortSpec
 from ._processor import CAPABILITIES, Processor
 from ._progress import Progress
@@ -125,6 +126,7 @@ __all__ = [
     "NetworkError",
     "Output",
     "OutputPort",
+    "OutputWatcher",
     "PermissionDeniedError",
     "PipelineFileError",
     "PixelFormat",

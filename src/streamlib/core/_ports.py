@@ -18,6 +18,7 @@ connections behind the ports, at any time, also while the processor runs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,14 @@ from ._connection import Connection
 from ._delivery import DeliveryProfile, default_capacity, default_profile
 from ._errors import ConfigError, FrameError, StreamEndedError
 from ._frame import ArrayFrame, Frame, FrameType
+from ._output_watcher import OutputWatcher
 
 __all__ = ["Input", "InputPort", "Output", "OutputPort", "PortSpec"]
 
 F = TypeVar("F", bound=Frame)
+
+# Serialises watch/unwatch (rare: a tap opens or closes); write() never takes it.
+_WATCHERS_CHANGING = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,13 +226,15 @@ class OutputPort(Generic[F]):
 
     With several consumers the frame's array is made read-only first, so no
     consumer can change what another sees. With a single consumer it stays
-    writable: that consumer may work in place.
+    writable: that consumer may work in place. A frame a watcher keeps (see
+    :meth:`watch`) is made read-only too.
     """
 
     __slots__ = (
         "_channels",
         "_connections",
         "_frame_class",
+        "_watchers",
         "ended",
         "frames_out",
         "on_end",
@@ -239,6 +246,7 @@ class OutputPort(Generic[F]):
         self._frame_class = spec.frame_type.frame_class
         self._channels = spec.frame_type.channels
         self._connections: tuple[Connection[F], ...] = ()
+        self._watchers: tuple[OutputWatcher, ...] = ()
         self.frames_out = 0
         self.ended = False
         self.on_end: Callable[[], None] | None = None  # the runtime's hook
@@ -264,6 +272,9 @@ class OutputPort(Generic[F]):
                 f"output {self.name!r} carries {self.spec.frame_type}; this block has "
                 f"{frame.channels} channels (convert it first)"
             )
+        if self._watchers:  # the only cost of watching while nobody watches
+            for watcher in self._watchers:
+                watcher.offer(frame)  # before the consumers: a kept frame is frozen first
         connections = self._connections
         # Checked per frame, not per port: a generic ``Frame`` output (a tee) carries arrays too.
         if len(connections) > 1 and isinstance(frame, ArrayFrame):
@@ -305,5 +316,28 @@ class OutputPort(Generic[F]):
         """Runtime use: remove a consumer."""
         self._connections = tuple(c for c in self._connections if c is not connection)
 
+    @property
+    def watchers(self) -> tuple[OutputWatcher, ...]:
+        return self._watchers
+
+    def watch(self, watcher: OutputWatcher) -> None:
+        """Offer every frame written from now on to ``watcher`` too (on the writing
+        thread, by reference; see :class:`OutputWatcher`). Not a consumer: the graph,
+        its connections, fusion and end of stream stay as they are. Safe from any
+        thread, while the processor runs."""
+        with _WATCHERS_CHANGING:
+            if watcher not in self._watchers:
+                self._watchers = (*self._watchers, watcher)
+
+    def unwatch(self, watcher: OutputWatcher) -> None:
+        """Stop offering frames to ``watcher`` (nothing if it is not watching). A write
+        already under way may still offer it one frame."""
+        with _WATCHERS_CHANGING:
+            self._watchers = tuple(w for w in self._watchers if w is not watcher)
+
     def __repr__(self) -> str:
-        return f"OutputPort({self.name!r}, {self.spec.frame_type}, {len(self._connections)} out)"
+        watched = f", {len(self._watchers)} watching" if self._watchers else ""
+        return (
+            f"OutputPort({self.name!r}, {self.spec.frame_type}, "
+            f"{len(self._connections)} out{watched})"
+        )

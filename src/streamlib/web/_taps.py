@@ -7,33 +7,37 @@
     GET /api/taps/tone/audio?fps=5                 Server-Sent Events named ``levels``:
                                                    peak and RMS per channel (dBFS), spectrum
 
-Each request attaches a :class:`~streamlib.control._tap.Tap` (a ``latest`` consumer of
-capacity 1 on the output, so the producer never waits for it) and detaches it when the
-client goes away, the runtime stops, or the tapped output is removed. Reading and encoding
-run on the event loop's worker threads (``anyio.to_thread``), never on the runtime's:
-the tap's consumer only keeps the newest frame.
+Each request opens a :class:`~streamlib.control._tap.Tap` (a watcher on the output, not a
+consumer in the graph, so the producer never waits for it and a fused chain stays fused)
+and closes it when the client goes away, the runtime stops, or the tapped output is
+removed. Reading and encoding run on the event loop's worker threads (``anyio.to_thread``),
+never on the runtime's, and only ``fps`` times a second: a video tap takes one frame each
+time (the next one written), picks every k-th pixel of every k-th row so the picture is at
+most ``width`` wide (a strided view: no resampling of the full frame) and encodes that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
 import anyio
 import anyio.to_thread
+import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ..control import PipelineHost
-from ..control._snapshot_analysis import analyze_audio, encode_image
+from ..control._snapshot_analysis import analyze_audio
 from ..control._tap import Tap
-from ..core import AudioFrame, StreamError, VideoFrame
+from ..core import AudioFrame, FrameError, PixelFormat, StreamError, VideoFrame, yuv420_to_rgb
 from ._streams import sse
 
-__all__ = ["TapResponse", "tap_stream"]
+__all__ = ["TapResponse", "preview_pixels", "tap_stream"]
 
 MIN_FPS, MAX_FPS, DEFAULT_FPS = 1, 15, 5
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 16, 3840, 480
@@ -128,19 +132,59 @@ async def _jpeg_parts(tap: Tap, fps: int, width: int) -> AsyncIterator[bytes]:
 
 
 def _next_jpeg(tap: Tap, width: int) -> bytes:
-    """The newest frame as one MJPEG part (``b""`` when none came); on a worker thread."""
+    """The next frame as one MJPEG part (``b""`` when none came); on a worker thread."""
     video = [frame for frame in tap.take(_WAIT_S) if isinstance(frame, VideoFrame)]
     if not video:
         return b""
-    image = encode_image(
-        video[-1], image_format="jpeg", max_size=MAX_WIDTH, max_width=width, quality=JPEG_QUALITY
-    )
+    from PIL import Image  # with the web extra; imported here as encode_image does
+
+    frame = video[-1]
+    image = Image.fromarray(preview_pixels(frame, width))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY)
+    data = out.getvalue()
     head = (
-        f"--{BOUNDARY}\r\nContent-Type: {image.mime_type}\r\n"
-        f"Content-Length: {len(image.data)}\r\nX-Frame-Number: {video[-1].frame_number}\r\n"
-        f"X-Dropped: {tap.probe.dropped}\r\n\r\n"
+        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: {len(data)}\r\nX-Frame-Number: {frame.frame_number}\r\n"
+        f"X-Dropped: {tap.dropped}\r\n\r\n"
     )
-    return head.encode("ascii") + image.data + b"\r\n"
+    return head.encode("ascii") + data + b"\r\n"
+
+
+def preview_pixels(frame: VideoFrame, width: int) -> np.ndarray[Any, Any]:
+    """``frame`` as a contiguous RGB (or gray) uint8 array at most ``width`` pixels wide:
+    every k-th pixel of every k-th row, k the smallest step that fits (aspect kept).
+
+    Picking pixels is a strided view, so only the small picture is ever copied or
+    converted: a 1920-wide frame shown 480 wide costs a sixteenth of the work of
+    converting and resampling it whole. It aliases fine detail, which a preview may.
+    """
+    step = max(1, -(-frame.width // width))  # ceil: the picture is at most ``width`` wide
+    data = frame.to_ndarray()
+    fmt = frame.pixel_format
+    if fmt is PixelFormat.RGB24 or fmt is PixelFormat.GRAY8:
+        picked = data[::step, ::step]
+    elif fmt is PixelFormat.RGBA:
+        picked = data[::step, ::step, :3]  # JPEG has no alpha
+    elif fmt is PixelFormat.BGRA:
+        picked = data[::step, ::step, 2::-1]
+    elif fmt.is_planar_420:
+        full_width, full_height = frame.width, frame.height
+        flat = data.reshape(-1)
+        luma = flat[: full_width * full_height].reshape(full_height, full_width)
+        chroma = flat[full_width * full_height :]
+        half_width, half_height = full_width // 2, full_height // 2
+        if fmt is PixelFormat.YUV420P:
+            u = chroma[: half_width * half_height].reshape(half_height, half_width)
+            v = chroma[half_width * half_height :].reshape(half_height, half_width)
+        else:  # NV12: interleaved U and V
+            pairs = chroma.reshape(half_height, half_width, 2)
+            u, v = pairs[..., 0], pairs[..., 1]
+        # The chroma planes picked with the same step stay at half the picked luma's size.
+        return yuv420_to_rgb(luma[::step, ::step], u[::step, ::step], v[::step, ::step])
+    else:
+        raise FrameError(f"a tap cannot show {fmt.value} frames")
+    return np.ascontiguousarray(picked)
 
 
 async def _levels(tap: Tap, fps: int) -> AsyncIterator[str]:
@@ -156,4 +200,4 @@ def _next_levels(tap: Tap) -> dict[str, Any] | None:
     if not blocks:
         return None
     reading = analyze_audio(blocks).to_dict()
-    return {"source": str(tap.source), **reading, "dropped": tap.probe.dropped}
+    return {"source": str(tap.source), **reading, "dropped": tap.dropped}
