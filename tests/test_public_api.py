@@ -156,8 +156,27 @@ def test_layering(layer: str, forbidden: tuple[str, ...]) -> None:
     """core/ imports nothing above it; pipelines/ sits on core alone; processors never
     import the runtime or pipeline files (DESIGN.md, docs/architecture.md)."""
     for path in (PACKAGE / layer).rglob("*.py"):
+        if path.relative_to(PACKAGE) in UPWARD_ON_REQUEST:
+            continue
         for module in _imports_of(path):
             assert not module.startswith(forbidden), f"{path.name} imports {module}"
+
+
+UPWARD_ON_REQUEST = {Path("runtime/_web_serving.py")}
+"""The one module that reaches up a layer, and only when asked: ``Runtime(web=...)``
+serves the web face over the runtime (imported inside its methods, never at import)."""
+
+
+def test_a_runtime_without_web_loads_neither_the_web_face_nor_the_operations_layer() -> None:
+    code = (
+        "import sys, streamlib; streamlib.Runtime().close(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('streamlib.web', "
+        "'streamlib.control', 'starlette', 'uvicorn'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_operations_layer_imports_without_the_mcp_sdk_or_pillow() -> None:
