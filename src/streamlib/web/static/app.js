@@ -11,14 +11,6 @@ const STATS_INTERVAL_MS = 500;
 const HISTORY_SAMPLES = 120; // sparkline length: 60 s of snapshots at 500 ms
 const STALLED_AFTER_MS = 1000; // a connection with no new frame this long while running
 const MAX_LOGGED_EVENTS = 200;
-// The `snapshot` operation attaches a probe processor for a moment, a tap for as long as
-// it is watched (streamlib/control/_probe.py, _tap.py); the page leaves them out of the
-// graph, table and log.
-const PROBE_PREFIXES = ["_snapshot_probe_", "_tap_"];
-// A processor id, a port ("_tap_1.frames") or a connection id ("src.video->_tap_1.frames").
-const isProbe = (name) =>
-  typeof name === "string" &&
-  name.split("->").some((end) => PROBE_PREFIXES.some((prefix) => end.startsWith(prefix)));
 const GRAPH_PADDING = 24;
 const TAP_FPS = 5;
 const TAP_WIDTH = 480;
@@ -273,7 +265,7 @@ async function loadGraph() {
   const response = await fetch("api/graph", { headers: authorized() });
   const reply = await response.json();
   if (!response.ok) throw new ApiError(reply.error, reply.message);
-  page.graph = withoutProbes(reply.graph);
+  page.graph = reply.graph;
   const states = reply.processor_states || {};
   for (const [id, processor] of Object.entries(page.graph.processors)) {
     processor.state = states[id];
@@ -290,14 +282,6 @@ async function loadGraph() {
   }
   if (page.selected && !(page.selected in page.graph.processors)) select(null);
   else if (page.selected) renderDetail();
-}
-
-function withoutProbes(graph) {
-  const processors = Object.fromEntries(
-    Object.entries(graph.processors).filter(([id]) => !isProbe(id)),
-  );
-  const connections = graph.connections.filter((c) => !isProbe(c.from) && !isProbe(c.to));
-  return { processors, connections };
 }
 
 let graphReload = null;
@@ -344,14 +328,13 @@ function onStats(snapshot) {
   page.snapshots += 1;
   document.body.dataset.snapshots = String(page.snapshots);
   showRuntimeState(snapshot.state, snapshot.uptime_s);
-  const ids = Object.keys(snapshot.processors).filter((id) => !isProbe(id));
+  const ids = Object.keys(snapshot.processors);
   if (ids.sort().join() !== Object.keys(page.graph.processors).sort().join()) {
     scheduleGraphReload();
   }
 
   const now = Date.now() / 1000;
   for (const [id, stats] of Object.entries(snapshot.processors)) {
-    if (isProbe(id)) continue;
     const node = page.cy.getElementById(id);
     if (node.nonempty()) {
       node.data({
@@ -754,7 +737,6 @@ function describeEvent(data) {
 }
 
 function logEvent(kind, data) {
-  if (isProbe(data.processor_id) || isProbe(data.connection_id)) return;
   const item = document.createElement("li");
   item.dataset.kind = kind;
   const time = document.createElement("time");
