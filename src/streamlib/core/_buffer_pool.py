@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._buffer_lending import lender_of_this_thread
 from ._errors import ConfigError
 
 __all__ = ["BufferPool"]
@@ -42,6 +43,13 @@ class BufferPool:
     frame (or a view of its array) simply keep that buffer out of the pool. When
     all ``max_buffers`` are in use, ``acquire`` allocates a fresh, unpooled array
     and counts it in ``misses``.
+
+    In a worker process (``isolation="process"``) the runtime may lend the pool
+    shared memory: when a processor's output goes straight to the channel back to
+    the parent, ``acquire`` returns a loaned array of that channel first (counted
+    in ``lent``), so the frame crosses without a copy. Nothing changes for the
+    processor: the array is writable, has the pool's shape and dtype, and goes
+    back when no frame refers to it; the pool never keeps it.
     """
 
     def __init__(self, shape: tuple[int, ...], dtype: Any, *, max_buffers: int = 8) -> None:
@@ -52,9 +60,17 @@ class BufferPool:
         self.max_buffers = max_buffers
         self._buffers: list[np.ndarray[Any, Any]] = []
         self.misses = 0
+        self.lent = 0
+        """Buffers a lender gave instead of the pool (shared memory in a worker process)."""
 
     def acquire(self) -> np.ndarray[Any, Any]:
         """A writable buffer that no live frame refers to."""
+        lender = lender_of_this_thread()
+        if lender is not None:
+            loan = lender.lend(self.shape, self.dtype)
+            if loan is not None:
+                self.lent += 1
+                return loan
         for buffer in self._buffers:
             if sys.getrefcount(buffer) <= _OWN_REFERENCES:
                 buffer.flags.writeable = True  # fan-out may have frozen it

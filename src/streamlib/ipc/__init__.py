@@ -17,6 +17,9 @@ to one :class:`FrameSubscriber`; each end may be opened first::
 - What crosses: ``VideoFrame``, ``AudioFrame``, ``DataFrame`` (JSON values or
   bytes) and ``EncodedPacket``, with timestamp, frame number and JSON metadata;
   end of stream after the last frame. GPU textures are downloaded first.
+- No copy at all: a producer fills ``FramePublisher.loan`` arrays itself, or a
+  :class:`PoolLender` installed on its thread makes its ``BufferPool`` hand out
+  loans and sends each frame in place when nothing else holds it.
 - Delivery profiles: ``latest``/``fifo`` never block (the oldest message in a full
   buffer gives way); ``lossless`` waits for room, with a timeout. Drops are counted
   by the subscriber from sequence-number gaps.
@@ -37,6 +40,7 @@ from ._iceoryx import (
     resource_prefix,
     service_name,
 )
+from ._lending import LenderStatistics, PoolLender
 from ._publisher import FramePublisher, PublisherStatistics
 from ._shared import LoanedBuffer, SharedSample
 from ._subscriber import FrameSubscriber, SubscriberStatistics
@@ -48,7 +52,9 @@ __all__ = [
     "FrameKind",
     "FramePublisher",
     "FrameSubscriber",
+    "LenderStatistics",
     "LoanedBuffer",
+    "PoolLender",
     "PublisherStatistics",
     "SharedMemoryError",
     "SharedSample",

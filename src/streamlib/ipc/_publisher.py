@@ -32,7 +32,7 @@ from ._iceoryx import (
     open_channel,
     timed_wait,
 )
-from ._shared import LoanedBuffer
+from ._shared import BorrowCount, LoanedBuffer
 from ._wire import HEADER_BYTES, MAX_DIMS, OutgoingFrame, describe_frame, dtype_code, end_of_stream
 
 __all__ = ["FramePublisher", "PublisherStatistics"]
@@ -110,6 +110,7 @@ class FramePublisher:
         self.channel = channel
         self.profile = DeliveryProfile.parse(profile)
         self.capacity = capacity
+        self.max_loans = max_loans
         self.write_timeout_s = write_timeout_s
         iox2 = iceoryx2()
         self.domain = domain
@@ -140,6 +141,7 @@ class FramePublisher:
         self._send_error: type[Exception] = iox2.SendError
         self._stream_id = secrets.randbits(64)
         self._sequence = 0
+        self._loans = BorrowCount()
         self._in_flight = 0  # lossless: delivered and not yet taken out by the subscriber
         self._sent = 0
         self._sent_in_place = 0
@@ -183,12 +185,24 @@ class FramePublisher:
             capacity=capacity,
             shape=shape,
             dtype=dt,
+            loans=self._loans,
         )
         return np.asarray(buffer)
 
-    def send(self, frame: Frame) -> None:
+    @property
+    def loans_out(self) -> int:
+        """Loaned arrays neither sent nor gone yet (at most ``max_loans``).
+
+        Sending a frame that is not a loan takes one loan for a moment, so whoever
+        wants sends to keep working leaves one free."""
+        return self._loans.held
+
+    def send(self, frame: Frame, *, in_place: bool = True) -> bool:
         """Send ``frame``: its payload is copied once into shared memory (none from a loan).
 
+        Returns whether it went in place, with no copy. With ``in_place=False`` a
+        loaned array is copied too, and its loan stays out with whoever still holds
+        the array (for a producer that keeps it).
         ``FrameError`` if it cannot cross a process (metadata that is not JSON);
         ``StreamEndedError`` after :meth:`end`; ``BackpressureTimeout`` when a
         lossless subscriber made no room within ``write_timeout_s``.
@@ -197,28 +211,27 @@ class FramePublisher:
             self._refuse_send()
         outgoing = describe_frame(frame)
         base: object = None if outgoing.array is None else outgoing.array.base
-        loaned = self._loan_of(base, outgoing) if isinstance(base, LoanedBuffer) else None
+        loaned = (
+            self._loan_of(base, outgoing) if in_place and isinstance(base, LoanedBuffer) else None
+        )
         if self._lossless:
             self._wait_for_room()
-        if loaned is not None:
-            sample = loaned.sample
-            loaned.sample = None
-            in_place = True
-        else:
-            sample = self._loan_sample(outgoing.message_len)
-            in_place = False
+        sample = (
+            loaned.take_sample() if loaned is not None else self._loan_sample(outgoing.message_len)
+        )
         outgoing.write(
             sample.payload_ptr,
             stream_id=self._stream_id,
             sequence=self._sequence,
-            payload_in_place=in_place,
+            payload_in_place=loaned is not None,
         )
-        if in_place:
+        if loaned is not None:
             assert isinstance(frame, ArrayFrame)
             frame.freeze()  # the memory is the subscriber's now
             self._sent_in_place += 1
         self._deliver(sample)
         self._sent += 1
+        return loaned is not None
 
     def _refuse_send(self) -> NoReturn:
         self._check_open()

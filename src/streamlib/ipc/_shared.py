@@ -17,12 +17,13 @@ __all__ = ["BorrowCount", "LoanedBuffer", "SharedSample"]
 
 
 class BorrowCount:
-    """How many received samples are still held by live arrays.
+    """How many samples of one port are still held by live arrays.
 
-    iceoryx2 lets a subscriber hold only so many samples at once; the subscriber
-    reads this before each receive and copies instead of borrowing near the limit.
-    Samples are taken by the subscriber's one thread; they are given back wherever
-    the last array over them dies, so only that side takes a lock.
+    iceoryx2 lets a subscriber hold only so many samples at once, and a publisher
+    lend only so many: the port reads this before it asks, and copies (or, for a
+    pool's loan, says no) instead of failing at the limit. Samples are taken by
+    the port's one thread; they are given back wherever the last array over them
+    dies, so only that side takes a lock.
     """
 
     __slots__ = ("_lock", "given_back", "taken")
@@ -76,11 +77,13 @@ class LoanedBuffer:
     """The base of a loaned array: shared memory a producer fills before sending.
 
     ``FramePublisher.loan`` returns ``np.asarray(buffer)``; sending a frame made
-    around that array sends this sample as it is, without a copy.
+    around that array sends this sample as it is, without a copy. A loan never
+    sent goes back to the publisher when the last array over it is gone.
     """
 
     __slots__ = (
         "__array_interface__",
+        "_loans",
         "address",
         "capacity",
         "dtype",
@@ -98,9 +101,12 @@ class LoanedBuffer:
         capacity: int,
         shape: tuple[int, ...],
         dtype: np.dtype[Any],
+        loans: BorrowCount,
     ) -> None:
         self.sample: Any = sample
         """The iceoryx2 ``SampleMutUninit``; None once sent."""
+        self._loans = loans
+        loans.taken += 1
         self.owner = owner
         self.address = address
         """Where the payload starts (after the frame header)."""
@@ -123,3 +129,14 @@ class LoanedBuffer:
             and array.__array_interface__["data"][0] == self.address
             and array.flags.c_contiguous
         )
+
+    def take_sample(self) -> Any:
+        """The sample, for sending: from now on it is no longer a loan of this buffer."""
+        sample = self.sample
+        self.sample = None
+        self._loans.give_back()
+        return sample
+
+    def __del__(self) -> None:
+        if self.sample is not None:  # never sent: the sample goes back with this buffer
+            self._loans.give_back()

@@ -4,6 +4,12 @@ Ordinary processors in the worker's runtime, so the isolated processor sees plai
 connections: an :class:`IpcInlet` writes what arrives on a channel (its stream
 ends when the channel's does), an :class:`IpcOutlet` publishes what it reads (and
 ends the channel when its input ends).
+
+An outlet fused onto its producer's thread (the runtime does so when the outlet
+is that processor's only consumer) lends the channel's shared memory to the
+``BufferPool`` of every processor on that thread (``streamlib.ipc.PoolLender``):
+the producer then makes its frames in shared memory, and they cross without the
+copy ``send`` would make, unless the producer still holds them.
 """
 
 from __future__ import annotations
@@ -11,11 +17,16 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import Frame, Input, Output, Processor, ProcessorConfig, Scheduling
-from ...ipc import FramePublisher, FrameSubscriber
+from ...ipc import FramePublisher, FrameSubscriber, PoolLender
 
 __all__ = ["ChannelConfig", "IpcInlet", "IpcOutlet"]
 
 _WAIT_S = 0.1  # an inlet looks at its stop flag at least this often
+# Loans a producer's pools may hold at once (a processor that reads all its input,
+# 4 frames deep in a worker, makes as many outputs before the outlet runs), plus
+# one kept for copies and the end of stream. Each is one more sample's worth of
+# shared memory, used only when lent.
+_POOL_LOANS = 4
 
 
 class ChannelConfig(ProcessorConfig):
@@ -72,17 +83,39 @@ class IpcOutlet(Processor[ChannelConfig]):
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         self._publisher: FramePublisher | None = None
+        self._lender: PoolLender | None = None
 
     def setup(self, ctx: Any) -> None:
         super().setup(ctx)
         cfg = self.config
-        self._publisher = FramePublisher(cfg.channel, profile=cfg.profile, capacity=cfg.capacity)
+        self._publisher = FramePublisher(
+            cfg.channel, profile=cfg.profile, capacity=cfg.capacity, max_loans=_POOL_LOANS + 1
+        )
+        self._lender = PoolLender(self._publisher, spare=1)
+        self._lend_to_producer(self._lender)  # set up on the worker's thread: its first frame
 
     def process(self) -> None:
-        publisher = self._publisher
-        assert publisher is not None
-        for frame in self.frames_in.read_all():
-            publisher.send(frame)
+        lender = self._lender
+        assert lender is not None
+        self._lend_to_producer(lender)
+        while (frame := self.frames_in.read()) is not None:
+            lender.send(frame)  # (in place needs this loop's one reference: see send)
+
+    def _lend_to_producer(self, lender: PoolLender) -> None:
+        """Lend to this thread's pools while the producer runs on it, right before this
+        outlet: then the loans are made on the thread that sends them (an iceoryx2
+        port is single-threaded). Fused, the outlet is its producer's only consumer."""
+        connection = self.frames_in.connection
+        fused = connection is not None and connection.inline_consumer
+        if fused and not lender.installed_here:
+            lender.install()
+        elif not fused and lender.installed:
+            lender.uninstall()
+
+    @property
+    def sent_in_place(self) -> int:
+        """Frames that went to the parent without a copy (made in loaned shared memory)."""
+        return self._lender.statistics().sent_in_place if self._lender is not None else 0
 
     def on_end_of_stream(self) -> None:
         if self._publisher is not None:
@@ -90,6 +123,8 @@ class IpcOutlet(Processor[ChannelConfig]):
             self._publisher.wait_until_end_taken(2.0)
 
     def teardown(self) -> None:
+        if self._lender is not None:
+            self._lender.close()  # (the counters stay readable)
         if self._publisher is not None:
             self._publisher.close()
             self._publisher = None
