@@ -246,6 +246,35 @@ def test_a_loaned_array_is_sent_in_place_and_is_read_only_afterwards() -> None:
             pub.loan((4, 4), np.int64)
 
 
+def test_a_loan_can_be_copied_instead_and_stays_out_with_whoever_holds_it() -> None:
+    """What a producer that keeps its output needs: the frame crosses as a copy, and
+    the loan stays writable and its own until its array is gone."""
+    channel = channel_name()
+    with (
+        subscriber(channel, capacity=4) as sub,
+        publisher(channel, capacity=4, max_loans=2) as pub,
+    ):
+        pixels = pub.loan((8, 8, 3), np.uint8)
+        pixels[...] = 5
+        assert pub.loans_out == 1
+        assert pub.send(sl.VideoFrame(pixels, "rgb24"), in_place=False) is False
+        assert pixels.flags.writeable
+        assert pub.loans_out == 1
+        pixels[...] = 6  # the producer's again: the copy sent is not touched
+        got = sub.receive()
+        assert isinstance(got, sl.VideoFrame)
+        assert (got.to_ndarray() == 5).all()
+        assert pub.send(sl.VideoFrame(pixels, "rgb24")) is True
+        assert pub.loans_out == 0  # sent: the subscriber's now
+        del pixels
+        assert pub.loans_out == 0
+        dropped = pub.loan((8, 8, 3), np.uint8)
+        assert pub.loans_out == 1
+        del dropped  # never sent: back to the publisher
+        assert pub.loans_out == 0
+        assert pub.statistics().sent_in_place == 1
+
+
 def test_end_of_stream_arrives_after_the_last_frame() -> None:
     channel = channel_name()
     with (
