@@ -37,10 +37,17 @@ class AddArgs(OperationArguments):
         None,
         description="Its id (letters, digits, _ or -); default from the type.",
     )
-    isolation: Literal["thread", "process"] = Field(
-        "thread",
+    isolation: Literal["thread", "process"] | None = Field(
+        None,
         description="'process': run it in a worker process of its own, so a crash there "
-        "is its error only (connect its inputs before the runtime starts).",
+        "is its error only (connect its inputs before the runtime starts). Default "
+        "'thread', or 'process' when a process name is given.",
+    )
+    process: str | None = Field(
+        None,
+        description="Run it in the worker process of this name (e.g. 'dsp'), shared with "
+        "every processor added with the same name; connections between them stay inside "
+        "it. Add every member before the runtime starts.",
     )
 
 
@@ -48,7 +55,9 @@ def _add(host: PipelineHost, args: AddArgs) -> ProcessorView:
     # A MODULE:Class type is checked (local-code grant, readable directory) before import.
     processor_class = granted_class(host.permissions, host.registry, args.type)
     config = host.permissions.check_config(processor_class, args.config)
-    ref = host.runtime.add(processor_class, config, id=args.id, isolation=args.isolation)
+    ref = host.runtime.add(
+        processor_class, config, id=args.id, isolation=args.isolation, process=args.process
+    )
     wait_for_setup(host.runtime, [str(ref.id)])  # a setup that fails at once is in the reply
     return processor_view(host.runtime, str(ref.id))
 

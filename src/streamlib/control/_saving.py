@@ -57,7 +57,9 @@ def _processor_entry(processor: Processor, base: Path | None) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": processor.type_name}
     if values:
         entry["config"] = values
-    if processor.isolation != "thread":
+    if processor.process_name is not None:  # a process name says isolation: process
+        entry["process"] = processor.process_name
+    elif processor.isolation != "thread":
         entry["isolation"] = processor.isolation
     return entry
 

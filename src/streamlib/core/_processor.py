@@ -107,6 +107,9 @@ class Processor(Generic[C]):
       unavailable) and constructing it raises ``ConfigError`` with the install command.
     - ``isolation`` (set by the runtime, not by you): ``"process"`` on the stand-in
       for a processor that runs in a worker process (``isolation: process``).
+    - ``process_name`` (set by the runtime, not by you): on such a stand-in, the
+      name of the worker process it shares with other processors (``process: NAME``);
+      ``None`` for one of its own.
     - ``renamed_ports``: old port name -> new one, for ports renamed in the last
       release; connecting to an old name is refused with the new one (see
       :meth:`port_hint`). Renamed config fields go in ``Config.renamed_fields``.
@@ -124,6 +127,7 @@ class Processor(Generic[C]):
     requires: ClassVar[tuple[Requirement, ...]] = ()
     renamed_ports: ClassVar[Mapping[str, str]] = {}
     isolation: ClassVar[str] = "thread"
+    process_name: str | None = None
 
     _input_declarations: ClassVar[dict[str, Input[Any]]] = {}
     _output_declarations: ClassVar[dict[str, Output[Any]]] = {}

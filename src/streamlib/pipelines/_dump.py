@@ -43,8 +43,11 @@ def _dump_processor(processor: ProcessorSpec) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": processor.type}
     if processor.config:
         entry["config"] = processor.config
-    if processor.isolation != "thread":
+    # A process name says isolation: process by itself.
+    if processor.isolation != ("thread" if processor.process is None else "process"):
         entry["isolation"] = processor.isolation
+    if processor.process is not None:
+        entry["process"] = processor.process
     return entry
 
 

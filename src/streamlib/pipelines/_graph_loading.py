@@ -25,8 +25,8 @@ from ._spec import ConnectionSpec, PipelineSpec, ProcessorSpec
 
 __all__ = ["MakeProcessor", "graph_from_spec", "load_graph", "processor_types"]
 
-MakeProcessor = Callable[[type[Processor], dict[str, Any], str], Processor]
-"""Constructs a processor of a file: ``make(cls, config, isolation)``."""
+MakeProcessor = Callable[[type[Processor], dict[str, Any], str, str | None], Processor]
+"""Constructs a processor of a file: ``make(cls, config, isolation, process)``."""
 
 
 def processor_types(
@@ -80,8 +80,9 @@ def graph_from_spec(
     """Instantiate every processor (validating configs) and connect them.
 
     Types are found as :func:`processor_types` finds them (plug-ins included).
-    ``make(cls, config, isolation)`` constructs each (the runtime's, which can put
-    one in a worker process); without it, ``isolation: process`` is refused here.
+    ``make(cls, config, isolation, process)`` constructs each (the runtime's, which
+    can put one in a worker process, or in the named one ``process``); without it,
+    ``isolation: process`` and ``process: NAME`` are refused here.
 
     Any problem raises ``PipelineFileError`` naming the line of the processor or
     connection at fault; nothing is half-built (a new graph is returned whole).
@@ -126,7 +127,7 @@ def graph_from_spec(
 
 def _make(cls: type[Processor], item: ProcessorSpec, make: MakeProcessor | None) -> Processor:
     if make is not None:
-        return make(cls, item.config, item.isolation)
+        return make(cls, item.config, item.isolation, item.process)
     if item.isolation != "thread":
         raise GraphError(
             f"isolation: {item.isolation} needs a runtime to start the worker process; "

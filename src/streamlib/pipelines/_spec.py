@@ -26,7 +26,9 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class ProcessorSpec:
     """One entry under ``processors:``: an id, a type name, its raw config and where it
-    runs (``isolation``: ``thread``, the default, or ``process``).
+    runs (``isolation``: ``thread``, the default, or ``process``; ``process``: the
+    name of the worker process it shares with the others of that name, which means
+    ``isolation`` ``process``).
 
     ``line`` is where the id is written; ``config_lines`` maps each top-level config
     key to its line, so a bad value (say ``fps``) can be reported where it is written.
@@ -39,6 +41,7 @@ class ProcessorSpec:
     line: int = field(compare=False)
     config_lines: dict[str, int] = field(compare=False)
     isolation: str = "thread"
+    process: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ __all__ = ["SpecBuilder"]
 # The delivery profiles an input can ask for (see DESIGN.md, "Ports and delivery profiles").
 _PROFILES = ("latest", "fifo", "lossless")
 _TOP_LEVEL_KEYS = ("name", "plugins", "processors", "connections")
-_PROCESSOR_KEYS = ("type", "config", "isolation")
+_PROCESSOR_KEYS = ("type", "config", "isolation", "process")
 _ISOLATIONS = ("thread", "process")
 _CONNECTION_KEYS = ("from", "to", "profile", "capacity")
 
@@ -149,8 +149,8 @@ class SpecBuilder(NodeReader):
             if key not in _PROCESSOR_KEYS:
                 raise self._error(
                     f'processor "{id}": unknown key "{key}"{suggestion(key, _PROCESSOR_KEYS)}; '
-                    "a processor takes 'type', 'config' and 'isolation' (its options go under "
-                    "'config')",
+                    "a processor takes 'type', 'config', 'isolation' and 'process' (its options "
+                    "go under 'config')",
                     key_node,
                 )
             fields[key] = value
@@ -178,7 +178,14 @@ class SpecBuilder(NodeReader):
             for key, key_node, value in self._items(config_node, f'config key of "{id}"'):
                 config[key] = self._value(value, at=key_node)
                 config_lines[key] = line_of(key_node)
-        isolation = "thread"
+        isolation, process = self._placement(id, fields)
+        return ProcessorSpec(
+            id, type_name, config, line_of(id_node), config_lines, isolation, process
+        )
+
+    def _placement(self, id: str, fields: dict[str, Node]) -> tuple[str, str | None]:
+        """Where processor ``id`` runs: its ``isolation`` and ``process`` name."""
+        isolation = None
         if "isolation" in fields:
             isolation = self._string(fields["isolation"], f"the 'isolation' of processor \"{id}\"")
             if isolation not in _ISOLATIONS:
@@ -187,7 +194,25 @@ class SpecBuilder(NodeReader):
                     "(the default) or 'process' (a worker process of its own)",
                     fields["isolation"],
                 )
-        return ProcessorSpec(id, type_name, config, line_of(id_node), config_lines, isolation)
+        if "process" not in fields:
+            return isolation or "thread", None
+        node = fields["process"]
+        process = self._string(node, f"the 'process' of processor \"{id}\"")
+        if not _PROCESSOR_ID.fullmatch(process):
+            raise self._error(
+                f'the \'process\' of processor "{id}" is "{process}", not a process name: a '
+                'name starts with a letter or "_" and holds only letters, digits, "_" and "-" '
+                "(e.g. 'process: dsp'; processors with the same name share one worker process)",
+                node,
+            )
+        if isolation == "thread":
+            raise self._error(
+                f"processor \"{id}\" has 'process: {process}' (a worker process shared with "
+                "the others of that name) and 'isolation: thread' (this process); remove "
+                "'isolation' (a process name means isolation: process)",
+                fields["isolation"],
+            )
+        return "process", process
 
     def _connections(
         self, node: Node, processors: tuple[ProcessorSpec, ...]

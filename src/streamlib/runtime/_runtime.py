@@ -53,6 +53,7 @@ from ._announcements import Announcer
 from ._config_change import change_config
 from ._context import RuntimeContext
 from ._handle import ProcessorHandle
+from ._isolation import ProcessGroups
 from ._lifecycle import Lifecycle
 from ._main_thread import MainThreadQueue
 from ._priority import apply_thread_priority
@@ -121,6 +122,7 @@ class Runtime:
         self.backoff = backoff if backoff is not None else RestartBackoff()
         self._graph = Graph()
         self._handles: dict[ProcessorId, ProcessorHandle] = {}
+        self._process_groups = ProcessGroups(self._may_run)
         self._lock = threading.RLock()  # control plane only; workers never take it
         self._main = MainThreadQueue()
         self._announce = Announcer(self.events, self.clock)
@@ -197,7 +199,8 @@ class Runtime:
         *,
         id: str | None = None,
         error_policy: ErrorPolicy | str | None = None,
-        isolation: Isolation = "thread",
+        isolation: Isolation | None = None,
+        process: str | None = None,
         **fields: Any,
     ) -> ProcessorRef:
         """Add a processor (a class, a registered type name, or an instance).
@@ -207,15 +210,19 @@ class Runtime:
         ``isolation="process"`` runs it in a worker process of its own (frames
         cross in shared memory; a crash there is this processor's error, and its
         error policy restarts a fresh process): the class must be importable.
+        ``process="dsp"`` runs it in the worker process ``dsp``, shared with every
+        processor added with that name (connections between them stay inside it;
+        add them all before starting): ``rt.add(Eq, process="dsp")``.
         """
         instance = instantiate(
-            processor, config, fields, lambda: self.registry, isolation=isolation
+            processor, config, fields, lambda: self.registry, isolation=isolation, process=process
         )
         policy = (
             type(instance).error_policy if error_policy is None else ErrorPolicy.parse(error_policy)
         )
         with self._lock:
             pid = self._graph.add(instance, id)
+            self._process_groups.enrol(pid, instance)
             self._handles[pid] = ProcessorHandle(
                 pid,
                 instance,
@@ -241,6 +248,7 @@ class Runtime:
                 handle.tear_down()
             for edge in edges:
                 self._wiring.drop(edge)
+            self._process_groups.leave(pid, handle.processor)
             self._graph.remove(pid)
             self._announce.processor_removed(pid)
             self._lifecycle.regroup()
@@ -424,6 +432,13 @@ class Runtime:
             statistics=lambda: self.statistics().to_dict(),
             wakeup=wakeup,
         )
+
+    def _may_run(self, processor_id: str) -> bool:
+        """Whether a member of a named process belongs in its fresh worker: not one
+        that failed for good (or is stuck)."""
+        handle = self._handles.get(ProcessorId(processor_id))
+        gone = (ProcessorState.FAILED, ProcessorState.QUARANTINED)
+        return handle is not None and handle.state not in gone
 
     def _on_worker_start(self, worker: Worker) -> None:
         problem = apply_thread_priority(worker.head.scheduling.priority)

@@ -1,12 +1,14 @@
-"""A worker process: runs one isolated processor for its parent (``python -m`` this module).
+"""A worker process: runs isolated processors for its parent (``python -m`` this module).
 
-It reads the ``start`` message, builds a runtime holding the processor between
-its bridges (an :class:`IpcInlet` per input, an :class:`IpcOutlet` per output),
-says ``ready`` and runs until the stream ends, the parent asks it to stop, or the
-processor fails (``raise`` policy here: the parent's proxy applies the real one,
-by starting a fresh worker). Its stdout carries the protocol only; anything else
-written there goes to stderr, which the parent keeps for error messages. When
-its stdin closes (the parent died, even by ``kill -9``) it stops at once.
+It reads the ``start`` message, builds a runtime holding its members (one
+processor, or every member of a named process, joined to each other as in the
+parent's graph) between their bridges (an :class:`IpcInlet` per input fed from
+outside, an :class:`IpcOutlet` per output read outside), says ``ready`` and runs
+until every stream ends, the parent asks it to stop, or a member fails (``raise``
+policy here: the parent's stand-ins apply the real ones, by starting a fresh
+worker). Its stdout carries the protocol only; anything else written there goes
+to stderr, which the parent keeps for error messages. When its stdin closes (the
+parent died, even by ``kill -9``) it stops at once.
 """
 
 from __future__ import annotations
@@ -42,15 +44,23 @@ def main() -> int:
             sys.path.insert(0, path)
     cleanup_dead_nodes()
     try:
-        cls = _processor_class(start)
-        runtime, inlets = _build(start, cls)
-    except Exception as error:
-        writer.send("error", error_type=type(error).__name__, message=str(error), phase="setup")
+        runtime, bridges = _build(start)
+    except _MemberError as error:
+        cause = error.__cause__
+        writer.send(
+            "error",
+            id=error.member,
+            error_type=type(cause).__name__,
+            message=str(cause),
+            phase="setup",
+        )
         return 1
-    pid = start["id"]
-    listening = _report_events(runtime, pid, writer)
-    threading.Thread(target=_serve_control, args=(runtime, pid), daemon=True).start()
-    threading.Thread(target=_send_stats, args=(runtime, pid, inlets, writer), daemon=True).start()
+    members = [member["id"] for member in start["members"]]
+    listening = _report_events(runtime, members, bridges, writer)
+    threading.Thread(target=_serve_control, args=(runtime, bridges), daemon=True).start()
+    threading.Thread(
+        target=_send_stats, args=(runtime, members, bridges, writer), daemon=True
+    ).start()
     runtime.start()
     writer.send("ready", pid=os.getpid())
     try:
@@ -58,11 +68,30 @@ def main() -> int:
     except ProcessorError:
         return 1  # the error message went out with the event
     finally:
-        _report_stats(runtime, pid, inlets, writer)  # the final numbers
+        _report_stats(runtime, members, bridges, writer)  # the final numbers
         runtime.events.flush(1.0)
         runtime.close()
         del listening
     return 0
+
+
+class _MemberError(Exception):
+    """A member could not be imported or constructed (the cause says why)."""
+
+    def __init__(self, member: str) -> None:
+        super().__init__(member)
+        self.member = member
+
+
+class _Bridges:
+    """The channel ends in this worker: which member each serves, and the inlets."""
+
+    def __init__(self) -> None:
+        self.member_of: dict[str, str] = {}  # bridge id -> member id
+        self.inlets: dict[str, list[IpcInlet]] = {}  # member id -> its inlets
+
+    def of(self, member: str) -> list[str]:
+        return [bridge for bridge, owner in self.member_of.items() if owner == member]
 
 
 def _processor_class(start: dict[str, Any]) -> type[Any]:
@@ -87,52 +116,89 @@ def _processor_class(start: dict[str, Any]) -> type[Any]:
     )
 
 
-def _build(start: dict[str, Any], cls: type[Any]) -> tuple[Runtime, list[IpcInlet]]:
+def _build(start: dict[str, Any]) -> tuple[Runtime, _Bridges]:
     runtime = Runtime(fuse=True)
-    pid = start["id"]
-    processor = runtime.add(cls, start["config"], id=pid, error_policy="raise")
-    inlets: list[IpcInlet] = []
-    for port, channel in start["inputs"].items():
-        inlets.append(IpcInlet(**channel))
+    bridges = _Bridges()
+    for member in start["members"]:
+        pid = member["id"]
+        try:
+            _add_member(runtime, bridges, member)
+        except Exception as error:
+            raise _MemberError(pid) from error
+    # Between members the connections are the parent's own, in process: no channel, no copy.
+    for connection in start["connections"]:
+        try:
+            runtime.connect(
+                connection["from"],
+                connection["to"],
+                profile=connection["profile"],
+                capacity=connection["capacity"],
+            )
+        except Exception as error:
+            raise _MemberError(connection["to"].split(".")[0]) from error
+    return runtime, bridges
+
+
+def _add_member(runtime: Runtime, bridges: _Bridges, member: dict[str, Any]) -> None:
+    pid = member["id"]
+    processor = runtime.add(
+        _processor_class(member), member["config"], id=pid, error_policy="raise"
+    )
+    bridges.inlets[pid] = []
+    for port, channel in member["inputs"].items():
+        inlet = IpcInlet(**channel)
+        bridges.inlets[pid].append(inlet)
         # A bridge's failure (a frame the processor's narrowed port refuses) is the
         # processor's: "raise" ends the worker with it, and the parent hears why.
-        inlet = runtime.add(inlets[-1], id=f"inlet-{port}", error_policy="raise")
-        runtime.connect(inlet.frames_out, processor.port(port), profile="lossless", capacity=4)
-    for port, channel in start["outputs"].items():
-        outlet = runtime.add(IpcOutlet(**channel), id=f"outlet-{port}", error_policy="raise")
-        runtime.connect(processor.port(port), outlet.frames_in, profile="lossless", capacity=4)
-    return runtime, inlets
+        ref = runtime.add(inlet, id=f"inlet-{pid}-{port}", error_policy="raise")
+        bridges.member_of[str(ref.id)] = pid
+        runtime.connect(ref.frames_out, processor.port(port), profile="lossless", capacity=4)
+    for port, channel in member["outputs"].items():
+        ref = runtime.add(IpcOutlet(**channel), id=f"outlet-{pid}-{port}", error_policy="raise")
+        bridges.member_of[str(ref.id)] = pid
+        runtime.connect(processor.port(port), ref.frames_in, profile="lossless", capacity=4)
 
 
-def _report_events(runtime: Runtime, pid: str, writer: MessageWriter) -> Any:
-    """Pass the processor's events to the parent; the subscription is returned to keep."""
+def _report_events(
+    runtime: Runtime, members: list[str], bridges: _Bridges, writer: MessageWriter
+) -> Any:
+    """Pass the members' events to the parent; the subscription is returned to keep."""
 
     def on_event(event: Event) -> None:
-        if isinstance(event, ProcessorErrored) and event.processor_id == pid:
+        if isinstance(event, ProcessorErrored) and event.processor_id in members:
             writer.send(
-                "error", error_type=event.error_type, message=event.message, phase=event.phase
+                "error",
+                id=event.processor_id,
+                error_type=event.error_type,
+                message=event.message,
+                phase=event.phase,
             )
         elif isinstance(event, ProcessorErrored) and event.action == "raise":  # a bridge
             writer.send(
                 "error",
+                id=bridges.member_of.get(event.processor_id),
                 error_type=event.error_type,
                 message=f"{event.processor_id} (the worker's end of a channel): {event.message}",
                 phase=event.phase,
             )
-        elif isinstance(event, ProcessorEnded) and event.processor_id == pid:
-            writer.send("ended")
+        elif isinstance(event, ProcessorEnded) and event.processor_id in members:
+            writer.send("ended", id=event.processor_id)
         elif isinstance(event, CustomEvent):
             writer.send("event", topic=event.custom_topic, name=event.name, payload=event.payload)
 
     return runtime.events.subscribe("*", on_event)
 
 
-def _serve_control(runtime: Runtime, pid: str) -> None:
+def _serve_control(runtime: Runtime, bridges: _Bridges) -> None:
     while (message := read_message(sys.stdin)) is not None:
         kind = message["kind"]
         try:
             if kind == "config":
-                runtime.update_config(pid, **message["changes"])
+                runtime.update_config(message["id"], **message["changes"])
+            elif kind == "remove":  # the parent removed that member from its graph
+                for bridge in bridges.of(message["id"]):
+                    runtime.remove(bridge)
+                runtime.remove(message["id"])
             elif kind == "pause":
                 runtime.pause()
             elif kind == "resume":
@@ -148,25 +214,40 @@ def _serve_control(runtime: Runtime, pid: str) -> None:
     os._exit(3)
 
 
-def _send_stats(runtime: Runtime, pid: str, inlets: list[IpcInlet], writer: MessageWriter) -> None:
+def _send_stats(
+    runtime: Runtime, members: list[str], bridges: _Bridges, writer: MessageWriter
+) -> None:
     while True:
         time.sleep(_STATS_INTERVAL_S)
-        if not _report_stats(runtime, pid, inlets, writer):
+        if not _report_stats(runtime, members, bridges, writer):
             return
 
 
 def _report_stats(
-    runtime: Runtime, pid: str, inlets: list[IpcInlet], writer: MessageWriter
+    runtime: Runtime, members: list[str], bridges: _Bridges, writer: MessageWriter
 ) -> bool:
-    """Send the processor's statistics (and the inlets' drops); False once that fails."""
+    """Send each member's statistics (and its inlets' drops), and those of the
+    connections between members; False once that fails."""
     try:
-        stats = runtime.statistics().processors.get(pid)
-        drops = sum(inlet.dropped for inlet in inlets)
+        stats = runtime.statistics()
+        processors = {
+            pid: {
+                **stats.processors[pid].to_dict(),
+                "hop_drops_in": sum(inlet.dropped for inlet in bridges.inlets.get(pid, [])),
+            }
+            for pid in members
+            if pid in stats.processors
+        }
+        between = [
+            c.to_dict()
+            for c in stats.connections
+            if c.source.split(".")[0] in members and c.target.split(".")[0] in members
+        ]
     except Exception:
         return False
-    if stats is None:
+    if not processors:
         return False
-    return writer.send("stats", processor={**stats.to_dict(), "hop_drops_in": drops})
+    return writer.send("stats", processors=processors, connections=between)
 
 
 if __name__ == "__main__":

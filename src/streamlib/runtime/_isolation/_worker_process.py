@@ -2,8 +2,9 @@
 
 Two threads per worker: one reads its control messages (stdout), one keeps the
 last lines it logged (stderr) for the error that reports its death. What the
-worker's processor publishes comes back as events; its failure, its end and its
-death are kept for the proxy to act on, and each wakes the proxy (``on_news``).
+worker's processors publish comes back as events; a failure (and which member
+it was), each member's end and the worker's death are kept for the stand-ins to
+act on, and each wakes them (``on_news``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -27,6 +28,7 @@ __all__ = ["ProcessUsage", "WorkerDiedError", "WorkerProcess"]
 
 _LOG_LINES = 20  # the worker's last stderr lines kept for an error message
 _READER_JOIN_S = 1.0  # how long stop and kill wait for each pipe reader to finish
+_USAGE_INTERVAL_S = 0.5
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -48,10 +50,18 @@ class ProcessUsage:
 
 
 class WorkerProcess:
-    """One worker process running one isolated processor."""
+    """One worker process running the processors ``members`` (one, or a named group's).
 
-    def __init__(self, name: str, on_news: Callable[[], None]) -> None:
+    ``name`` names its threads and log lines; ``label`` starts its error messages
+    ("the worker process for fx").
+    """
+
+    def __init__(
+        self, name: str, label: str, members: Sequence[str], on_news: Callable[[], None]
+    ) -> None:
         self.name = name
+        self.label = label
+        self.members = tuple(members)
         self._on_news = on_news
         self._popen = subprocess.Popen(
             [sys.executable, "-m", "streamlib.runtime._isolation._child"],
@@ -71,10 +81,14 @@ class WorkerProcess:
         self._lock = threading.Lock()
         self.events: collections.deque[dict[str, Any]] = collections.deque()
         self.failure: str | None = None  # what the worker reported, or how it died
-        self.ended = False
-        self.stats: dict[str, Any] = {}
+        self.failed_member: str | None = None  # the member whose error that was, if one
+        self.ended: set[str] = set()  # the members that ended their streams
+        self.stats: dict[str, dict[str, Any]] = {}  # each member's, as its runtime counts
+        self.connections: list[dict[str, Any]] = []  # the connections between members
+        self.stats_taken_ns = 0  # when the last stats arrived (time.monotonic_ns)
         self._stopping = False
         self._cpu_seen: tuple[float, float] | None = None
+        self._usage: ProcessUsage | None = None
         self._reader = threading.Thread(
             target=self._read_messages, name=f"streamlib-worker-{name}-messages", daemon=True
         )
@@ -98,7 +112,7 @@ class WorkerProcess:
             if time.monotonic() >= deadline:
                 self.kill()
                 raise WorkerDiedError(
-                    f"the worker process for {self.name} (pid {self.pid}) did not start within "
+                    f"{self.label} (pid {self.pid}) did not start within "
                     f"{timeout_s:g} s{self._last_lines()}"
                 )
         if self.failure is not None:
@@ -109,7 +123,14 @@ class WorkerProcess:
         return self._popen.poll() is None
 
     def usage(self) -> ProcessUsage | None:
-        """CPU share since the last call and resident memory, from ``/proc`` (Linux)."""
+        """CPU share since the last look and resident memory, from ``/proc`` (Linux).
+
+        Looked at most every ``_USAGE_INTERVAL_S``: the members of a group each ask,
+        and a CPU share over a few microseconds would say nothing.
+        """
+        seen = self._cpu_seen
+        if seen is not None and time.monotonic() - seen[0] < _USAGE_INTERVAL_S:
+            return self._usage
         try:
             with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
@@ -118,11 +139,12 @@ class WorkerProcess:
         cpu_s = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
         rss_mb = int(fields[21]) * _PAGE_BYTES / 2**20
         now = time.monotonic()
-        seen, self._cpu_seen = self._cpu_seen, (now, cpu_s)
+        self._cpu_seen = (now, cpu_s)
         percent = 0.0
         if seen is not None and now > seen[0]:
             percent = 100.0 * (cpu_s - seen[1]) / (now - seen[0])
-        return ProcessUsage(self.pid, round(percent, 1), round(rss_mb, 1))
+        self._usage = ProcessUsage(self.pid, round(percent, 1), round(rss_mb, 1))
+        return self._usage
 
     # -- ending it -------------------------------------------------------------------
 
@@ -151,8 +173,8 @@ class WorkerProcess:
         with stdout:  # closed at the end, or every worker leaks its pipe
             self._take_messages(stdout)
         code = self._popen.wait()
-        # A worker whose processor ended its stream exits by itself, with status 0.
-        finished = self.ended and code == 0
+        # A worker whose processors all ended their streams exits by itself, with status 0.
+        finished = code == 0 and self.ended.issuperset(self.members)
         if not self._stopping and not finished and self.failure is None:
             self.failure = self._death(code)
         self._on_news()
@@ -164,15 +186,18 @@ class WorkerProcess:
                 self._ready.set()
             elif kind == "event":
                 self.events.append(message)
-            elif kind == "error":
+            elif kind == "error" and self.failure is None:  # the first says what happened
+                self.failed_member = message.get("id")
                 self.failure = (
                     f"{message.get('error_type', 'Error')} in {message.get('phase', 'process')}: "
                     f"{message.get('message', '')}"
                 )
             elif kind == "ended":
-                self.ended = True
+                self.ended.add(message["id"])
             elif kind == "stats":
-                self.stats = message.get("processor", {})
+                self.stats = message.get("processors", {})
+                self.connections = message.get("connections", [])
+                self.stats_taken_ns = time.monotonic_ns()
             self._on_news()
 
     def _read_log(self) -> None:
@@ -192,7 +217,7 @@ class WorkerProcess:
         else:
             how = f"exited with status {code}"
         self._log_reader.join(1.0)  # its last lines, if it wrote any before dying
-        return f"the worker process for {self.name} (pid {self.pid}) {how}{self._last_lines()}"
+        return f"{self.label} (pid {self.pid}) {how}{self._last_lines()}"
 
     def _last_lines(self) -> str:
         lines = [line for line in self._log if line.strip()][-5:]

@@ -1,0 +1,102 @@
+"""Processors that share a worker process: the runtime's groups, by name.
+
+``Runtime.add(X, process="dsp")`` enrols X's stand-in in the group ``dsp``
+(:class:`ProcessGroups`, one per runtime). The first member to be set up starts
+the group's :class:`~._session.WorkerSession` for every member that may run
+(those that have not failed for good); the others join it. After the worker
+failed, the first member set up again waits for the others to let go of it, then
+starts one fresh worker for all; so a crash restarts the group once, not once per
+member. A processor alone (``isolation="process"`` without a name) is a group of
+its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ...core import EventBus, Processor, RuntimeStateError
+from ._session import WorkerSession
+
+if TYPE_CHECKING:
+    from ._proxy import IsolatedProcessor
+
+__all__ = ["ProcessGroup", "ProcessGroups"]
+
+_LET_GO_WAIT_S = 2.0  # how long a fresh worker waits for the members of the failed one
+
+
+class ProcessGroup:
+    """The stand-ins that share one worker process, and the worker they share now.
+
+    ``may_run(processor_id)`` says whether a member is still wanted in a fresh
+    worker (one that failed for good is not).
+    """
+
+    def __init__(self, name: str | None, may_run: Callable[[str], bool]) -> None:
+        self.name = name
+        self.members: dict[str, IsolatedProcessor] = {}
+        self._may_run = may_run
+        self._session: WorkerSession | None = None
+        self._lock = threading.Lock()
+
+    def join(self, processor_id: str, events: EventBus) -> WorkerSession:
+        """The worker ``processor_id`` runs in: the group's, started if none runs."""
+        with self._lock:
+            session = self._session
+            if session is not None and session.failed and not session.closed:
+                session.wait_detached(_LET_GO_WAIT_S)  # each member notices the failure
+            if session is None or session.closed or session.failed:
+                members = {
+                    pid: stand_in
+                    for pid, stand_in in self.members.items()
+                    if pid == processor_id or self._may_run(pid)
+                }
+                session = WorkerSession(self.name, members, events)
+                self._session = session
+            elif processor_id not in session.members:
+                raise RuntimeStateError(
+                    f"{processor_id} is a member of process {self.name!r}, which already runs "
+                    f"(pid {session.worker.pid}) without it: add every member of a process "
+                    "before starting the runtime, or stop and start the runtime again"
+                )
+            return session
+
+    def leave(self, processor_id: str) -> None:
+        """``processor_id`` left the graph: it stops running in the group's worker too."""
+        self.members.pop(processor_id, None)
+        session = self._session
+        if session is not None and processor_id in session.members:
+            session.remove(processor_id)
+
+
+class ProcessGroups:
+    """A runtime's named worker processes (``process="dsp"``), made as members come."""
+
+    def __init__(self, may_run: Callable[[str], bool]) -> None:
+        self._may_run = may_run
+        self._groups: dict[str, ProcessGroup] = {}
+
+    def enrol(self, processor_id: str, processor: Processor) -> None:
+        """Put a stand-in with a ``process_name`` in that group (others stay alone)."""
+        from ._proxy import IsolatedProcessor  # the stand-in's module imports this one
+
+        name = processor.process_name
+        if name is None or not isinstance(processor, IsolatedProcessor):
+            return
+        group = self._groups.get(name)
+        if group is None:
+            group = self._groups[name] = ProcessGroup(name, self._may_run)
+        group.members[processor_id] = processor
+        processor.group = group
+
+    def leave(self, processor_id: str, processor: Processor) -> None:
+        """The processor was removed from the graph."""
+        name = processor.process_name
+        group = self._groups.get(name) if name is not None else None
+        if name is None or group is None:
+            return
+        group.leave(processor_id)
+        if not group.members:
+            del self._groups[name]

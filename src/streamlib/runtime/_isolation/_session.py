@@ -1,0 +1,375 @@
+"""One run of a worker process for its members, and the parent's ends of its channels.
+
+A :class:`WorkerSession` starts the worker for a set of stand-ins (one, or the
+members of a named process) as their connections stand: a connection between two
+members is rebuilt inside the worker (``start``'s ``connections``) and carries
+nothing in the parent; every other connected input gets a channel the parent
+publishes on, and every output read outside the group (or not connected at all,
+so it can be later) a channel the parent receives from. Each member's ends are
+its :class:`MemberChannels`. The session lives while any member is attached:
+the last to let go stops the worker.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...core import (
+    Connection,
+    ConnectionId,
+    DeliveryProfile,
+    Event,
+    EventBus,
+    Frame,
+    OutputPort,
+    RuntimePaused,
+    RuntimeResumed,
+)
+from ...core._frame import ArrayFrame
+from ...ipc import FramePublisher, FrameSubscriber, cleanup_dead_nodes
+from ._worker_process import ProcessUsage, WorkerProcess
+
+if TYPE_CHECKING:
+    from ._proxy import IsolatedProcessor
+
+__all__ = ["MemberChannels", "WorkerSession"]
+
+_CHANNEL_CAPACITY = 8
+_RECEIVE_WAIT_S = 0.1
+_SEND_SLICE_S = 0.1  # a lossless send looks at the worker's health this often
+_STOP_TIMEOUT_S = 5.0
+
+
+def _nothing() -> None:
+    pass
+
+
+class MemberChannels:
+    """One member's ends of its worker's channels, and what crossed them."""
+
+    def __init__(self, processor_id: str) -> None:
+        self.id = processor_id
+        self.publishers: dict[str, FramePublisher] = {}  # by input port
+        self.inboxes: dict[str, collections.deque[Frame]] = {}  # by output port
+        self.subscribers: dict[str, FrameSubscriber] = {}
+        self.ended_outputs: set[str] = set()
+        self.wake: Callable[[], None] = _nothing  # the attached stand-in's
+        self.hops_in = 0
+        self.hops_out = 0
+        self.lost_at_stop = 0
+
+
+class WorkerSession:
+    """A worker process running ``members`` (stand-ins by processor id) and their channels.
+
+    ``name`` is the process's name (``None`` for a processor alone); ``events`` is
+    the parent's bus, whose pause and resume the worker follows.
+    """
+
+    def __init__(
+        self, name: str | None, members: Mapping[str, IsolatedProcessor], events: EventBus
+    ) -> None:
+        cleanup_dead_nodes()  # what earlier workers killed by a signal left behind
+        self.name = name
+        self.members = tuple(members)
+        self._stand_ins = dict(members)
+        self._lock = threading.Lock()
+        self._attached: set[str] = set()
+        self._receiving = threading.Event()
+        self._receivers: list[threading.Thread] = []
+        self.closed = False
+        self.internal: frozenset[ConnectionId] = frozenset(
+            port.connection.id
+            for stand_in in members.values()
+            for port in stand_in.inputs.values()
+            if port.connection is not None and port.connection.source.processor in members
+        )
+        # The mirrored counters of the connections that stay inside count on from
+        # where this session found them (a restarted worker counts from zero).
+        self._connection_base: dict[ConnectionId, tuple[int, int]] = {}
+        self._output_base: dict[ConnectionId, int] = {}
+        prefix = f"sl-{secrets.token_hex(4)}"
+        self.channels = {pid: MemberChannels(pid) for pid in members}
+        plans = [self._plan(pid, stand_in, f"{prefix}/{pid}") for pid, stand_in in members.items()]
+        label = (
+            f"the worker process for {self.members[0]}"
+            if name is None
+            else f"the worker process {name!r} (running {', '.join(self.members)})"
+        )
+        self.worker = WorkerProcess(name or self.members[0], label, self.members, self._wake_all)
+        self.worker.send(
+            "start",
+            members=plans,
+            connections=[
+                {
+                    "from": str(port.connection.source),
+                    "to": str(port.connection.target),
+                    "profile": port.connection.profile.value,
+                    "capacity": port.connection.capacity,
+                }
+                for stand_in in members.values()
+                for port in stand_in.inputs.values()
+                if port.connection is not None and port.connection.id in self.internal
+            ],
+            sys_path=[path for path in sys.path if path],
+        )
+        self._subscription = events.subscribe("runtime", self._on_runtime_event)
+
+    # -- the members -----------------------------------------------------------------
+
+    def attach(self, processor_id: str, wake: Callable[[], None]) -> MemberChannels:
+        """A member's stand-in is set up: its channels, woken by news from the worker."""
+        with self._lock:
+            self._attached.add(processor_id)
+            channels = self.channels[processor_id]
+            channels.wake = wake
+            return channels
+
+    def detach(self, processor_id: str) -> None:
+        """A member's stand-in is torn down; the last one to go stops the worker."""
+        with self._lock:
+            self._attached.discard(processor_id)
+            self.channels[processor_id].wake = _nothing
+            last = not self._attached
+        if last:
+            self.close()
+
+    def wait_detached(self, timeout_s: float) -> None:
+        """Wait (a while) for every member to let go: after a failure each notices it."""
+        deadline = time.monotonic() + timeout_s
+        while self._attached and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    @property
+    def failed(self) -> bool:
+        return self.worker.failure is not None
+
+    def failure_for(self, processor_id: str) -> str | None:
+        """Why the worker failed, as ``processor_id``'s error; ``None`` while it runs."""
+        worker = self.worker
+        failure = worker.failure
+        culprit = worker.failed_member
+        if failure is None or culprit is None or culprit == processor_id:
+            return failure
+        return f"{worker.label} (pid {worker.pid}) stopped because {culprit} failed: {failure}"
+
+    def finished(self, processor_id: str) -> bool:
+        """The member ended its stream in the worker and all it sent is out."""
+        channels = self.channels[processor_id]
+        return (
+            processor_id in self.worker.ended
+            and channels.ended_outputs == set(channels.inboxes)
+            and not any(channels.inboxes.values())
+        )
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The events the worker's processors published, each handed out once."""
+        events = self.worker.events
+        with self._lock:
+            taken = list(events)
+            events.clear()
+        return taken
+
+    def send_config(self, processor_id: str, changes: dict[str, Any]) -> None:
+        self.worker.send("config", id=processor_id, changes=changes)
+
+    def remove(self, processor_id: str) -> None:
+        """The member left the parent's graph: it stops running in the worker too."""
+        if not self.closed:
+            self.worker.send("remove", id=processor_id)
+
+    # -- writing what came back ------------------------------------------------------
+
+    def write(self, output: OutputPort[Any], frame: Frame) -> None:
+        """Write a frame from the worker to ``output``'s connections that leave the
+        group (those to other members got it inside the worker)."""
+        connections = output.connections
+        if not self.internal or not any(c.id in self.internal for c in connections):
+            output.write(frame)
+            return
+        leaving = [c for c in connections if c.id not in self.internal]
+        if output.ended:
+            output.write(frame)  # raises StreamEndedError, as any write after the end
+        if len(leaving) > 1 and isinstance(frame, ArrayFrame):
+            frame.freeze()  # shared by several consumers, as OutputPort.write does
+        now_ns = time.monotonic_ns()
+        for connection in leaving:
+            connection.push(frame, now_ns)
+        output.frames_out += 1
+
+    def mirror(self, stand_in: IsolatedProcessor) -> None:
+        """Show the worker's counts on ``stand_in``'s connections that stay inside (no
+        frame crosses them in the parent): delivered and dropped as the worker counts
+        them (frames still queued there count as not yet written), and for an output
+        read only inside, its frames written."""
+        remote = {c["id"]: c for c in self.worker.connections}
+        if not remote:
+            return
+        for port in stand_in.inputs.values():
+            connection = port.connection
+            if connection is None or connection.id not in self.internal:
+                continue
+            counts = remote.get(str(connection.id))
+            if counts is None:
+                continue
+            written, delivered = self._connection_base.setdefault(
+                connection.id, (connection.written, connection.delivered)
+            )
+            connection.delivered = delivered + counts["delivered"]
+            connection.written = written + counts["delivered"] + counts["dropped"]
+            age_ms = counts.get("newest_age_ms")
+            if age_ms is not None:
+                connection.last_write_ns = self.worker.stats_taken_ns - int(age_ms * 1e6)
+        for output in stand_in.outputs.values():
+            inside = [c for c in output.connections if c.id in self.internal]
+            if inside and len(inside) == len(output.connections):
+                counts = remote.get(str(inside[0].id))
+                if counts is not None:
+                    base = self._output_base.setdefault(inside[0].id, output.frames_out)
+                    output.frames_out = base + counts["written"]
+
+    # -- statistics ------------------------------------------------------------------
+
+    def statistics(self, processor_id: str) -> dict[str, Any]:
+        """The worker's pid, CPU %, RSS (the whole process's), this member's hops (frames
+        that crossed, and those the channels dropped on the way), the process's name
+        for a named one, and the member's own counters as the worker counts them."""
+        worker = self.worker
+        channels = self.channels[processor_id]
+        # A process that is gone (after stop, or between a crash and the restart) uses
+        # nothing: the same keys either way, so readers need not check.
+        usage = None if self.closed else worker.usage()
+        stats = dict(worker.stats.get(processor_id, {}))
+        process: dict[str, Any] = {
+            **(usage or ProcessUsage(worker.pid, 0.0, 0.0)).to_dict(),
+            "hops_in": channels.hops_in,
+            "hops_out": channels.hops_out,
+            "hop_drops_in": stats.pop("hop_drops_in", 0),
+            "hop_drops_out": channels.lost_at_stop
+            + sum(s.statistics().dropped for s in channels.subscribers.values()),
+        }
+        if self.name is not None:
+            process["name"] = self.name
+        return {"process": process, "processor": stats}
+
+    # -- ending it -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the worker (in order; killed after a while) and close every channel."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._subscription.close()
+        # The receivers keep taking the worker's frames while it stops in order: a
+        # lossless outlet there would otherwise wait for room that never comes.
+        self.worker.stop(_STOP_TIMEOUT_S)
+        self._receiving.set()
+        for thread in self._receivers:
+            thread.join(_STOP_TIMEOUT_S)
+        self._receivers.clear()
+        for stand_in in self._stand_ins.values():
+            self.mirror(stand_in)  # the worker's final numbers (every member let go)
+        for channels in self.channels.values():
+            # Frames that arrived after the member's last process() call: given up, and
+            # counted.
+            channels.lost_at_stop += sum(len(inbox) for inbox in channels.inboxes.values())
+            channels.inboxes.clear()
+            for publisher in channels.publishers.values():
+                publisher.close(linger_s=0.0)
+            channels.publishers.clear()
+        cleanup_dead_nodes()
+
+    # -- internals -------------------------------------------------------------------
+
+    def _plan(self, pid: str, stand_in: IsolatedProcessor, prefix: str) -> dict[str, Any]:
+        """Open ``pid``'s channels; what the worker needs to run it."""
+        channels = self.channels[pid]
+        inputs: dict[str, Any] = {}
+        for name, port in stand_in.inputs.items():
+            connection = port.connection
+            if connection is not None and connection.id not in self.internal:
+                inputs[name] = _channel(f"{prefix}/in/{name}", connection.profile)
+                channels.publishers[name] = FramePublisher(
+                    **inputs[name], write_timeout_s=_SEND_SLICE_S
+                )
+        outputs: dict[str, Any] = {}
+        for name, output in stand_in.outputs.items():
+            leaving = [c for c in output.connections if c.id not in self.internal]
+            if leaving or not output.connections:
+                outputs[name] = _channel(f"{prefix}/out/{name}", _output_profile(leaving))
+                self._start_receiver(channels, name, FrameSubscriber(**outputs[name]))
+        target = stand_in.target
+        try:
+            source = inspect.getsourcefile(target)
+        except TypeError:
+            source = None
+        return {
+            "id": pid,
+            "module": target.__module__,
+            "qualname": target.__qualname__,
+            "type_name": target.type_name,
+            "file": source,
+            "config": stand_in.config.model_dump(mode="json"),
+            "inputs": inputs,
+            "outputs": outputs,
+        }
+
+    def _start_receiver(
+        self, channels: MemberChannels, name: str, subscriber: FrameSubscriber
+    ) -> None:
+        inbox: collections.deque[Frame] = collections.deque()
+        channels.inboxes[name] = inbox
+        channels.subscribers[name] = subscriber
+
+        def receive() -> None:
+            try:
+                while not self._receiving.is_set():
+                    if not subscriber.wait(_RECEIVE_WAIT_S):
+                        continue
+                    while (frame := subscriber.receive()) is not None:
+                        inbox.append(frame)
+                    if subscriber.ended:
+                        channels.ended_outputs.add(name)
+                        channels.wake()
+                        return
+                    channels.wake()
+            finally:
+                subscriber.close()
+
+        thread = threading.Thread(
+            target=receive, name=f"streamlib-{channels.id}-receive-{name}", daemon=True
+        )
+        self._receivers.append(thread)
+        thread.start()
+
+    def _wake_all(self) -> None:
+        for channels in self.channels.values():
+            channels.wake()
+
+    def _on_runtime_event(self, event: Event) -> None:
+        if self.closed:
+            return
+        if isinstance(event, RuntimePaused):
+            self.worker.send("pause")
+        elif isinstance(event, RuntimeResumed):
+            self.worker.send("resume")
+
+
+def _channel(name: str, profile: DeliveryProfile) -> dict[str, Any]:
+    return {"channel": name, "profile": profile.value, "capacity": _CHANNEL_CAPACITY}
+
+
+def _output_profile(connections: list[Connection[Any]]) -> DeliveryProfile:
+    """Lossless where any reader outside wants it (or none is connected yet), else fifo."""
+    profiles = {c.profile for c in connections}
+    if DeliveryProfile.LOSSLESS in profiles or not profiles:
+        return DeliveryProfile.LOSSLESS
+    return DeliveryProfile.FIFO
