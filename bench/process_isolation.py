@@ -1,12 +1,14 @@
-"""Hop latency from one process to another through iceoryx2 shared memory.
+"""Hop latency from one process to another through iceoryx2 shared memory, and a
+chain of 1080p stages each in a worker process.
 
-Compares a bare iceoryx2 publish/subscribe with event wake-ups (the floor) against
-streamlib.ipc's FramePublisher/FrameSubscriber, at 64 bytes (an 8x8 gray8 frame) and
-at a 1920x1080x3 uint8 frame, sent at a steady rate into an idle consumer process.
-Prints JSON.
+Hops: compares a bare iceoryx2 publish/subscribe with event wake-ups (the floor)
+against streamlib.ipc's FramePublisher/FrameSubscriber, at 64 bytes (an 8x8 gray8
+frame) and at a 1920x1080x3 uint8 frame, sent at a steady rate into an idle consumer
+process. Chain: see ``run_chain`` below. Prints JSON.
 
-    python bench/process_isolation.py              # 1000 messages per row (about 1 min)
-    python bench/process_isolation.py --quick      # 200 per row, a smoke test
+    python bench/process_isolation.py              # hops (1000 messages a row) and chain
+    python bench/process_isolation.py --quick      # a smoke test of both
+    python bench/process_isolation.py --chain-only # the chain alone (about 2 min)
 
 Rows (the producer is this process, the consumer a second one it starts):
 
@@ -23,24 +25,41 @@ Rows (the producer is this process, the consumer a second one it starts):
 Latency is (the consumer holds the frame) - (the stamp), both ``time.monotonic_ns()``
 (one clock for every process on the machine), paired by message number; the first
 20 messages of each row are a warm-up and not counted.
+
+The chain: a source sending one 1920x1080x3 frame (by reference) as fast as accepted,
+4 stages that each ``np.add(pixels, 1)`` into a ``BufferPool`` buffer (a new frame per
+stage, as the built-in effects make theirs), a sink; every connection lossless, depth 3.
+Variants, alternated in the same run: ``fused`` (one thread, ``fuse=True``),
+``unfused`` (a thread per stage, ``fuse=False``), ``processes`` (each stage with
+``isolation="process"``: the worker's pool is lent the channel's shared memory, so a
+stage's output crosses back without a copy) and ``processes_copy`` (the same, but each
+stage turns the lending off before it takes its buffer, so the worker copies its output
+into shared memory: the path before loans). The parent still copies each frame once
+into shared memory on the way to the next worker. Each row: frames per second at the
+sink after the warm-up, and CPU time per frame of this process and its workers over
+the same span.
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import itertools
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import streamlib as sl
+from streamlib.core._buffer_lending import lend_on_this_thread
 from streamlib.ipc import FramePublisher, FrameSubscriber
 
 PAYLOADS: dict[str, tuple[tuple[int, ...], str]] = {
@@ -227,6 +246,150 @@ def _produce_streamlib(
     return sent
 
 
+# -- the chain of 1080p stages ---------------------------------------------------------
+
+CHAIN_STAGES = 4
+CHAIN_SHAPE = (1080, 1920, 3)
+CHAIN_VARIANTS = ("fused", "unfused", "processes", "processes_copy")
+
+
+class ChainSource(sl.Processor):
+    """Sends the same 1080p frame (by reference) as fast as the chain accepts."""
+
+    video = sl.Output(sl.VideoFrame)
+
+    def scheduling(self) -> sl.Scheduling:
+        return sl.Scheduling.loop()
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self._pixels = np.zeros(CHAIN_SHAPE, np.uint8)
+        self._sent = 0
+
+    def process(self) -> None:
+        self.video.write(sl.VideoFrame(self._pixels, "rgb24", frame_number=self._sent))
+        self._sent += 1
+
+
+class PooledStageConfig(sl.ProcessorConfig):
+    lend: bool = True
+    """False: refuse the worker's loans (its outlet then copies, as before loans)."""
+
+
+class PooledStage(sl.Processor[PooledStageConfig]):
+    """``np.add(pixels, 1)`` into a BufferPool buffer: a new frame per input frame."""
+
+    video_in = sl.Input(sl.VideoFrame, profile="lossless")
+    video_out = sl.Output(sl.VideoFrame)
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self._pool = sl.BufferPool(CHAIN_SHAPE, np.uint8)
+
+    def process(self) -> None:
+        for frame in self.video_in.read_all():
+            if not self.config.lend:
+                lend_on_this_thread(None)  # (the outlet installs it again before it sends)
+            out = self._pool.acquire()
+            np.add(frame.data, 1, out=out)
+            self.video_out.write(frame.replace(data=out))
+
+
+class ChainSink(sl.Processor):
+    """Counts frames."""
+
+    video = sl.Input(sl.VideoFrame, profile="lossless")
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self.total = 0
+
+    def process(self) -> None:
+        self.total += len(self.video.read_all())
+
+
+def _cpu_s(rt: sl.Runtime, isolated: bool) -> float:
+    """CPU seconds used so far by this process and by the stages' worker processes."""
+    used = time.process_time()
+    if isolated:
+        ticks = os.sysconf("SC_CLK_TCK")
+        for n in range(CHAIN_STAGES):
+            process = rt.statistics().processors[f"stage{n}"].process
+            assert process is not None
+            fields = Path(f"/proc/{process['pid']}/stat").read_text().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def run_chain(variant: str, seconds: float, warmup: float) -> dict[str, Any]:
+    """One run of the chain: frames per second and CPU ms per frame, after the warm-up
+    (which the workers' start is part of)."""
+    isolated = variant.startswith("processes")
+    sink = ChainSink()
+    with sl.Runtime(fuse=variant != "unfused") as rt:
+        chain = [rt.add(ChainSource(), id="source")]
+        chain += [
+            rt.add(
+                PooledStage,
+                id=f"stage{n}",
+                isolation="process" if isolated else "thread",
+                lend=variant != "processes_copy",
+            )
+            for n in range(CHAIN_STAGES)
+        ]
+        chain.append(rt.add(sink, id="sink"))
+        for upstream, downstream in itertools.pairwise(chain):
+            out = "video" if upstream is chain[0] else "video_out"
+            into = "video" if downstream is chain[-1] else "video_in"
+            rt.connect(upstream.port(out), downstream.port(into), capacity=3)
+        rt.start()
+        time.sleep(warmup)
+        frames_before, cpu_before = sink.total, _cpu_s(rt, isolated)
+        time.sleep(seconds - warmup)
+        frames, cpu_s = sink.total - frames_before, _cpu_s(rt, isolated) - cpu_before
+        rt.stop()
+    return {
+        "msgs_per_s": round(frames / (seconds - warmup), 1),
+        "cpu_ms_per_frame": round(1e3 * cpu_s / max(frames, 1), 2),
+    }
+
+
+def chain_report(seconds: float, warmup: float, repeats: int) -> dict[str, Any]:
+    """Every variant ``repeats`` times, alternated; the median run of each."""
+    runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in CHAIN_VARIANTS}
+    for _ in range(repeats):
+        for variant in CHAIN_VARIANTS:
+            row = run_chain(variant, seconds, warmup)
+            runs[variant].append(row)
+            print(json.dumps({"chain": variant, **row}), file=sys.stderr)
+
+    def median(variant: str, key: str) -> float:
+        return float(statistics.median(row[key] for row in runs[variant]))
+
+    rates = {variant: median(variant, "msgs_per_s") for variant in CHAIN_VARIANTS}
+    cpu = {variant: median(variant, "cpu_ms_per_frame") for variant in CHAIN_VARIANTS}
+    return {
+        "stages": CHAIN_STAGES,
+        "frame": "1920x1080x3 uint8",
+        "seconds": seconds,
+        "warmup_s": warmup,
+        "repeats": repeats,
+        "median_msgs_per_s": rates,
+        "median_cpu_ms_per_frame": cpu,
+        "ratios": {
+            "processes_vs_unfused": round(rates["processes"] / rates["unfused"], 2),
+            "processes_vs_fused": round(rates["processes"] / rates["fused"], 2),
+            "processes_copy_vs_unfused": round(rates["processes_copy"] / rates["unfused"], 2),
+            "processes_copy_vs_fused": round(rates["processes_copy"] / rates["fused"], 2),
+            "processes_vs_processes_copy": round(rates["processes"] / rates["processes_copy"], 2),
+            "cpu_per_frame_processes_vs_processes_copy": round(
+                cpu["processes"] / cpu["processes_copy"], 2
+            ),
+        },
+        "runs": runs,
+    }
+
+
 # -- report ----------------------------------------------------------------------------
 
 
@@ -246,12 +409,28 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200.0, help="messages per second")
     parser.add_argument("--consumer", nargs=3, metavar=("VARIANT", "CHANNEL", "COUNT"))
+    parser.add_argument("--chain-only", action="store_true", help="only the chain of stages")
+    parser.add_argument("--hops-only", action="store_true", help="only the hop latencies")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of a chain run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="chain seconds not counted")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each chain variant")
     args = parser.parse_args()
     if args.consumer:
         variant, channel, count = args.consumer
         print(json.dumps(consume(variant, channel, int(count))), flush=True)
         return
     messages = 200 if args.quick else args.messages
+    chain = None
+    if not args.hops_only:
+        seconds, warmup, repeats = (
+            (4.0, 2.0, 1) if args.quick else (args.seconds, args.warmup, args.repeats)
+        )
+        chain = chain_report(seconds, warmup, repeats)
+    if args.chain_only:
+        print(
+            json.dumps({"benchmark": "process_isolation", **_machine(), "chain": chain}, indent=2)
+        )
+        return
 
     results: list[dict[str, Any]] = []
     for payload in PAYLOADS:
@@ -279,21 +458,27 @@ def main() -> None:
     }
     report = {
         "benchmark": "process_isolation",
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": _cpu_count(),
+        **_machine(),
         "messages_per_row": messages,
         "rate_hz": args.rate,
         "targets_p50_us": {"64B": "<= 250", "1920x1080x3": "<= 500"},
         "ratios": ratios,
         "results": results,
+        **({} if chain is None else {"chain": chain}),
     }
     print(json.dumps(report, indent=2))
 
 
-def _cpu_count() -> int:
-    import os
+def _machine() -> dict[str, Any]:
+    """What ran it."""
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": _cpu_count(),
+    }
 
+
+def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
