@@ -8,10 +8,13 @@ tests/isolation_support.py, at module level, because the worker imports them.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +27,13 @@ pytest.importorskip(
 )
 
 import streamlib as sl
-from isolation_support import TOPIC, AddGain, RaisesOnFrame
+from isolation_support import TOPIC, AddGain, RaisesOnFrame, Ticks
 from runtime_support import WAIT_S, EventLog, wait_until
 from streamlib.cli import main
+from streamlib.control import PipelineHost, call_operation
 from streamlib.core import RestartBackoff
 from streamlib.pipelines import dump_pipeline, parse_pipeline
-from streamlib.processors import Collector, TestPattern
+from streamlib.processors import Collector, Passthrough, TestPattern
 
 FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
 
@@ -150,6 +154,44 @@ def test_a_live_config_change_reaches_the_member_it_is_for(runtime: sl.Runtime) 
     assert process_of(rt, "a")["pid"] == process_of(rt, "b")["pid"]
 
 
+def test_pausing_pauses_the_group_worker_and_stop_leaves_nothing_running(
+    runtime: sl.Runtime,
+) -> None:
+    """A paced source and a passthrough in one process: nothing is made while the
+    runtime is paused, frames come again after resume, and stop ends the worker."""
+    rt = runtime
+    src = rt.add(Ticks, id="ticks", process="g", rate_hz=50)
+    fx = rt.add(Passthrough, id="fx", process="g")
+    out = rt.add(Collector, id="out")
+    rt.connect(src.data, fx.frames_in)
+    rt.connect(fx.frames_out, out.data)
+    rt.start()
+    collector = rt.processor("out")
+    pid = process_of(rt, "ticks")["pid"]
+    assert process_of(rt, "fx")["pid"] == pid
+
+    wait_until(lambda: len(collector.received("data")) >= 5, what="ticks before the pause")
+    rt.pause()
+    paused_at = time.monotonic()
+    time.sleep(1.2)  # a window to make nothing in: what is checked is that nothing was made
+    resumed_at = time.monotonic()
+    rt.resume()
+    wait_until(
+        lambda: any(f.payload["made_s"] > resumed_at for f in collector.received("data")),
+        what="ticks after the resume",
+    )
+    made = [f.payload["made_s"] for f in collector.received("data")]
+    assert [t for t in made if paused_at + 0.5 < t < resumed_at] == []
+    assert {f.payload["pid"] for f in collector.received("data")} == {pid}
+
+    rt.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # ended and reaped by the runtime, not a zombie
+    patterns = ("streamlib-*-receive-*", "streamlib-worker-*")
+    threads = [t.name for t in threading.enumerate()]
+    assert [n for n in threads if any(fnmatch.fnmatch(n, p) for p in patterns)] == []
+
+
 # -- crashes ---------------------------------------------------------------------------
 
 
@@ -236,6 +278,28 @@ def test_a_bad_process_name_or_isolation_thread_with_a_name_is_refused() -> None
         with pytest.raises(sl.ConfigError, match="isolation='thread'"):
             rt.add(AddGain, process="dsp", isolation="thread")
         assert rt.graph.processors() == {}
+
+
+def test_the_operations_layer_adds_members_of_a_named_process() -> None:
+    """MCP's and the web's add_processor take ``process``; what it made saves back."""
+    host = PipelineHost()
+    try:
+        for type_name, pid in (("Brightness", "bright"), ("ColorInvert", "invert")):
+            added = call_operation(
+                host, "add_processor", {"type": type_name, "id": pid, "process": "fx"}
+            )
+            assert not added.is_error, added.structured
+        assert host.runtime.processor("bright").process_name == "fx"
+        assert host.runtime.processor("invert").isolation == "process"
+        refused = call_operation(
+            host, "add_processor", {"type": "Brightness", "id": "b2", "process": "f x"}
+        )
+        assert refused.is_error
+        assert "not a process name" in refused.structured["message"]
+        saved = host.runtime.graph.to_dict()["processors"]
+        assert saved["bright"]["process"] == "fx"
+    finally:
+        host.close()
 
 
 # -- pipeline files and the command line -----------------------------------------------

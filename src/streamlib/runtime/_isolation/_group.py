@@ -50,7 +50,7 @@ class ProcessGroup:
             if session is None or session.closed or session.failed:
                 members = {
                     pid: stand_in
-                    for pid, stand_in in self.members.items()
+                    for pid, stand_in in dict(self.members).items()  # a copy: add() may add
                     if pid == processor_id or self._may_run(pid)
                 }
                 session = WorkerSession(self.name, members, events)

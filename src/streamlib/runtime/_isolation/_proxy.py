@@ -145,7 +145,7 @@ class IsolatedProcessor(Processor):
         failure = session.failure_for(pid)
         if failure is not None:
             raise WorkerDiedError(failure)
-        session.mirror(self)
+        session.mirror(pid, self)
         if session.finished(pid):
             self._finished = True
             self.end_outputs()

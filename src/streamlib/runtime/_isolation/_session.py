@@ -95,31 +95,13 @@ class WorkerSession:
         # where this session found them (a restarted worker counts from zero).
         self._connection_base: dict[ConnectionId, tuple[int, int]] = {}
         self._output_base: dict[ConnectionId, int] = {}
-        prefix = f"sl-{secrets.token_hex(4)}"
+        self._mirrored_at: dict[str, int] = {}  # per member: the stats last mirrored
         self.channels = {pid: MemberChannels(pid) for pid in members}
-        plans = [self._plan(pid, stand_in, f"{prefix}/{pid}") for pid, stand_in in members.items()]
-        label = (
-            f"the worker process for {self.members[0]}"
-            if name is None
-            else f"the worker process {name!r} (running {', '.join(self.members)})"
-        )
-        self.worker = WorkerProcess(name or self.members[0], label, self.members, self._wake_all)
-        self.worker.send(
-            "start",
-            members=plans,
-            connections=[
-                {
-                    "from": str(port.connection.source),
-                    "to": str(port.connection.target),
-                    "profile": port.connection.profile.value,
-                    "capacity": port.connection.capacity,
-                }
-                for stand_in in members.values()
-                for port in stand_in.inputs.values()
-                if port.connection is not None and port.connection.id in self.internal
-            ],
-            sys_path=[path for path in sys.path if path],
-        )
+        try:
+            self.worker = self._start(f"sl-{secrets.token_hex(4)}", members)
+        except BaseException:
+            self._abandon()
+            raise
         self._subscription = events.subscribe("runtime", self._on_runtime_event)
 
     # -- the members -----------------------------------------------------------------
@@ -204,14 +186,16 @@ class WorkerSession:
             connection.push(frame, now_ns)
         output.frames_out += 1
 
-    def mirror(self, stand_in: IsolatedProcessor) -> None:
+    def mirror(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
         """Show the worker's counts on ``stand_in``'s connections that stay inside (no
         frame crosses them in the parent): delivered and dropped as the worker counts
         them (frames still queued there count as not yet written), and for an output
         read only inside, its frames written."""
-        remote = {c["id"]: c for c in self.worker.connections}
-        if not remote:
+        worker = self.worker
+        if not self.internal or self._mirrored_at.get(processor_id) == worker.stats_taken_ns:
             return
+        self._mirrored_at[processor_id] = worker.stats_taken_ns
+        remote = {c["id"]: c for c in worker.connections}
         for port in stand_in.inputs.values():
             connection = port.connection
             if connection is None or connection.id not in self.internal:
@@ -275,8 +259,8 @@ class WorkerSession:
         for thread in self._receivers:
             thread.join(_STOP_TIMEOUT_S)
         self._receivers.clear()
-        for stand_in in self._stand_ins.values():
-            self.mirror(stand_in)  # the worker's final numbers (every member let go)
+        for pid, stand_in in self._stand_ins.items():
+            self.mirror(pid, stand_in)  # the worker's final numbers (every member let go)
         for channels in self.channels.values():
             # Frames that arrived after the member's last process() call: given up, and
             # counted.
@@ -288,6 +272,41 @@ class WorkerSession:
         cleanup_dead_nodes()
 
     # -- internals -------------------------------------------------------------------
+
+    def _start(self, prefix: str, members: Mapping[str, IsolatedProcessor]) -> WorkerProcess:
+        """Open the members' channels and start the worker on them."""
+        plans = [self._plan(pid, stand_in, f"{prefix}/{pid}") for pid, stand_in in members.items()]
+        name = self.name
+        label = (
+            f"the worker process for {self.members[0]}"
+            if name is None
+            else f"the worker process {name!r} (running {', '.join(self.members)})"
+        )
+        worker = WorkerProcess(name or self.members[0], label, self.members, self._wake_all)
+        worker.send(
+            "start",
+            members=plans,
+            connections=[
+                {
+                    "from": str(port.connection.source),
+                    "to": str(port.connection.target),
+                    "profile": port.connection.profile.value,
+                    "capacity": port.connection.capacity,
+                }
+                for stand_in in members.values()
+                for port in stand_in.inputs.values()
+                if port.connection is not None and port.connection.id in self.internal
+            ],
+            sys_path=[path for path in sys.path if path],
+        )
+        return worker
+
+    def _abandon(self) -> None:
+        """Close what a start that failed half-way opened."""
+        self._receiving.set()
+        for channels in self.channels.values():
+            for publisher in channels.publishers.values():
+                publisher.close(linger_s=0.0)
 
     def _plan(self, pid: str, stand_in: IsolatedProcessor, prefix: str) -> dict[str, Any]:
         """Open ``pid``'s channels; what the worker needs to run it."""

@@ -110,11 +110,13 @@ class WorkerProcess:
             if self.failure is not None:
                 raise WorkerDiedError(self.failure)
             if time.monotonic() >= deadline:
-                self.kill()
-                raise WorkerDiedError(
+                # Failed for everyone waiting on it (a named process's other members).
+                self.failure = (
                     f"{self.label} (pid {self.pid}) did not start within "
                     f"{timeout_s:g} s{self._last_lines()}"
                 )
+                self.kill()
+                raise WorkerDiedError(self.failure)
         if self.failure is not None:
             raise WorkerDiedError(self.failure)
 
