@@ -151,7 +151,19 @@ def test_a_live_config_change_reaches_the_member_it_is_for(runtime: sl.Runtime) 
     rt.update_config("a", gain=3)
     wait_until(lambda: corner(collector) == 250, what="frames with a's gain 3 and b's 12")
     assert (rt.processor("a").config.gain, rt.processor("b").config.gain) == (3, 12)
-    assert process_of(rt, "a")["pid"] == process_of(rt, "b")["pid"]
+    pid = process_of(rt, "a")["pid"]
+    assert process_of(rt, "b")["pid"] == pid
+    # Its members are fixed while it runs: a late one is refused before anything changes;
+    # a removed one leaves the worker, which goes on for the others.
+    with pytest.raises(sl.RuntimeStateError, match="already runs"):
+        rt.add(AddGain, id="late", process="dsp")
+    assert "late" not in rt.graph.processors()
+    log = EventLog(rt.events)
+    rt.remove("a")
+    time.sleep(0.3)
+    assert rt.processor_state("b") is sl.ProcessorState.RUNNING
+    assert process_of(rt, "b")["pid"] == pid
+    assert log.of(sl.ProcessorErrored) == []
 
 
 def test_pausing_pauses_the_group_worker_and_stop_leaves_nothing_running(

@@ -221,6 +221,7 @@ class Runtime:
             type(instance).error_policy if error_policy is None else ErrorPolicy.parse(error_policy)
         )
         with self._lock:
+            self._process_groups.check_joinable(id, instance)
             pid = self._graph.add(instance, id)
             self._process_groups.enrol(pid, instance)
             self._handles[pid] = ProcessorHandle(

@@ -56,12 +56,22 @@ class ProcessGroup:
                 session = WorkerSession(self.name, members, events)
                 self._session = session
             elif processor_id not in session.members:
-                raise RuntimeStateError(
-                    f"{processor_id} is a member of process {self.name!r}, which already runs "
-                    f"(pid {session.worker.pid}) without it: add every member of a process "
-                    "before starting the runtime, or stop and start the runtime again"
-                )
+                raise self._runs_without(processor_id, session)
             return session
+
+    def check_joinable(self, processor_id: str) -> None:
+        """``RuntimeStateError`` while the group's worker runs: its members are fixed
+        when it starts."""
+        session = self._session
+        if session is not None and not session.closed and not session.failed:
+            raise self._runs_without(processor_id, session)
+
+    def _runs_without(self, processor_id: str, session: WorkerSession) -> RuntimeStateError:
+        return RuntimeStateError(
+            f"{processor_id} would join process {self.name!r}, which already runs (pid "
+            f"{session.worker.pid}) without it: add every member of a process before starting "
+            "the runtime, or stop the runtime, add it and start again"
+        )
 
     def leave(self, processor_id: str) -> None:
         """``processor_id`` left the graph: it stops running in the group's worker too."""
@@ -77,6 +87,13 @@ class ProcessGroups:
     def __init__(self, may_run: Callable[[str], bool]) -> None:
         self._may_run = may_run
         self._groups: dict[str, ProcessGroup] = {}
+
+    def check_joinable(self, processor_id: str | None, processor: Processor) -> None:
+        """Refuse (``RuntimeStateError``) a member for a process that already runs."""
+        name = processor.process_name
+        group = self._groups.get(name) if name is not None else None
+        if group is not None:
+            group.check_joinable(processor_id or processor.type_name)
 
     def enrol(self, processor_id: str, processor: Processor) -> None:
         """Put a stand-in with a ``process_name`` in that group (others stay alone)."""

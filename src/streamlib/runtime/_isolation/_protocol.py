@@ -1,10 +1,13 @@
-"""The control messages between a proxy and its worker process: one JSON object a line.
+"""The control messages between the stand-ins and a worker process: one JSON object a line.
 
-Parent to worker (its stdin): ``start`` (what to run and on which channels),
-``config`` (live field changes), ``pause``, ``resume``, ``stop``.
-Worker to parent (its stdout; the worker's own prints go to stderr): ``ready``,
-``event`` (a processor's ``CustomEvent``), ``error`` (the processor failed: the
-worker stops after saying so), ``ended`` (it ended its stream), ``stats``.
+Parent to worker (its stdin): ``start`` (its members: what to run and on which
+channels, and the connections between members), ``config`` (a member's live field
+changes), ``remove`` (a member left the parent's graph), ``pause``, ``resume``,
+``stop``. Worker to parent (its stdout; the worker's own prints go to stderr):
+``ready``, ``event`` (a processor's ``CustomEvent``), ``error`` (a member failed,
+with its ``id``: the worker stops after saying so), ``ended`` (a member ended its
+stream), ``stats`` (each member's counters and those of the connections between
+members).
 """
 
 from __future__ import annotations
