@@ -449,5 +449,6 @@ def test_streamlib_run_shows_each_member_with_its_shared_worker(
     assert bright["name"] == invert["name"] == "video-fx"
     assert stats["sink"]["frames_in"] == 8
     table = capsys.readouterr().err
-    assert re.search(rf"bright\s+{bright['pid']}\s", table), table
-    assert re.search(rf"invert\s+{bright['pid']}\s", table), table
+    assert re.search(rf"bright \[video-fx\]\s+{bright['pid']}\s", table), table
+    assert re.search(rf"invert \[video-fx\]\s+{bright['pid']}\s", table), table
+    assert re.search(rf"own\s+{own['pid']}\s", table), table

@@ -28,7 +28,7 @@ _SPEED_WINDOW_S = 5.0  # speed and time left from the progress of the last few s
 
 _PROCESSOR_COLUMNS = ("processor", "state", "fps", "calls", "in", "out", "err", "p50 ms", "p99 ms")
 _CONNECTION_COLUMNS = ("connection", "profile", "depth", "dropped", "age ms")
-_PROCESS_COLUMNS = ("own process", "pid", "cpu %", "rss MB", "hops in", "hops out", "dropped")
+_PROCESS_COLUMNS = ("worker process", "pid", "cpu %", "rss MB", "hops in", "hops out", "dropped")
 
 
 def _processor_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
@@ -65,16 +65,18 @@ def _connection_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
 
 
 def _process_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
-    """One row per processor running in a worker process of its own."""
+    """One row per processor running in a worker process; a member of a named one
+    (``process: dsp``) says so, beside the pid and usage it shares with the others."""
     rows: list[tuple[str, ...]] = []
     for pid, p in stats.processors.items():
         process = p.process
         if process is None:
             continue
         cpu, rss = process.get("cpu_percent"), process.get("rss_mb")
+        name = process.get("name")
         rows.append(
             (
-                pid,
+                pid if name is None else f"{pid} [{name}]",
                 str(process.get("pid", "-")),
                 "-" if cpu is None else f"{cpu:.1f}",
                 "-" if rss is None else f"{rss:.1f}",

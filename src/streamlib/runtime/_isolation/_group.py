@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ...core import EventBus, Processor, RuntimeStateError
-from ._session import WorkerSession
+from ._session import MemberChannels, WorkerSession
 
 if TYPE_CHECKING:
     from ._proxy import IsolatedProcessor
@@ -41,23 +41,39 @@ class ProcessGroup:
         self._session: WorkerSession | None = None
         self._lock = threading.Lock()
 
-    def join(self, processor_id: str, events: EventBus) -> WorkerSession:
-        """The worker ``processor_id`` runs in: the group's, started if none runs."""
+    @classmethod
+    def alone(cls, processor_id: str, stand_in: IsolatedProcessor) -> ProcessGroup:
+        """A group of one: a processor in a worker process of its own."""
+        group = cls(None, lambda _: True)
+        group.members[processor_id] = stand_in
+        return group
+
+    def join(
+        self, processor_id: str, events: EventBus, wake: Callable[[], None]
+    ) -> tuple[WorkerSession, MemberChannels]:
+        """Attach ``processor_id`` to the group's worker, started if none runs: the
+        worker, and the member's ends of its channels (news from it calls ``wake``)."""
         with self._lock:
             session = self._session
             if session is not None and session.failed and not session.closed:
                 session.wait_detached(_LET_GO_WAIT_S)  # each member notices the failure
-            if session is None or session.closed or session.failed:
-                members = {
-                    pid: stand_in
-                    for pid, stand_in in dict(self.members).items()  # a copy: add() may add
-                    if pid == processor_id or self._may_run(pid)
-                }
-                session = WorkerSession(self.name, members, events)
-                self._session = session
-            elif processor_id not in session.members:
-                raise self._runs_without(processor_id, session)
-            return session
+            if session is not None and not session.closed and not session.failed:
+                if processor_id not in session.members:
+                    raise self._runs_without(processor_id, session)
+                channels = session.attach(processor_id, wake)
+                if channels is not None:
+                    return session, channels
+            # None runs (or its last member let go just now): a fresh one for every
+            # member that may run.
+            members = {
+                pid: stand_in
+                for pid, stand_in in dict(self.members).items()  # a copy: add() may add
+                if pid == processor_id or self._may_run(pid)
+            }
+            session = self._session = WorkerSession(self.name, members, events)
+            channels = session.attach(processor_id, wake)
+            assert channels is not None  # nobody else knows this session yet
+            return session, channels
 
     def check_joinable(self, processor_id: str) -> None:
         """``RuntimeStateError`` while the group's worker runs: its members are fixed

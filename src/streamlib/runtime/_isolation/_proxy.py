@@ -104,16 +104,14 @@ class IsolatedProcessor(Processor):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         pid = str(ctx.processor_id)
-        group = self.group
-        if group is None:  # a process of its own
-            group = self.group = ProcessGroup(None, lambda _: True)
-            group.members[pid] = self
-        session = group.join(pid, ctx.events)
-        self._session = session
-        self._channels = session.attach(pid, ctx.wake)
+        group = self.group or ProcessGroup.alone(pid, self)  # None: a process of its own
+        before = self._channels
+        self._session, self._channels = group.join(pid, ctx.events, ctx.wake)
+        if before is not None:  # a fresh worker: what crossed counts on
+            self._channels.carry(before)
         self._finished = False
         try:
-            session.worker.wait_ready(_START_TIMEOUT_S)
+            self._session.worker.wait_ready(_START_TIMEOUT_S)
         except BaseException:
             self._let_go()
             raise

@@ -65,6 +65,12 @@ class MemberChannels:
         self.hops_out = 0
         self.lost_at_stop = 0
 
+    def carry(self, earlier: MemberChannels) -> None:
+        """Count on from the same member's ends on an earlier worker."""
+        self.hops_in += earlier.hops_in
+        self.hops_out += earlier.hops_out
+        self.lost_at_stop += earlier.lost_at_stop
+
 
 class WorkerSession:
     """A worker process running ``members`` (stand-ins by processor id) and their channels.
@@ -81,6 +87,7 @@ class WorkerSession:
         self.members = tuple(members)
         self._stand_ins = dict(members)
         self._lock = threading.Lock()
+        self._let_go = threading.Condition(self._lock)
         self._attached: set[str] = set()
         self._receiving = threading.Event()
         self._receivers: list[threading.Thread] = []
@@ -106,9 +113,12 @@ class WorkerSession:
 
     # -- the members -----------------------------------------------------------------
 
-    def attach(self, processor_id: str, wake: Callable[[], None]) -> MemberChannels:
-        """A member's stand-in is set up: its channels, woken by news from the worker."""
+    def attach(self, processor_id: str, wake: Callable[[], None]) -> MemberChannels | None:
+        """A member's stand-in is set up: its channels, woken by news from the worker;
+        ``None`` when the session closed meanwhile (its last member let go)."""
         with self._lock:
+            if self.closed:
+                return None
             self._attached.add(processor_id)
             channels = self.channels[processor_id]
             channels.wake = wake
@@ -117,17 +127,20 @@ class WorkerSession:
     def detach(self, processor_id: str) -> None:
         """A member's stand-in is torn down; the last one to go stops the worker."""
         with self._lock:
+            if processor_id not in self._attached:
+                return
             self._attached.discard(processor_id)
             self.channels[processor_id].wake = _nothing
             last = not self._attached
+            self.closed = self.closed or last  # from now on nobody attaches
+            self._let_go.notify_all()
         if last:
-            self.close()
+            self._stop()
 
     def wait_detached(self, timeout_s: float) -> None:
         """Wait (a while) for every member to let go: after a failure each notices it."""
-        deadline = time.monotonic() + timeout_s
-        while self._attached and time.monotonic() < deadline:
-            time.sleep(0.01)
+        with self._let_go:
+            self._let_go.wait_for(lambda: not self._attached, timeout_s)
 
     @property
     def failed(self) -> bool:
@@ -245,12 +258,8 @@ class WorkerSession:
 
     # -- ending it -------------------------------------------------------------------
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         """Stop the worker (in order; killed after a while) and close every channel."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
         self._subscription.close()
         # The receivers keep taking the worker's frames while it stops in order: a
         # lossless outlet there would otherwise wait for room that never comes.
