@@ -298,6 +298,17 @@ def test_a_pool_on_a_thread_without_a_lender_is_unchanged() -> None:
 # -- real worker processes --------------------------------------------------------------
 
 
+def in_place_hops(rt: sl.Runtime, processor_id: str) -> int:
+    """Frames the processor's worker sent back without a copy, from its last stats."""
+    stats = rt.processor(processor_id).worker_statistics()
+    assert stats is not None
+    # The worker sends it with its processor's counters, as it sends hop_drops_in,
+    # which the stand-in moves to the process's; this one may move there too.
+    where = stats["process"] if "hops_out_in_place" in stats["process"] else stats["processor"]
+    count: int = where["hops_out_in_place"]
+    return count
+
+
 @pytest.fixture
 def runtime() -> Iterator[sl.Runtime]:
     rt = sl.Runtime()
@@ -327,6 +338,7 @@ def test_an_isolated_pooled_processor_makes_its_frames_in_shared_memory(
     # The worker's pool lent every buffer (its first frame's too): at most 4 frames
     # wait for it, and the outlet sends each one's output before it reads again.
     assert [f.metadata["loan"] for f in frames] == [True] * 30
+    assert in_place_hops(rt, "fx") == 30
 
 
 def test_an_isolated_filter_that_keeps_its_output_still_sends_the_right_frames(
@@ -345,6 +357,9 @@ def test_an_isolated_filter_that_keeps_its_output_still_sends_the_right_frames(
     assert [f.frame_number for f in frames] == list(range(30))
     for frame, expected in zip(frames, running_sums(30), strict=True):
         np.testing.assert_array_equal(frame.data, expected)
+    # It reads every frame waiting (up to 4) and keeps only its last output: the others
+    # of a call go in place, the kept one is copied.
+    assert in_place_hops(rt, "fx") < 30
 
 
 def test_brightness_in_a_worker_process_sends_the_right_pixels(runtime: sl.Runtime) -> None:
@@ -363,3 +378,4 @@ def test_brightness_in_a_worker_process_sends_the_right_pixels(runtime: sl.Runti
         source = numbered(frame.frame_number).data.astype(np.float64)
         expected = np.clip(np.rint(source * 1.5 + 4), 0, 255).astype(np.uint8)
         np.testing.assert_array_equal(frame.data, expected)
+    assert in_place_hops(rt, "fx") == 20

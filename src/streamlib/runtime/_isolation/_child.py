@@ -234,6 +234,11 @@ def _report_stats(
             pid: {
                 **stats.processors[pid].to_dict(),
                 "hop_drops_in": sum(inlet.dropped for inlet in bridges.inlets.get(pid, [])),
+                "hops_out_in_place": sum(  # frames made in shared memory: no copy at all
+                    outlet.sent_in_place
+                    for outlet in map(runtime.processor, bridges.of(pid))
+                    if isinstance(outlet, IpcOutlet)
+                ),
             }
             for pid in members
             if pid in stats.processors
