@@ -122,7 +122,7 @@ class ProcessGroups:
         if group is None:
             group = self._groups[name] = ProcessGroup(name, self._may_run)
         group.members[processor_id] = processor
-        processor.group = group
+        processor.process_group = group
 
     def leave(self, processor_id: str, processor: Processor) -> None:
         """The processor was removed from the graph."""

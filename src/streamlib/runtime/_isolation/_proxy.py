@@ -85,7 +85,7 @@ class IsolatedProcessor(Processor):
 
     def __init__(self, config: ProcessorConfig | Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self.group: ProcessGroup | None = None  # set by the runtime for a named process
+        self.process_group: ProcessGroup | None = None  # set by the runtime for a named process
         self._session: WorkerSession | None = None  # the worker now, or the last one
         self._channels: MemberChannels | None = None
         self._finished = False  # the worker's processor ended and all it sent is out
@@ -104,7 +104,7 @@ class IsolatedProcessor(Processor):
     def setup(self, ctx: ProcessorContext) -> None:
         super().setup(ctx)
         pid = str(ctx.processor_id)
-        group = self.group or ProcessGroup.alone(pid, self)  # None: a process of its own
+        group = self.process_group or ProcessGroup.alone(pid, self)  # None: a process of its own
         before = self._channels
         self._session, self._channels = group.join(pid, ctx.events, ctx.wake)
         if before is not None:  # a fresh worker: what crossed counts on
