@@ -120,20 +120,24 @@ class EndRecorder(Recorder):
         self.at_end = len(self.received)
 
 
-def _chain(rt: sl.Runtime, frames: int = 50) -> tuple[Any, Any, Any]:
+def _chain(rt: sl.Runtime, frames: int = 50, *, isolation: str = "thread") -> tuple[Any, Any, Any]:
     src = rt.add(Limited, id="src", frames=frames)
-    mid = rt.add(Relay, id="mid")
+    mid = rt.add(Relay, id="mid", isolation=isolation)
     sink = rt.add(EndRecorder, id="sink")
     rt.connect(src.data, mid.data_in)
     rt.connect(mid.data_out, sink.data)
     return src, mid, sink
 
 
-@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
-def test_end_travels_through_a_chain_and_the_run_finishes(fuse: bool) -> None:
+@pytest.mark.parametrize(
+    ("fuse", "isolation"),
+    [(True, "thread"), (False, "thread"), (True, "process")],
+    ids=["fused", "unfused", "mid-in-a-worker-process"],
+)
+def test_end_travels_through_a_chain_and_the_run_finishes(fuse: bool, isolation: str) -> None:
     with sl.Runtime(fuse=fuse) as rt:
         log = EventLog(rt.events, "processor:*")
-        _, _, sink = _chain(rt, frames=200)
+        _, _, sink = _chain(rt, frames=200, isolation=isolation)
         outcome = rt.run()
         assert outcome is sl.RunOutcome.ENDED
         assert_no_gaps(numbers(sink.processor.received))
@@ -147,10 +151,11 @@ def test_end_travels_through_a_chain_and_the_run_finishes(fuse: bool) -> None:
         log.close()
 
 
+@pytest.mark.parametrize("isolation", ["thread", "process"], ids=["in-process", "src-in-a-worker"])
 @pytest.mark.parametrize("profile", ["latest", "fifo", "lossless"])
-def test_the_end_arrives_whatever_the_delivery_profile(profile: str) -> None:
+def test_the_end_arrives_whatever_the_delivery_profile(profile: str, isolation: str) -> None:
     with sl.Runtime(fuse=False) as rt:
-        src = rt.add(Limited, id="src", frames=30, rate_hz=300)
+        src = rt.add(Limited, id="src", frames=30, rate_hz=300, isolation=isolation)
         sink = rt.add(EndRecorder, id="sink")
         rt.connect(src.data, sink.data, profile=profile, capacity=4)
         assert rt.run(duration_s=30) is sl.RunOutcome.ENDED
@@ -386,14 +391,26 @@ def test_connections_fed_only_by_sources_that_wait_default_to_lossless() -> None
     rt.close()
 
 
-def test_a_file_job_into_a_slow_sink_loses_nothing_by_default() -> None:
+@pytest.mark.parametrize(
+    "isolated", [None, "src", "mid"], ids=["in-process", "src-in-a-worker", "mid-in-a-worker"]
+)
+def test_a_file_job_into_a_slow_sink_loses_nothing_by_default(isolated: str | None) -> None:
+    """Also when the file's reader or a stage between runs in a worker process: its
+    stand-in is planned as what it stands for (a source that waits, a push stage)."""
     with sl.Runtime(fuse=False) as rt:
-        src = rt.add(Unpaced, id="src", frames=300)
+        src = rt.add(Unpaced, id="src", frames=300, isolation=_where(isolated, "src"))
+        mid = rt.add(Relay, id="mid", isolation=_where(isolated, "mid"))
         slow = rt.add(Fifo, id="slow")
-        rt.connect(src.data, slow.data)
+        rt.connect(src.data, mid.data_in)
+        rt.connect(mid.data_out, slow.data)
+        assert {e.profile for e in rt.graph.edges()} == {DeliveryProfile.LOSSLESS}
         assert rt.run(duration_s=60) is sl.RunOutcome.ENDED
         assert numbers(slow.processor.received) == list(range(300))
-        assert rt.connection("src.data", "slow.data").statistics().dropped == 0
+        assert rt.connection("mid.data_out", "slow.data").statistics().dropped == 0
+
+
+def _where(isolated: str | None, processor: str) -> str:
+    return "process" if isolated == processor else "thread"
 
 
 def test_a_pipeline_file_in_any_order_gets_lossless_file_job_connections(tmp_path: Any) -> None:

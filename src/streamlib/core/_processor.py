@@ -243,6 +243,12 @@ class Processor(Generic[C]):
         """When the runtime calls ``process``; by default ``default_scheduling``."""
         return self.default_scheduling
 
+    def planned_scheduling(self) -> Scheduling:
+        """How the graph plans around this processor (whether it is a source, for the
+        delivery profiles a file job gets): its :meth:`scheduling`, except for a
+        stand-in that runs another processor elsewhere, which answers for that one."""
+        return self.scheduling()
+
     # -- end of stream -------------------------------------------------------------
 
     def on_end_of_stream(self) -> None:

@@ -32,7 +32,7 @@ def fed_by_sources_that_wait(
     while pending:
         pid = pending.pop()
         processor = processors[pid]
-        if processor.scheduling().mode is not SchedulingMode.PUSH:
+        if processor.planned_scheduling().mode is not SchedulingMode.PUSH:
             if processor.is_live():
                 return False
             found_source = True
@@ -55,7 +55,7 @@ def which_are_fed_by_sources_that_wait(
     waits: dict[ProcessorId, bool] = {}
     for pid in order:
         processor = processors[pid]
-        if processor.scheduling().mode is not SchedulingMode.PUSH:
+        if processor.planned_scheduling().mode is not SchedulingMode.PUSH:
             waits[pid] = not processor.is_live()
         else:
             fed_by = list(producers(pid))

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from ...core import (
     DEFAULT_WRITE_TIMEOUT_S,
@@ -43,6 +44,8 @@ __all__ = ["IsolatedProcessor", "isolated"]
 _START_TIMEOUT_S = 30.0  # importing streamlib and the processor's libraries
 _IDLE_WAIT_S = 0.05
 
+_T = TypeVar("_T")
+
 _made: dict[type[Processor], type[IsolatedProcessor]] = {}
 _made_lock = threading.Lock()
 
@@ -62,6 +65,8 @@ def isolated(target: type[Processor]) -> type[IsolatedProcessor]:
                 "error_policy": target.error_policy,
                 "capabilities": target.capabilities,
                 "requires": target.requires,
+                "default_scheduling": target.default_scheduling,
+                "live": target.live,
                 "__doc__": target.__doc__,
                 "__module__": __name__,
                 **target._input_declarations,
@@ -91,7 +96,25 @@ class IsolatedProcessor(Processor):
         self._finished = False  # the worker's processor ended and all it sent is out
 
     def scheduling(self) -> Scheduling:
-        return Scheduling.loop()
+        return Scheduling.loop()  # waits for its inputs and its worker's news at once
+
+    def planned_scheduling(self) -> Scheduling:
+        """The target's, as its config makes it: a stand-in for a push stage is planned
+        as one, so a file job through it stays lossless."""
+        return self._targets_answer(self.target.scheduling, Scheduling.loop())
+
+    def is_live(self) -> bool:
+        return self._targets_answer(self.target.is_live, True)
+
+    def _targets_answer(self, method: Callable[[Any], _T], otherwise: _T) -> _T:
+        """What the target's ``method`` answers for this config, asked of the stand-in
+        (which has the same config and class attributes): the target itself lives in
+        its worker. The built-ins answer from their config alone; one that needs more
+        gets ``otherwise``, the cautious answer (a live source)."""
+        try:
+            return method(self)
+        except Exception:
+            return otherwise
 
     @property
     def ends_with_inputs(self) -> bool:  # type: ignore[override]  # a constant elsewhere
