@@ -58,6 +58,8 @@ WORKER_PROCESS_KEYS = {
     "hops_out",
     "hop_drops_in",
     "hop_drops_out",
+    "hops_out_in_place",
+    "lost_in_crashes",
 }
 FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
 
@@ -312,6 +314,34 @@ def test_an_exception_in_the_worker_is_the_processors_error_and_stop_leaves_the_
     # At most what fx wrote before it failed (frames still crossing when the error
     # overtook them are lost with the worker, as in any crash).
     assert len(rt.processor("out").received()) <= 2
+
+
+def test_frames_sent_to_a_worker_that_fails_are_counted_not_lost_silently(
+    runtime: sl.Runtime,
+) -> None:
+    """Every frame the stand-in took is either read by the processor in the worker or
+    counted in ``lost_in_crashes`` (in the channel, or read from the parent's input
+    but not sent when the worker failed); the error says how many."""
+    rt = runtime
+    log = EventLog(rt.events)
+    src = rt.add(TestPattern, id="src", **small_pattern(fps=400))
+    fx = rt.add(RaisesOnFrame, id="fx", isolation="process", error_policy="stop", fail_on=40)
+    out = rt.add(Collector, id="out")
+    rt.connect(src.video, fx.video_in, profile="lossless", capacity=8)
+    rt.connect(fx.video_out, out.video)
+    rt.start()
+    wait_until(lambda: rt.processor_state("fx") is sl.ProcessorState.FAILED, what="fx failed")
+    rt.stop()
+    stats = rt.statistics()
+    taken = rt.connection("src.video", "fx.video_in").statistics().delivered
+    process = stats.processors["fx"].process
+    assert process is not None
+    in_the_worker = rt.processor("fx").worker_statistics()  # its processor's own counters
+    assert in_the_worker is not None
+    assert taken == in_the_worker["processor"]["frames_in"] + process["lost_in_crashes"]
+    [error] = errors_of(log, "fx")
+    if process["lost_in_crashes"]:
+        assert "lost with it" in error.message
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from ._protocol import MessageWriter, read_message
 __all__ = ["main"]
 
 _ORPHAN_EXIT_S = 3.0  # a worker whose parent is gone gets this long to stop in order
-_STATS_INTERVAL_S = 1.0
+_STATS_INTERVAL_S = 0.25  # also how stale the read counts are when a worker dies
 
 
 def main() -> int:
@@ -234,6 +234,13 @@ def _report_stats(
             pid: {
                 **stats.processors[pid].to_dict(),
                 "hop_drops_in": sum(inlet.dropped for inlet in bridges.inlets.get(pid, [])),
+                # What the member read of what its channels brought: the parent counts
+                # the rest as lost if this worker dies (the last report is the truth).
+                "hops_read": sum(
+                    c.delivered
+                    for c in stats.connections
+                    if c.source.split(".")[0] in bridges.of(pid) and c.target.startswith(f"{pid}.")
+                ),
                 "hops_out_in_place": sum(  # frames made in shared memory: no copy at all
                     outlet.sent_in_place
                     for outlet in map(runtime.processor, bridges.of(pid))

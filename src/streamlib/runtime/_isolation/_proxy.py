@@ -165,6 +165,9 @@ class IsolatedProcessor(Processor):
             )
         failure = session.failure_for(pid)
         if failure is not None:
+            lost = session.count_lost_with_worker(pid)
+            if lost:
+                failure += f" ({lost} frame{'s' if lost != 1 else ''} sent to it lost with it)"
             raise WorkerDiedError(failure)
         session.mirror(pid, self)
         if session.finished(pid):
@@ -206,9 +209,12 @@ class IsolatedProcessor(Processor):
     def _forward_inputs(self, session: WorkerSession, channels: MemberChannels) -> None:
         for name, publisher in channels.publishers.items():
             port = self.inputs[name]
-            for frame in port.read_all():
+            frames = port.read_all()
+            for sent, frame in enumerate(frames):
                 if not self._send(publisher, frame, session):
-                    return  # the worker failed: the rest of the batch is lost with it
+                    # The worker failed: the rest of the batch is lost with it, counted.
+                    channels.lost_in_crashes += len(frames) - sent
+                    return
                 channels.hops_in += 1
             if port.is_ended() and not publisher.ended:
                 publisher.end()

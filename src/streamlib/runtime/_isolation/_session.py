@@ -45,6 +45,7 @@ _CHANNEL_CAPACITY = 8
 _RECEIVE_WAIT_S = 0.1
 _SEND_SLICE_S = 0.1  # a lossless send looks at the worker's health this often
 _STOP_TIMEOUT_S = 5.0
+_GONE_WAIT_S = 2.0  # a failed worker's last report: it stops its runtime, then exits
 
 
 def _nothing() -> None:
@@ -64,12 +65,15 @@ class MemberChannels:
         self.hops_in = 0
         self.hops_out = 0
         self.lost_at_stop = 0
+        self.lost_in_crashes = 0  # sent to a worker that died before the member read them
+        self.crash_counted = False
 
     def carry(self, earlier: MemberChannels) -> None:
         """Count on from the same member's ends on an earlier worker."""
         self.hops_in += earlier.hops_in
         self.hops_out += earlier.hops_out
         self.lost_at_stop += earlier.lost_at_stop
+        self.lost_in_crashes += earlier.lost_in_crashes
 
 
 class WorkerSession:
@@ -154,6 +158,23 @@ class WorkerSession:
         if failure is None or culprit is None or culprit == processor_id:
             return failure
         return f"{worker.label} (pid {worker.pid}) stopped because {culprit} failed: {failure}"
+
+    def count_lost_with_worker(self, processor_id: str) -> int:
+        """After the worker failed: the frames sent to ``processor_id`` on its channels that
+        the member had not read by the worker's last report, counted once into its
+        ``lost_in_crashes``. Exact when the worker reported as it failed (an exception:
+        waited for here); after a signal its last report is up to a quarter second old,
+        so this is at most that much too high. Returns the number."""
+        channels = self.channels[processor_id]
+        if channels.crash_counted:
+            return 0
+        channels.crash_counted = True
+        self.worker.wait_gone(_GONE_WAIT_S)  # a worker that raised reports as it exits
+        sent = sum(publisher.statistics().sent for publisher in channels.publishers.values())
+        read = self.worker.stats.get(processor_id, {}).get("hops_read", 0)
+        lost = max(0, sent - int(read))
+        channels.lost_in_crashes += lost
+        return lost
 
     def finished(self, processor_id: str) -> bool:
         """The member ended its stream in the worker and all it sent is out."""
@@ -244,13 +265,16 @@ class WorkerSession:
         # nothing: the same keys either way, so readers need not check.
         usage = None if self.closed else worker.usage()
         stats = dict(worker.stats.get(processor_id, {}))
+        stats.pop("hops_read", None)  # the parent's bookkeeping, not the processor's
         process: dict[str, Any] = {
             **(usage or ProcessUsage(worker.pid, 0.0, 0.0)).to_dict(),
             "hops_in": channels.hops_in,
             "hops_out": channels.hops_out,
+            "hops_out_in_place": stats.pop("hops_out_in_place", 0),
             "hop_drops_in": stats.pop("hop_drops_in", 0),
             "hop_drops_out": channels.lost_at_stop
             + sum(s.statistics().dropped for s in channels.subscribers.values()),
+            "lost_in_crashes": channels.lost_in_crashes,
         }
         if self.name is not None:
             process["name"] = self.name

@@ -124,6 +124,13 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self._popen.poll() is None
 
+    def wait_gone(self, timeout_s: float) -> bool:
+        """Wait until the process exited and every message it sent was read (its last
+        statistics included); False if it still runs after ``timeout_s``."""
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout_s)
+        return not self._reader.is_alive()
+
     def usage(self) -> ProcessUsage | None:
         """CPU share since the last look and resident memory, from ``/proc`` (Linux).
 

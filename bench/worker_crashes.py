@@ -1,0 +1,172 @@
+"""100 forced crashes of an isolated processor's worker: does anything leak?
+
+A TestPattern feeds a processor in a worker process (``isolation="process"``, the
+``restart`` policy) that dies on its second frame in each fresh worker: 25 times by an
+exception, 25 by ``os._exit``, 25 by SIGSEGV and 25 by ``kill -9`` from outside. After
+the runtime stops it counts what is left: worker processes still alive, iceoryx2
+nodes of dead workers, and iceoryx2 files in /dev/shm and /tmp/iceoryx2 that belong to
+no living node (the one ``*.global_mgmt`` file iceoryx2 keeps per domain is not
+counted). Prints JSON; exits 1 if anything leaked.
+
+    python bench/worker_crashes.py                 # 100 crashes (about 4 min here)
+    python bench/worker_crashes.py --per-way 2     # 8 crashes, a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import streamlib as sl
+from _crashing import WAYS, CrashesOnFrame
+from streamlib.core import ProcessorErrored, RestartBackoff
+from streamlib.ipc import cleanup_dead_nodes
+from streamlib.processors import NullSink, TestPattern
+
+SHARED_MEMORY_ROOTS = (Path("/dev/shm"), Path("/tmp/iceoryx2"))
+CRASH_WAIT_S = 60.0  # one crash and the restart after it, on a loaded machine
+
+
+def shared_memory_files() -> set[Path]:
+    return {
+        Path(folder, name)
+        for root in SHARED_MEMORY_ROOTS
+        for folder, _, names in os.walk(root)
+        for name in names
+    }
+
+
+def iceoryx_nodes() -> list[tuple[str, int, bool]]:
+    """Every iceoryx2 node: its id, its pid, whether it lives."""
+    import iceoryx2
+
+    ipc = iceoryx2.ServiceType.Ipc
+    nodes = []
+    for state in iceoryx2.Node.list(ipc, iceoryx2.config.global_config()):
+        if isinstance(state, iceoryx2.NodeState.Alive | iceoryx2.NodeState.Dead):
+            node = state._0.id
+            alive = isinstance(state, iceoryx2.NodeState.Alive)
+            nodes.append((str(node.value), node.pid(ipc), alive))
+    return nodes
+
+
+def is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def worker_pid(rt: sl.Runtime) -> int | None:
+    """The running worker's pid (None between a crash and the fresh worker)."""
+    process = rt.statistics().processors["fx"].process or {}
+    pid = process.get("pid")
+    return int(pid) if pid and process.get("rss_mb", 0) > 0 and not is_gone(int(pid)) else None
+
+
+def crash(way: str, times: int) -> tuple[set[int], list[float]]:
+    """Run until ``times`` workers died ``way``; their pids and each crash-to-frames time."""
+    errors: list[ProcessorErrored] = []
+    recovered_s: list[float] = []
+    with sl.Runtime(backoff=RestartBackoff(initial_s=0.01, max_s=0.05)) as rt:
+        rt.events.subscribe(
+            "processor:fx", lambda e: errors.append(e) if isinstance(e, ProcessorErrored) else None
+        )
+        src = rt.add(TestPattern, id="src", width=64, height=48, fps=50)
+        fail_on = 10**9 if way == "kill" else 2
+        fx = rt.add(CrashesOnFrame, id="fx", isolation="process", way=way, fail_on=fail_on)
+        out = rt.add(NullSink, id="out")
+        rt.connect(src.video, fx.video_in)
+        rt.connect(fx.video_out, out.video)
+        rt.start()
+        deadline = time.monotonic() + CRASH_WAIT_S * times
+        killed: set[int] = set()
+        while len(errors) < times and time.monotonic() < deadline:
+            seen = len(errors)
+            started = time.monotonic()
+            if way == "kill":
+                kill_a_fresh_worker(rt, killed)
+            while len(errors) == seen and time.monotonic() - started < CRASH_WAIT_S:
+                time.sleep(0.02)
+            recovered_s.append(time.monotonic() - started)
+        rt.stop()
+    dead = {int(pid) for e in errors for pid in re.findall(r"pid (\d+)", e.message)}
+    return dead, recovered_s
+
+
+def out_frames(rt: sl.Runtime) -> int:
+    return rt.statistics().processors["out"].frames_in
+
+
+def kill_a_fresh_worker(rt: sl.Runtime, killed: set[int]) -> None:
+    """``kill -9`` the worker once a fresh one (not killed before) passes frames on."""
+    frames = out_frames(rt)
+    started = time.monotonic()
+    while time.monotonic() - started < CRASH_WAIT_S:
+        pid = worker_pid(rt)
+        if pid is not None and pid not in killed and out_frames(rt) > frames:
+            killed.add(pid)
+            os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.02)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-way", type=int, default=25, help="crashes of each kind")
+    args = parser.parse_args()
+    cleanup_dead_nodes()
+    files_before = shared_memory_files()
+    nodes_before = {node for node, _, _ in iceoryx_nodes()}
+    rows: list[dict[str, Any]] = []
+    dead: set[int] = set()
+    begun = time.monotonic()
+    for way in WAYS:
+        pids, times = crash(way, args.per_way)
+        dead |= pids
+        rows.append({"way": way, "crashes": len(pids), "median_cycle_s": _median(times)})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    time.sleep(1.0)  # let the last worker's exit be reaped
+    cleanup_dead_nodes()
+    living = {node for node, _, alive in iceoryx_nodes() if alive}
+    leaked_files = sorted(
+        str(path)
+        for path in shared_memory_files() - files_before
+        if path.suffix != ".global_mgmt" and not any(node in str(path) for node in living)
+    )
+    leaked_nodes = [
+        node for node, pid, _ in iceoryx_nodes() if node not in nodes_before and pid in dead
+    ]
+    alive = sorted(pid for pid in dead if not is_gone(pid))
+    report = {
+        "benchmark": "worker_crashes",
+        "crashes": sum(row["crashes"] for row in rows),
+        "by_way": rows,
+        "seconds": round(time.monotonic() - begun, 1),
+        "workers_still_alive": alive,
+        "iceoryx2_nodes_of_dead_workers": leaked_nodes,
+        "shared_memory_files_of_no_living_node": leaked_files,
+    }
+    print(json.dumps(report, indent=2))
+    return 1 if alive or leaked_nodes or leaked_files else 0
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return round(ordered[len(ordered) // 2], 3) if ordered else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
