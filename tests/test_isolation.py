@@ -577,3 +577,36 @@ def test_twenty_crashed_workers_leave_nothing_in_shared_memory(runtime: sl.Runti
     while (found := leftovers()) != ([], set()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert found == ([], set())
+
+
+def test_an_input_connected_while_it_runs_gets_a_fresh_worker_and_frames_flow(
+    runtime: sl.Runtime,
+) -> None:
+    rt = runtime
+    src = rt.add(TestPattern, id="src", **small_pattern(fps=50))
+    fx = rt.add(AddGain, id="fx", isolation="process")
+    out = rt.add(Collector, id="out")
+    rt.connect(fx.video_out, out.video)
+    rt.start()
+    wait_until(lambda: rt.statistics().processors["fx"].process is not None, what="its worker")
+    first = rt.statistics().processors["fx"].process
+    assert first is not None
+    rt.connect(src.video, fx.video_in)  # after its worker started
+    collector = rt.processor("out")
+    wait_until(lambda: len(collector.received()) >= 5, what="frames through the new input")
+    process = rt.statistics().processors["fx"].process
+    assert process is not None
+    assert process["pid"] != first["pid"]  # a fresh worker took the input
+
+
+def test_a_member_of_a_running_process_refuses_a_new_input(runtime: sl.Runtime) -> None:
+    rt = runtime
+    src = rt.add(TestPattern, id="src", **small_pattern(fps=50))
+    fx = rt.add(AddGain, id="fx", process="fxp")
+    out = rt.add(Collector, id="out")
+    rt.connect(fx.video_out, out.video)
+    rt.start()
+    wait_until(lambda: rt.statistics().processors["fx"].process is not None, what="its worker")
+    with pytest.raises(sl.RuntimeStateError, match="input of process 'fxp', which already runs"):
+        rt.connect(src.video, fx.video_in)
+    assert list(rt.graph.edges()) == [rt.graph.edge_between("fx.video_out", "out.video")]

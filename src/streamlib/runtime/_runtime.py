@@ -267,6 +267,11 @@ class Runtime:
         ``profile`` and ``capacity`` override the input's declared delivery.
         """
         with self._lock:
+            ref = _parsed(target)  # malformed: graph.connect says what is wrong
+            if ref is not None and ref.processor in self._graph:
+                self._process_groups.check_connectable(
+                    ref.processor, ref.port, self._graph.processor(ref.processor)
+                )
             edge = self._graph.connect(source, target, profile=profile, capacity=capacity)
             connection = self._wiring.open(edge)
             self._announce.connection_created(edge)
@@ -445,3 +450,10 @@ class Runtime:
         problem = apply_thread_priority(worker.head.scheduling.priority)
         if problem is not None:
             self._announce.warn(f"{worker.head.id}: {problem}", worker.head.id)
+
+
+def _parsed(port: str | PortRef) -> PortRef | None:
+    try:
+        return PortRef.parse(port)
+    except Exception:
+        return None

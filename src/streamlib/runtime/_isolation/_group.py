@@ -75,6 +75,11 @@ class ProcessGroup:
             assert channels is not None  # nobody else knows this session yet
             return session, channels
 
+    @property
+    def running(self) -> bool:
+        session = self._session
+        return session is not None and not session.closed and not session.failed
+
     def check_joinable(self, processor_id: str) -> None:
         """``RuntimeStateError`` while the group's worker runs: its members are fixed
         when it starts."""
@@ -110,6 +115,19 @@ class ProcessGroups:
         group = self._groups.get(name) if name is not None else None
         if group is not None:
             group.check_joinable(processor_id or processor.type_name)
+
+    def check_connectable(self, processor_id: str, port: str, processor: Processor) -> None:
+        """Refuse (``RuntimeStateError``) a new input of a member of a named process that
+        runs: its channels are fixed when its worker starts. (A processor in a worker of
+        its own restarts its worker to take a new input; see ``IsolatedProcessor``.)"""
+        name = processor.process_name
+        group = self._groups.get(name) if name is not None else None
+        if group is not None and group.running:
+            raise RuntimeStateError(
+                f"{processor_id}.{port} is an input of process {name!r}, which already runs: "
+                "its channels are fixed when it starts; connect the inputs of a process's "
+                "members before starting the runtime, or stop it, connect and start again"
+            )
 
     def enrol(self, processor_id: str, processor: Processor) -> None:
         """Put a stand-in with a ``process_name`` in that group (others stay alone)."""

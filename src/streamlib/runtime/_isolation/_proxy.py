@@ -12,9 +12,10 @@ or news from the worker (a frame, an event, its death) wakes it.
 Members of a named process (``process_name``) share their group's worker
 (``_group``): a connection between two members runs inside it, so their
 stand-ins leave it alone (it carries no frame in the parent; its counters show
-the worker's). Only the inputs connected when the worker starts get a channel
-(connect inputs before starting, or re-add the processor); every output gets one
-unless only members read it.
+the worker's). An input connected while a processor alone runs gets a channel from
+a fresh worker (the old one stops in order first); a member of a named process
+refuses one (``Runtime.connect`` raises: its worker's channels are fixed while it
+runs). Every output gets a channel unless only members read it.
 """
 
 from __future__ import annotations
@@ -145,6 +146,9 @@ class IsolatedProcessor(Processor):
         assert channels is not None
         assert ctx is not None
         pid = channels.id
+        if self.process_group is None and self._has_new_input(session, channels):
+            self._reopen(ctx)
+            return
         if not session.failed:
             self._forward_inputs(session, channels)
         # What the worker sent before it failed goes on before its error, as what a
@@ -205,6 +209,21 @@ class IsolatedProcessor(Processor):
         known, for the final statistics."""
         if self._session is not None and self._channels is not None:
             self._session.detach(self._channels.id)
+
+    def _has_new_input(self, session: WorkerSession, channels: MemberChannels) -> bool:
+        """An input connected after the worker started (it has no channel yet)."""
+        return any(
+            port.connection is not None
+            and port.connection.id not in session.internal
+            and name not in channels.publishers
+            for name, port in self.inputs.items()
+        )
+
+    def _reopen(self, ctx: ProcessorContext) -> None:
+        """Start a fresh worker with a channel for every input connected now: the old one
+        stops in order first (what it held comes out, or is counted as lost at stop)."""
+        self._let_go()
+        self.setup(ctx)
 
     def _forward_inputs(self, session: WorkerSession, channels: MemberChannels) -> None:
         for name, publisher in channels.publishers.items():
