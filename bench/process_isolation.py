@@ -32,12 +32,14 @@ stage, as the built-in effects make theirs), a sink; every connection lossless, 
 Variants, alternated in the same run: ``fused`` (one thread, ``fuse=True``),
 ``unfused`` (a thread per stage, ``fuse=False``), ``processes`` (each stage with
 ``isolation="process"``: the worker's pool is lent the channel's shared memory, so a
-stage's output crosses back without a copy) and ``processes_copy`` (the same, but each
+stage's output crosses without a copy, and between two stages it goes straight from
+worker to worker, not through the parent), ``processes_copy`` (the same, but each
 stage turns the lending off before it takes its buffer, so the worker copies its output
-into shared memory: the path before loans). The parent still copies each frame once
-into shared memory on the way to the next worker. Each row: frames per second at the
-sink after the warm-up, and CPU time per frame of this process and its workers over
-the same span.
+into shared memory) and ``processes_via_parent`` (as ``processes``, with direct
+channels off, ``STREAMLIB_DIRECT_CHANNELS=0``: every frame passes through the parent,
+which copies it once into shared memory on the way to the next worker; the path
+before direct channels). Each row: frames per second at the sink after the warm-up,
+and CPU time per frame of this process and its workers over the same span.
 """
 
 from __future__ import annotations
@@ -250,7 +252,7 @@ def _produce_streamlib(
 
 CHAIN_STAGES = 4
 CHAIN_SHAPE = (1080, 1920, 3)
-CHAIN_VARIANTS = ("fused", "unfused", "processes", "processes_copy")
+CHAIN_VARIANTS = ("fused", "unfused", "processes", "processes_copy", "processes_via_parent")
 
 
 class ChainSource(sl.Processor):
@@ -326,7 +328,10 @@ def run_chain(variant: str, seconds: float, warmup: float) -> dict[str, Any]:
     (which the workers' start is part of)."""
     isolated = variant.startswith("processes")
     sink = ChainSink()
+    # Read when the runtime is made: off for the baseline row only.
+    os.environ["STREAMLIB_DIRECT_CHANNELS"] = "0" if variant == "processes_via_parent" else "1"
     with sl.Runtime(fuse=variant != "unfused") as rt:
+        os.environ.pop("STREAMLIB_DIRECT_CHANNELS")
         chain = [rt.add(ChainSource(), id="source")]
         chain += [
             rt.add(
@@ -382,6 +387,12 @@ def chain_report(seconds: float, warmup: float, repeats: int) -> dict[str, Any]:
             "processes_copy_vs_unfused": round(rates["processes_copy"] / rates["unfused"], 2),
             "processes_copy_vs_fused": round(rates["processes_copy"] / rates["fused"], 2),
             "processes_vs_processes_copy": round(rates["processes"] / rates["processes_copy"], 2),
+            "processes_via_parent_vs_unfused": round(
+                rates["processes_via_parent"] / rates["unfused"], 2
+            ),
+            "processes_vs_processes_via_parent": round(
+                rates["processes"] / rates["processes_via_parent"], 2
+            ),
             "cpu_per_frame_processes_vs_processes_copy": round(
                 cpu["processes"] / cpu["processes_copy"], 2
             ),

@@ -35,6 +35,10 @@ named process ``dsp``. The design, kept small:
   process runs is refused (stop and start again): the worker's members are fixed
   when it starts.
 
+An edge between two processors alone in workers, the only one on its output, runs
+straight from one worker to the other (``_direct``): no frame passes through the
+parent, whose connection shows the workers' counts.
+
 A worker process that dies (an exception, ``os._exit``, a segfault, ``kill -9``)
 becomes the stand-ins' error, naming the exit code or signal and the worker's
 last log lines, so the error policies apply: ``restart`` starts a fresh process

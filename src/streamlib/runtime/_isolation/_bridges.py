@@ -33,6 +33,8 @@ class ChannelConfig(ProcessorConfig):
     channel: str
     profile: str = "fifo"
     capacity: int = 8
+    direct: bool = False
+    """The other end is another worker's bridge, not the parent's (see ``_direct``)."""
 
 
 class IpcInlet(Processor[ChannelConfig]):
@@ -44,6 +46,7 @@ class IpcInlet(Processor[ChannelConfig]):
     def __init__(self, config: Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         self._subscriber: FrameSubscriber | None = None
+        self._dropped = 0  # kept from the closed subscriber for the final statistics
 
     def scheduling(self) -> Scheduling:
         return Scheduling.loop()
@@ -66,10 +69,13 @@ class IpcInlet(Processor[ChannelConfig]):
     @property
     def dropped(self) -> int:
         """Frames the channel dropped before this end read them."""
-        return self._subscriber.statistics().dropped if self._subscriber is not None else 0
+        if self._subscriber is not None:
+            self._dropped = self._subscriber.statistics().dropped
+        return self._dropped
 
     def teardown(self) -> None:
         if self._subscriber is not None:
+            self._dropped = self._subscriber.statistics().dropped
             self._subscriber.close()
             self._subscriber = None
         super().teardown()
@@ -84,6 +90,7 @@ class IpcOutlet(Processor[ChannelConfig]):
         super().__init__(config, **fields)
         self._publisher: FramePublisher | None = None
         self._lender: PoolLender | None = None
+        self._sent = 0  # kept from the closed publisher for the final statistics
 
     def setup(self, ctx: Any) -> None:
         super().setup(ctx)
@@ -117,6 +124,13 @@ class IpcOutlet(Processor[ChannelConfig]):
         """Frames that went to the parent without a copy (made in loaned shared memory)."""
         return self._lender.statistics().sent_in_place if self._lender is not None else 0
 
+    @property
+    def sent(self) -> int:
+        """Frames it published (copied or in place)."""
+        if self._publisher is not None:
+            self._sent = self._publisher.statistics().sent
+        return self._sent
+
     def on_end_of_stream(self) -> None:
         if self._publisher is not None:
             self._publisher.end()
@@ -126,6 +140,7 @@ class IpcOutlet(Processor[ChannelConfig]):
         if self._lender is not None:
             self._lender.close()  # (the counters stay readable)
         if self._publisher is not None:
+            self._sent = self._publisher.statistics().sent
             self._publisher.close()
             self._publisher = None
         super().teardown()

@@ -89,6 +89,9 @@ class _Bridges:
     def __init__(self) -> None:
         self.member_of: dict[str, str] = {}  # bridge id -> member id
         self.inlets: dict[str, list[IpcInlet]] = {}  # member id -> its inlets
+        # Per member, by port: the bridges on channels straight to another worker.
+        self.direct_inlets: dict[str, dict[str, IpcInlet]] = {}
+        self.direct_outlets: dict[str, dict[str, IpcOutlet]] = {}
 
     def of(self, member: str) -> list[str]:
         return [bridge for bridge, owner in self.member_of.items() if owner == member]
@@ -145,16 +148,23 @@ def _add_member(runtime: Runtime, bridges: _Bridges, member: dict[str, Any]) -> 
         _processor_class(member), member["config"], id=pid, error_policy="raise"
     )
     bridges.inlets[pid] = []
+    bridges.direct_inlets[pid] = {}
+    bridges.direct_outlets[pid] = {}
     for port, channel in member["inputs"].items():
         inlet = IpcInlet(**channel)
         bridges.inlets[pid].append(inlet)
+        if inlet.config.direct:
+            bridges.direct_inlets[pid][port] = inlet
         # A bridge's failure (a frame the processor's narrowed port refuses) is the
         # processor's: "raise" ends the worker with it, and the parent hears why.
         ref = runtime.add(inlet, id=f"inlet-{pid}-{port}", error_policy="raise")
         bridges.member_of[str(ref.id)] = pid
         runtime.connect(ref.frames_out, processor.port(port), profile="lossless", capacity=4)
     for port, channel in member["outputs"].items():
-        ref = runtime.add(IpcOutlet(**channel), id=f"outlet-{pid}-{port}", error_policy="raise")
+        outlet = IpcOutlet(**channel)
+        if outlet.config.direct:
+            bridges.direct_outlets[pid][port] = outlet
+        ref = runtime.add(outlet, id=f"outlet-{pid}-{port}", error_policy="raise")
         bridges.member_of[str(ref.id)] = pid
         runtime.connect(processor.port(port), ref.frames_in, profile="lossless", capacity=4)
 
@@ -246,6 +256,16 @@ def _report_stats(
                     for outlet in map(runtime.processor, bridges.of(pid))
                     if isinstance(outlet, IpcOutlet)
                 ),
+                # The channels straight to or from other workers: the parent shows these
+                # counts on the connections it carries no frame of.
+                "direct_in": {
+                    port: _direct_in_counts(stats.connections, pid, port, inlet)
+                    for port, inlet in bridges.direct_inlets.get(pid, {}).items()
+                },
+                "direct_out": {
+                    port: outlet.sent
+                    for port, outlet in bridges.direct_outlets.get(pid, {}).items()
+                },
             }
             for pid in members
             if pid in stats.processors
@@ -260,6 +280,18 @@ def _report_stats(
     if not processors:
         return False
     return writer.send("stats", processors=processors, connections=between)
+
+
+def _direct_in_counts(connections: Any, pid: str, port: str, inlet: IpcInlet) -> dict[str, Any]:
+    """The inlet -> member connection's counts, and the frames its channel dropped."""
+    source = f"inlet-{pid}-{port}.frames_out"
+    counts = next((c for c in connections if c.source == source), None)
+    return {
+        "delivered": 0 if counts is None else counts.delivered,
+        "dropped": 0 if counts is None else counts.dropped,
+        "newest_age_ms": None if counts is None else counts.newest_age_ms,
+        "channel_dropped": inlet.dropped,
+    }
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ...core import EventBus, Processor, RuntimeStateError
+from ._direct import DirectRoutes
 from ._session import MemberChannels, WorkerSession
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class ProcessGroups:
     def __init__(self, may_run: Callable[[str], bool]) -> None:
         self._may_run = may_run
         self._groups: dict[str, ProcessGroup] = {}
+        self.direct = DirectRoutes()  # the processors alone, for their direct edges
 
     def check_joinable(self, processor_id: str | None, processor: Processor) -> None:
         """Refuse (``RuntimeStateError``) a member for a process that already runs."""
@@ -130,11 +132,15 @@ class ProcessGroups:
             )
 
     def enrol(self, processor_id: str, processor: Processor) -> None:
-        """Put a stand-in with a ``process_name`` in that group (others stay alone)."""
+        """Put a stand-in with a ``process_name`` in that group (others stay alone, and
+        may have edges straight to other workers)."""
         from ._proxy import IsolatedProcessor  # the stand-in's module imports this one
 
         name = processor.process_name
-        if name is None or not isinstance(processor, IsolatedProcessor):
+        if not isinstance(processor, IsolatedProcessor):
+            return
+        if name is None:
+            self.direct.enrol(processor_id, processor)
             return
         group = self._groups.get(name)
         if group is None:
@@ -144,6 +150,7 @@ class ProcessGroups:
 
     def leave(self, processor_id: str, processor: Processor) -> None:
         """The processor was removed from the graph."""
+        self.direct.leave(processor_id)
         name = processor.process_name
         group = self._groups.get(name) if name is not None else None
         if name is None or group is None:

@@ -16,6 +16,13 @@ the worker's). An input connected while a processor alone runs gets a channel fr
 a fresh worker (the old one stops in order first); a member of a named process
 refuses one (``Runtime.connect`` raises: its worker's channels are fixed while it
 runs). Every output gets a channel unless only members read it.
+
+An edge between two processors alone in workers, the only one on its output,
+goes straight from worker to worker (``_direct``): the stand-ins forward nothing
+on it. Each stand-in notices when its connections change (a cheap look in
+``process()``) and, if which of its ports go direct changed with them (a second
+consumer, a disconnect, a removed peer), starts a fresh worker with the new plan;
+the stand-in at the other end does the same.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from ...core import (
     Scheduling,
 )
 from ...ipc import FramePublisher
+from ._direct import NO_DIRECT_PLAN, DirectPlan, DirectRoutes
 from ._group import ProcessGroup
 from ._session import MemberChannels, WorkerSession
 from ._worker_process import WorkerDiedError
@@ -92,6 +100,8 @@ class IsolatedProcessor(Processor):
     def __init__(self, config: ProcessorConfig | Any = None, **fields: Any) -> None:
         super().__init__(config, **fields)
         self.process_group: ProcessGroup | None = None  # set by the runtime for a named process
+        self.direct_routes: DirectRoutes | None = None  # set by the runtime for one alone
+        self._wired_as: tuple[Any, ...] = ()  # its connections when its worker started
         self._session: WorkerSession | None = None  # the worker now, or the last one
         self._channels: MemberChannels | None = None
         self._finished = False  # the worker's processor ended and all it sent is out
@@ -130,6 +140,7 @@ class IsolatedProcessor(Processor):
         pid = str(ctx.processor_id)
         group = self.process_group or ProcessGroup.alone(pid, self)  # None: a process of its own
         before = self._channels
+        self._wired_as = self._wiring()  # before the plan: a change meanwhile is seen later
         self._session, self._channels = group.join(pid, ctx.events, ctx.wake)
         if before is not None:  # a fresh worker: what crossed counts on
             self._channels.carry(before)
@@ -146,7 +157,7 @@ class IsolatedProcessor(Processor):
         assert channels is not None
         assert ctx is not None
         pid = channels.id
-        if self.process_group is None and self._has_new_input(session, channels):
+        if self.process_group is None and self._plan_changed(session, channels):
             self._reopen(ctx)
             return
         if not session.failed:
@@ -191,6 +202,25 @@ class IsolatedProcessor(Processor):
         self._let_go()
         super().teardown()
 
+    # -- direct channels -------------------------------------------------------------
+
+    def direct_plan(self) -> DirectPlan:
+        """Which of its ports go straight to or from another worker, as the graph
+        stands now (none for a member of a named process, or outside a runtime)."""
+        routes = self.direct_routes
+        return NO_DIRECT_PLAN if routes is None else routes.plan_of(self)
+
+    def goes_direct(self, output_name: str) -> bool:
+        """True while ``output_name``'s frames go from its worker straight to another
+        worker's, bypassing the parent (nothing in the parent can tap them there)."""
+        session, channels = self._session, self._channels
+        return (
+            session is not None
+            and channels is not None
+            and not session.closed
+            and output_name in channels.direct_outputs
+        )
+
     # -- what the statistics show ----------------------------------------------------
 
     def worker_statistics(self) -> dict[str, Any] | None:
@@ -210,12 +240,39 @@ class IsolatedProcessor(Processor):
         if self._session is not None and self._channels is not None:
             self._session.detach(self._channels.id)
 
+    def _wiring(self) -> tuple[Any, ...]:
+        """Its connections, as objects (a new connection between the same ports differs),
+        and those of the outputs feeding it from other workers."""
+        routes = self.direct_routes
+        inputs = tuple(
+            (id(port.connection), routes.fan_out(port.connection) if routes else ())
+            if port.connection is not None
+            else None
+            for port in self.inputs.values()
+        )
+        outputs = tuple(tuple(map(id, out.connections)) for out in self.outputs.values())
+        return inputs, outputs
+
+    def _plan_changed(self, session: WorkerSession, channels: MemberChannels) -> bool:
+        """Its worker's channels no longer fit its connections: an input connected
+        after it started (no channel yet), or its direct ports changed. Cheap while its
+        connections stay the ones its worker started with."""
+        wiring = self._wiring()
+        if wiring == self._wired_as:
+            return False
+        planned = session.direct.get(channels.id, NO_DIRECT_PLAN)
+        if self._has_new_input(session, channels) or self.direct_plan() != planned:
+            return True
+        self._wired_as = wiring  # changed, but its worker's channels still fit
+        return False
+
     def _has_new_input(self, session: WorkerSession, channels: MemberChannels) -> bool:
         """An input connected after the worker started (it has no channel yet)."""
         return any(
             port.connection is not None
             and port.connection.id not in session.internal
             and name not in channels.publishers
+            and name not in channels.direct_inputs
             for name, port in self.inputs.items()
         )
 

@@ -5,8 +5,10 @@ members of a named process) as their connections stand: a connection between two
 members is rebuilt inside the worker (``start``'s ``connections``) and carries
 nothing in the parent; every other connected input gets a channel the parent
 publishes on, and every output read outside the group (or not connected at all,
-so it can be later) a channel the parent receives from. Each member's ends are
-its :class:`MemberChannels`. The session lives while any member is attached:
+so it can be later) a channel the parent receives from, except the ports that go
+straight to or from another worker (``_direct``): the parent opens no end of those,
+and copies the workers' counts onto their connections. Each member's ends are its
+:class:`MemberChannels`. The session lives while any member is attached:
 the last to let go stops the worker.
 """
 
@@ -34,6 +36,7 @@ from ...core import (
 )
 from ...core._frame import ArrayFrame
 from ...ipc import FramePublisher, FrameSubscriber, cleanup_dead_nodes
+from ._direct import NO_DIRECT_PLAN, DirectLedger, DirectPlan
 from ._worker_process import ProcessUsage, WorkerProcess
 
 if TYPE_CHECKING:
@@ -67,6 +70,15 @@ class MemberChannels:
         self.lost_at_stop = 0
         self.lost_in_crashes = 0  # sent to a worker that died before the member read them
         self.crash_counted = False
+        # Ports straight to or from another worker (channel names by port): the parent
+        # has no end of those; the worker's counts say what crossed them.
+        self.direct_inputs: dict[str, str] = {}
+        self.direct_outputs: dict[str, str] = {}
+        self.ever_direct = False
+        self.hops_in_direct = 0
+        self.hops_out_direct = 0
+        self.direct_before = (0, 0)  # (in, out) on earlier workers
+        self.direct_lost_at_stop = 0  # left in a direct channel when this end stopped
 
     def carry(self, earlier: MemberChannels) -> None:
         """Count on from the same member's ends on an earlier worker."""
@@ -74,6 +86,11 @@ class MemberChannels:
         self.hops_out += earlier.hops_out
         self.lost_at_stop += earlier.lost_at_stop
         self.lost_in_crashes += earlier.lost_in_crashes
+        self.ever_direct = self.ever_direct or earlier.ever_direct
+        self.hops_in_direct += earlier.hops_in_direct
+        self.hops_out_direct += earlier.hops_out_direct
+        self.direct_before = (self.hops_in_direct, self.hops_out_direct)
+        self.direct_lost_at_stop += earlier.direct_lost_at_stop
 
 
 class WorkerSession:
@@ -108,6 +125,12 @@ class WorkerSession:
         self._output_base: dict[ConnectionId, int] = {}
         self._mirrored_at: dict[str, int] = {}  # per member: the stats last mirrored
         self.channels = {pid: MemberChannels(pid) for pid in members}
+        # Planned before the channels open: a port that goes direct gets none here.
+        self.direct: dict[str, DirectPlan] = {
+            pid: stand_in.direct_plan() for pid, stand_in in members.items()
+        }
+        # Per direct channel and count: where its ledger stood when this worker began.
+        self._ledger_base: dict[tuple[str, str], int] = {}
         try:
             self.worker = self._start(f"sl-{secrets.token_hex(4)}", members)
         except BaseException:
@@ -173,6 +196,12 @@ class WorkerSession:
         sent = sum(publisher.statistics().sent for publisher in channels.publishers.values())
         read = self.worker.stats.get(processor_id, {}).get("hops_read", 0)
         lost = max(0, sent - int(read))
+        # A direct channel: what the other end's worker sent that this one had not
+        # read (or, this end the publisher, that the other had not read yet: gone with
+        # it); the other worker's count is up to a quarter second old.
+        self._mirror(processor_id, self._stand_ins[processor_id])
+        for channel in (*channels.direct_inputs.values(), *channels.direct_outputs.values()):
+            lost += self._ledger(processor_id, channel).settle()
         channels.lost_in_crashes += lost
         return lost
 
@@ -221,14 +250,21 @@ class WorkerSession:
         output.frames_out += 1
 
     def mirror(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
-        """Show the worker's counts on ``stand_in``'s connections that stay inside (no
-        frame crosses them in the parent): delivered and dropped as the worker counts
-        them (frames still queued there count as not yet written), and for an output
-        read only inside, its frames written."""
+        """Show the worker's counts on ``stand_in``'s connections that stay inside or go
+        straight to another worker (no frame crosses them in the parent): delivered and
+        dropped as the worker counts them (frames still queued there count as not yet
+        written), and for an output read only there, its frames written."""
+        if self.internal or self.channels[processor_id].ever_direct:
+            self._mirror(processor_id, stand_in)
+
+    def _mirror(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
         worker = self.worker
-        if not self.internal or self._mirrored_at.get(processor_id) == worker.stats_taken_ns:
+        if self._mirrored_at.get(processor_id) == worker.stats_taken_ns:
             return
         self._mirrored_at[processor_id] = worker.stats_taken_ns
+        self._mirror_direct(processor_id, stand_in)
+        if not self.internal:
+            return
         remote = {c["id"]: c for c in worker.connections}
         for port in stand_in.inputs.values():
             connection = port.connection
@@ -253,6 +289,59 @@ class WorkerSession:
                     base = self._output_base.setdefault(inside[0].id, output.frames_out)
                     output.frames_out = base + counts["written"]
 
+    def _mirror_direct(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
+        """The direct ports: an input's connection gets the counts of the worker's inlet
+        -> member connection (and the channel's drops), an output its frames written
+        from the outlet's sends; both count on the channel's ledger."""
+        channels = self.channels[processor_id]
+        if not channels.direct_inputs and not channels.direct_outputs:
+            return
+        stats = self.worker.stats.get(processor_id, {})
+        taken_in = 0
+        for port, counts in stats.get("direct_in", {}).items():
+            channel = channels.direct_inputs.get(port)
+            connection = stand_in.inputs[port].connection if port in stand_in.inputs else None
+            if channel is None:
+                continue
+            received = counts["delivered"] + counts["dropped"] + counts["channel_dropped"]
+            self._count(processor_id, channel, "received", received)
+            taken_in += counts["delivered"]
+            if connection is None:
+                continue
+            written, delivered = self._connection_base.setdefault(
+                connection.id, (connection.written, connection.delivered)
+            )
+            connection.delivered = delivered + counts["delivered"]
+            connection.written = written + received
+            age_ms = counts.get("newest_age_ms")
+            if age_ms is not None:
+                connection.last_write_ns = self.worker.stats_taken_ns - int(age_ms * 1e6)
+        sent_out = 0
+        for port, sent in stats.get("direct_out", {}).items():
+            channel = channels.direct_outputs.get(port)
+            if channel is None:
+                continue
+            self._count(processor_id, channel, "sent", sent)
+            sent_out += sent
+            output = stand_in.outputs.get(port)
+            if output is not None and output.connections:
+                base = self._output_base.setdefault(output.connections[0].id, output.frames_out)
+                output.frames_out = base + sent
+        before_in, before_out = channels.direct_before
+        channels.hops_in_direct = before_in + taken_in
+        channels.hops_out_direct = before_out + sent_out
+
+    def _ledger(self, processor_id: str, channel: str) -> DirectLedger:
+        routes = self._stand_ins[processor_id].direct_routes
+        assert routes is not None  # a member with a direct port has them
+        return routes.ledger(channel)
+
+    def _count(self, processor_id: str, channel: str, which: str, now: int) -> None:
+        """Set the ledger's ``which`` to what this session found there plus ``now``."""
+        ledger = self._ledger(processor_id, channel)
+        base = self._ledger_base.setdefault((channel, which), getattr(ledger, which))
+        setattr(ledger, which, base + now)
+
     # -- statistics ------------------------------------------------------------------
 
     def statistics(self, processor_id: str) -> dict[str, Any]:
@@ -265,19 +354,23 @@ class WorkerSession:
         # nothing: the same keys either way, so readers need not check.
         usage = None if self.closed else worker.usage()
         stats = dict(worker.stats.get(processor_id, {}))
-        stats.pop("hops_read", None)  # the parent's bookkeeping, not the processor's
+        for bookkeeping in ("hops_read", "direct_in", "direct_out"):  # the parent's, not
+            stats.pop(bookkeeping, None)  # the processor's
         process: dict[str, Any] = {
             **(usage or ProcessUsage(worker.pid, 0.0, 0.0)).to_dict(),
-            "hops_in": channels.hops_in,
-            "hops_out": channels.hops_out,
+            "hops_in": channels.hops_in + channels.hops_in_direct,
+            "hops_out": channels.hops_out + channels.hops_out_direct,
             "hops_out_in_place": stats.pop("hops_out_in_place", 0),
-            "hop_drops_in": stats.pop("hop_drops_in", 0),
+            "hop_drops_in": stats.pop("hop_drops_in", 0) + channels.direct_lost_at_stop,
             "hop_drops_out": channels.lost_at_stop
             + sum(s.statistics().dropped for s in channels.subscribers.values()),
             "lost_in_crashes": channels.lost_in_crashes,
         }
         if self.name is not None:
             process["name"] = self.name
+        if channels.ever_direct:  # of the hops, those straight from or to another worker
+            process["hops_in_direct"] = channels.hops_in_direct
+            process["hops_out_direct"] = channels.hops_out_direct
         return {"process": process, "processor": stats}
 
     # -- ending it -------------------------------------------------------------------
@@ -294,6 +387,11 @@ class WorkerSession:
         self._receivers.clear()
         for pid, stand_in in self._stand_ins.items():
             self.mirror(pid, stand_in)  # the worker's final numbers (every member let go)
+            # What the other worker sent on a direct input and this one never read: the
+            # channel's subscriber goes with this worker (a new one starts afresh).
+            channels = self.channels[pid]
+            for channel in channels.direct_inputs.values():
+                channels.direct_lost_at_stop += self._ledger(pid, channel).settle()
         for channels in self.channels.values():
             # Frames that arrived after the member's last process() call: given up, and
             # counted.
@@ -344,10 +442,15 @@ class WorkerSession:
     def _plan(self, pid: str, stand_in: IsolatedProcessor, prefix: str) -> dict[str, Any]:
         """Open ``pid``'s channels; what the worker needs to run it."""
         channels = self.channels[pid]
+        direct = self.direct.get(pid, NO_DIRECT_PLAN)
+        channels.ever_direct = channels.ever_direct or bool(direct.inputs or direct.outputs)
         inputs: dict[str, Any] = {}
         for name, port in stand_in.inputs.items():
             connection = port.connection
-            if connection is not None and connection.id not in self.internal:
+            if name in direct.inputs:  # another worker publishes on it
+                inputs[name] = {**direct.inputs[name], "direct": True}
+                channels.direct_inputs[name] = direct.inputs[name]["channel"]
+            elif connection is not None and connection.id not in self.internal:
                 inputs[name] = _channel(f"{prefix}/in/{name}", connection.profile)
                 channels.publishers[name] = FramePublisher(
                     **inputs[name], write_timeout_s=_SEND_SLICE_S
@@ -355,7 +458,10 @@ class WorkerSession:
         outputs: dict[str, Any] = {}
         for name, output in stand_in.outputs.items():
             leaving = [c for c in output.connections if c.id not in self.internal]
-            if leaving or not output.connections:
+            if name in direct.outputs:  # another worker subscribes to it
+                outputs[name] = {**direct.outputs[name], "direct": True}
+                channels.direct_outputs[name] = direct.outputs[name]["channel"]
+            elif leaving or not output.connections:
                 outputs[name] = _channel(f"{prefix}/out/{name}", _output_profile(leaving))
                 self._start_receiver(channels, name, FrameSubscriber(**outputs[name]))
         target = stand_in.target
