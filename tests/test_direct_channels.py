@@ -130,3 +130,30 @@ def test_a_second_consumer_connected_while_it_runs_switches_to_the_parent_and_bo
     seen = len(out.received())
     wait_until(lambda: len(out.received()) >= seen + 5, what="frames at the first consumer")
     assert not a.goes_direct("video_out")
+
+
+def test_a_consumer_that_fails_for_good_costs_its_producer_only_dropped_frames(
+    runtime: sl.Runtime,
+) -> None:
+    """As in one process, where writes to a failed consumer are dropped and counted: the
+    producer's worker keeps running once the channel's write timeout says the consumer
+    is gone (no worker took its place), and counts what it drops."""
+    from isolation_support import RaisesOnFrame
+
+    rt = runtime
+    src = rt.add(TestPattern, id="src", **small_pattern(fps=50))
+    a = rt.add(AddGain, id="a", isolation="process")
+    b = rt.add(RaisesOnFrame, id="b", isolation="process", error_policy="stop", fail_on=5)
+    rt.connect(src.video, a.video_in, profile="lossless")
+    rt.connect(a.video_out, b.video_in, profile="lossless")
+    rt.start()
+    wait_until(lambda: rt.processor_state("b") is sl.ProcessorState.FAILED, what="b failed")
+    pid = process_of(rt, "a")["pid"]
+    wait_until(
+        lambda: process_of(rt, "a")["hop_drops_out"] > 0,
+        timeout=WAIT_S + 10,  # the write timeout (5 s) first
+        what="a to drop what b would have read",
+    )
+    assert rt.processor_state("a") is sl.ProcessorState.RUNNING
+    assert process_of(rt, "a")["pid"] == pid  # the same worker: it never failed
+    assert rt.statistics().processors["a"].errors == 0

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core import Frame, Input, Output, Processor, ProcessorConfig, Scheduling
+from ...core import (
+    BackpressureTimeout,
+    Frame,
+    Input,
+    Output,
+    Processor,
+    ProcessorConfig,
+    Scheduling,
+)
 from ...ipc import FramePublisher, FrameSubscriber, PoolLender
 
 __all__ = ["ChannelConfig", "IpcInlet", "IpcOutlet"]
@@ -91,6 +99,8 @@ class IpcOutlet(Processor[ChannelConfig]):
         self._publisher: FramePublisher | None = None
         self._lender: PoolLender | None = None
         self._sent = 0  # kept from the closed publisher for the final statistics
+        self.dropped = 0  # frames for a consumer worker that is gone for good
+        self._consumer_gone = False
 
     def setup(self, ctx: Any) -> None:
         super().setup(ctx)
@@ -106,7 +116,25 @@ class IpcOutlet(Processor[ChannelConfig]):
         assert lender is not None
         self._lend_to_producer(lender)
         while (frame := self.frames_in.read()) is not None:
-            lender.send(frame)  # (in place needs this loop's one reference: see send)
+            if self._consumer_gone and not self._consumer_back():
+                self.dropped += 1
+                continue
+            try:
+                lender.send(frame)  # (in place needs this loop's one reference: see send)
+            except BackpressureTimeout:
+                if not self.config.direct or self._consumer_back():
+                    raise  # a consumer that is there and stuck: as in one process
+                # The other worker went away and none took its place within the write
+                # timeout (its processor failed for good): drop what it would have read,
+                # counted, as the parent drops what a failed consumer would read.
+                self._consumer_gone = True
+                self.dropped += 1
+
+    def _consumer_back(self) -> bool:
+        publisher = self._publisher
+        back = publisher is not None and publisher.subscriber_count > 0
+        self._consumer_gone = self._consumer_gone and not back
+        return back
 
     def _lend_to_producer(self, lender: PoolLender) -> None:
         """Lend to this thread's pools while the producer runs on it, right before this

@@ -266,6 +266,10 @@ def _report_stats(
                     port: outlet.sent
                     for port, outlet in bridges.direct_outlets.get(pid, {}).items()
                 },
+                # Frames for a consumer worker gone for good (see IpcOutlet).
+                "hop_drops_out": sum(
+                    outlet.dropped for outlet in bridges.direct_outlets.get(pid, {}).values()
+                ),
             }
             for pid in members
             if pid in stats.processors

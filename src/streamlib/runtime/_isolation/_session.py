@@ -363,6 +363,7 @@ class WorkerSession:
             "hops_out_in_place": stats.pop("hops_out_in_place", 0),
             "hop_drops_in": stats.pop("hop_drops_in", 0) + channels.direct_lost_at_stop,
             "hop_drops_out": channels.lost_at_stop
+            + stats.pop("hop_drops_out", 0)
             + sum(s.statistics().dropped for s in channels.subscribers.values()),
             "lost_in_crashes": channels.lost_in_crashes,
         }
