@@ -157,3 +157,22 @@ def test_a_consumer_that_fails_for_good_costs_its_producer_only_dropped_frames(
     assert rt.processor_state("a") is sl.ProcessorState.RUNNING
     assert process_of(rt, "a")["pid"] == pid  # the same worker: it never failed
     assert rt.statistics().processors["a"].errors == 0
+
+
+def test_a_snapshot_or_tap_of_a_direct_output_says_where_to_look(runtime: sl.Runtime) -> None:
+    from streamlib.control import PipelineHost, call_operation
+
+    rt = runtime
+    a, _, out = chain(rt, fps=50)
+    rt.start()
+    wait_until(lambda: len(out.received()) >= 3, what="frames through the chain")
+    assert a.goes_direct("video_out")
+    host = PipelineHost(runtime=rt)
+    try:
+        refused = call_operation(host, "snapshot", {"port": "a.video_out"})
+        assert refused.is_error
+        assert "straight to b.video_in's" in refused.structured["message"]
+        shown = call_operation(host, "snapshot", {"port": "b.video_out"})  # the way round
+        assert not shown.is_error, shown.structured
+    finally:
+        host.close()

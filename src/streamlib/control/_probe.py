@@ -27,6 +27,7 @@ from ..core import (
     PortRef,
     Processor,
     RuntimeStateError,
+    StreamError,
     UnknownPortError,
 )
 from ..runtime import Runtime, RuntimeState
@@ -93,6 +94,14 @@ def watched_output(runtime: Runtime, port: PortRef) -> tuple[PortRef, Processor,
     its port object, to watch."""
     source = source_of(runtime, port)
     processor = runtime.processor(source.processor)
+    goes_direct = getattr(processor, "goes_direct", None)  # a stand-in for a worker's
+    if goes_direct is not None and goes_direct(source.port):
+        consumer = ", ".join(str(c.target) for c in processor.outputs[source.port].connections)
+        raise StreamError(
+            f"{source}'s frames go from its worker process straight to {consumer}'s, "
+            "so none pass through this process to show; look at that processor's output "
+            "instead, or set STREAMLIB_DIRECT_CHANNELS=0 to route them through here"
+        )
     return source, processor, processor.outputs[source.port]
 
 
