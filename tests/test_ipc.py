@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -275,6 +276,47 @@ def test_a_loan_can_be_copied_instead_and_stays_out_with_whoever_holds_it() -> N
         assert pub.statistics().sent_in_place == 1
 
 
+class FakeTexture:
+    """A picture "on a GPU" with no GPU (core's GpuTexture protocol): its pixels in
+    an array, handed out by ``download``, which counts its calls."""
+
+    def __init__(self, pixels: np.ndarray[Any, Any], pixel_format: sl.PixelFormat) -> None:
+        self._pixels = pixels
+        self.pixel_format = pixel_format
+        self.width, self.height = pixel_format.size_of(pixels.shape)
+        self.downloads = 0
+
+    def download(self) -> np.ndarray[Any, Any]:
+        self.downloads += 1
+        return self._pixels.copy()
+
+
+def test_a_frame_only_on_a_gpu_is_downloaded_to_cross_and_the_cost_is_counted() -> None:
+    channel = channel_name()
+    with (
+        subscriber(channel, capacity=4) as sub,
+        publisher(channel, capacity=4) as pub,
+    ):
+        texture = FakeTexture(np.full((6, 8, 3), 3, np.uint8), sl.PixelFormat.RGB24)
+        on_gpu = sl.VideoFrame(texture, timestamp_ns=11, frame_number=1)
+        pub.send(on_gpu)
+        assert texture.downloads == 1
+        assert on_gpu.has_array  # downloaded once, kept on the frame like to_ndarray() does
+        # Neither an array frame nor a GPU frame whose array is there already downloads.
+        pub.send(sl.VideoFrame(np.zeros((6, 8, 3), np.uint8), "rgb24", frame_number=2))
+        pub.send(on_gpu.replace(frame_number=3))
+        assert texture.downloads == 1
+        stats = pub.statistics()
+        assert stats.sent == 3
+        assert stats.gpu_downloads == 1
+        assert stats.gpu_download_ms > 0
+        got = sub.receive()
+        assert isinstance(got, sl.VideoFrame)
+        assert not got.is_on_gpu  # an array in shared memory in the other process
+        assert (got.timestamp_ns, got.frame_number) == (11, 1)
+        assert (got.to_ndarray() == 3).all()
+
+
 def test_end_of_stream_arrives_after_the_last_frame() -> None:
     channel = channel_name()
     with (
@@ -330,7 +372,10 @@ def test_a_lossless_publisher_waits_for_a_slow_subscriber_and_loses_nothing() ->
             if sub.ended:
                 break
             if step % 20 == 0:
-                sub.wait(timeout_s=0.05)  # let the publisher fill the buffer now and then
+                # A slow subscriber now and then: the publisher, sending as fast as it
+                # may, fills the buffer meanwhile and has to wait. (A wait() here returns
+                # at once whenever a frame is already waiting.)
+                time.sleep(0.05)
             if sub.wait(timeout_s=PEER_TIMEOUT_S):
                 frame = sub.receive()
                 if frame is not None:

@@ -40,10 +40,9 @@ class Frame:
         frame_number: int = 0,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "timestamp_ns", timestamp_ns)
-        setter(self, "frame_number", frame_number)
-        setter(self, "metadata", EMPTY_METADATA if metadata is None else metadata)
+        _SET_TIMESTAMP_NS(self, timestamp_ns)
+        _SET_FRAME_NUMBER(self, frame_number)
+        _SET_METADATA(self, EMPTY_METADATA if metadata is None else metadata)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(
@@ -54,6 +53,14 @@ class Frame:
     def frame_type(cls) -> FrameType:
         """This class as a port type (what ``Input(VideoFrame)`` stores)."""
         return FrameType(cls)
+
+
+# Frames are immutable (``__setattr__`` raises), so constructors set each slot through
+# its own descriptor: cheaper than ``object.__setattr__``, which first walks the class
+# hierarchy, and every frame is made once per hop.
+_SET_TIMESTAMP_NS = Frame.__dict__["timestamp_ns"].__set__
+_SET_FRAME_NUMBER = Frame.__dict__["frame_number"].__set__
+_SET_METADATA = Frame.__dict__["metadata"].__set__
 
 
 class ArrayFrame(Frame):

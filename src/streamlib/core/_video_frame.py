@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._errors import FrameError
-from ._frame import ArrayFrame
+from ._frame import (
+    _SET_FRAME_NUMBER,
+    _SET_METADATA,
+    _SET_TIMESTAMP_NS,
+    EMPTY_METADATA,
+    ArrayFrame,
+)
 from ._gpu_texture import GpuTexture, GpuUploader
 
 __all__ = ["PixelFormat", "VideoFrame"]
@@ -31,20 +37,24 @@ class PixelFormat(enum.Enum):
     YUV420P = "yuv420p"
     NV12 = "nv12"
 
+    # Members are singletons compared by identity, so identity is the right hash, and
+    # it is C code: Enum's own __hash__ runs Python, on every dict lookup by format.
+    __hash__ = object.__hash__
+
     @classmethod
     def parse(cls, value: PixelFormat | str) -> PixelFormat:
         """Accept a ``PixelFormat`` or its FFmpeg name (``"rgb24"``)."""
         if isinstance(value, PixelFormat):
             return value
-        try:
-            return cls(value)
-        except ValueError:
+        fmt = _BY_NAME.get(value) if isinstance(value, str) else None
+        if fmt is None:
             known = ", ".join(f.value for f in cls)
-            raise FrameError(f"unknown pixel format {value!r}; use one of: {known}") from None
+            raise FrameError(f"unknown pixel format {value!r}; use one of: {known}")
+        return fmt
 
     @property
     def is_planar_420(self) -> bool:
-        return self in (PixelFormat.YUV420P, PixelFormat.NV12)
+        return self is _YUV420P or self is _NV12
 
     def array_shape(self, width: int, height: int) -> tuple[int, ...]:
         """The numpy shape of a ``width`` x ``height`` frame in this format."""
@@ -56,30 +66,33 @@ class PixelFormat(enum.Enum):
 
     def size_of(self, shape: tuple[int, ...]) -> tuple[int, int]:
         """``(width, height)`` of an array of ``shape``; ``FrameError`` if it does not fit."""
-        if self.is_planar_420:
-            if len(shape) != 2 or shape[0] % 3:
+        channels = _PACKED_CHANNELS.get(self)
+        if channels is not None:
+            if len(shape) != 3 or shape[2] != channels:
                 raise FrameError(
-                    f"{self.value} frames are one (height*3/2, width) array; got shape {shape}"
+                    f"{self.value} frames are (height, width, {channels}) arrays; got shape {shape}"
                 )
-            width, height = shape[1], shape[0] * 2 // 3
-            if width % 2 or height % 2:
-                raise FrameError(
-                    f"{self.value} needs an even width and height; got {width}x{height}"
-                )
-            return width, height
-        if self is PixelFormat.GRAY8:
+            return shape[1], shape[0]
+        if self is _GRAY8:
             if len(shape) != 2:
                 raise FrameError(f"gray8 frames are (height, width) arrays; got shape {shape}")
             return shape[1], shape[0]
-        channels = _PACKED_CHANNELS[self]
-        if len(shape) != 3 or shape[2] != channels:
+        # yuv420p, nv12: every plane in one array
+        if len(shape) != 2 or shape[0] % 3:
             raise FrameError(
-                f"{self.value} frames are (height, width, {channels}) arrays; got shape {shape}"
+                f"{self.value} frames are one (height*3/2, width) array; got shape {shape}"
             )
-        return shape[1], shape[0]
+        width, height = shape[1], shape[0] * 2 // 3
+        if width % 2 or height % 2:
+            raise FrameError(f"{self.value} needs an even width and height; got {width}x{height}")
+        return width, height
 
 
 _PACKED_CHANNELS = {PixelFormat.RGB24: 3, PixelFormat.RGBA: 4, PixelFormat.BGRA: 4}
+_BY_NAME = {fmt.value: fmt for fmt in PixelFormat}
+_RGB24, _GRAY8 = PixelFormat.RGB24, PixelFormat.GRAY8
+_YUV420P, _NV12 = PixelFormat.YUV420P, PixelFormat.NV12
+_UINT8 = np.dtype(np.uint8)
 
 
 # The array slot declared by ArrayFrame, which VideoFrame's ``data`` property wraps.
@@ -127,14 +140,19 @@ class VideoFrame(ArrayFrame):
         frame_number: int = 0,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        setter = object.__setattr__
+        # Every frame on every hop is made here: module-level names for the members
+        # (reading one off an Enum class is slow in 3.11), each slot set through its
+        # descriptor (see _frame.py) and Frame's fields set here, not by a super() call.
         if isinstance(data, np.ndarray):
-            fmt = PixelFormat.RGB24 if pixel_format is None else PixelFormat.parse(pixel_format)
-            if data.dtype != np.uint8:
+            if isinstance(pixel_format, PixelFormat):
+                fmt = pixel_format
+            else:
+                fmt = _RGB24 if pixel_format is None else PixelFormat.parse(pixel_format)
+            if data.dtype != _UINT8:
                 raise FrameError(f"{fmt.value} frames hold uint8 pixels; got a {data.dtype} array")
             width, height = fmt.size_of(data.shape)
-            _DATA_SLOT.__set__(self, data)
-            setter(self, "_texture", None)
+            _SET_DATA(self, data)
+            _SET_TEXTURE(self, None)
         elif isinstance(data, GpuTexture):
             fmt = data.pixel_format
             if pixel_format is not None and PixelFormat.parse(pixel_format) is not fmt:
@@ -143,16 +161,18 @@ class VideoFrame(ArrayFrame):
                     f"{PixelFormat.parse(pixel_format).value}; leave pixel_format out"
                 )
             width, height = data.width, data.height
-            setter(self, "_texture", data)
+            _SET_TEXTURE(self, data)
         else:
             raise FrameError(
                 f"VideoFrame data must be a numpy array, not {type(data).__name__} "
                 "(or, for a frame kept on the GPU, a GpuTexture)"
             )
-        super().__init__(timestamp_ns=timestamp_ns, frame_number=frame_number, metadata=metadata)
-        setter(self, "pixel_format", fmt)
-        setter(self, "width", width)
-        setter(self, "height", height)
+        _SET_TIMESTAMP_NS(self, timestamp_ns)
+        _SET_FRAME_NUMBER(self, frame_number)
+        _SET_METADATA(self, EMPTY_METADATA if metadata is None else metadata)
+        _SET_PIXEL_FORMAT(self, fmt)
+        _SET_WIDTH(self, width)
+        _SET_HEIGHT(self, height)
 
     @classmethod
     def blank(
@@ -277,3 +297,10 @@ class VideoFrame(ArrayFrame):
             f"VideoFrame({self.width}x{self.height} {self.pixel_format.value}{where}, "
             f"#{self.frame_number} at {self.timestamp_ns} ns)"
         )
+
+
+_SET_DATA = _DATA_SLOT.__set__
+_SET_TEXTURE = VideoFrame.__dict__["_texture"].__set__
+_SET_PIXEL_FORMAT = VideoFrame.__dict__["pixel_format"].__set__
+_SET_WIDTH = VideoFrame.__dict__["width"].__set__
+_SET_HEIGHT = VideoFrame.__dict__["height"].__set__

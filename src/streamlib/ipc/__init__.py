@@ -16,7 +16,9 @@ to one :class:`FrameSubscriber`; each end may be opened first::
 
 - What crosses: ``VideoFrame``, ``AudioFrame``, ``DataFrame`` (JSON values or
   bytes) and ``EncodedPacket``, with timestamp, frame number and JSON metadata;
-  end of stream after the last frame. GPU textures are downloaded first.
+  end of stream after the last frame. GPU textures do not cross processes: ``send``
+  downloads a frame that is only on a GPU (``PublisherStatistics.gpu_downloads``
+  and ``gpu_download_ms`` count them and their cost).
 - No copy at all: a producer fills ``FramePublisher.loan`` arrays itself, or a
   :class:`PoolLender` installed on its thread makes its ``BufferPool`` hand out
   loans and sends each frame in place when nothing else holds it.

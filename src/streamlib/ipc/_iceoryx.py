@@ -8,6 +8,7 @@ exceptions are translated here into streamlib's.
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "SharedMemoryError",
     "cleanup_dead_nodes",
     "iceoryx2",
+    "native_sample_calls",
     "open_channel",
     "resource_files",
     "resource_prefix",
@@ -200,6 +202,22 @@ def _event_service(node: Any, name: str) -> Any:
         raise SharedMemoryError(f"could not open the event service {name!r}: {error}") from None
 
 
+def native_sample_calls() -> tuple[Any, Any]:
+    """``Publisher.loan_slice_uninit`` and ``SampleMutUninit.assume_init`` without
+    iceoryx2's Python wrappers around them, as plain functions of the port/sample.
+
+    The wrappers check the service's payload type (``typing.get_origin``) on every
+    call, which a slice service never needs; each frame sent makes both calls on its
+    way to the subscriber, where every step costs microseconds when caches are cold
+    (a producer that was idle). Where a later 0.10.x names them otherwise, the
+    wrappers are used.
+    """
+    iox2 = iceoryx2()
+    loan = getattr(iox2.Publisher, "__loan_slice_uninit", iox2.Publisher.loan_slice_uninit)
+    assume_init = getattr(iox2.SampleMutUninit, "__assume_init", iox2.SampleMutUninit.assume_init)
+    return loan, assume_init
+
+
 def create_port(builder: Any, what: str, channel: str) -> Any:
     """``builder.create()``, with iceoryx2's "too many ports" said in streamlib's words."""
     iox2 = iceoryx2()
@@ -217,8 +235,12 @@ def create_port(builder: Any, what: str, channel: str) -> Any:
         raise SharedMemoryError(f"could not create the {what} of {channel!r}: {error}") from None
 
 
+@functools.lru_cache(maxsize=32)
 def duration(seconds: float) -> Any:
-    """An iceoryx2 duration of at least a microsecond: a zero timeout there waits forever."""
+    """An iceoryx2 duration of at least a microsecond: a zero timeout there waits forever.
+
+    Cached: a consumer waits with the same timeout over and over.
+    """
     return iceoryx2().Duration.from_secs_f64(max(1e-6, seconds))
 
 
@@ -228,10 +250,9 @@ def timed_wait(listener: Any, seconds: float, channel: str) -> list[Any]:
     Returning lets Python run its signal handlers (Ctrl-C raises there); callers
     wait again until their own deadline.
     """
-    iox2 = iceoryx2()
     try:
         activations: list[Any] = listener.timed_wait(duration(seconds))
-    except iox2.ListenerWaitError as error:
+    except iceoryx2().ListenerWaitError as error:
         if "InterruptSignal" in str(error):
             return []
         raise SharedMemoryError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from ..core import (
     FrameError,
     StreamEndedError,
 )
-from ..core._frame import ArrayFrame
 from ._iceoryx import (
     END_TAKEN_EVENT,
     SUBSCRIBER_CONNECTED_EVENT,
@@ -29,6 +29,7 @@ from ._iceoryx import (
     create_node,
     create_port,
     iceoryx2,
+    native_sample_calls,
     open_channel,
     timed_wait,
 )
@@ -60,6 +61,11 @@ class PublisherStatistics:
     """Frames sent while no subscriber was connected: lost (lossless waits instead)."""
     backpressure_waits: int
     """Times a lossless send waited for the subscriber to make room."""
+    gpu_downloads: int
+    """Frames whose pixels were only in a GPU texture when ``send`` got them: textures
+    do not cross processes, so ``send`` downloaded each into an array first."""
+    gpu_download_ms: float
+    """The time those downloads took, in all, in milliseconds."""
     ended: bool
 
 
@@ -137,6 +143,7 @@ class FramePublisher:
             self._services.feedback.listener_builder(), "listener", channel
         )
         self._lossless = self.profile is DeliveryProfile.LOSSLESS
+        self._loan_slice, self._assume_init = native_sample_calls()
         self._loan_error: type[Exception] = iox2.LoanError
         self._send_error: type[Exception] = iox2.SendError
         self._stream_id = secrets.randbits(64)
@@ -147,6 +154,8 @@ class FramePublisher:
         self._sent_in_place = 0
         self._undelivered = 0
         self._waits = 0
+        self._gpu_downloads = 0
+        self._gpu_download_ns = 0
         self._ended = False
         self._end_taken = False
         self._closed = False
@@ -175,7 +184,7 @@ class FramePublisher:
             )
         dt = np.dtype(dtype)
         dtype_code(dt)  # uint8 pixels or float32 samples
-        payload = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        payload = math.prod(map(int, shape)) * dt.itemsize
         capacity = payload + max(0, metadata_bytes)
         sample = self._loan_sample(HEADER_BYTES + capacity)
         buffer = LoanedBuffer(
@@ -210,7 +219,11 @@ class FramePublisher:
         if self._closed or self._ended:
             self._refuse_send()
         outgoing = describe_frame(frame)
-        base: object = None if outgoing.array is None else outgoing.array.base
+        if outgoing.download_ns is not None:  # the frame was only in a GPU texture
+            self._gpu_downloads += 1
+            self._gpu_download_ns += outgoing.download_ns
+        array = outgoing.array
+        base: object = None if array is None else array.base
         loaned = (
             self._loan_of(base, outgoing) if in_place and isinstance(base, LoanedBuffer) else None
         )
@@ -225,11 +238,14 @@ class FramePublisher:
             sequence=self._sequence,
             payload_in_place=loaned is not None,
         )
-        if loaned is not None:
-            assert isinstance(frame, ArrayFrame)
-            frame.freeze()  # the memory is the subscriber's now
-            self._sent_in_place += 1
         self._deliver(sample)
+        # The rest changes nothing the subscriber reads, so it comes after its wake-up.
+        if loaned is not None:
+            # The memory is the subscriber's now: the frame's array (outgoing.array)
+            # turns read-only, as frame.freeze() would make it.
+            assert array is not None
+            array.flags.writeable = False
+            self._sent_in_place += 1
         self._sent += 1
         return loaned is not None
 
@@ -261,16 +277,17 @@ class FramePublisher:
         """``buffer``, when the frame's array is that whole loan of ours and can go in place."""
         if buffer.owner is not self or buffer.sample is None:
             return None
-        assert outgoing.array is not None
-        if not buffer.holds(outgoing.array):
-            return None  # a view of part of it: copied like any other array
-        if buffer.capacity < outgoing.payload_len + len(outgoing.trailer):
+        array = outgoing.array
+        assert array is not None
+        if not buffer.holds(array):
+            return None  # reshaped or retyped: copied like any other array
+        if outgoing.trailer and buffer.capacity < array.nbytes + len(outgoing.trailer):
             return None  # more metadata than the loan kept room for
         return buffer
 
     def _loan_sample(self, size: int) -> Any:
         try:
-            return self._publisher.loan_slice_uninit(size)
+            return self._loan_slice(self._publisher, size)
         except self._loan_error as error:
             if "ExceedsMaxLoans" in str(error):
                 raise SharedMemoryError(
@@ -284,15 +301,15 @@ class FramePublisher:
 
     def _deliver(self, sample: Any) -> None:
         try:
-            recipients = sample.assume_init().send()
+            recipients = self._assume_init(sample).send()
         except self._send_error as error:
             raise SharedMemoryError(f"channel {self.channel!r}: send failed: {error}") from None
+        self._notifier.notify()
         self._sequence += 1
         if recipients == 0:
             self._undelivered += 1
         elif self._lossless:
             self._in_flight += 1
-        self._notifier.notify()
 
     # -- lossless flow control ---------------------------------------------------------
 
@@ -371,6 +388,8 @@ class FramePublisher:
             sent_in_place=self._sent_in_place,
             undelivered=self._undelivered,
             backpressure_waits=self._waits,
+            gpu_downloads=self._gpu_downloads,
+            gpu_download_ms=self._gpu_download_ns / 1e6,
             ended=self._ended,
         )
 

@@ -23,7 +23,8 @@ class BorrowCount:
     lend only so many: the port reads this before it asks, and copies (or, for a
     pool's loan, says no) instead of failing at the limit. Samples are taken by
     the port's one thread; they are given back wherever the last array over them
-    dies, so only that side takes a lock.
+    dies, so only that side takes a lock. (A loan that leaves by being sent leaves
+    on the port's thread: it is taken back off ``taken``, with no lock.)
     """
 
     __slots__ = ("_lock", "given_back", "taken")
@@ -56,16 +57,17 @@ class SharedSample:
         sample: Any,
         address: int,
         shape: tuple[int, ...],
-        dtype: np.dtype[Any],
+        typestr: str,
         borrows: BorrowCount,
     ) -> None:
+        """``typestr``: the dtype as the array interface names it (``np.dtype(...).str``)."""
         self.sample = sample
         self._borrows = borrows
         borrows.taken += 1
         self.__array_interface__ = {
             "data": (address, True),  # read-only: every consumer shares the memory
             "shape": shape,
-            "typestr": dtype.str,
+            "typestr": typestr,
             "version": 3,
         }
 
@@ -122,19 +124,21 @@ class LoanedBuffer:
         }
 
     def holds(self, array: np.ndarray[Any, Any]) -> bool:
-        """Whether ``array`` is this whole loan, untouched in shape and type."""
-        return (
-            array.shape == self.shape
-            and array.dtype == self.dtype
-            and array.__array_interface__["data"][0] == self.address
-            and array.flags.c_contiguous
-        )
+        """Whether ``array`` (whose ``base`` is this buffer) is this whole loan, untouched
+        in shape and type.
+
+        No address check: a C-contiguous view with the loan's shape and dtype spans
+        all of the loan's bytes, so it starts where the loan starts (and reading an
+        array's address costs a microsecond, on a path every frame takes).
+        """
+        return array.shape == self.shape and array.dtype == self.dtype and array.flags.c_contiguous
 
     def take_sample(self) -> Any:
-        """The sample, for sending: from now on it is no longer a loan of this buffer."""
+        """The sample, for sending (on the port's thread): from now on it is no
+        longer a loan of this buffer."""
         sample = self.sample
         self.sample = None
-        self._loans.give_back()
+        self._loans.taken -= 1
         return sample
 
     def __del__(self) -> None:

@@ -32,7 +32,11 @@ from ._iceoryx import (
 )
 from ._shared import BorrowCount, SharedSample
 from ._wire import (
+    AUDIO_KIND,
     HEADER_BYTES,
+    PIXEL_FORMATS,
+    TYPESTRS,
+    VIDEO_KIND,
     FrameKind,
     Header,
     data_payload,
@@ -40,11 +44,12 @@ from ._wire import (
     packet_from,
     read_header,
     read_trailer,
+    unknown_code,
 )
 
 __all__ = ["FrameSubscriber", "SubscriberStatistics"]
 
-_ARRAY_KINDS = frozenset((FrameKind.VIDEO, FrameKind.AUDIO))
+_ARRAY_KINDS = frozenset((VIDEO_KIND, AUDIO_KIND))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +148,25 @@ class FrameSubscriber:
 
     def receive(self) -> Frame | None:
         """The oldest frame waiting, or None (none yet, or the stream ended)."""
-        while True:
-            sample = self._take()
-            if sample is None:
-                return None
-            frame = self._frame_from(sample)
-            if frame is not None:
-                self._received += 1
-                return frame
+        if self._closed:
+            self._check_open()
+        if self._ended:
+            return None
+        try:
+            sample = self._subscriber.receive()  # None when nothing waits: no has_samples first
+        except self._receive_error as error:
+            raise SharedMemoryError(
+                f"channel {self.channel!r}: receive failed: {error} "
+                f"({self._borrows.held} received frames still held)"
+            ) from None
+        if sample is None:
+            return None
+        if self._lossless:
+            self._feedback.notify_with_custom_event_id(self._consumed_id)
+        frame = self._frame_from(sample)
+        if frame is not None:  # None: it was the end of stream
+            self._received += 1
+        return frame
 
     def receive_latest(self) -> Frame | None:
         """The newest frame waiting, skipping (and counting as dropped) older ones.
@@ -176,52 +192,71 @@ class FrameSubscriber:
         spurious wake-up), False on timeout. It sleeps on an iceoryx2 event the
         publisher signals after each send: no polling.
         """
-        self._check_open()
+        if self._closed:
+            self._check_open()
         if self._ended or self._subscriber.has_samples():
             return True
         deadline = time.monotonic() + timeout_s
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return bool(self._subscriber.has_samples())
+        left = timeout_s
+        while left > 0:
             if timed_wait(self._listener, left, self.channel) or self._subscriber.has_samples():
                 return True
             # An empty wake-up before the deadline (a signal cut the wait short): wait on.
-
-    def _take(self) -> Any:
-        if self._closed:
-            self._check_open()
-        if self._ended:
-            return None
-        try:
-            sample = self._subscriber.receive()
-        except self._receive_error as error:
-            raise SharedMemoryError(
-                f"channel {self.channel!r}: receive failed: {error} "
-                f"({self._borrows.held} received frames still held)"
-            ) from None
-        if sample is not None and self._lossless:
-            self._feedback.notify_with_custom_event_id(self._consumed_id)
-        return sample
+            left = deadline - time.monotonic()
+        return bool(self._subscriber.has_samples())
 
     def _frame_from(self, sample: Any) -> Frame | None:
         """The frame ``sample`` carries; None for end of stream."""
         address = sample.payload_ptr
-        header = read_header(address, sample.header.number_of_elements)
+        fields = read_header(address, sample.header.number_of_elements)
+        # The fields in locals, once: this runs on the consumer's wake-up path, where
+        # every extra step costs microseconds (caches are cold after an idle wait).
+        (_, kind, dtype_code, ndim, pixel_code, _, stream_id, sequence, timestamp_ns,
+         frame_number, sample_rate, dim0, dim1, dim2, dim3, payload_len,
+         trailer_len) = fields  # fmt: skip
+
         # Count the messages between the last one and this one as dropped. A new
         # publisher (the first, or one that replaced a crashed one) starts at 0:
         # whatever it sent before this one never arrived.
-        sequence = header.sequence
-        if header.stream_id != self._stream_id:
-            self._stream_id = header.stream_id
+        if stream_id != self._stream_id:
+            self._stream_id = stream_id
             self._expected = 0
         if sequence > self._expected:
             self._dropped += sequence - self._expected
         self._expected = sequence + 1
 
-        kind = header.kind
         if kind in _ARRAY_KINDS:
-            return self._array_frame(sample, address, header)
+            trailer = read_trailer(address, payload_len, trailer_len) if trailer_len else None
+            shared = SharedSample(
+                sample,
+                address + HEADER_BYTES,
+                (dim0, dim1, dim2, dim3)[:ndim],
+                TYPESTRS.get(dtype_code) or unknown_code("dtype", dtype_code),
+                self._borrows,
+            )
+            array = np.asarray(shared)
+            # iceoryx2 refuses a receive while max_borrowed samples are held: at the
+            # limit, copy this one out and hand its sample back, so the next receive works.
+            if self._borrows.held >= self.max_borrowed:
+                array = array.copy()
+                array.flags.writeable = False
+                del shared
+                self._copied += 1
+            if kind == VIDEO_KIND:
+                return VideoFrame(
+                    array,
+                    PIXEL_FORMATS.get(pixel_code) or unknown_code("pixel format", pixel_code),
+                    timestamp_ns=timestamp_ns,
+                    frame_number=frame_number,
+                    metadata=metadata_from(trailer) if trailer else None,
+                )
+            return AudioFrame(
+                array,
+                sample_rate,
+                timestamp_ns=timestamp_ns,
+                frame_number=frame_number,
+                metadata=metadata_from(trailer) if trailer else None,
+            )
         if kind == FrameKind.END_OF_STREAM:
             self._ended = True
             # The publisher's process may wait for this before it exits: a subscriber
@@ -230,43 +265,14 @@ class FrameSubscriber:
             return None
         if kind == FrameKind.DATA:
             return DataFrame(
-                data_payload(address, header),
-                timestamp_ns=header.timestamp_ns,
-                frame_number=header.frame_number,
-                metadata=metadata_from(read_trailer(address, header)),
+                data_payload(address, Header._make(fields)),
+                timestamp_ns=timestamp_ns,
+                frame_number=frame_number,
+                metadata=metadata_from(read_trailer(address, payload_len, trailer_len)),
             )
         if kind == FrameKind.PACKET:
-            return packet_from(address, header)
+            return packet_from(address, Header._make(fields))
         raise FrameError(f"channel {self.channel!r}: a message of unknown kind {kind} arrived")
-
-    def _array_frame(self, sample: Any, address: int, header: Header) -> Frame:
-        metadata = metadata_from(read_trailer(address, header)) if header.trailer_len else None
-        shared = SharedSample(
-            sample, address + HEADER_BYTES, header.shape, header.dtype, self._borrows
-        )
-        array = np.asarray(shared)
-        # iceoryx2 refuses a receive while max_borrowed samples are held: at the
-        # limit, copy this one out and hand its sample back, so the next receive works.
-        if self._borrows.held >= self.max_borrowed:
-            array = array.copy()
-            array.flags.writeable = False
-            del shared
-            self._copied += 1
-        if header.kind == FrameKind.VIDEO:
-            return VideoFrame(
-                array,
-                header.pixel_format,
-                timestamp_ns=header.timestamp_ns,
-                frame_number=header.frame_number,
-                metadata=metadata,
-            )
-        return AudioFrame(
-            array,
-            header.sample_rate,
-            timestamp_ns=header.timestamp_ns,
-            frame_number=header.frame_number,
-            metadata=metadata,
-        )
 
     # -- state -------------------------------------------------------------------------
 

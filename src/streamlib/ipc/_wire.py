@@ -22,10 +22,11 @@ import ctypes
 import enum
 import json
 import struct
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -41,12 +42,18 @@ from ..core import (
 from ..core._frame import EMPTY_METADATA
 
 __all__ = [
+    "AUDIO_KIND",
     "HEADER_BYTES",
+    "PIXEL_FORMATS",
+    "TYPESTRS",
+    "VIDEO_KIND",
     "FrameKind",
     "Header",
     "OutgoingFrame",
     "describe_frame",
     "read_header",
+    "read_trailer",
+    "unknown_code",
 ]
 
 HEADER_BYTES: Final = 128
@@ -54,6 +61,10 @@ HEADER_BYTES: Final = 128
 
 _MAGIC: Final = b"SLF\x01"  # streamlib frame, wire version 1
 _HEADER = struct.Struct("<4sBBBBB3xQQqqI4IQI")
+# The packed header where it lies in shared memory: struct packs into it and
+# unpacks from it in place (cheaper than a bytes copy plus ctypes.memmove/string_at,
+# on a path every frame takes).
+_PackedHeader = ctypes.c_char * _HEADER.size
 MAX_DIMS: Final = 4
 """The most dimensions a frame's array may have (video has 2 or 3, audio 2)."""
 
@@ -71,6 +82,11 @@ class FrameKind(enum.IntEnum):
     END_OF_STREAM = 5
 
 
+# The kinds every frame needs, as module globals: reading a member off an Enum class
+# costs more than a global lookup (3.11), on paths every frame takes.
+VIDEO_KIND: Final = FrameKind.VIDEO
+AUDIO_KIND: Final = FrameKind.AUDIO
+
 # Stable codes on the wire (never the enum's order, which may change).
 _PIXEL_CODES: Final = {
     PixelFormat.RGB24: 1,
@@ -80,9 +96,11 @@ _PIXEL_CODES: Final = {
     PixelFormat.YUV420P: 5,
     PixelFormat.NV12: 6,
 }
-_PIXEL_FORMATS: Final = {code: fmt for fmt, code in _PIXEL_CODES.items()}
+PIXEL_FORMATS: Final = {code: fmt for fmt, code in _PIXEL_CODES.items()}
 _DTYPE_CODES: Final[dict[np.dtype[Any], int]] = {np.dtype(np.uint8): 1, np.dtype(np.float32): 2}
 _DTYPES: Final[dict[int, np.dtype[Any]]] = {code: dt for dt, code in _DTYPE_CODES.items()}
+# numpy's array-interface names of those dtypes (``dtype.str`` builds a new string per call).
+TYPESTRS: Final[dict[int, str]] = {code: dt.str for code, dt in _DTYPES.items()}
 
 
 def dtype_code(dtype: np.dtype[Any]) -> int:
@@ -96,7 +114,8 @@ def dtype_code(dtype: np.dtype[Any]) -> int:
 
 class Header(NamedTuple):
     """The fixed part of one received message, as packed (codes, not enums: it is read
-    once per frame)."""
+    once per frame). ``read_header`` gives these fields as a plain tuple; ``Header._make``
+    names them where that is worth an object."""
 
     magic: bytes
     kind: int
@@ -118,56 +137,42 @@ class Header(NamedTuple):
     payload_len: int
     trailer_len: int
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.dim0, self.dim1, self.dim2, self.dim3)[: self.ndim]
 
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        try:
-            return _DTYPES[self.dtype_code]
-        except KeyError:
-            raise FrameError(
-                f"a frame arrived with an unknown dtype code {self.dtype_code}"
-            ) from None
-
-    @property
-    def pixel_format(self) -> PixelFormat:
-        try:
-            return _PIXEL_FORMATS[self.pixel_code]
-        except KeyError:
-            raise FrameError(
-                f"a video frame arrived with an unknown pixel format code {self.pixel_code}"
-            ) from None
-
-
-def read_header(address: int, message_len: int) -> Header:
-    """Parse the header at ``address``; ``FrameError`` if it is not a streamlib frame."""
+def read_header(address: int, message_len: int) -> tuple[Any, ...]:
+    """The header at ``address``: its fields in :class:`Header`'s order, as a plain tuple
+    (the consumer's wake-up path unpacks them; a named tuple costs microseconds more
+    there, cold); ``FrameError`` if it is not a streamlib frame."""
     if message_len < HEADER_BYTES:
         raise FrameError(
             f"a {message_len}-byte message is too short for a streamlib frame; "
             "is something else publishing on this channel?"
         )
-    header = Header._make(_HEADER.unpack(ctypes.string_at(address, _HEADER.size)))
-    if header.magic != _MAGIC:
+    fields = _HEADER.unpack_from(_PackedHeader.from_address(address))
+    magic, payload_len, trailer_len = fields[0], fields[15], fields[16]
+    if magic != _MAGIC:
         raise FrameError(
-            f"not a streamlib frame (magic {header.magic!r}, expected {_MAGIC!r}); both ends "
+            f"not a streamlib frame (magic {magic!r}, expected {_MAGIC!r}); both ends "
             "must run the same streamlib wire version"
         )
-    if HEADER_BYTES + header.payload_len + header.trailer_len > message_len:
+    if HEADER_BYTES + payload_len + trailer_len > message_len:
         raise FrameError(
-            f"a frame header claims {header.payload_len} + {header.trailer_len} bytes, "
+            f"a frame header claims {payload_len} + {trailer_len} bytes, "
             f"but the message holds {message_len - HEADER_BYTES}"
         )
-    return header
+    return fields
 
 
-def read_trailer(address: int, header: Header) -> Any:
+def unknown_code(what: str, code: int) -> NoReturn:
+    """Raise for a ``what`` code this streamlib does not know (``TYPESTRS.get(code) or
+    unknown_code("dtype", code)``)."""
+    raise FrameError(f"a frame arrived with an unknown {what} code {code}")
+
+
+def read_trailer(address: int, payload_len: int, trailer_len: int) -> Any:
     """The JSON trailer after the payload (None when empty)."""
-    if not header.trailer_len:
+    if not trailer_len:
         return None
-    raw = ctypes.string_at(address + HEADER_BYTES + header.payload_len, header.trailer_len)
-    return json.loads(raw)
+    return json.loads(ctypes.string_at(address + HEADER_BYTES + payload_len, trailer_len))
 
 
 def metadata_from(value: Any) -> Mapping[str, Any]:
@@ -195,6 +200,8 @@ class OutgoingFrame:
     """The pixel format's wire code (0: not video)."""
     sample_rate: int = 0
     flags: int = 0
+    download_ns: int | None = None
+    """How long downloading a GPU frame's texture took (None: the frame had an array)."""
 
     @property
     def payload_len(self) -> int:
@@ -216,19 +223,22 @@ class OutgoingFrame:
         if array is None:
             shape: tuple[int, ...] = ()
             code = 0
-            if self.blob:
-                ctypes.memmove(start, self.blob, len(self.blob))
+            payload_len = len(self.blob)
+            if payload_len:
+                ctypes.memmove(start, self.blob, payload_len)
         else:
             shape = array.shape
             code = dtype_code(array.dtype)
+            payload_len = array.nbytes
             if not payload_in_place:
                 np.copyto(writable_view(start, shape, array.dtype), array)
         trailer = self.trailer
-        payload_len = self.payload_len
         if trailer:
             ctypes.memmove(start + payload_len, trailer, len(trailer))
         dims = (*shape, 0, 0, 0, 0)
-        packed = _HEADER.pack(
+        _HEADER.pack_into(
+            _PackedHeader.from_address(address),
+            0,
             _MAGIC,
             self.kind,
             code,
@@ -247,7 +257,6 @@ class OutgoingFrame:
             payload_len,
             len(trailer),
         )
-        ctypes.memmove(address, packed, len(packed))
 
 
 def end_of_stream() -> OutgoingFrame:
@@ -258,21 +267,31 @@ def describe_frame(frame: Frame) -> OutgoingFrame:
     """Take ``frame`` apart for the wire; ``FrameError`` for what cannot cross a process."""
     metadata = frame.metadata
     if isinstance(frame, VideoFrame):
+        download_ns = None
+        if not frame.has_array:
+            # Only in a GPU texture: textures stay in their process, so the pixels
+            # cross as an array, downloaded here; the publisher counts what it cost.
+            started = time.perf_counter_ns()
+            array = frame.data
+            download_ns = time.perf_counter_ns() - started
+        else:
+            array = frame.data
         return OutgoingFrame(
-            FrameKind.VIDEO,
+            VIDEO_KIND,
             frame.timestamp_ns,
             frame.frame_number,
-            array=frame.data,  # a GPU frame downloads here: textures stay in their process
-            trailer=_metadata_json(metadata, frame),
+            array=array,
+            trailer=_metadata_json(metadata, frame) if metadata else b"",
             pixel_code=_PIXEL_CODES[frame.pixel_format],
+            download_ns=download_ns,
         )
     if isinstance(frame, AudioFrame):
         return OutgoingFrame(
-            FrameKind.AUDIO,
+            AUDIO_KIND,
             frame.timestamp_ns,
             frame.frame_number,
             array=frame.data,
-            trailer=_metadata_json(metadata, frame),
+            trailer=_metadata_json(metadata, frame) if metadata else b"",
             sample_rate=frame.sample_rate,
         )
     if isinstance(frame, DataFrame):
@@ -327,7 +346,7 @@ def data_payload(address: int, header: Header) -> Any:
 
 def packet_from(address: int, header: Header) -> EncodedPacket:
     """An encoded packet (its bytes copied out: ``EncodedPacket.data`` is ``bytes``)."""
-    fields = read_trailer(address, header)
+    fields = read_trailer(address, header.payload_len, header.trailer_len)
     raw = ctypes.string_at(address + HEADER_BYTES, header.payload_len)
     extradata_len = fields["extradata"]
     if extradata_len is None:
