@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -76,14 +75,20 @@ def worker_pid(rt: sl.Runtime) -> int | None:
     return int(pid) if pid and process.get("rss_mb", 0) > 0 and not is_gone(int(pid)) else None
 
 
-def crash(way: str, times: int) -> tuple[set[int], list[float]]:
-    """Run until ``times`` workers died ``way``; their pids and each crash-to-frames time."""
+def crash(way: str, times: int) -> tuple[set[int], list[float], int]:
+    """Run until ``times`` workers died ``way``; every worker pid seen, and the time from
+    one crash to the next (a fresh worker started, took frames, and died), and how
+    many died."""
     errors: list[ProcessorErrored] = []
-    recovered_s: list[float] = []
+    cycles_s: list[float] = []
+    pids: set[int] = set()
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, ProcessorErrored) and event.processor_id == "fx":
+            errors.append(event)
+
     with sl.Runtime(backoff=RestartBackoff(initial_s=0.01, max_s=0.05)) as rt:
-        rt.events.subscribe(
-            "processor:fx", lambda e: errors.append(e) if isinstance(e, ProcessorErrored) else None
-        )
+        subscription = rt.events.subscribe("*", on_event)
         src = rt.add(TestPattern, id="src", width=64, height=48, fps=50)
         fail_on = 10**9 if way == "kill" else 2
         fx = rt.add(CrashesOnFrame, id="fx", isolation="process", way=way, fail_on=fail_on)
@@ -91,36 +96,27 @@ def crash(way: str, times: int) -> tuple[set[int], list[float]]:
         rt.connect(src.video, fx.video_in)
         rt.connect(fx.video_out, out.video)
         rt.start()
-        deadline = time.monotonic() + CRASH_WAIT_S * times
         killed: set[int] = set()
+        deadline = time.monotonic() + CRASH_WAIT_S * times
         while len(errors) < times and time.monotonic() < deadline:
             seen = len(errors)
             started = time.monotonic()
-            if way == "kill":
-                kill_a_fresh_worker(rt, killed)
             while len(errors) == seen and time.monotonic() - started < CRASH_WAIT_S:
-                time.sleep(0.02)
-            recovered_s.append(time.monotonic() - started)
+                pid = worker_pid(rt)
+                if pid is not None:
+                    pids.add(pid)
+                    if way == "kill" and pid not in killed and out_frames(rt) > 0:
+                        killed.add(pid)
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.01)
+            cycles_s.append(time.monotonic() - started)
         rt.stop()
-    dead = {int(pid) for e in errors for pid in re.findall(r"pid (\d+)", e.message)}
-    return dead, recovered_s
+        subscription.close()
+    return pids, cycles_s, len(errors)
 
 
 def out_frames(rt: sl.Runtime) -> int:
     return rt.statistics().processors["out"].frames_in
-
-
-def kill_a_fresh_worker(rt: sl.Runtime, killed: set[int]) -> None:
-    """``kill -9`` the worker once a fresh one (not killed before) passes frames on."""
-    frames = out_frames(rt)
-    started = time.monotonic()
-    while time.monotonic() - started < CRASH_WAIT_S:
-        pid = worker_pid(rt)
-        if pid is not None and pid not in killed and out_frames(rt) > frames:
-            killed.add(pid)
-            os.kill(pid, signal.SIGKILL)
-            return
-        time.sleep(0.02)
 
 
 def main() -> int:
@@ -134,9 +130,9 @@ def main() -> int:
     dead: set[int] = set()
     begun = time.monotonic()
     for way in WAYS:
-        pids, times = crash(way, args.per_way)
+        pids, cycles, crashes = crash(way, args.per_way)
         dead |= pids
-        rows.append({"way": way, "crashes": len(pids), "median_cycle_s": _median(times)})
+        rows.append({"way": way, "crashes": crashes, "median_cycle_s": _median(cycles)})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     time.sleep(1.0)  # let the last worker's exit be reaped
     cleanup_dead_nodes()
