@@ -39,8 +39,10 @@ class OutputWatcher:
     Two kinds, by what the reader needs:
 
     - :meth:`on_demand` keeps one frame per :meth:`take`: the first written after the
-      reader asked (a take that found nothing asked; the frame waits for the next take). A preview that asks five times a second costs the producer five kept
-      frames a second; every other write only counts itself (``missed``).
+      reader asked (a take that found nothing has asked; a frame that comes after it
+      gave up waits for the next take). A preview that asks five times a second costs
+      the producer five kept frames a second; every other write only counts itself
+      (``missed``).
     - :meth:`every_frame` keeps every frame, the newest ``keep`` until the reader takes
       them (audio levels need every block).
     """
