@@ -26,9 +26,8 @@ __all__ = ["Collector", "NullSink"]
 class FrameLog:
     """Frames kept as they arrive (the newest ``max_frames``), and a wait until there are enough.
 
-    The one "wait until frames came" of streamlib: :class:`Collector` keeps one per
-    input for tests, the MCP snapshot probe one for what an agent looks at. ``add``
-    runs on the sink's worker, ``wait_until`` on any other thread::
+    :class:`Collector` keeps one per input, for tests. ``add`` runs on the sink's
+    worker, ``wait_until`` on any other thread::
 
         log = FrameLog(100)
         log.wait_until(lambda frames: len(frames) >= 10, timeout_s=5)  # False: timed out
