@@ -119,8 +119,7 @@ def consume(variant: str, channel: str, count: int) -> list[tuple[int, int]]:
         print("ready", flush=True)
         wait = iox2.Duration.from_secs_f64(PEER_TIMEOUT_S)
         while arrivals[-1][0] < count - 1:
-            if not listener.timed_wait(wait):
-                raise SystemExit("the producer went quiet")
+            listener.timed_wait(wait)
             while (sample := subscriber.receive()) is not None:
                 view = _memory(sample.payload_ptr, sample.header.number_of_elements)
                 arrivals.append((int(view[:8].view(np.int64)[0]), time.monotonic_ns()))
