@@ -41,6 +41,7 @@ from isolation_support import (  # noqa: E402
     Ticks,
 )
 from runtime_support import WAIT_S, EventLog, wait_until  # noqa: E402
+from streamlib.cli._live_stats import render_stats  # noqa: E402
 from streamlib.core import RestartBackoff  # noqa: E402
 from streamlib.ipc import cleanup_dead_nodes  # noqa: E402
 from streamlib.pipelines import dump_pipeline, parse_pipeline  # noqa: E402
@@ -60,6 +61,8 @@ WORKER_PROCESS_KEYS = {
     "hop_drops_out",
     "hops_out_in_place",
     "lost_in_crashes",
+    "gpu_downloads",
+    "gpu_download_ms",
 }
 FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
 
@@ -610,3 +613,56 @@ def test_a_member_of_a_running_process_refuses_a_new_input(runtime: sl.Runtime) 
     with pytest.raises(sl.RuntimeStateError, match="input of process 'fxp', which already runs"):
         rt.connect(src.video, fx.video_in)
     assert list(rt.graph.edges()) == [rt.graph.edge_between("fx.video_out", "out.video")]
+
+
+class _FakeTexture:
+    """A picture "on a GPU" with no GPU (core's GpuTexture protocol)."""
+
+    def __init__(self, pixels: np.ndarray[Any, Any]) -> None:
+        self._pixels = pixels
+        self.pixel_format = sl.PixelFormat.RGB24
+        self.height, self.width = pixels.shape[:2]
+
+    def download(self) -> np.ndarray[Any, Any]:
+        return self._pixels.copy()
+
+
+class GpuFrames(sl.Processor):
+    """Writes ``frames`` video frames that exist only as (fake) GPU textures, then ends."""
+
+    video = sl.Output(sl.VideoFrame)
+    live = False
+
+    def __init__(self, config: Any = None, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        self.written = 0
+
+    def scheduling(self) -> sl.Scheduling:
+        return sl.Scheduling.loop()
+
+    def process(self) -> None:
+        if self.written == 12:
+            self.end_outputs()
+            return
+        texture = _FakeTexture(np.full((16, 32, 3), self.written, np.uint8))
+        self.video.write(sl.VideoFrame(texture, frame_number=self.written))
+        self.written += 1
+
+
+def test_gpu_frames_are_downloaded_to_cross_and_the_cost_is_in_the_statistics(
+    runtime: sl.Runtime,
+) -> None:
+    rt = runtime
+    src = rt.add(GpuFrames, id="src")
+    fx = rt.add(AddGain, id="fx", isolation="process", gain=1)
+    out = rt.add(Collector, id="out")
+    rt.connect(src.video, fx.video_in)
+    rt.connect(fx.video_out, out.video)
+    assert rt.run(duration_s=WAIT_S) is sl.RunOutcome.ENDED
+    frames = rt.processor("out").received()
+    assert [int(f.to_ndarray()[0, 0, 0]) for f in frames] == list(range(1, 13))
+    process = rt.statistics().processors["fx"].process
+    assert process is not None
+    assert process["gpu_downloads"] == 12  # each texture, once, on its way in
+    assert process["gpu_download_ms"] > 0
+    assert "gpu dl ms" in "\n".join(render_stats(rt.statistics()))

@@ -28,7 +28,9 @@ _SPEED_WINDOW_S = 5.0  # speed and time left from the progress of the last few s
 
 _PROCESSOR_COLUMNS = ("processor", "state", "fps", "calls", "in", "out", "err", "p50 ms", "p99 ms")
 _CONNECTION_COLUMNS = ("connection", "profile", "depth", "dropped", "age ms")
-_PROCESS_COLUMNS = ("worker process", "pid", "cpu %", "rss MB", "hops in", "hops out", "dropped")
+_PROCESS_COLUMNS = (
+    "worker process", "pid", "cpu %", "rss MB", "hops in", "hops out", "lost", "gpu dl ms"
+)  # fmt: skip
 
 
 def _processor_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
@@ -82,7 +84,14 @@ def _process_rows(stats: RuntimeStatistics) -> list[tuple[str, ...]]:
                 "-" if rss is None else f"{rss:.1f}",
                 str(process.get("hops_in", 0)),
                 str(process.get("hops_out", 0)),
-                str(process.get("hop_drops_in", 0) + process.get("hop_drops_out", 0)),
+                # Dropped on the way, or with a worker that died: every frame counted.
+                str(
+                    process.get("hop_drops_in", 0)
+                    + process.get("hop_drops_out", 0)
+                    + process.get("lost_in_crashes", 0)
+                ),
+                # GPU frames downloaded to cross (textures stay in their process).
+                f"{process['gpu_download_ms']:.1f}" if process.get("gpu_downloads") else "-",
             )
         )
     return rows
@@ -105,9 +114,9 @@ def render_stats(stats: RuntimeStatistics) -> list[str]:
         lines.append("  {:<40} {:<8} {:>9} {:>8} {:>8}".format(name[:40], *rest))
     processes = _process_rows(stats)
     if processes:
-        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}".format(*_PROCESS_COLUMNS))
+        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>6} {:>9}".format(*_PROCESS_COLUMNS))
     for name, *rest in processes:
-        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}".format(name[:18], *rest))
+        lines.append("  {:<18} {:>8} {:>6} {:>7} {:>8} {:>8} {:>6} {:>9}".format(name[:18], *rest))
     return lines
 
 

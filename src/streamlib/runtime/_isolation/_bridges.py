@@ -99,6 +99,7 @@ class IpcOutlet(Processor[ChannelConfig]):
         self._publisher: FramePublisher | None = None
         self._lender: PoolLender | None = None
         self._sent = 0  # kept from the closed publisher for the final statistics
+        self._gpu: tuple[int, float] = (0, 0.0)  # the same for its GPU downloads
         self.dropped = 0  # frames for a consumer worker that is gone for good
         self._consumer_gone = False
 
@@ -155,9 +156,22 @@ class IpcOutlet(Processor[ChannelConfig]):
     @property
     def sent(self) -> int:
         """Frames it published (copied or in place)."""
-        if self._publisher is not None:
-            self._sent = self._publisher.statistics().sent
+        self._keep_counts()
         return self._sent
+
+    @property
+    def gpu_downloads(self) -> tuple[int, float]:
+        """GPU frames it had to download before sending (textures stay in their
+        process), and the milliseconds that took in all."""
+        self._keep_counts()
+        return self._gpu
+
+    def _keep_counts(self) -> None:
+        """Read the publisher's counters, kept for after it is closed."""
+        if self._publisher is not None:
+            stats = self._publisher.statistics()
+            self._sent = stats.sent
+            self._gpu = (stats.gpu_downloads, stats.gpu_download_ms)
 
     def on_end_of_stream(self) -> None:
         if self._publisher is not None:
@@ -168,7 +182,7 @@ class IpcOutlet(Processor[ChannelConfig]):
         if self._lender is not None:
             self._lender.close()  # (the counters stay readable)
         if self._publisher is not None:
-            self._sent = self._publisher.statistics().sent
+            self._keep_counts()
             self._publisher.close()
             self._publisher = None
         super().teardown()

@@ -266,6 +266,8 @@ def _report_stats(
                     port: outlet.sent
                     for port, outlet in bridges.direct_outlets.get(pid, {}).items()
                 },
+                # GPU frames downloaded to cross (textures stay in their process).
+                **_gpu_downloads(runtime, bridges.of(pid)),
                 # Frames for a consumer worker gone for good (see IpcOutlet).
                 "hop_drops_out": sum(
                     outlet.dropped for outlet in bridges.direct_outlets.get(pid, {}).values()
@@ -295,6 +297,19 @@ def _direct_in_counts(connections: Any, pid: str, port: str, inlet: IpcInlet) ->
         "dropped": 0 if counts is None else counts.dropped,
         "newest_age_ms": None if counts is None else counts.newest_age_ms,
         "channel_dropped": inlet.dropped,
+    }
+
+
+def _gpu_downloads(runtime: Runtime, bridge_ids: list[str]) -> dict[str, Any]:
+    """``gpu_downloads`` and ``gpu_download_ms`` of a member's outlets, summed."""
+    counts = [
+        outlet.gpu_downloads
+        for outlet in map(runtime.processor, bridge_ids)
+        if isinstance(outlet, IpcOutlet)
+    ]
+    return {
+        "gpu_downloads": sum(n for n, _ in counts),
+        "gpu_download_ms": round(sum(ms for _, ms in counts), 3),
     }
 
 

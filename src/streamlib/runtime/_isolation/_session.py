@@ -69,6 +69,7 @@ class MemberChannels:
         self.hops_out = 0
         self.lost_at_stop = 0
         self.lost_in_crashes = 0  # sent to a worker that died before the member read them
+        self.gpu_closed = (0, 0.0)  # GPU downloads (count, ms) of workers that are gone
         self.crash_counted = False
         # Ports straight to or from another worker (channel names by port): the parent
         # has no end of those; the worker's counts say what crossed them.
@@ -86,6 +87,7 @@ class MemberChannels:
         self.hops_out += earlier.hops_out
         self.lost_at_stop += earlier.lost_at_stop
         self.lost_in_crashes += earlier.lost_in_crashes
+        self.gpu_closed = _plus(self.gpu_closed, earlier.gpu_closed)
         self.ever_direct = self.ever_direct or earlier.ever_direct
         self.hops_in_direct += earlier.hops_in_direct
         self.hops_out_direct += earlier.hops_out_direct
@@ -367,6 +369,16 @@ class WorkerSession:
             + sum(s.statistics().dropped for s in channels.subscribers.values()),
             "lost_in_crashes": channels.lost_in_crashes,
         }
+        # GPU frames downloaded to cross, both ways (textures stay in their process).
+        downloads, download_ms = (
+            channels.gpu_closed
+            if self.closed
+            else _plus(channels.gpu_closed, self._gpu_downloads(processor_id, stats))
+        )
+        process["gpu_downloads"] = downloads
+        process["gpu_download_ms"] = round(download_ms, 3)
+        stats.pop("gpu_downloads", None)
+        stats.pop("gpu_download_ms", None)
         if self.name is not None:
             process["name"] = self.name
         if channels.ever_direct:  # of the hops, those straight from or to another worker
@@ -398,12 +410,27 @@ class WorkerSession:
             # counted.
             channels.lost_at_stop += sum(len(inbox) for inbox in channels.inboxes.values())
             channels.inboxes.clear()
+            worker_stats = self.worker.stats.get(channels.id, {})
+            channels.gpu_closed = _plus(
+                channels.gpu_closed, self._gpu_downloads(channels.id, worker_stats)
+            )
             for publisher in channels.publishers.values():
                 publisher.close(linger_s=0.0)
             channels.publishers.clear()
         cleanup_dead_nodes()
 
     # -- internals -------------------------------------------------------------------
+
+    def _gpu_downloads(
+        self, processor_id: str, worker_stats: Mapping[str, Any]
+    ) -> tuple[int, float]:
+        """This worker's GPU downloads for ``processor_id``: the parent's on the way in,
+        the worker's (as last reported) on the way out."""
+        parent = [p.statistics() for p in self.channels[processor_id].publishers.values()]
+        return (
+            worker_stats.get("gpu_downloads", 0) + sum(p.gpu_downloads for p in parent),
+            worker_stats.get("gpu_download_ms", 0.0) + sum(p.gpu_download_ms for p in parent),
+        )
 
     def _start(self, prefix: str, members: Mapping[str, IsolatedProcessor]) -> WorkerProcess:
         """Open the members' channels and start the worker on them."""
@@ -532,3 +559,7 @@ def _output_profile(connections: list[Connection[Any]]) -> DeliveryProfile:
     if DeliveryProfile.LOSSLESS in profiles or not profiles:
         return DeliveryProfile.LOSSLESS
     return DeliveryProfile.FIFO
+
+
+def _plus(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
+    return a[0] + b[0], a[1] + b[1]
