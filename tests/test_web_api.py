@@ -370,3 +370,38 @@ def test_a_ticket_expires_and_the_oldest_give_way() -> None:
         tickets.issue()
     assert not tickets.redeem(first)  # one ticket too many: the oldest is gone
     assert not tickets.redeem("é")  # anything at all is only refused
+
+
+def test_stats_streams_at_one_rate_share_their_snapshots() -> None:
+    """Five pages at 10 Hz, opened at different moments, cost the runtime about ten
+    snapshots a second, not fifty (SharedSnapshot)."""
+    import threading
+
+    from streamlib.web import WebOptions, WebServer
+    from streamlib.web._streams import _shared_snapshots
+
+    host = PipelineHost()
+    received = [0] * 5
+    try:
+        with WebServer(host, WebOptions()) as server:
+            url = f"{server.url}/stats/stream"
+
+            def read(index: int) -> None:
+                time.sleep(index * 0.037)  # pages open at different moments
+                params = {"interval_ms": 100}
+                with httpx2.stream("GET", url, params=params, timeout=WAIT_S) as response:
+                    for _ in sse_events(response):
+                        received[index] += 1
+                        if received[index] == 15:
+                            return
+
+            pages = [threading.Thread(target=read, args=(i,)) for i in range(5)]
+            for page in pages:
+                page.start()
+            for page in pages:
+                page.join(WAIT_S)
+            taken = _shared_snapshots[host].taken
+    finally:
+        host.close()
+    assert received == [15] * 5
+    assert taken <= 15 * 5 / 3  # about 15 here; unshared, 75
