@@ -36,7 +36,8 @@ from ...core import (
 )
 from ...core._frame import ArrayFrame
 from ...ipc import FramePublisher, FrameSubscriber, cleanup_dead_nodes
-from ._direct import NO_DIRECT_PLAN, DirectLedger, DirectPlan
+from ._direct import NO_DIRECT_PLAN, DirectPlan
+from ._mirroring import ConnectionMirror
 from ._worker_process import ProcessUsage, WorkerProcess
 
 if TYPE_CHECKING:
@@ -121,18 +122,12 @@ class WorkerSession:
             for port in stand_in.inputs.values()
             if port.connection is not None and port.connection.source.processor in members
         )
-        # The mirrored counters of the connections that stay inside count on from
-        # where this session found them (a restarted worker counts from zero).
-        self._connection_base: dict[ConnectionId, tuple[int, int]] = {}
-        self._output_base: dict[ConnectionId, int] = {}
-        self._mirrored_at: dict[str, int] = {}  # per member: the stats last mirrored
         self.channels = {pid: MemberChannels(pid) for pid in members}
         # Planned before the channels open: a port that goes direct gets none here.
         self.direct: dict[str, DirectPlan] = {
             pid: stand_in.direct_plan() for pid, stand_in in members.items()
         }
-        # Per direct channel and count: where its ledger stood when this worker began.
-        self._ledger_base: dict[tuple[str, str], int] = {}
+        self._mirrors = ConnectionMirror(self, self._stand_ins)
         try:
             self.worker = self._start(f"sl-{secrets.token_hex(4)}", members)
         except BaseException:
@@ -201,9 +196,9 @@ class WorkerSession:
         # A direct channel: what the other end's worker sent that this one had not
         # read (or, this end the publisher, that the other had not read yet: gone with
         # it); the other worker's count is up to a quarter second old.
-        self._mirror(processor_id, self._stand_ins[processor_id])
+        self._mirrors.mirror(processor_id, self._stand_ins[processor_id])
         for channel in (*channels.direct_inputs.values(), *channels.direct_outputs.values()):
-            lost += self._ledger(processor_id, channel).settle()
+            lost += self._mirrors.ledger(processor_id, channel).settle()
         channels.lost_in_crashes += lost
         return lost
 
@@ -252,97 +247,9 @@ class WorkerSession:
         output.frames_out += 1
 
     def mirror(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
-        """Show the worker's counts on ``stand_in``'s connections that stay inside or go
-        straight to another worker (no frame crosses them in the parent): delivered and
-        dropped as the worker counts them (frames still queued there count as not yet
-        written), and for an output read only there, its frames written."""
-        if self.internal or self.channels[processor_id].ever_direct:
-            self._mirror(processor_id, stand_in)
-
-    def _mirror(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
-        worker = self.worker
-        if self._mirrored_at.get(processor_id) == worker.stats_taken_ns:
-            return
-        self._mirrored_at[processor_id] = worker.stats_taken_ns
-        self._mirror_direct(processor_id, stand_in)
-        if not self.internal:
-            return
-        remote = {c["id"]: c for c in worker.connections}
-        for port in stand_in.inputs.values():
-            connection = port.connection
-            if connection is None or connection.id not in self.internal:
-                continue
-            counts = remote.get(str(connection.id))
-            if counts is None:
-                continue
-            written, delivered = self._connection_base.setdefault(
-                connection.id, (connection.written, connection.delivered)
-            )
-            connection.delivered = delivered + counts["delivered"]
-            connection.written = written + counts["delivered"] + counts["dropped"]
-            age_ms = counts.get("newest_age_ms")
-            if age_ms is not None:
-                connection.last_write_ns = self.worker.stats_taken_ns - int(age_ms * 1e6)
-        for output in stand_in.outputs.values():
-            inside = [c for c in output.connections if c.id in self.internal]
-            if inside and len(inside) == len(output.connections):
-                counts = remote.get(str(inside[0].id))
-                if counts is not None:
-                    base = self._output_base.setdefault(inside[0].id, output.frames_out)
-                    output.frames_out = base + counts["written"]
-
-    def _mirror_direct(self, processor_id: str, stand_in: IsolatedProcessor) -> None:
-        """The direct ports: an input's connection gets the counts of the worker's inlet
-        -> member connection (and the channel's drops), an output its frames written
-        from the outlet's sends; both count on the channel's ledger."""
-        channels = self.channels[processor_id]
-        if not channels.direct_inputs and not channels.direct_outputs:
-            return
-        stats = self.worker.stats.get(processor_id, {})
-        taken_in = 0
-        for port, counts in stats.get("direct_in", {}).items():
-            channel = channels.direct_inputs.get(port)
-            connection = stand_in.inputs[port].connection if port in stand_in.inputs else None
-            if channel is None:
-                continue
-            received = counts["delivered"] + counts["dropped"] + counts["channel_dropped"]
-            self._count(processor_id, channel, "received", received)
-            taken_in += counts["delivered"]
-            if connection is None:
-                continue
-            written, delivered = self._connection_base.setdefault(
-                connection.id, (connection.written, connection.delivered)
-            )
-            connection.delivered = delivered + counts["delivered"]
-            connection.written = written + received
-            age_ms = counts.get("newest_age_ms")
-            if age_ms is not None:
-                connection.last_write_ns = self.worker.stats_taken_ns - int(age_ms * 1e6)
-        sent_out = 0
-        for port, sent in stats.get("direct_out", {}).items():
-            channel = channels.direct_outputs.get(port)
-            if channel is None:
-                continue
-            self._count(processor_id, channel, "sent", sent)
-            sent_out += sent
-            output = stand_in.outputs.get(port)
-            if output is not None and output.connections:
-                base = self._output_base.setdefault(output.connections[0].id, output.frames_out)
-                output.frames_out = base + sent
-        before_in, before_out = channels.direct_before
-        channels.hops_in_direct = before_in + taken_in
-        channels.hops_out_direct = before_out + sent_out
-
-    def _ledger(self, processor_id: str, channel: str) -> DirectLedger:
-        routes = self._stand_ins[processor_id].direct_routes
-        assert routes is not None  # a member with a direct port has them
-        return routes.ledger(channel)
-
-    def _count(self, processor_id: str, channel: str, which: str, now: int) -> None:
-        """Set the ledger's ``which`` to what this session found there plus ``now``."""
-        ledger = self._ledger(processor_id, channel)
-        base = self._ledger_base.setdefault((channel, which), getattr(ledger, which))
-        setattr(ledger, which, base + now)
+        """Show the worker's counts on ``stand_in``'s connections that carry no frame in
+        the parent (see :class:`ConnectionMirror`)."""
+        self._mirrors.mirror(processor_id, stand_in)
 
     # -- statistics ------------------------------------------------------------------
 
@@ -404,7 +311,7 @@ class WorkerSession:
             # channel's subscriber goes with this worker (a new one starts afresh).
             channels = self.channels[pid]
             for channel in channels.direct_inputs.values():
-                channels.direct_lost_at_stop += self._ledger(pid, channel).settle()
+                channels.direct_lost_at_stop += self._mirrors.ledger(pid, channel).settle()
         for channels in self.channels.values():
             # Frames that arrived after the member's last process() call: given up, and
             # counted.
