@@ -72,6 +72,9 @@ class SharedSample:
         }
 
     def __del__(self) -> None:
+        # Release the sample before counting it back: the port's thread may receive as
+        # soon as the count drops, and iceoryx2 must not still see it borrowed then.
+        self.sample = None
         self._borrows.give_back()
 
 
@@ -143,4 +146,5 @@ class LoanedBuffer:
 
     def __del__(self) -> None:
         if self.sample is not None:  # never sent: the sample goes back with this buffer
+            self.sample = None  # released first, as in SharedSample.__del__
             self._loans.give_back()

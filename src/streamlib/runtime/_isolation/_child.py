@@ -159,7 +159,12 @@ def _add_member(runtime: Runtime, bridges: _Bridges, member: dict[str, Any]) -> 
         # processor's: "raise" ends the worker with it, and the parent hears why.
         ref = runtime.add(inlet, id=f"inlet-{pid}-{port}", error_policy="raise")
         bridges.member_of[str(ref.id)] = pid
-        runtime.connect(ref.frames_out, processor.port(port), profile="lossless", capacity=4)
+        runtime.connect(
+            ref.frames_out,
+            processor.port(port),
+            profile="lossless",
+            capacity=_inlet_queue(inlet.config.capacity),
+        )
     for port, channel in member["outputs"].items():
         outlet = IpcOutlet(**channel)
         if outlet.config.direct:
@@ -167,6 +172,19 @@ def _add_member(runtime: Runtime, bridges: _Bridges, member: dict[str, Any]) -> 
         ref = runtime.add(outlet, id=f"outlet-{pid}-{port}", error_policy="raise")
         bridges.member_of[str(ref.id)] = pid
         runtime.connect(processor.port(port), ref.frames_in, profile="lossless", capacity=4)
+
+
+def _inlet_queue(channel_capacity: int) -> int:
+    """The depth of the queue from an inlet to its member.
+
+    Every frame received and not yet gone keeps its sample borrowed: a full queue, a
+    batch as large in the member's hands (``read_all``), one the inlet waits to write
+    and the one it just received, ``2 * queue + 2``. The subscriber may borrow only
+    ``channel_capacity + 4``; past that it copies each frame out (6 MB at 1080p, on
+    the inlet's thread), so the queue stays short enough never to get there. The
+    channel buffers the rest.
+    """
+    return max(1, min(4, (channel_capacity + 1) // 2))
 
 
 def _report_events(
