@@ -308,3 +308,25 @@ def test_devices_command_says_when_there_is_no_camera(capsys: pytest.CaptureFixt
     assert out.startswith("cameras (")
     if not any(name.startswith("video") for name in os.listdir("/dev")):
         assert "none found" in out
+
+
+def test_a_file_nobody_reads_yet_keeps_its_pace_so_a_later_watcher_gets_frames_now(
+    tmp_path: Path,
+) -> None:
+    """In real time a file plays at its pace even while nothing reads an output: a tap
+    or snapshot that starts watching later gets the frames due now, not ones stamped
+    minutes ahead because decoding raced on unread."""
+    from streamlib.core import OutputWatcher
+
+    clip = make_clip(tmp_path / "short.mp4", seconds=0.5, size="64x48", audio=False)
+    with sl.Runtime() as rt:
+        rt.add(MediaFile, id="clip", path=str(clip), audio_enabled=False, loop=True)
+        rt.start()
+        time.sleep(1.0)  # two passes of the file with no reader
+        watcher = OutputWatcher.every_frame(4)
+        rt.processor("clip").outputs["video"].watch(watcher)
+        frames = watcher.take(2.0)
+        assert frames, "no frame within 2 s of watching"
+        lag_s = (frames[-1].timestamp_ns - rt.clock.now_ns()) / 1e9
+        assert lag_s < 0.5  # due now, not passes ahead
+        assert rt.statistics().processors["clip"].calls < 2000  # paced, not spinning

@@ -300,7 +300,9 @@ class OutputPort(Generic[F]):
         self.ended = False
 
     def is_connected(self) -> bool:
-        return bool(self._connections)
+        """Whether anything takes what it writes: a consumer, or a watcher (a tap, a
+        snapshot), so a producer that skips work for an unread output does it then."""
+        return bool(self._connections) or bool(self._watchers)
 
     @property
     def connections(self) -> tuple[Connection[F], ...]:

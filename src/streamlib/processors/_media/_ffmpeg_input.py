@@ -194,7 +194,7 @@ class FFmpegInputProcessor(Processor[C], Generic[C]):
         self._audio_origin_ns: int | None = None  # content time of the first audio read
         self._audio_timeline = SampleClock()
         # (due on the monotonic clock, content end with loop offset, frame)
-        self._pending: deque[tuple[int, int, VideoFrame | AudioFrame]] = deque()
+        self._pending: deque[tuple[int, int, VideoFrame | AudioFrame | None]] = deque()
         self._finished = False
         video_stream = reader.video_stream
         rate = video_stream.average_rate if video_stream is not None else None
@@ -238,9 +238,10 @@ class FFmpegInputProcessor(Processor[C], Generic[C]):
             if isinstance(frame, VideoFrame):
                 self.video.write(frame)
                 self._video_written_ns = content_end_ns
-            else:
+            elif isinstance(frame, AudioFrame):
                 self.audio.write(frame)
                 self._audio_written_ns = content_end_ns
+            # (None: the time of a frame nobody reads, see _keep_time)
             self._written_ns = max(self._written_ns, content_end_ns)
         if not pending and self._finished:
             self._end()
@@ -291,7 +292,10 @@ class FFmpegInputProcessor(Processor[C], Generic[C]):
             end_ns = max(content_end_ns, position_ns + 1)
             self._limit_ns = end_ns if self._limit_ns is None else min(self._limit_ns, end_ns)
         if not self.video.is_connected():
-            return  # decoded (the decoder needs every packet) but nobody wants pictures
+            # Decoded (the decoder needs every packet) but nobody wants pictures: its
+            # time still passes, so a consumer or tap coming later gets frames due now.
+            self._keep_time(self._due(time_ns), content_end_ns)
+            return
         stamp = self._start_clock_ns + position_ns
         frame = self._video_converter.convert_av(
             decoded, timestamp_ns=stamp, frame_number=self._video_number
@@ -331,6 +335,7 @@ class FFmpegInputProcessor(Processor[C], Generic[C]):
         self._audio_end_ns = timeline.next_ns
         self._content_end_ns = max(self._content_end_ns, self._audio_end_ns)
         if not self.audio.is_connected():
+            self._keep_time(self._due(cursor), self._loop_offset_ns + self._audio_end_ns)
             return
         block = AudioFrame(
             samples,
@@ -341,6 +346,14 @@ class FFmpegInputProcessor(Processor[C], Generic[C]):
         self._audio_number += 1
         content_end_ns = self._loop_offset_ns + self._audio_end_ns
         self._pending.append((self._due(cursor), content_end_ns, block))
+
+    def _keep_time(self, due_ns: int, content_end_ns: int) -> None:
+        """In real time, a place in the queue for what nobody reads: process() waits for
+        it as for a frame, writes nothing, and the file plays at its pace (unpaced, it
+        would race ahead, and frames written once someone watches would be due far in
+        the future)."""
+        if self.config.realtime:
+            self._pending.append((due_ns, content_end_ns, None))
 
     def _check_limit(self) -> None:
         """Finish once every stream read has reached the limit."""
