@@ -15,6 +15,7 @@ counted). Prints JSON; exits 1 if anything leaked.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -68,6 +69,25 @@ def is_gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
 
 
+def leftover_files(before: set[Path]) -> list[str]:
+    """New iceoryx2 files that belong to no living node, once what this process still
+    held is let go (a closed runtime's last references, then iceoryx2's own clean-up;
+    up to 5 s: another program may be half-way through making a channel)."""
+    gc.collect()
+    deadline = time.monotonic() + 5.0
+    while True:
+        cleanup_dead_nodes()
+        living = {node for node, _, alive in iceoryx_nodes() if alive}
+        left = sorted(
+            str(path)
+            for path in shared_memory_files() - before
+            if path.suffix != ".global_mgmt" and not any(node in str(path) for node in living)
+        )
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
 def worker_pid(rt: sl.Runtime) -> int | None:
     """The running worker's pid (None between a crash and the fresh worker)."""
     process = rt.statistics().processors["fx"].process or {}
@@ -96,7 +116,7 @@ def crash(way: str, times: int) -> tuple[set[int], list[float], int]:
         rt.connect(src.video, fx.video_in)
         rt.connect(fx.video_out, out.video)
         rt.start()
-        killed: set[int] = set()
+        frames_when_seen: dict[int, int] = {}  # per worker: frames out when it appeared
         deadline = time.monotonic() + CRASH_WAIT_S * times
         while len(errors) < times and time.monotonic() < deadline:
             seen = len(errors)
@@ -105,8 +125,11 @@ def crash(way: str, times: int) -> tuple[set[int], list[float], int]:
                 pid = worker_pid(rt)
                 if pid is not None:
                     pids.add(pid)
-                    if way == "kill" and pid not in killed and out_frames(rt) > 0:
-                        killed.add(pid)
+                    first = frames_when_seen.setdefault(pid, out_frames(rt))
+                    # kill -9 a worker once it has passed frames on (a running one, not
+                    # one still starting: that is the setup's failure, another policy)
+                    if way == "kill" and first >= 0 and out_frames(rt) > first:
+                        frames_when_seen[pid] = -1
                         os.kill(pid, signal.SIGKILL)
                 time.sleep(0.01)
             cycles_s.append(time.monotonic() - started)
@@ -134,14 +157,7 @@ def main() -> int:
         dead |= pids
         rows.append({"way": way, "crashes": crashes, "median_cycle_s": _median(cycles)})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    time.sleep(1.0)  # let the last worker's exit be reaped
-    cleanup_dead_nodes()
-    living = {node for node, _, alive in iceoryx_nodes() if alive}
-    leaked_files = sorted(
-        str(path)
-        for path in shared_memory_files() - files_before
-        if path.suffix != ".global_mgmt" and not any(node in str(path) for node in living)
-    )
+    leaked_files = leftover_files(files_before)
     leaked_nodes = [
         node for node, pid, _ in iceoryx_nodes() if node not in nodes_before and pid in dead
     ]
