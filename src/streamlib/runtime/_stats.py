@@ -9,6 +9,8 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..core import ConnectionStatistics, Progress
 
 __all__ = ["CallTimings", "ProcessorStatistics", "RuntimeStatistics"]
@@ -38,16 +40,18 @@ class CallTimings:
         n = min(self.calls, _WINDOW)
         if n == 0:
             return 0.0, None, None
-        durations = sorted(self._durations[:n])
-        p50 = durations[(n - 1) // 2] / 1e6
-        p99 = durations[min(n - 1, round(0.99 * (n - 1)))] / 1e6
-        starts = self._starts[:n]
-        cutoff = now_ns - _RATE_WINDOW_NS
-        recent = sum(1 for start in starts if start >= cutoff)
+        # numpy over the arrays in place: a statistics snapshot walks every processor,
+        # and pages may ask ten times a second while the pipeline needs the GIL.
+        durations = np.frombuffer(self._durations, np.int64, n)
+        low, high = (n - 1) // 2, min(n - 1, round(0.99 * (n - 1)))
+        ranked = np.partition(durations, (low, high))
+        p50, p99 = int(ranked[low]) / 1e6, int(ranked[high]) / 1e6
+        starts = np.frombuffer(self._starts, np.int64, n)
+        recent = int(np.count_nonzero(starts >= now_ns - _RATE_WINDOW_NS))
         if recent < n:  # the calls of the last second (a stalled processor reads 0 soon)
             fps = float(recent)
         else:  # every call kept is from the last second: the rate over their span
-            span_ns = max(now_ns, *starts) - min(starts)
+            span_ns = max(now_ns, int(starts.max())) - int(starts.min())
             fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
         return fps, p50, p99
 
