@@ -21,14 +21,8 @@ iceoryx2 = pytest.importorskip(
 import streamlib as sl  # noqa: E402
 from isolation_support import AddGain  # noqa: E402
 from runtime_support import WAIT_S, wait_until  # noqa: E402
-from streamlib.core import RestartBackoff  # noqa: E402
 from streamlib.processors import Collector, TestPattern  # noqa: E402
-
-FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
-
-
-def small_pattern(**config: Any) -> dict[str, Any]:
-    return {"width": 32, "height": 16, **config}
+from worker_support import FAST_RESTARTS, process_of, small_pattern  # noqa: E402
 
 
 @pytest.fixture
@@ -50,12 +44,6 @@ def chain(rt: sl.Runtime, **source: Any) -> tuple[Any, Any, Collector]:
     rt.connect(a.video_out, b.video_in, profile="lossless")
     rt.connect(b.video_out, out.video, profile="lossless")
     return rt.processor("a"), rt.processor("b"), rt.processor("out")
-
-
-def process_of(rt: sl.Runtime, processor_id: str) -> dict[str, Any]:
-    found = rt.statistics().processors[processor_id].process
-    assert found is not None
-    return found
 
 
 def test_two_isolated_stages_pass_every_frame_straight_and_in_order_and_the_run_ends(

@@ -42,10 +42,17 @@ from isolation_support import (  # noqa: E402
 )
 from runtime_support import WAIT_S, EventLog, wait_until  # noqa: E402
 from streamlib.cli._live_stats import render_stats  # noqa: E402
-from streamlib.core import RestartBackoff  # noqa: E402
 from streamlib.ipc import cleanup_dead_nodes  # noqa: E402
 from streamlib.pipelines import dump_pipeline, parse_pipeline  # noqa: E402
 from streamlib.processors import Collector, TestPattern  # noqa: E402
+from worker_support import (  # noqa: E402
+    FAST_RESTARTS,
+    errors_of,
+    pids_that_said,
+    process_of,
+    registry,
+    small_pattern,
+)
 
 TESTS_DIR = Path(__file__).resolve().parent
 SHARED_MEMORY_ROOTS = (Path("/dev/shm"), Path("/tmp/iceoryx2"))
@@ -64,41 +71,9 @@ WORKER_PROCESS_KEYS = {
     "gpu_downloads",
     "gpu_download_ms",
 }
-FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def small_pattern(**config: Any) -> dict[str, Any]:
-    """A tiny picture: the tests are about crossing, not pixels per second."""
-    return {"width": 32, "height": 16, **config}
-
-
-def worker_pid(rt: sl.Runtime, processor_id: str) -> int:
-    """The pid of the processor's worker process (``start`` returns before it runs)."""
-
-    def process() -> dict[str, Any] | None:
-        return rt.statistics().processors[processor_id].process
-
-    wait_until(lambda: process() is not None, what=f"a worker process for {processor_id}")
-    found = process()
-    assert found is not None
-    pid: int = found["pid"]
-    return pid
-
-
-def pids_that_said(log: EventLog, name: str) -> list[int]:
-    """The worker pids that published ``name``, in order, each once."""
-    pids: list[int] = []
-    for event in log.of(sl.CustomEvent):
-        if event.name == name and event.payload["pid"] not in pids:
-            pids.append(event.payload["pid"])
-    return pids
-
-
-def errors_of(log: EventLog, processor_id: str) -> list[sl.ProcessorErrored]:
-    return [e for e in log.of(sl.ProcessorErrored) if e.processor_id == processor_id]
 
 
 def is_gone(pid: int) -> bool:
@@ -396,7 +371,7 @@ def test_pausing_the_runtime_pauses_the_worker_and_stop_leaves_nothing_running(
     rt.connect(src.data, out.data)
     rt.start()
     collector = rt.processor("out")
-    pid = worker_pid(rt, "ticks")
+    pid = process_of(rt, "ticks")["pid"]
 
     wait_until(lambda: len(collector.received("data")) >= 5, what="ticks before the pause")
     rt.pause()
@@ -485,13 +460,6 @@ connections:
 """
 
 
-def registry() -> sl.Registry:
-    names = sl.Registry()
-    for processor in (TestPattern, Collector, AddGain):
-        names.register(processor)
-    return names
-
-
 def test_a_pipeline_file_runs_a_processor_with_isolation_process(tmp_path: Path) -> None:
     path = tmp_path / "isolated.yaml"
     path.write_text(PIPELINE, encoding="utf-8")
@@ -503,7 +471,7 @@ def test_a_pipeline_file_runs_a_processor_with_isolation_process(tmp_path: Path)
         assert [f.frame_number for f in frames] == list(range(10))
         [pid] = pids_that_said(log, "started")
         assert pid != os.getpid()
-        assert worker_pid(rt, "fx") == pid
+        assert process_of(rt, "fx")["pid"] == pid
         assert rt.statistics().processors["fx"].type == "AddGain"
 
 

@@ -31,11 +31,16 @@ from isolation_support import TOPIC, AddGain, RaisesOnFrame, Ticks
 from runtime_support import WAIT_S, EventLog, wait_until
 from streamlib.cli import main
 from streamlib.control import PipelineHost, call_operation
-from streamlib.core import RestartBackoff
 from streamlib.pipelines import dump_pipeline, parse_pipeline
 from streamlib.processors import Collector, Passthrough, TestPattern
-
-FAST_RESTARTS = RestartBackoff(initial_s=0.05, max_s=0.1)
+from worker_support import (
+    FAST_RESTARTS,
+    errors_of,
+    pids_that_said,
+    process_of,
+    registry,
+    small_pattern,
+)
 
 
 @pytest.fixture
@@ -46,34 +51,6 @@ def runtime() -> Iterator[sl.Runtime]:
         yield rt
     finally:
         rt.close()
-
-
-def small_pattern(**config: Any) -> dict[str, Any]:
-    return {"width": 32, "height": 16, **config}
-
-
-def process_of(rt: sl.Runtime, processor_id: str) -> dict[str, Any]:
-    """The ``process`` entry of the processor's statistics, once its worker runs."""
-
-    def found() -> dict[str, Any] | None:
-        return rt.statistics().processors[processor_id].process
-
-    wait_until(lambda: found() is not None, what=f"a worker process for {processor_id}")
-    process = found()
-    assert process is not None
-    return process
-
-
-def pids_that_said(log: EventLog, name: str) -> list[int]:
-    pids: list[int] = []
-    for event in log.of(sl.CustomEvent):
-        if event.name == name and event.payload["pid"] not in pids:
-            pids.append(event.payload["pid"])
-    return pids
-
-
-def errors_of(log: EventLog, processor_id: str) -> list[sl.ProcessorErrored]:
-    return [e for e in log.of(sl.ProcessorErrored) if e.processor_id == processor_id]
 
 
 def corner(collector: Any) -> int | None:
@@ -331,13 +308,6 @@ connections:
   - {from: a.video_out, to: b.video_in, profile: lossless}
   - {from: b.video_out, to: out.video, profile: lossless}
 """
-
-
-def registry() -> sl.Registry:
-    names = sl.Registry()
-    for processor in (TestPattern, Collector, AddGain):
-        names.register(processor)
-    return names
 
 
 def test_a_pipeline_file_with_a_named_process_runs_in_one_worker(tmp_path: Path) -> None:
