@@ -27,20 +27,10 @@ from typing import Any
 import streamlib as sl
 from _crashing import WAYS, CrashesOnFrame
 from streamlib.core import ProcessorErrored, RestartBackoff
-from streamlib.ipc import cleanup_dead_nodes
+from streamlib.ipc import cleanup_dead_nodes, resource_files
 from streamlib.processors import NullSink, TestPattern
 
-SHARED_MEMORY_ROOTS = (Path("/dev/shm"), Path("/tmp/iceoryx2"))
 CRASH_WAIT_S = 60.0  # one crash and the restart after it, on a loaded machine
-
-
-def shared_memory_files() -> set[Path]:
-    return {
-        Path(folder, name)
-        for root in SHARED_MEMORY_ROOTS
-        for folder, _, names in os.walk(root)
-        for name in names
-    }
 
 
 def iceoryx_nodes() -> list[tuple[str, int, bool]]:
@@ -80,7 +70,7 @@ def leftover_files(before: set[Path]) -> list[str]:
         living = {node for node, _, alive in iceoryx_nodes() if alive}
         left = sorted(
             str(path)
-            for path in shared_memory_files() - before
+            for path in set(resource_files()) - before
             if path.suffix != ".global_mgmt" and not any(node in str(path) for node in living)
         )
         if not left or time.monotonic() > deadline:
@@ -147,7 +137,7 @@ def main() -> int:
     parser.add_argument("--per-way", type=int, default=25, help="crashes of each kind")
     args = parser.parse_args()
     cleanup_dead_nodes()
-    files_before = shared_memory_files()
+    files_before = set(resource_files())
     nodes_before = {node for node, _, _ in iceoryx_nodes()}
     rows: list[dict[str, Any]] = []
     dead: set[int] = set()
