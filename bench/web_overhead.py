@@ -6,9 +6,10 @@ default), measured in one run:
 
 - ``no_web``: the runtime alone, no server;
 - ``web_5_pages``: the same runtime served by the web API (``PipelineHost(runtime=rt)``,
-  ``serve_web`` on 127.0.0.1) to 5 simulated pages, each holding
+  ``WebServer`` on 127.0.0.1, as ``Runtime(web=...)`` serves it) to 5 simulated pages, each holding
   ``/api/stats/stream?interval_ms=100`` and ``/api/events`` open and reading them
-  continuously (plain sockets, one thread each), plus one MJPEG tap at 5 fps on the
+  continuously (plain sockets, one thread each, in a process of their own as a browser's
+  pages are: ``PagesProcess``), plus one MJPEG tap at 5 fps on the
   output of the middle stage (``stage5``), read continuously;
 - ``web_5_pages_no_tap``: the same pages without the tap, to tell the tap's share of
   the cost (the issue's costs are ``web_5_pages`` against ``no_web``).
@@ -51,15 +52,15 @@ import json
 import platform
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlib as sl
 from streamlib.processors import Passthrough
@@ -177,89 +178,136 @@ class StreamReader:
 
 @contextmanager
 def serving(runtime: sl.Runtime) -> Iterator[int]:
-    """Serve the web API over ``runtime`` on a free loopback port; yields the port."""
-    import anyio
-
+    """Serve the web API over ``runtime`` on a free loopback port, as ``Runtime(web=...)``
+    does (``streamlib.web.WebServer``: its own thread and event loop); yields the port."""
     from streamlib.control import PipelineHost
-    from streamlib.web import serve_web
+    from streamlib.web import WebOptions, WebServer
 
     host = PipelineHost(runtime=runtime)
-    urls: list[str] = []
-    ready = threading.Event()
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def announce(url: str) -> None:
-        urls.append(url)
-        ready.set()
-
-    def serve() -> None:
-        try:
-            anyio.run(partial(serve_web, host, port=0, on_ready=announce, stop=stop))
-        except BaseException as error:  # reported below
-            failure.append(error)
-        finally:
-            ready.set()
-
-    server = threading.Thread(target=serve, name="web_overhead server", daemon=True)
-    server.start()
+    server = WebServer(host, WebOptions(port=0))
     try:
-        if not ready.wait(READY_TIMEOUT_S) or failure or not urls:
-            raise RuntimeError(f"the web API did not start: {failure}")
-        yield int(urls[0].rsplit(":", 1)[1].split("/", 1)[0])
+        url = server.start()
+        yield int(url.rsplit(":", 1)[1].split("/", 1)[0])
     finally:
-        stop.set()
-        server.join(timeout=10.0)
+        server.stop()
         host.close()
 
 
-@contextmanager
-def page_clients(port: int, *, tap: bool) -> Iterator[dict[str, Any]]:
-    """The page clients open on ``port`` and reading; yields their counters (filled in
-    when the block ends)."""
+def open_readers(port: int, *, tap: bool) -> list[StreamReader]:
+    """The page streams open on ``port``, each stats stream past its first snapshot."""
     readers: list[StreamReader] = []
-    summary: dict[str, Any] = {}
-    try:
-        deadline = time.monotonic() + RUN_TIMEOUT_S + 2 * READY_TIMEOUT_S
-        stats_path = f"/api/stats/stream?interval_ms={STATS_INTERVAL_MS}"
-        for _ in range(PAGES):
-            readers.append(StreamReader(port, stats_path, b"event: stats", deadline))
-            readers.append(StreamReader(port, "/api/events", b"event:", deadline))
-        if tap:
-            tap_path = f"/api/taps/{TAPPED}/frames_out?fps={TAP_FPS}"
-            readers.append(StreamReader(port, tap_path, b"--streamlib-tap", deadline))
-        until = time.monotonic() + READY_TIMEOUT_S
-        for reader in readers:
-            reader.ready.wait(max(0.0, until - time.monotonic()))
-        # each stats stream has sent its first snapshot
-        while time.monotonic() < until and any(
-            r.markers == 0 for r in readers if "stats" in r.path
-        ):
-            time.sleep(0.01)
-        refused = [(r.path, r.status, r.error) for r in readers if r.status != 200]
-        if refused or any(r.markers == 0 for r in readers if "stats" in r.path):
-            raise RuntimeError(f"page clients not in place: {refused}")
-        yield summary
-    finally:
+    deadline = time.monotonic() + RUN_TIMEOUT_S + 2 * READY_TIMEOUT_S
+    stats_path = f"/api/stats/stream?interval_ms={STATS_INTERVAL_MS}"
+    for _ in range(PAGES):
+        readers.append(StreamReader(port, stats_path, b"event: stats", deadline))
+        readers.append(StreamReader(port, "/api/events", b"event:", deadline))
+    if tap:
+        tap_path = f"/api/taps/{TAPPED}/frames_out?fps={TAP_FPS}"
+        readers.append(StreamReader(port, tap_path, b"--streamlib-tap", deadline))
+    until = time.monotonic() + READY_TIMEOUT_S
+    for reader in readers:
+        reader.ready.wait(max(0.0, until - time.monotonic()))
+    while time.monotonic() < until and any(r.markers == 0 for r in readers if "stats" in r.path):
+        time.sleep(0.01)
+    refused = [(r.path, r.status, r.error) for r in readers if r.status != 200]
+    if refused or any(r.markers == 0 for r in readers if "stats" in r.path):
         for reader in readers:
             reader.close()
-        stats = [r for r in readers if "stats" in r.path]
-        events = [r for r in readers if r.path == "/api/events"]
-        taps = [r for r in readers if "taps" in r.path]
-        summary.update(
-            stats_events=sum(r.markers for r in stats),
-            event_stream_events=sum(r.markers for r in events),
-            tap_jpeg_parts=sum(r.markers for r in taps),
-            bytes_read=sum(r.bytes for r in readers),
-            client_errors=[r.error for r in readers if r.error],
+        raise RuntimeError(f"page clients not in place: {refused}")
+    return readers
+
+
+def close_readers(readers: list[StreamReader]) -> dict[str, Any]:
+    """Close the streams; what they read."""
+    for reader in readers:
+        reader.close()
+    stats = [r for r in readers if "stats" in r.path]
+    events = [r for r in readers if r.path == "/api/events"]
+    taps = [r for r in readers if "taps" in r.path]
+    return {
+        "stats_events": sum(r.markers for r in stats),
+        "event_stream_events": sum(r.markers for r in events),
+        "tap_jpeg_parts": sum(r.markers for r in taps),
+        "bytes_read": sum(r.bytes for r in readers),
+        "client_errors": [r.error for r in readers if r.error],
+    }
+
+
+def serve_pages(port: int) -> None:
+    """``--pages PORT``: the page clients' own process, as a browser is: told on stdin
+    to ``open`` (``open tap`` with the tap) and ``close`` its streams, it answers each
+    with a line of JSON on stdout."""
+    readers: list[StreamReader] = []
+    for line in sys.stdin:
+        command = line.split()
+        try:
+            if command[:1] == ["open"]:
+                readers = open_readers(port, tap=command[1:] == ["tap"])
+                answer: dict[str, Any] = {"ready": True}
+            else:
+                answer, readers = close_readers(readers), []
+        except RuntimeError as error:
+            answer = {"error": str(error)}
+        print(json.dumps(answer), flush=True)
+
+
+class PagesProcess:
+    """The 5 pages in a process of their own, as browsers are: their reading and waking
+    take nothing from the runtime's process but a core's share (on loopback)."""
+
+    def __init__(self, port: int) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--pages", str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
+
+    def _ask(self, command: str) -> dict[str, Any]:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(command + "\n")
+        self._process.stdin.flush()
+        answer: dict[str, Any] = json.loads(self._process.stdout.readline() or "{}")
+        if "error" in answer or not answer:
+            raise RuntimeError(f"page clients: {answer.get('error', 'the process ended')}")
+        return answer
+
+    @contextmanager
+    def open(self, *, tap: bool) -> Iterator[dict[str, Any]]:
+        """The page streams open and reading; yields their counters (filled in when the
+        block ends)."""
+        summary: dict[str, Any] = {}
+        self._ask("open tap" if tap else "open")
+        try:
+            yield summary
+        finally:
+            summary.update(self._ask("close"))
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10.0)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+@contextmanager
+def page_process(port: int) -> Iterator[PagesProcess]:
+    pages = PagesProcess(port)
+    try:
+        yield pages
+    finally:
+        pages.close()
 
 
 @contextmanager
 def web_pages(runtime: sl.Runtime, *, tap: bool = True) -> Iterator[dict[str, Any]]:
     """Serve the web API over ``runtime`` with the page clients open and reading; yields
     their counters (filled in when the block ends)."""
-    with serving(runtime) as port, page_clients(port, tap=tap) as summary:
+    with serving(runtime) as port, page_process(port) as pages, pages.open(tap=tap) as summary:
         yield summary
 
 
@@ -321,15 +369,58 @@ class CountingSink(sl.Processor):
             frame = read()
 
 
+class ThreadClock:
+    """One thread of this process, read from outside: its CPU time and its context switches.
+
+    Flat out, the chain never waits for its input, so its thread is on a core all the
+    time, unless another thread of the process holds the GIL (then it sleeps until
+    handed the GIL back: a voluntary context switch) or the machine gives its core to
+    someone else (an involuntary one). Its CPU time over wall time is the share of the
+    window it ran; unlike frames per second, that does not swing with how fast this
+    shared machine's core happens to be in that half second.
+    """
+
+    def __init__(self, name_prefix: str) -> None:
+        found = [t for t in threading.enumerate() if t.name.startswith(name_prefix)]
+        if len(found) != 1 or found[0].ident is None or found[0].native_id is None:
+            raise RuntimeError(f"expected one {name_prefix} thread, found {found}")
+        self._clock = time.pthread_getcpuclockid(found[0].ident)
+        self._status = Path(f"/proc/self/task/{found[0].native_id}/status")
+
+    def read(self) -> tuple[float, int, int]:
+        """CPU seconds used, voluntary and involuntary context switches, so far."""
+        switches = {
+            key: int(value)
+            for key, value in (
+                line.split(":") for line in self._status.read_text().splitlines() if "ctxt" in line
+            )
+        }
+        return (
+            time.clock_gettime(self._clock),
+            switches["voluntary_ctxt_switches"],
+            switches["nonvoluntary_ctxt_switches"],
+        )
+
+
+class Window(NamedTuple):
+    """One measured window of a paired run."""
+
+    fps: float
+    per_hop_us: list[float]
+    on_cpu: float  # the chain thread's CPU time / wall time
+    waits_per_s: float  # its voluntary context switches a second (mostly GIL waits)
+    preempted_per_s: float  # its involuntary ones (a core given to another thread)
+    server_cpu: float  # the server thread's CPU time / wall time
+
+
 def paired_windows(
     make: Payload, rate_hz: float, cycles: int, window_s: float
-) -> dict[str, list[tuple[float, list[float]]]]:
+) -> dict[str, list[Window]]:
     """One runtime and one server throughout; in each cycle every variant in turn (the
     order rotates) gets the clients it names, ``PAIRED_SETTLE_S`` to settle and a window
-    of ``window_s``. Returns, per variant, each window's frames per second and per-hop
-    latencies (µs)."""
+    of ``window_s``. Returns, per variant, its windows."""
     sink = CountingSink()
-    windows: dict[str, list[tuple[float, list[float]]]] = {v: [] for v in VARIANTS}
+    windows: dict[str, list[Window]] = {v: [] for v in VARIANTS}
     # Fusion by structure: flat out for minutes, measured fusion would split the saturated
     # chain at some point (it did, in one run of three), and the comparison is of a fused one.
     with sl.Runtime(fuse=True) as rt:
@@ -341,20 +432,34 @@ def paired_windows(
         for upstream, downstream in itertools.pairwise(chain):
             rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
         rt.start()
-        with serving(rt) as port:
+        with serving(rt) as port, page_process(port) as pages:
+            chain_thread = ThreadClock("streamlib:source")
+            server_thread = ThreadClock("streamlib-web")
             for cycle in range(cycles):
                 order = VARIANTS[cycle % 3 :] + VARIANTS[: cycle % 3]
                 for variant in order:
                     with contextlib.ExitStack() as clients:
                         if variant != "no_web":
-                            clients.enter_context(page_clients(port, tap=variant == "web_5_pages"))
+                            clients.enter_context(pages.open(tap=variant == "web_5_pages"))
                         time.sleep(PAIRED_SETTLE_S)
                         first, started = sink.received, time.monotonic()
+                        before, server_before = chain_thread.read(), server_thread.read()
                         time.sleep(window_s)
                         last, ended = sink.received, time.monotonic()
+                        after, server_after = chain_thread.read(), server_thread.read()
                     hops = STAGES + 1
                     per_hop = [ns / hops / 1e3 for ns in sink.latencies_ns[first:last]]
-                    windows[variant].append(((last - first) / (ended - started), per_hop))
+                    wall = ended - started
+                    windows[variant].append(
+                        Window(
+                            fps=(last - first) / wall,
+                            per_hop_us=per_hop,
+                            on_cpu=(after[0] - before[0]) / wall,
+                            waits_per_s=(after[1] - before[1]) / wall,
+                            preempted_per_s=(after[2] - before[2]) / wall,
+                            server_cpu=(server_after[0] - server_before[0]) / wall,
+                        )
+                    )
             if rt.statistics().workers != 1:
                 raise RuntimeError("the chain did not stay fused")
     return windows
@@ -375,24 +480,42 @@ def paired_report(args: argparse.Namespace, make: Payload, cycles: int) -> dict[
         "window_s": PAIRED_WINDOW_S,
         "settle_s": PAIRED_SETTLE_S,
     }
-    base_fps = [fps for fps, _ in flat_out["no_web"]]
-    base_latency = [us for _, window in paced["no_web"] for us in window]
+    base = flat_out["no_web"]
+    base_latency = [us for window in paced["no_web"] for us in window.per_hop_us]
     base_p99 = percentile(base_latency, 0.99)
     for variant in VARIANTS:
-        fps = [window_fps for window_fps, _ in flat_out[variant]]
-        costs = sorted(round((1 - f / b) * 100, 1) for f, b in zip(fps, base_fps, strict=True))
-        latency = [us for _, window in paced[variant] for us in window]
+        windows = flat_out[variant]
+        costs = sorted(
+            round((1 - w.fps / b.fps) * 100, 1) for w, b in zip(windows, base, strict=True)
+        )
+        cpu_costs = sorted(
+            round((1 - w.on_cpu / b.on_cpu) * 100, 2) for w, b in zip(windows, base, strict=True)
+        )
+        latency = [us for window in paced[variant] for us in window.per_hop_us]
         p99_per_cycle = [
-            round((percentile(w, 0.99) / percentile(b, 0.99) - 1) * 100, 1)
-            for (_, w), (_, b) in zip(paced[variant], paced["no_web"], strict=True)
+            round((percentile(w.per_hop_us, 0.99) / percentile(b.per_hop_us, 0.99) - 1) * 100, 1)
+            for w, b in zip(paced[variant], paced["no_web"], strict=True)
         ]
         report[variant] = {
-            "throughput_fps_median": round(statistics.median(fps)),
+            "throughput_fps_median": round(statistics.median(w.fps for w in windows)),
             "per_hop_us_p50": round(percentile(latency, 0.5), 2),
             "per_hop_us_p99": round(percentile(latency, 0.99), 2),
             "latency_frames": len(latency),
             "throughput_cost_pct_median": round(statistics.median(costs), 1),
             "throughput_cost_pct_per_cycle": costs,
+            # The chain thread's time on a core, against no_web's in the same cycle: the
+            # share of the run the web face took from it (the GIL, or a core).
+            "chain_on_cpu_median": round(statistics.median(w.on_cpu for w in windows), 4),
+            "on_cpu_cost_pct_median": round(statistics.median(cpu_costs), 2),
+            "on_cpu_cost_pct_mean": round(statistics.fmean(cpu_costs), 2),
+            "on_cpu_cost_pct_per_cycle": cpu_costs,
+            "chain_waits_per_s_median": round(statistics.median(w.waits_per_s for w in windows)),
+            "chain_preempted_per_s_median": round(
+                statistics.median(w.preempted_per_s for w in windows)
+            ),
+            "server_thread_cpu_pct_median": round(
+                100 * statistics.median(w.server_cpu for w in windows), 2
+            ),
             "p99_latency_cost_pct_pooled": round(
                 (percentile(latency, 0.99) / base_p99 - 1) * 100, 1
             ),
@@ -427,11 +550,23 @@ def main() -> None:
         "--paired-cycles", type=int, default=30, help="paired windows of each variant (0: none)"
     )
     parser.add_argument("--output", type=Path, help="also write the JSON report here")
+    parser.add_argument(
+        "--paired-only", action="store_true", help="only the paired windows (the headline)"
+    )
+    parser.add_argument("--pages", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pages is not None:  # the page clients' own process (PagesProcess)
+        serve_pages(args.pages)
+        return
     latency_frames = 60 if args.quick else args.latency_frames
     throughput_frames = 500 if args.quick else args.throughput_frames
     repeats = 1 if args.quick else args.repeats
     make = video_payload()
+    cycles = min(2, args.paired_cycles) if args.quick else args.paired_cycles
+    if args.paired_only:
+        paired = {"benchmark": "web_overhead", "paired": paired_report(args, make, cycles)}
+        print(json.dumps(paired, indent=2))
+        return
 
     runs: list[dict[str, Any]] = []
     for repeat in range(repeats):
@@ -502,7 +637,6 @@ def main() -> None:
         "medians": medians,
         "runs": runs,
     }
-    cycles = min(2, args.paired_cycles) if args.quick else args.paired_cycles
     if cycles > 0:
         report["paired"] = paired_report(args, make, cycles)
     text = json.dumps(report, indent=2)

@@ -57,3 +57,35 @@ def test_every_operation_has_a_unique_name_and_schemas(host: PipelineHost) -> No
     for operation in OPERATIONS:
         assert operation.input_schema(host)["type"] == "object"
         assert operation.output_schema["type"] == "object"
+
+
+def test_an_operation_that_must_not_wait_finds_a_busy_host_and_returns_none(
+    host: PipelineHost,
+) -> None:
+    """``call_operation_now`` (the web's statistics ticks on its event loop) never waits
+    behind a long operation: it says the host is busy, and works once it is free."""
+    import threading
+
+    from streamlib.control._calling import call_operation_now
+
+    running, release = threading.Event(), threading.Event()
+
+    def long_operation() -> None:
+        running.set()
+        release.wait(5.0)
+
+    busy = threading.Thread(target=host.call, args=(long_operation,))
+    busy.start()
+    try:
+        assert running.wait(5.0)
+        assert call_operation_now(host, "get_stats", {"events": 0}) is None
+    finally:
+        release.set()
+        busy.join(5.0)
+    outcome = call_operation_now(host, "get_stats", {"events": 0})
+    assert outcome is not None
+    assert not outcome.is_error
+    assert outcome.structured["state"] == "idle"
+    unknown = call_operation_now(host, "get_stat")
+    assert unknown is not None
+    assert unknown.is_error

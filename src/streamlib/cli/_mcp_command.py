@@ -64,6 +64,7 @@ def _mcp(args: argparse.Namespace) -> int:
     try:
         import anyio
 
+        from ..control import event_loop_options
         from ..mcp import PipelineHost, create_server, serve_http, serve_stdio
     except ImportError as error:
         print(
@@ -93,7 +94,8 @@ def _mcp(args: argparse.Namespace) -> int:
     try:
         if args.http:
             anyio.run(
-                partial(serve_http, server, host=host, port=port, token=token, on_ready=_announce)
+                partial(serve_http, server, host=host, port=port, token=token, on_ready=_announce),
+                backend_options=event_loop_options(),
             )
         else:
             anyio.run(serve_stdio, server)

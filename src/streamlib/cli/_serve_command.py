@@ -74,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"streamlib: error: {missing_extra('the web API', 'web', error)}", file=sys.stderr)
         return 2
-    from ..control import PipelineHost
+    from ..control import PipelineHost, event_loop_options
 
     bind_host, port = _DEFAULT_ADDRESS if args.web is None else args.web
     token = token_from(args, TOKEN_ENV)
@@ -91,7 +91,8 @@ def _serve(args: argparse.Namespace) -> int:
                 port=port,
                 token=token,
                 on_ready=partial(announce_web, "streamlib serve", token=token is not None),
-            )
+            ),
+            backend_options=event_loop_options(),
         )
     except KeyboardInterrupt:
         pass

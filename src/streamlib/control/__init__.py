@@ -24,7 +24,7 @@ and :func:`serve_guarded`, which imports uvicorn only when it serves.
 from ._calling import OPERATIONS, OperationOutcome, call_operation, run_operation
 from ._host import PipelineHost
 from ._http_guards import BearerTokenGuard, LoopbackHostGuard, require_token_for
-from ._http_serving import check_port, serve_guarded
+from ._http_serving import check_port, event_loop_options, serve_guarded
 from ._operation import Image, Operation, OperationArguments, OperationReply
 from ._permissions import FLAGS, Permissions
 
@@ -42,6 +42,7 @@ __all__ = [
     "PipelineHost",
     "call_operation",
     "check_port",
+    "event_loop_options",
     "require_token_for",
     "run_operation",
     "serve_guarded",

@@ -24,13 +24,19 @@ from typing import Any
 from ..core import StreamError, did_you_mean
 from ._catalog_operations import CATALOG_OPERATIONS
 from ._graph_operations import GRAPH_OPERATIONS
-from ._host import PipelineHost
+from ._host import HostBusyError, PipelineHost
 from ._operation import Image, Operation, OperationReply
 from ._pipeline_operations import PIPELINE_OPERATIONS
 from ._run_operations import RUN_OPERATIONS
 from ._snapshot_operation import SNAPSHOT_OPERATIONS
 
-__all__ = ["OPERATIONS", "OperationOutcome", "call_operation", "run_operation"]
+__all__ = [
+    "OPERATIONS",
+    "OperationOutcome",
+    "call_operation",
+    "call_operation_now",
+    "run_operation",
+]
 
 _log = logging.getLogger("streamlib.control")
 
@@ -82,10 +88,31 @@ def run_operation(
     host: PipelineHost, operation: Operation, arguments: Mapping[str, Any] | None = None
 ) -> OperationOutcome:
     """Validate ``arguments``, run ``operation`` under the host's lock; never raises."""
+    outcome = _run(host, operation, arguments, wait=True)
+    assert outcome is not None  # (only a call that does not wait finds the host busy)
+    return outcome
+
+
+def call_operation_now(
+    host: PipelineHost, name: str, arguments: Mapping[str, Any] | None = None
+) -> OperationOutcome | None:
+    """:func:`call_operation` if no other call is running on ``host``, else ``None`` at
+    once: for an event loop, which should not block behind a long operation."""
+    operation = _BY_NAME.get(name)
+    if operation is None:
+        return call_operation(host, name, arguments)  # the unknown name's error
+    return _run(host, operation, arguments, wait=False)
+
+
+def _run(
+    host: PipelineHost, operation: Operation, arguments: Mapping[str, Any] | None, *, wait: bool
+) -> OperationOutcome | None:
     name = operation.name
     try:
         parsed = operation.parse(None if arguments is None else dict(arguments))
-        reply = host.call(lambda: operation.run(host, parsed))
+        reply = host.call(lambda: operation.run(host, parsed), wait=wait)
+    except HostBusyError:
+        return None
     except (StreamError, TimeoutError) as error:
         return OperationOutcome.error(type(error).__name__, str(error))
     except Exception as error:

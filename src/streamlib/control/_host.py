@@ -34,7 +34,7 @@ from ..runtime import Runtime
 from ..runtime._worker_set import Fuse
 from ._permissions import Permissions
 
-__all__ = ["PipelineHost"]
+__all__ = ["HostBusyError", "PipelineHost"]
 
 T = TypeVar("T")
 
@@ -42,6 +42,10 @@ _PUMP_PERIOD_S = 0.25  # how soon the pump thread notices close(); queued calls 
 
 EVENT_HISTORY = 256
 """How many of the runtime's latest events the host keeps for agents to read."""
+
+
+class HostBusyError(Exception):
+    """``PipelineHost.call(..., wait=False)`` found another call running."""
 
 
 class PipelineHost:
@@ -98,12 +102,20 @@ class PipelineHost:
             raise RuntimeStateError("the pipeline host is closed")
         return runtime
 
-    def call(self, operation: Callable[[], T]) -> T:
-        """Run ``operation`` while no other call runs (operations use nothing else)."""
-        with self._lock:
+    def call(self, operation: Callable[[], T], *, wait: bool = True) -> T:
+        """Run ``operation`` while no other call runs (operations use nothing else).
+
+        With ``wait=False`` it raises :class:`HostBusyError` instead of waiting for a call
+        in progress (for an event loop that would rather not block).
+        """
+        if not self._lock.acquire(blocking=wait):
+            raise HostBusyError("another call is running on this host")
+        try:
             if self._closed.is_set():
                 raise RuntimeStateError("the server is shutting down; no more calls are taken")
             return operation()
+        finally:
+            self._lock.release()
 
     def recent_events(self, limit: int = EVENT_HISTORY) -> list[dict[str, Any]]:
         """The runtime's latest events (at most ``limit``), oldest first, each as its

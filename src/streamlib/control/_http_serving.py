@@ -13,7 +13,9 @@ a face serves.
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,17 +27,29 @@ from ._stream_tickets import StreamTickets
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-__all__ = ["check_port", "guarded", "listen", "serve_guarded"]
+__all__ = ["check_port", "event_loop_options", "guarded", "listen", "serve_guarded"]
 
 _MAX_PORT = 65_535
 _SHUTDOWN_GRACE_S = 3  # open event streams get this long to close on Ctrl-C
-_STOP_POLL_S = 0.1  # how soon a set ``stop`` is noticed (uvicorn's own tick)
 
 
 def check_port(port: int, flag: str = "port") -> None:
     """``ConfigError`` unless ``port`` is a TCP port number (0..65535; 0 picks a free one)."""
     if not 0 <= port <= _MAX_PORT:
         raise ConfigError(f"{flag} {port} is not a port: use 0..{_MAX_PORT} (0 picks a free one)")
+
+
+def event_loop_options() -> dict[str, Any]:
+    """``anyio.run``'s backend options for a server's event loop: uvloop where it is
+    installed (the ``web`` extra brings it, with httptools, which uvicorn then picks).
+
+    Both do in C what asyncio and h11 do in Python. A server in the runtime's own
+    process takes the GIL from the pipeline whenever it works, so that is time the
+    pipeline gets back: about a third of what five pages cost it (bench/web_overhead.py).
+    """
+    if sys.platform == "win32" or importlib.util.find_spec("uvloop") is None:
+        return {}
+    return {"use_uvloop": True}
 
 
 def guarded(
@@ -75,8 +89,9 @@ async def serve_guarded(
     Raises ``ConfigError`` when the address cannot be bound. The caller has already run
     ``check_port`` and ``require_token_for``.
     """
-    import anyio
     import uvicorn
+
+    from ._quiet_server import QuietServer  # (imports uvicorn)
 
     listener = listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
@@ -88,20 +103,9 @@ async def serve_guarded(
         lifespan="on",
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_S,
     )
-    server = uvicorn.Server(config)
+    server = QuietServer(config, stop=stop)
     on_ready(f"http://{shown}:{bound_port}{path}")
-    if stop is None:
-        await server.serve(sockets=[listener])
-        return
-
-    async def stop_when_asked() -> None:
-        while not (stop.is_set() or server.should_exit):
-            await anyio.sleep(_STOP_POLL_S)
-        server.should_exit = True  # uvicorn's own orderly shutdown, as on Ctrl-C
-
-    async with anyio.create_task_group() as both:
-        both.start_soon(stop_when_asked)
-        await server.serve(sockets=[listener])
+    await server.serve(sockets=[listener])
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 
-from ..control import Permissions, PipelineHost
+from ..control import Permissions, PipelineHost, event_loop_options
 from ..core import ConfigError
 from ._serving import check_web_bind, serve_web
 
@@ -111,7 +111,8 @@ class WebServer:
                         token=options.token,
                         on_ready=announce,
                         stop=self._stop,
-                    )
+                    ),
+                    backend_options=event_loop_options(),
                 )
             except BaseException as error:  # reported by start(), on the caller's thread
                 failure.append(error)

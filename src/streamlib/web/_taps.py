@@ -10,10 +10,13 @@
 Each request opens a :class:`~streamlib.control._tap.Tap` (a watcher on the output, not a
 consumer in the graph, so the producer never waits for it and a fused chain stays fused)
 and closes it when the client goes away, the runtime stops, or the tapped output is
-removed. Reading and encoding run on the event loop's worker threads (``anyio.to_thread``),
-never on the runtime's, and only ``fps`` times a second: a video tap takes one frame each
-time (the next one written), picks every k-th pixel of every k-th row so the picture is at
-most ``width`` wide (a strided view: no resampling of the full frame) and encodes that.
+removed. Reading and encoding run on the server, never on the runtime's threads, and only
+``fps`` times a second: a video tap takes the frame kept since its last look (the first one
+written after it), picks every k-th pixel of every k-th row so the picture is at most
+``width`` wide (a strided view: no resampling of the full frame) and encodes that. Every
+thread that wakes in the runtime's process takes the GIL from the pipeline for a moment,
+so a tap wakes none: its reads never wait, and a preview of the usual size is encoded on
+the event loop itself.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ MIN_FPS, MAX_FPS, DEFAULT_FPS = 1, 15, 5
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 16, 3840, 480
 JPEG_QUALITY = 75
 BOUNDARY = "streamlib-tap"
-_WAIT_S = 1.0  # how long one read waits for a frame before checking the tap is still live
+_ENCODE_ON_LOOP_PIXELS = 640 * 360  # larger previews are encoded on a worker thread
 _RESEND_S = 2.0  # an idle video tap repeats its last image, so a gone client is noticed
 _HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
@@ -108,12 +111,14 @@ def _bounded(
 
 
 async def _paced(tap: Tap, fps: int, read: Callable[[], Any]) -> AsyncIterator[Any]:
-    """``read()`` on a worker thread at most ``fps`` times a second while the tap is live."""
+    """``read()`` at most ``fps`` times a second while the tap is live, on the event loop:
+    the reads never wait (the frames were kept since the last one), and each thread
+    hop would take the GIL from the pipeline once more."""
     loop = asyncio.get_running_loop()
     period = 1.0 / fps
     due = loop.time()
     while tap.is_live():
-        yield await anyio.to_thread.run_sync(read)
+        yield read()
         due = max(due + period, loop.time())
         await asyncio.sleep(due - loop.time())
 
@@ -122,8 +127,9 @@ async def _jpeg_parts(tap: Tap, fps: int, width: int) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     last = b""
     sent_at = loop.time()
-    async for part in _paced(tap, fps, partial(_next_jpeg, tap, width)):
-        if part:
+    async for frame in _paced(tap, fps, partial(_newest_video, tap)):
+        if frame is not None:
+            part = await _encoded(frame, tap, width)
             last, sent_at = part, loop.time()
             yield part
         elif last and loop.time() - sent_at > _RESEND_S:
@@ -131,14 +137,27 @@ async def _jpeg_parts(tap: Tap, fps: int, width: int) -> AsyncIterator[bytes]:
             yield last
 
 
-def _next_jpeg(tap: Tap, width: int) -> bytes:
-    """The next frame as one MJPEG part (``b""`` when none came); on a worker thread."""
-    video = [frame for frame in tap.take(_WAIT_S) if isinstance(frame, VideoFrame)]
-    if not video:
-        return b""
+def _newest_video(tap: Tap) -> VideoFrame | None:
+    """The frame the tap kept since the last call (on demand: the first one written
+    after it), or None; asking for the next one. Never waits."""
+    video = [frame for frame in tap.take(0.0) if isinstance(frame, VideoFrame)]
+    return video[-1] if video else None
+
+
+async def _encoded(frame: VideoFrame, tap: Tap, width: int) -> bytes:
+    """``frame`` as one MJPEG part. A preview of the usual size is encoded on the event
+    loop (about a millisecond, with the GIL let go while libjpeg works); a larger one on a
+    worker thread, so the loop never stalls for long."""
+    step = max(1, -(-frame.width // width))
+    shown = -(-frame.width // step) * -(-frame.height // step)
+    if shown <= _ENCODE_ON_LOOP_PIXELS:
+        return _mjpeg_part(frame, tap, width)
+    return await anyio.to_thread.run_sync(_mjpeg_part, frame, tap, width)
+
+
+def _mjpeg_part(frame: VideoFrame, tap: Tap, width: int) -> bytes:
     from PIL import Image  # with the web extra; imported here as encode_image does
 
-    frame = video[-1]
     image = Image.fromarray(preview_pixels(frame, width))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY)
@@ -195,8 +214,8 @@ async def _levels(tap: Tap, fps: int) -> AsyncIterator[str]:
 
 
 def _next_levels(tap: Tap) -> dict[str, Any] | None:
-    """Levels of the audio that arrived since the last reading; on a worker thread."""
-    blocks = [frame for frame in tap.take(_WAIT_S) if isinstance(frame, AudioFrame)]
+    """Levels of the audio that arrived since the last reading (never waits)."""
+    blocks = [frame for frame in tap.take(0.0) if isinstance(frame, AudioFrame)]
     if not blocks:
         return None
     reading = analyze_audio(blocks).to_dict()
