@@ -38,8 +38,13 @@ stage turns the lending off before it takes its buffer, so the worker copies its
 into shared memory) and ``processes_via_parent`` (as ``processes``, with direct
 channels off, ``STREAMLIB_DIRECT_CHANNELS=0``: every frame passes through the parent,
 which copies it once into shared memory on the way to the next worker; the path
-before direct channels). Each row: frames per second at the sink after the warm-up,
-and CPU time per frame of this process and its workers over the same span.
+before direct channels). Two more rows make every frame in a source: it fills a
+``BufferPool`` buffer (``np.copyto`` from its picture), as a decoder or a camera makes a
+new frame per message: ``unfused_pooled_source`` (threads, as ``unfused``) and
+``processes_pooled_source`` (the source in a worker too, so it fills the channel's
+shared memory and no frame is ever copied on its way). Each row: frames per second at
+the sink after the warm-up, and CPU time per frame of this process and its workers over
+the same span.
 """
 
 from __future__ import annotations
@@ -254,7 +259,15 @@ def _produce_streamlib(
 
 CHAIN_STAGES = 4
 CHAIN_SHAPE = (1080, 1920, 3)
-CHAIN_VARIANTS = ("fused", "unfused", "processes", "processes_copy", "processes_via_parent")
+CHAIN_VARIANTS = (
+    "fused",
+    "unfused",
+    "processes",
+    "processes_copy",
+    "processes_via_parent",
+    "unfused_pooled_source",
+    "processes_pooled_source",
+)
 
 
 class ChainSource(sl.Processor):
@@ -272,6 +285,21 @@ class ChainSource(sl.Processor):
 
     def process(self) -> None:
         self.video.write(sl.VideoFrame(self._pixels, "rgb24", frame_number=self._sent))
+        self._sent += 1
+
+
+class PooledChainSource(ChainSource):
+    """Makes every frame: its picture copied into a ``BufferPool`` buffer (in a worker,
+    the channel's shared memory), as a decoder or a camera makes a new frame each time."""
+
+    def setup(self, ctx: sl.ProcessorContext) -> None:
+        super().setup(ctx)
+        self._pool = sl.BufferPool(CHAIN_SHAPE, np.uint8)
+
+    def process(self) -> None:
+        out = self._pool.acquire()
+        np.copyto(out, self._pixels)
+        self.video.write(sl.VideoFrame(out, "rgb24", frame_number=self._sent))
         self._sent += 1
 
 
@@ -312,16 +340,14 @@ class ChainSink(sl.Processor):
         self.total += len(self.video.read_all())
 
 
-def _cpu_s(rt: sl.Runtime, isolated: bool) -> float:
-    """CPU seconds used so far by this process and by the stages' worker processes."""
+def _cpu_s(rt: sl.Runtime) -> float:
+    """CPU seconds used so far by this process and by its worker processes."""
     used = time.process_time()
-    if isolated:
-        ticks = os.sysconf("SC_CLK_TCK")
-        for n in range(CHAIN_STAGES):
-            process = rt.statistics().processors[f"stage{n}"].process
-            assert process is not None
-            fields = Path(f"/proc/{process['pid']}/stat").read_text().rsplit(")", 1)[1].split()
-            used += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    ticks = os.sysconf("SC_CLK_TCK")
+    processors = rt.statistics().processors.values()
+    for pid in {p.process["pid"] for p in processors if p.process is not None}:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return used
 
 
@@ -329,12 +355,19 @@ def run_chain(variant: str, seconds: float, warmup: float) -> dict[str, Any]:
     """One run of the chain: frames per second and CPU ms per frame, after the warm-up
     (which the workers' start is part of)."""
     isolated = variant.startswith("processes")
+    pooled_source = variant.endswith("_pooled_source")
     sink = ChainSink()
     # Read when the runtime is made: off for the baseline row only.
     os.environ["STREAMLIB_DIRECT_CHANNELS"] = "0" if variant == "processes_via_parent" else "1"
-    with sl.Runtime(fuse=variant != "unfused") as rt:
+    with sl.Runtime(fuse=not variant.startswith("unfused")) as rt:
         os.environ.pop("STREAMLIB_DIRECT_CHANNELS")
-        chain = [rt.add(ChainSource(), id="source")]
+        if pooled_source:
+            source = rt.add(
+                PooledChainSource, id="source", isolation="process" if isolated else "thread"
+            )
+        else:
+            source = rt.add(ChainSource(), id="source")
+        chain = [source]
         chain += [
             rt.add(
                 PooledStage,
@@ -351,9 +384,9 @@ def run_chain(variant: str, seconds: float, warmup: float) -> dict[str, Any]:
             rt.connect(upstream.port(out), downstream.port(into), capacity=3)
         rt.start()
         time.sleep(warmup)
-        frames_before, cpu_before = sink.total, _cpu_s(rt, isolated)
+        frames_before, cpu_before = sink.total, _cpu_s(rt)
         time.sleep(seconds - warmup)
-        frames, cpu_s = sink.total - frames_before, _cpu_s(rt, isolated) - cpu_before
+        frames, cpu_s = sink.total - frames_before, _cpu_s(rt) - cpu_before
         rt.stop()
     return {
         "msgs_per_s": round(frames / (seconds - warmup), 1),
@@ -397,6 +430,9 @@ def chain_report(seconds: float, warmup: float, repeats: int) -> dict[str, Any]:
             ),
             "cpu_per_frame_processes_vs_processes_copy": round(
                 cpu["processes"] / cpu["processes_copy"], 2
+            ),
+            "processes_pooled_source_vs_unfused_pooled_source": round(
+                rates["processes_pooled_source"] / rates["unfused_pooled_source"], 2
             ),
         },
         "runs": runs,
