@@ -27,13 +27,19 @@ On a shared machine other work swings a run by tens of percent, more than the co
 measured. So the report also has ``paired``: one pipeline and one server run
 throughout (the source never stops), and in each of ``--paired-cycles`` cycles every
 variant in turn gets its clients (none for ``no_web``: the server idles), 0.3 s to
-settle and a 0.5 s window; the order rotates. Each variant's window is compared with
-the ``no_web`` window of its own cycle, about a second apart, so background load mostly
-hits both: throughput cost per cycle (and its median), p99 latency cost per cycle and
-pooled over all windows. The runtime fuses by structure there (``fuse=True``): flat out
-for minutes, measured fusion may split the saturated chain. Prints JSON.
+settle and a 3 s window (``--paired-window``); the order rotates. Each variant's window
+is compared with the ``no_web`` window of its own cycle, so background load mostly hits
+both: throughput cost per cycle (and its median), p99 latency cost per cycle and pooled
+over all windows, and the chain thread's on-core share (``ThreadClock``: what the GIL
+and the cores left it). With ``--elsewhere`` a fourth variant, ``pages_elsewhere``, has
+the same pages and tap read from the same kind of server over the same chain (paced) in
+another process: a control for what that work costs this chain from the machine's other
+core, without sharing its process. The runtime fuses by structure there (``fuse=True``):
+flat out for minutes, measured fusion may split the saturated chain. ``paired_summary``
+is the headline. Prints JSON.
 
-    python bench/web_overhead.py              # the full run (about 4 minutes)
+    python bench/web_overhead.py              # the full run (about 7 minutes)
+    python bench/web_overhead.py --elsewhere  # and the control below (about 10 minutes)
     python bench/web_overhead.py --output bench/results/web_overhead.json
     python bench/web_overhead.py --quick      # a smoke test
 
@@ -85,8 +91,13 @@ SETTLE_S = 0.5  # after the clients are in place (or, with no web, after start)
 READY_TIMEOUT_S = 15.0
 RUN_TIMEOUT_S = 120.0
 VARIANTS = ("no_web", "web_5_pages", "web_5_pages_no_tap")  # the last: to attribute the cost
+# With --elsewhere, paired windows also have the same pages and tap served by the same kind
+# of server over the same chain in *another* process: what they cost this pipeline then
+# is what any such work on the machine's other core costs it, none of it the GIL's.
+ELSEWHERE = "pages_elsewhere"
+ELSEWHERE_RATE_HZ = 30.0
 PAIRED_SETTLE_S = 0.3  # after the clients of a paired window are in place
-PAIRED_WINDOW_S = 0.5
+PAIRED_WINDOW_S = 3.0  # 0.5 s windows swing 13 % here with nothing else running
 
 
 class VideoPassthrough(sl.Processor):
@@ -194,6 +205,46 @@ def serving(runtime: sl.Runtime) -> Iterator[int]:
     finally:
         server.stop()
         host.close()
+
+
+def serve_elsewhere() -> None:
+    """``--serve-elsewhere``: the same chain, paced at ``ELSEWHERE_RATE_HZ``, served as
+    the runtime's own is, in this process; prints the port, serves until stdin closes."""
+    make = video_payload()
+    with sl.Runtime(fuse=True) as rt:
+        chain = [rt.add(BenchSource(make, count=2**62, rate_hz=ELSEWHERE_RATE_HZ), id="source")]
+        for n in range(STAGES):
+            kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
+            chain.append(rt.add(kind, id=f"stage{n}"))
+        chain.append(rt.add(CountingSink(), id="sink"))
+        for upstream, downstream in itertools.pairwise(chain):
+            rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
+        rt.start()
+        with serving(rt) as port:
+            print(port, flush=True)
+            sys.stdin.read()
+
+
+@contextmanager
+def server_elsewhere() -> Iterator[int]:
+    """A ``--serve-elsewhere`` process running; yields its port."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-elsewhere"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield int(process.stdout.readline())
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=15.0)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def open_readers(port: int, *, tap: bool) -> list[StreamReader]:
@@ -417,16 +468,16 @@ class Window(NamedTuple):
 
 
 def paired_windows(
-    make: Payload, rate_hz: float, cycles: int, window_s: float
+    make: Payload, rate_hz: float, cycles: int, window_s: float, variants: tuple[str, ...]
 ) -> dict[str, list[Window]]:
     """One runtime and one server throughout; in each cycle every variant in turn (the
     order rotates) gets the clients it names, ``PAIRED_SETTLE_S`` to settle and a window
     of ``window_s``. Returns, per variant, its windows."""
     sink = CountingSink()
-    windows: dict[str, list[Window]] = {v: [] for v in VARIANTS}
+    windows: dict[str, list[Window]] = {v: [] for v in variants}
     # Fusion by structure: flat out for minutes, measured fusion would split the saturated
     # chain at some point (it did, in one run of three), and the comparison is of a fused one.
-    with sl.Runtime(fuse=True) as rt:
+    with sl.Runtime(fuse=True) as rt, contextlib.ExitStack() as elsewhere:
         chain = [rt.add(BenchSource(make, count=2**62, rate_hz=rate_hz), id="source")]
         for n in range(STAGES):
             kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
@@ -435,14 +486,21 @@ def paired_windows(
         for upstream, downstream in itertools.pairwise(chain):
             rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
         rt.start()
+        other_pages = None
+        if ELSEWHERE in variants:
+            other_port = elsewhere.enter_context(server_elsewhere())
+            other_pages = elsewhere.enter_context(page_process(other_port))
         with serving(rt) as port, page_process(port) as pages:
             chain_thread = ThreadClock("streamlib:source")
             server_thread = ThreadClock("streamlib-web")
             for cycle in range(cycles):
-                order = VARIANTS[cycle % 3 :] + VARIANTS[: cycle % 3]
-                for variant in order:
+                turn = cycle % len(variants)
+                for variant in variants[turn:] + variants[:turn]:
                     with contextlib.ExitStack() as clients:
-                        if variant != "no_web":
+                        if variant == ELSEWHERE:
+                            assert other_pages is not None
+                            clients.enter_context(other_pages.open(tap=True))
+                        elif variant != "no_web":
                             clients.enter_context(pages.open(tap=variant == "web_5_pages"))
                         time.sleep(PAIRED_SETTLE_S)
                         first, started = sink.received, time.monotonic()
@@ -476,17 +534,18 @@ def percentile(values: list[float], fraction: float) -> float:
 def paired_report(args: argparse.Namespace, make: Payload, cycles: int) -> dict[str, Any]:
     """Costs against ``no_web`` with the background load shared: every window of a
     variant has one of ``no_web`` next to it in time (the same cycle)."""
-    flat_out = paired_windows(make, 0.0, cycles, PAIRED_WINDOW_S)
-    paced = paired_windows(make, args.latency_rate, cycles, PAIRED_WINDOW_S)
+    variants = (*VARIANTS, ELSEWHERE) if args.elsewhere else VARIANTS
+    flat_out = paired_windows(make, 0.0, cycles, args.paired_window, variants)
+    paced = paired_windows(make, args.latency_rate, cycles, args.paired_window, variants)
     report: dict[str, Any] = {
         "cycles": cycles,
-        "window_s": PAIRED_WINDOW_S,
+        "window_s": args.paired_window,
         "settle_s": PAIRED_SETTLE_S,
     }
     base = flat_out["no_web"]
     base_latency = [us for window in paced["no_web"] for us in window.per_hop_us]
     base_p99 = percentile(base_latency, 0.99)
-    for variant in VARIANTS:
+    for variant in variants:
         windows = flat_out[variant]
         costs = sorted(
             round((1 - w.fps / b.fps) * 100, 1) for w, b in zip(windows, base, strict=True)
@@ -537,6 +596,15 @@ _SUMMARY_KEYS = (
 )
 
 
+def paired_summary(paired: dict[str, Any]) -> dict[str, Any]:
+    """The headline: what each variant cost the chain, measured side by side."""
+    return {
+        variant: {key: numbers[key] for key in _SUMMARY_KEYS}
+        for variant, numbers in paired.items()
+        if isinstance(numbers, dict) and variant != "no_web"
+    }
+
+
 def cost_of(base: dict[str, Any], other: dict[str, Any]) -> dict[str, float]:
     """What ``other`` costs against ``base``, in percent (positive: worse)."""
 
@@ -560,16 +628,31 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
     parser.add_argument(
-        "--paired-cycles", type=int, default=30, help="paired windows of each variant (0: none)"
+        "--paired-cycles", type=int, default=15, help="paired windows of each variant (0: none)"
     )
     parser.add_argument("--output", type=Path, help="also write the JSON report here")
     parser.add_argument(
         "--paired-only", action="store_true", help="only the paired windows (the headline)"
     )
+    parser.add_argument(
+        "--paired-window",
+        type=float,
+        default=PAIRED_WINDOW_S,
+        help="seconds measured per variant and cycle (longer: less noise per window)",
+    )
+    parser.add_argument(
+        "--elsewhere",
+        action="store_true",
+        help=f"paired windows also with the pages served from another process ({ELSEWHERE})",
+    )
     parser.add_argument("--pages", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-elsewhere", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pages is not None:  # the page clients' own process (PagesProcess)
         serve_pages(args.pages)
+        return
+    if args.serve_elsewhere:  # the other process of --elsewhere
+        serve_elsewhere()
         return
     latency_frames = 60 if args.quick else args.latency_frames
     throughput_frames = 500 if args.quick else args.throughput_frames
@@ -577,8 +660,9 @@ def main() -> None:
     make = video_payload()
     cycles = min(2, args.paired_cycles) if args.quick else args.paired_cycles
     if args.paired_only:
-        paired = {"benchmark": "web_overhead", "paired": paired_report(args, make, cycles)}
-        print(json.dumps(paired, indent=2))
+        paired = paired_report(args, make, cycles)
+        only = {"benchmark": "web_overhead", "paired_summary": paired_summary(paired)}
+        print(json.dumps({**only, "paired": paired}, indent=2))
         return
 
     runs: list[dict[str, Any]] = []
@@ -651,12 +735,9 @@ def main() -> None:
         "runs": runs,
     }
     if cycles > 0:
-        paired = report["paired"] = paired_report(args, make, cycles)
-        # The headline: what each web variant cost the chain, measured side by side.
-        report["paired_summary"] = {
-            variant: {key: paired[variant][key] for key in _SUMMARY_KEYS}
-            for variant in VARIANTS[1:]
-        }
+        paired = paired_report(args, make, cycles)
+        report["paired"] = paired
+        report["paired_summary"] = paired_summary(paired)
     text = json.dumps(report, indent=2)
     print(text)
     if args.output is not None:

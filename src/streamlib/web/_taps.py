@@ -146,11 +146,12 @@ def _newest_video(tap: Tap) -> VideoFrame | None:
 
 async def _encoded(frame: VideoFrame, tap: Tap, width: int) -> bytes:
     """``frame`` as one MJPEG part. A preview of the usual size is encoded on the event
-    loop (about a millisecond, with the GIL let go while libjpeg works); a larger one on a
-    worker thread, so the loop never stalls for long."""
+    loop (about a millisecond, with the GIL let go while libjpeg works); a larger one, or
+    one whose pixels are still on the GPU, on a worker thread, so the loop never stalls
+    for long."""
     step = max(1, -(-frame.width // width))
     shown = -(-frame.width // step) * -(-frame.height // step)
-    if shown <= _ENCODE_ON_LOOP_PIXELS:
+    if shown <= _ENCODE_ON_LOOP_PIXELS and frame.has_array:
         return _mjpeg_part(frame, tap, width)
     return await anyio.to_thread.run_sync(_mjpeg_part, frame, tap, width)
 
