@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
 from streamlib.runtime._stats import CallTimings
 
 SECOND_NS = 1_000_000_000
@@ -17,19 +20,39 @@ def _timings(calls: int, *, spread_ns: int, now_ns: int, seed: int) -> CallTimin
     return timings
 
 
-def test_the_summaries_of_many_at_once_are_each_ones_own() -> None:
-    """``summaries`` (one numpy pass for every full window) gives what ``summary`` gives
-    each: full windows of busy and of stalled processors, partial ones and empty ones."""
+def _reference(timings: CallTimings, now_ns: int) -> tuple[float, float, float]:
+    """The summary as numpy computes it: the same order statistics and rate."""
+    n = min(timings.calls, 256)
+    durations = np.sort(np.frombuffer(timings._durations, np.int64, n))
+    starts = np.frombuffer(timings._starts, np.int64, n)
+    low, high = (n - 1) // 2, min(n - 1, round(0.99 * (n - 1)))
+    recent = int(np.count_nonzero(starts >= now_ns - SECOND_NS))
+    if recent < n:
+        fps = float(recent)
+    else:
+        span = max(now_ns, int(starts.max())) - int(starts.min())
+        fps = (n - 1) / (span / 1e9)
+    return fps, int(durations[low]) / 1e6, int(durations[high]) / 1e6
+
+
+@pytest.mark.parametrize(
+    ("calls", "spread_s", "age_s"),
+    [
+        (300, 0.5, 0.0),  # a full window, every call in the last second
+        (1000, 3.0, 0.0),  # a full window, some calls older
+        (40, 1.0, 0.0),  # a partial window
+        (256, 10.0, 20.0),  # stalled: nothing in the last second
+    ],
+)
+def test_the_summary_is_the_order_statistics_and_rate_of_the_calls_kept(
+    calls: int, spread_s: float, age_s: float
+) -> None:
     now = 50 * SECOND_NS
-    all_timings = [
-        _timings(300, spread_ns=SECOND_NS // 2, now_ns=now, seed=1),  # every call recent
-        _timings(1000, spread_ns=3 * SECOND_NS, now_ns=now, seed=2),  # some older
-        _timings(40, spread_ns=SECOND_NS, now_ns=now, seed=3),  # a partial window
-        CallTimings(),  # never called
-        _timings(256, spread_ns=10 * SECOND_NS, now_ns=now - 20 * SECOND_NS, seed=4),  # stalled
-    ]
-    one_by_one = [timings.summary(now) for timings in all_timings]
-    assert CallTimings.summaries(all_timings, now) == one_by_one
-    assert one_by_one[3] == (0.0, None, None)
-    assert one_by_one[4][0] == 0.0  # nothing in the last second
-    assert CallTimings.summaries([], now) == []
+    timings = _timings(
+        calls, spread_ns=int(spread_s * SECOND_NS), now_ns=now - int(age_s * SECOND_NS), seed=calls
+    )
+    assert timings.summary(now) == pytest.approx(_reference(timings, now))
+
+
+def test_a_processor_never_called_has_no_percentiles() -> None:
+    assert CallTimings().summary(SECOND_NS) == (0.0, None, None)

