@@ -128,6 +128,18 @@ class GatedSource(BenchSource):
             time.sleep(0.001)
 
 
+def add_chain(rt: sl.Runtime, source: sl.Processor, sink: sl.Processor) -> None:
+    """``source`` -> the ``STAGES`` passthrough stages (``TAPPED`` with video ports) ->
+    ``sink``, lossless depth 3: the chain every variant runs."""
+    chain = [rt.add(source, id="source")]
+    for n in range(STAGES):
+        kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
+        chain.append(rt.add(kind, id=f"stage{n}"))
+    chain.append(rt.add(sink, id="sink"))
+    for upstream, downstream in itertools.pairwise(chain):
+        rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
+
+
 # -- simulated page clients ------------------------------------------------------------
 
 
@@ -212,13 +224,7 @@ def serve_elsewhere() -> None:
     the runtime's own is, in this process; prints the port, serves until stdin closes."""
     make = video_payload()
     with sl.Runtime(fuse=True) as rt:
-        chain = [rt.add(BenchSource(make, count=2**62, rate_hz=ELSEWHERE_RATE_HZ), id="source")]
-        for n in range(STAGES):
-            kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
-            chain.append(rt.add(kind, id=f"stage{n}"))
-        chain.append(rt.add(CountingSink(), id="sink"))
-        for upstream, downstream in itertools.pairwise(chain):
-            rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
+        add_chain(rt, BenchSource(make, count=2**62, rate_hz=ELSEWHERE_RATE_HZ), CountingSink())
         rt.start()
         with serving(rt) as port:
             print(port, flush=True)
@@ -373,13 +379,7 @@ def run_chain(variant: str, make: Payload, count: int, rate_hz: float) -> dict[s
     sink = BenchSink(count=count)
     clients: dict[str, Any] = {}
     with sl.Runtime() as rt:
-        chain = [rt.add(GatedSource(make, gate, count=count, rate_hz=rate_hz), id="source")]
-        for n in range(STAGES):
-            kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
-            chain.append(rt.add(kind, id=f"stage{n}"))
-        chain.append(rt.add(sink, id="sink"))
-        for upstream, downstream in itertools.pairwise(chain):
-            rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
+        add_chain(rt, GatedSource(make, gate, count=count, rate_hz=rate_hz), sink)
         rt.start()
         if variant == "no_web":
             time.sleep(SETTLE_S)
@@ -478,13 +478,7 @@ def paired_windows(
     # Fusion by structure: flat out for minutes, measured fusion would split the saturated
     # chain at some point (it did, in one run of three), and the comparison is of a fused one.
     with sl.Runtime(fuse=True) as rt, contextlib.ExitStack() as elsewhere:
-        chain = [rt.add(BenchSource(make, count=2**62, rate_hz=rate_hz), id="source")]
-        for n in range(STAGES):
-            kind = VideoPassthrough if f"stage{n}" == TAPPED else Passthrough
-            chain.append(rt.add(kind, id=f"stage{n}"))
-        chain.append(rt.add(sink, id="sink"))
-        for upstream, downstream in itertools.pairwise(chain):
-            rt.connect(upstream.frames_out, downstream.frames_in, profile="lossless", capacity=3)
+        add_chain(rt, BenchSource(make, count=2**62, rate_hz=rate_hz), sink)
         rt.start()
         other_pages = None
         if ELSEWHERE in variants:

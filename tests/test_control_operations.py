@@ -66,7 +66,7 @@ def test_an_operation_that_must_not_wait_finds_a_busy_host_and_returns_none(
     behind a long operation: it says the host is busy, and works once it is free."""
     import threading
 
-    from streamlib.control._calling import call_operation_now
+    from streamlib.control import call_operation_now
 
     running, release = threading.Event(), threading.Event()
 

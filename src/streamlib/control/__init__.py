@@ -21,7 +21,13 @@ guards (:class:`BearerTokenGuard`, :class:`LoopbackHostGuard`, :func:`require_to
 and :func:`serve_guarded`, which imports uvicorn only when it serves.
 """
 
-from ._calling import OPERATIONS, OperationOutcome, call_operation, run_operation
+from ._calling import (
+    OPERATIONS,
+    OperationOutcome,
+    call_operation,
+    call_operation_now,
+    run_operation,
+)
 from ._host import PipelineHost
 from ._http_guards import BearerTokenGuard, LoopbackHostGuard, require_token_for
 from ._http_serving import check_port, event_loop_options, serve_guarded
@@ -41,6 +47,7 @@ __all__ = [
     "Permissions",
     "PipelineHost",
     "call_operation",
+    "call_operation_now",
     "check_port",
     "event_loop_options",
     "require_token_for",

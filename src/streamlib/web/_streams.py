@@ -33,8 +33,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ..control import PipelineHost, call_operation
-from ..control._calling import call_operation_now
+from ..control import PipelineHost, call_operation, call_operation_now
 from ..core import Event, RuntimeStateError
 
 __all__ = ["ClientQueue", "SharedSnapshot", "event_stream", "stats_stream"]
