@@ -49,6 +49,21 @@ def test_an_on_demand_watcher_keeps_only_the_frame_written_after_it_asked() -> N
     assert watcher.missed == 4
 
 
+def test_an_on_demand_watcher_has_a_frame_for_every_take_while_frames_come() -> None:
+    """A preview asking N times a second shows N frames a second, not every other one."""
+    port, _ = port_with_consumer()
+    watcher = OutputWatcher.on_demand()
+    port.watch(watcher)
+    assert watcher.take() == []  # the first look asks
+    shown = []
+    for n in range(1, 6):
+        port.write(frame(2 * n))  # kept: asked for by the previous take
+        port.write(frame(2 * n + 1))  # not asked for: counted
+        shown += [f.frame_number for f in watcher.take()]
+    assert shown == [2, 4, 6, 8, 10]
+    assert watcher.missed == 5
+
+
 def test_an_every_frame_watcher_keeps_the_newest_until_taken() -> None:
     port, _ = port_with_consumer()
     watcher = OutputWatcher.every_frame(keep=3)

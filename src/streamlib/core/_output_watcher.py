@@ -39,10 +39,10 @@ class OutputWatcher:
     Two kinds, by what the reader needs:
 
     - :meth:`on_demand` keeps one frame per :meth:`take`: the first written after the
-      reader asked (a take that found nothing has asked; a frame that comes after it
-      gave up waits for the next take). A preview that asks five times a second costs
-      the producer five kept frames a second; every other write only counts itself
-      (``missed``).
+      reader asked (every take asks for the next one, whether it found a frame or not;
+      a frame that comes after a take gave up waits for the next take). A preview that
+      asks five times a second costs the producer five kept frames a second; every
+      other write only counts itself (``missed``).
     - :meth:`every_frame` keeps every frame, the newest ``keep`` until the reader takes
       them (audio levels need every block).
     """
@@ -99,10 +99,10 @@ class OutputWatcher:
         deadline = time.monotonic() + timeout_s
         while True:
             taken = self._take_now()
+            if self._on_demand and not self._closed:
+                self._wanted = True  # ask for the next frame written (kept if none comes now)
             if taken or self._closed:
                 return taken
-            if self._on_demand:
-                self._wanted = True  # ask for the next frame written (kept if none comes now)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return taken
