@@ -13,10 +13,12 @@ SECOND_NS = 1_000_000_000
 
 
 def _timings(calls: int, *, spread_ns: int, now_ns: int, seed: int) -> CallTimings:
+    """``calls`` calls started over ``spread_ns`` before ``now_ns``, in order (one
+    processor's calls follow each other), with random durations."""
     rng = random.Random(seed)
     timings = CallTimings()
-    for _ in range(calls):
-        timings.record(now_ns - rng.randrange(spread_ns), rng.randrange(1_000, 900_000))
+    for start in sorted(now_ns - rng.randrange(spread_ns) for _ in range(calls)):
+        timings.record(start, rng.randrange(1_000, 900_000))
     return timings
 
 

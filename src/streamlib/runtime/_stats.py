@@ -36,7 +36,8 @@ class CallTimings:
 
     def summary(self, now_ns: int) -> tuple[float, float | None, float | None]:
         """``(calls per second over the last second, p50 ms, p99 ms)`` of recent calls."""
-        n = min(self.calls, _WINDOW)
+        calls = self.calls
+        n = min(calls, _WINDOW)
         if n == 0:
             return 0.0, None, None
         # Plain Python on purpose. A statistics snapshot walks every processor, and pages
@@ -47,12 +48,17 @@ class CallTimings:
         # open at 10 Hz: 151 GIL waits a second with numpy here, 42 without).
         durations = sorted(self._durations[:n])
         low, high = (n - 1) // 2, min(n - 1, round(0.99 * (n - 1)))
-        starts = sorted(self._starts[:n])
-        recent = n - bisect.bisect_left(starts, now_ns - _RATE_WINDOW_NS)
+        # The starts need no sorting: the ring holds them in call order from its oldest
+        # slot on, so it is two sorted runs, [oldest, n) then [0, oldest).
+        starts, oldest = self._starts, calls % _WINDOW if calls > _WINDOW else 0
+        cutoff = now_ns - _RATE_WINDOW_NS
+        recent = (n - bisect.bisect_left(starts, cutoff, oldest, n)) + (
+            oldest - bisect.bisect_left(starts, cutoff, 0, oldest)
+        )
         if recent < n:  # the calls of the last second (a stalled processor reads 0 soon)
             fps = float(recent)
         else:  # every call kept is from the last second: the rate over their span
-            span_ns = max(now_ns, starts[-1]) - starts[0]
+            span_ns = max(now_ns, starts[(calls - 1) % _WINDOW]) - starts[oldest]
             fps = (n - 1) / (span_ns / 1e9) if n > 1 and span_ns > 0 else 0.0
         return fps, durations[low] / 1e6, durations[high] / 1e6
 

