@@ -397,6 +397,33 @@ def test_pausing_the_runtime_pauses_the_worker_and_stop_leaves_nothing_running(
     assert isolation_threads() == []
 
 
+def test_a_stop_while_frames_are_in_flight_loses_none_of_them(runtime: sl.Runtime) -> None:
+    """Stopping a pipeline that runs flat out through two processors in workers of their
+    own (the edge between them goes worker to worker) hands every frame on, as in one
+    process: what was queued for the first stage's worker, on its channel, inside each
+    worker and on its way back all reach the sink, and nothing is counted as given up."""
+    rt = runtime
+    log = EventLog(rt.events)
+    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
+    first = rt.add(AddGain, id="first", isolation="process", gain=1)
+    second = rt.add(AddGain, id="second", isolation="process", gain=1)
+    out = rt.add(Collector, id="out", max_frames=10**6)
+    rt.connect(src.video, first.video_in, profile="lossless")
+    rt.connect(first.video_out, second.video_in, profile="lossless")
+    rt.connect(second.video_out, out.video, profile="lossless")
+    rt.start()
+    collector = rt.processor("out")
+    wait_until(lambda: len(collector.received()) >= 50, what="frames through both workers")
+    rt.stop()
+
+    stats = rt.statistics()
+    made = stats.processors["src"].frames_out
+    numbers = [f.frame_number for f in collector.received()]
+    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
+    assert all(c.dropped == 0 for c in stats.connections)
+    assert [e.message for e in log.of(sl.RuntimeWarned) if "given up" in e.message] == []
+
+
 ORPHAN_PARENT = textwrap.dedent(
     """
     import time

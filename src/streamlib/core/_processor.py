@@ -230,6 +230,25 @@ class Processor(Generic[C]):
         """
         self.ctx = None
 
+    def drain(self) -> bool:
+        """On an orderly stop, hand on what is still on its way to this processor from
+        outside the graph's connections (a socket, another process), or what it still
+        holds; ``True`` while it handed something on (it is asked again), ``False``
+        once nothing is left.
+
+        Runs on the worker thread after the processors upstream stopped, between the
+        rounds in which the runtime lets the push processors on that thread consume
+        what is queued for them; a push processor needs nothing here (what is queued
+        on its inputs is consumed anyway). The base implementation holds nothing::
+
+            def drain(self) -> bool:
+                late = self.receiver.take_all()  # never waits
+                for frame in late:
+                    self.video.write(frame)
+                return bool(late)
+        """
+        return False
+
     def on_config_changed(self, previous: ProcessorConfig) -> None:
         """Called on the worker thread after a live config change.
 

@@ -210,6 +210,17 @@ class ProcessorHandle:
         self.timings.record(start, time.perf_counter_ns() - start)
         return worked
 
+    def run_drain(self) -> bool:
+        """The processor's ``drain()`` on an orderly stop; True if it handed something
+        on. Its errors go to the error policy, as those of ``process()``."""
+        if not self.is_set_up:
+            return False
+        try:
+            return self.processor.drain() is True
+        except _PROCESSOR_FAILURES as error:
+            self._failed(error, "process")
+            return False
+
     def report_refused(self) -> None:
         """Say (once per batch) that this device source's frames were dropped because a
         lossless consumer was full: its callback never waits."""

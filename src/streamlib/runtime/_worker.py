@@ -169,13 +169,21 @@ class Worker:
             self.wakeup.park(self._idle_timeout())
 
     def _drain_inputs(self) -> None:
-        """On an orderly stop, let push members consume everything already queued.
+        """On an orderly stop, let every member hand on what is still on its way to it
+        (``drain()``: a stand-in's worker process, a worker's channel from the parent)
+        and the push members consume everything already queued.
 
-        It ends when a round takes nothing: the producers have stopped, so every
-        queue is finite. A member that stops consuming ends it; one stuck in a call
-        is the runtime's to quarantine.
+        It ends when a round hands on and takes nothing: the producers have stopped,
+        so every queue is finite. A member that stops consuming ends it; one stuck in
+        a call is the runtime's to quarantine.
         """
-        while self._run_members(0):
+        while True:
+            handed_on = False
+            for member in self.members:
+                if member.run_drain():
+                    handed_on = True
+            if not self._run_members(0) and not handed_on:
+                return
             self.progress += 1
 
     def _run_members(self, first: int) -> bool:

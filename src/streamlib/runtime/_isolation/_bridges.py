@@ -74,6 +74,18 @@ class IpcInlet(Processor[ChannelConfig]):
         if subscriber.ended:
             self.end_outputs()
 
+    def drain(self) -> bool:
+        """On an orderly stop: write what the channel still holds (the parent, or the
+        worker upstream, stopped first and sent everything it had)."""
+        subscriber = self._subscriber
+        if subscriber is None:
+            return False
+        handed_on = False
+        while (frame := subscriber.receive()) is not None:
+            self.frames_out.write(frame)
+            handed_on = True
+        return handed_on
+
     @property
     def dropped(self) -> int:
         """Frames the channel dropped before this end read them."""

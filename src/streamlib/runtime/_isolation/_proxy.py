@@ -164,11 +164,7 @@ class IsolatedProcessor(Processor):
             self._forward_inputs(session, channels)
         # What the worker sent before it failed goes on before its error, as what a
         # processor writes before it raises does.
-        for name, inbox in channels.inboxes.items():
-            output = self.outputs[name]
-            while inbox:
-                session.write(output, inbox.popleft())
-                channels.hops_out += 1
+        self._write_inboxes(session, channels)
         for message in session.take_events():
             ctx.events.publish(
                 CustomEvent(
@@ -190,6 +186,22 @@ class IsolatedProcessor(Processor):
             self.end_outputs()
             return
         ctx.wait_for_input(_IDLE_WAIT_S)
+
+    def drain(self) -> bool:
+        """On an orderly stop (what feeds it has stopped): send what is queued on its
+        inputs; alone in its worker, stop that worker in order now, so it processes all
+        of it, and write on what it sent. A member of a named process only sends: its
+        worker stops when the last member lets go, and what comes back after that is
+        counted as lost at stop."""
+        session, channels = self._session, self._channels
+        if session is None or channels is None or session.closed or session.failed:
+            return False
+        sent = channels.hops_in
+        self._forward_inputs(session, channels)
+        if self.process_group is None:
+            session.finish()
+        written = self._write_inboxes(session, channels)
+        return written > 0 or channels.hops_in != sent
 
     def on_config_changed(self, previous: ProcessorConfig) -> None:
         current = self.config.model_dump(mode="json")
@@ -294,6 +306,17 @@ class IsolatedProcessor(Processor):
                 channels.hops_in += 1
             if port.is_ended() and not publisher.ended:
                 publisher.end()
+
+    def _write_inboxes(self, session: WorkerSession, channels: MemberChannels) -> int:
+        """Write what the worker's outputs sent since the last call; how many frames."""
+        written = 0
+        for name, inbox in channels.inboxes.items():
+            output = self.outputs[name]
+            while inbox:
+                session.write(output, inbox.popleft())
+                channels.hops_out += 1
+                written += 1
+        return written
 
     @staticmethod
     def _send(publisher: FramePublisher, frame: Frame, session: WorkerSession) -> bool:

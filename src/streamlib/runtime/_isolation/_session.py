@@ -115,6 +115,7 @@ class WorkerSession:
         self._attached: set[str] = set()
         self._receiving = threading.Event()
         self._receivers: list[threading.Thread] = []
+        self._finishing = False
         self.closed = False
         self.internal: frozenset[ConnectionId] = frozenset(
             port.connection.id
@@ -295,8 +296,15 @@ class WorkerSession:
 
     # -- ending it -------------------------------------------------------------------
 
-    def _stop(self) -> None:
-        """Stop the worker (in order; killed after a while) and close every channel."""
+    def finish(self) -> None:
+        """Stop the worker in order (killed after a while) and take in all it sent: its
+        inlets hand on what the channels still hold, its members drain, and what its
+        outlets sent last waits in the inboxes, for the stand-ins to write on before
+        they let go (idempotent; the channels stay open until the last one does)."""
+        with self._lock:
+            if self._finishing:
+                return
+            self._finishing = True
         self._subscription.close()
         # The receivers keep taking the worker's frames while it stops in order: a
         # lossless outlet there would otherwise wait for room that never comes.
@@ -305,6 +313,10 @@ class WorkerSession:
         for thread in self._receivers:
             thread.join(_STOP_TIMEOUT_S)
         self._receivers.clear()
+
+    def _stop(self) -> None:
+        """Stop the worker (see :meth:`finish`) and close every channel."""
+        self.finish()
         for pid, stand_in in self._stand_ins.items():
             self.mirror(pid, stand_in)  # the worker's final numbers (every member let go)
             # What the other worker sent on a direct input and this one never read: the
@@ -434,6 +446,9 @@ class WorkerSession:
                         channels.wake()
                         return
                     channels.wake()
+                # The worker is gone: what it sent last may not have woken this yet.
+                while (frame := subscriber.receive()) is not None:
+                    inbox.append(frame)
             finally:
                 subscriber.close()
 
