@@ -230,7 +230,7 @@ class Processor(Generic[C]):
         """
         self.ctx = None
 
-    def drain(self) -> bool:
+    def drain_at_stop(self) -> bool:
         """On an orderly stop, hand on what is still on its way to this processor from
         outside the graph's connections (a socket, another process), or what it still
         holds; ``True`` while it handed something on (it is asked again), ``False``
@@ -241,7 +241,7 @@ class Processor(Generic[C]):
         what is queued for them; a push processor needs nothing here (what is queued
         on its inputs is consumed anyway). The base implementation holds nothing::
 
-            def drain(self) -> bool:
+            def drain_at_stop(self) -> bool:
                 late = self.receiver.take_all()  # never waits
                 for frame in late:
                     self.video.write(frame)

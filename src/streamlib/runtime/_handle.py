@@ -210,13 +210,13 @@ class ProcessorHandle:
         self.timings.record(start, time.perf_counter_ns() - start)
         return worked
 
-    def run_drain(self) -> bool:
-        """The processor's ``drain()`` on an orderly stop; True if it handed something
-        on. Its errors go to the error policy, as those of ``process()``."""
+    def run_drain_at_stop(self) -> bool:
+        """The processor's ``drain_at_stop()`` on an orderly stop; True if it handed
+        something on. Its errors go to the error policy, as those of ``process()``."""
         if not self.is_set_up:
             return False
         try:
-            return self.processor.drain() is True
+            return self.processor.drain_at_stop() is True
         except _PROCESSOR_FAILURES as error:
             self._failed(error, "process")
             return False

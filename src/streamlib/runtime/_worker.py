@@ -170,8 +170,8 @@ class Worker:
 
     def _drain_inputs(self) -> None:
         """On an orderly stop, let every member hand on what is still on its way to it
-        (``drain()``: a stand-in's worker process, a worker's channel from the parent)
-        and the push members consume everything already queued.
+        (``drain_at_stop()``: a stand-in's worker process, a worker's channel from the
+        parent) and the push members consume everything already queued.
 
         It ends when a round hands on and takes nothing: the producers have stopped,
         so every queue is finite. A member that stops consuming ends it; one stuck in
@@ -180,7 +180,7 @@ class Worker:
         while True:
             handed_on = False
             for member in self.members:
-                if member.run_drain():
+                if member.run_drain_at_stop():
                     handed_on = True
             if not self._run_members(0) and not handed_on:
                 return

@@ -74,7 +74,7 @@ class IpcInlet(Processor[ChannelConfig]):
         if subscriber.ended:
             self.end_outputs()
 
-    def drain(self) -> bool:
+    def drain_at_stop(self) -> bool:
         """On an orderly stop: write what the channel still holds (the parent, or the
         worker upstream, stopped first and sent everything it had)."""
         subscriber = self._subscriber

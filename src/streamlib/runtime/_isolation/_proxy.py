@@ -187,7 +187,7 @@ class IsolatedProcessor(Processor):
             return
         ctx.wait_for_input(_IDLE_WAIT_S)
 
-    def drain(self) -> bool:
+    def drain_at_stop(self) -> bool:
         """On an orderly stop (what feeds it has stopped): send what is queued on its
         inputs; alone in its worker, stop that worker in order now, so it processes all
         of it, and write on what it sent. A member of a named process only sends: its
