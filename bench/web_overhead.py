@@ -656,7 +656,7 @@ def main() -> None:
     if args.paired_only:
         paired = paired_report(args, make, cycles)
         only = {"benchmark": "web_overhead", "paired_summary": paired_summary(paired)}
-        print(json.dumps({**only, "paired": paired}, indent=2))
+        _report(json.dumps({**only, "paired": paired}, indent=2), args.output)
         return
 
     runs: list[dict[str, Any]] = []
@@ -732,11 +732,15 @@ def main() -> None:
         paired = paired_report(args, make, cycles)
         report["paired"] = paired
         report["paired_summary"] = paired_summary(paired)
-    text = json.dumps(report, indent=2)
+    _report(json.dumps(report, indent=2), args.output)
+
+
+def _report(text: str, output: Path | None) -> None:
+    """Print the JSON report, and write it to ``output`` too when given."""
     print(text)
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text + "\n")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
 
 
 if __name__ == "__main__":
