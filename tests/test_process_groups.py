@@ -110,6 +110,33 @@ def test_two_processors_in_one_named_process_share_its_pid_and_frames_come_back_
     assert stats.processors["b"].frames_in == 20
 
 
+def test_a_stop_while_frames_are_in_flight_through_a_named_process_loses_none(
+    runtime: sl.Runtime,
+) -> None:
+    """Flat out through a -> b, both in process "dsp", then stop: the last member's
+    stand-in stops the worker in order and writes on all it sent, so every frame made
+    reaches the sink, as in one process."""
+    rt = runtime
+    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
+    a = rt.add(AddGain, id="a", process="dsp", gain=1)
+    b = rt.add(AddGain, id="b", process="dsp", gain=2)
+    out = rt.add(Collector, id="out", max_frames=10**6)
+    rt.connect(src.video, a.video_in, profile="lossless")
+    rt.connect(a.video_out, b.video_in, profile="lossless")
+    rt.connect(b.video_out, out.video, profile="lossless")
+    rt.start()
+    collector = rt.processor("out")
+    wait_until(lambda: len(collector.received()) >= 50, what="frames through the group")
+    rt.stop()
+
+    stats = rt.statistics()
+    made = stats.processors["src"].frames_out
+    numbers = [f.frame_number for f in collector.received()]
+    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
+    assert all(c.dropped == 0 for c in stats.connections)
+    assert (stats.processors["b"].process or {})["hop_drops_out"] == 0
+
+
 def test_a_live_config_change_reaches_the_member_it_is_for(runtime: sl.Runtime) -> None:
     rt = runtime
     src = rt.add(TestPattern, id="src", **small_pattern(fps=50, speed=0))

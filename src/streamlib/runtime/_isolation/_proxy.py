@@ -189,16 +189,17 @@ class IsolatedProcessor(Processor):
 
     def drain_at_stop(self) -> bool:
         """On an orderly stop (what feeds it has stopped): send what is queued on its
-        inputs; alone in its worker, stop that worker in order now, so it processes all
-        of it, and write on what it sent. A member of a named process only sends: its
-        worker stops when the last member lets go, and what comes back after that is
-        counted as lost at stop."""
+        inputs; alone in its worker, or the last member of a named process still there,
+        stop that worker in order now, so it processes all of it, and write on what it
+        sent. An earlier member of a named process only sends (the members stop in
+        graph order): what the worker sends on its outputs after that is counted as
+        lost at stop."""
         session, channels = self._session, self._channels
         if session is None or channels is None or session.closed or session.failed:
             return False
         sent = channels.hops_in
         self._forward_inputs(session, channels)
-        if self.process_group is None:
+        if self.process_group is None or session.is_last_attached(channels.id):
             session.finish()
         written = self._write_inboxes(session, channels)
         return written > 0 or channels.hops_in != sent

@@ -162,6 +162,11 @@ class WorkerSession:
         if last:
             self._stop()
 
+    def is_last_attached(self, processor_id: str) -> bool:
+        """Whether ``processor_id`` is the only member still attached."""
+        with self._lock:
+            return self._attached == {processor_id}
+
     def wait_detached(self, timeout_s: float) -> None:
         """Wait (a while) for every member to let go: after a failure each notices it."""
         with self._let_go:
