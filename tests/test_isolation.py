@@ -42,6 +42,7 @@ from isolation_support import (  # noqa: E402
 )
 from runtime_support import WAIT_S, EventLog, wait_until  # noqa: E402
 from streamlib.cli._live_stats import render_stats  # noqa: E402
+from streamlib.core import RuntimePaused  # noqa: E402
 from streamlib.ipc import cleanup_dead_nodes  # noqa: E402
 from streamlib.pipelines import dump_pipeline, parse_pipeline  # noqa: E402
 from streamlib.processors import Collector, TestPattern  # noqa: E402
@@ -422,6 +423,34 @@ def test_a_stop_while_frames_are_in_flight_loses_none_of_them(runtime: sl.Runtim
     assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
     assert all(c.dropped == 0 for c in stats.connections)
     assert [e.message for e in log.of(sl.RuntimeWarned) if "given up" in e.message] == []
+
+
+def test_a_stop_while_paused_resumes_the_worker_and_loses_nothing(runtime: sl.Runtime) -> None:
+    """A pause while frames pile up for an isolated stage (more than its channel holds),
+    then a stop: the stop unpauses the runtime to drain it, the stand-in tells its
+    worker to resume, and every frame made reaches the sink, with no error (the paused
+    worker used to make the stand-in's send time out: an error, frames given up)."""
+    rt = runtime
+    log = EventLog(rt.events)
+    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
+    fx = rt.add(AddGain, id="fx", isolation="process", gain=1)
+    out = rt.add(Collector, id="out", max_frames=10**6)
+    rt.connect(src.video, fx.video_in, profile="lossless", capacity=64)
+    rt.connect(fx.video_out, out.video, profile="lossless")
+    rt.start()
+    collector = rt.processor("out")
+    wait_until(lambda: len(collector.received()) >= 50, what="frames through the worker")
+    rt.pause()
+    wait_until(lambda: bool(log.of(RuntimePaused)), what="the pause to reach the worker's stand-in")
+    time.sleep(0.3)  # the source fills the connection, the stand-in waits on the channel
+    rt.stop()
+
+    stats = rt.statistics()
+    made = stats.processors["src"].frames_out
+    numbers = [f.frame_number for f in collector.received()]
+    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
+    assert all(c.dropped == 0 for c in stats.connections)
+    assert log.of(sl.ProcessorErrored) == []
 
 
 ORPHAN_PARENT = textwrap.dedent(

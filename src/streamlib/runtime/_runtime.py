@@ -122,7 +122,7 @@ class Runtime:
         self.backoff = backoff if backoff is not None else RestartBackoff()
         self._graph = Graph()
         self._handles: dict[ProcessorId, ProcessorHandle] = {}
-        self._process_groups = ProcessGroups(self._may_run)
+        self._process_groups = ProcessGroups(self._may_run, lambda: self._lifecycle.paused)
         self._lock = threading.RLock()  # control plane only; workers never take it
         self._main = MainThreadQueue()
         self._announce = Announcer(self.events, self.clock)

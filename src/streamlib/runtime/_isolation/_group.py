@@ -106,8 +106,9 @@ class ProcessGroup:
 class ProcessGroups:
     """A runtime's named worker processes (``process="dsp"``), made as members come."""
 
-    def __init__(self, may_run: Callable[[str], bool]) -> None:
+    def __init__(self, may_run: Callable[[str], bool], is_paused: Callable[[], bool]) -> None:
         self._may_run = may_run
+        self._is_paused = is_paused
         self._groups: dict[str, ProcessGroup] = {}
         self.direct = DirectRoutes()  # the processors alone, for their direct edges
 
@@ -139,6 +140,7 @@ class ProcessGroups:
         name = processor.process_name
         if not isinstance(processor, IsolatedProcessor):
             return
+        processor.runtime_paused = self._is_paused
         if name is None:
             self.direct.enrol(processor_id, processor)
             return

@@ -56,6 +56,12 @@ _IDLE_WAIT_S = 0.05
 _T = TypeVar("_T")
 
 _made: dict[type[Processor], type[IsolatedProcessor]] = {}
+
+
+def _not_paused() -> bool:
+    return False  # outside a runtime
+
+
 _made_lock = threading.Lock()
 
 
@@ -101,6 +107,7 @@ class IsolatedProcessor(Processor):
         super().__init__(config, **fields)
         self.process_group: ProcessGroup | None = None  # set by the runtime for a named process
         self.direct_routes: DirectRoutes | None = None  # set by the runtime for one alone
+        self.runtime_paused: Callable[[], bool] = _not_paused  # set by the runtime
         self._wired_as: tuple[Any, ...] = ()  # its connections when its worker started
         self._session: WorkerSession | None = None  # the worker now, or the last one
         self._channels: MemberChannels | None = None
@@ -160,6 +167,8 @@ class IsolatedProcessor(Processor):
         if self.process_group is None and self._plan_changed(session, channels):
             self._reopen(ctx)
             return
+        if session.worker_paused and not self.runtime_paused():
+            session.resume_worker()  # a stop, or a resume whose event is on its way
         if not session.failed:
             self._forward_inputs(session, channels)
         # What the worker sent before it failed goes on before its error, as what a
@@ -197,6 +206,8 @@ class IsolatedProcessor(Processor):
         session, channels = self._session, self._channels
         if session is None or channels is None or session.closed or session.failed:
             return False
+        if not self.runtime_paused():  # a stop unpauses the runtime to drain it
+            session.resume_worker()
         sent = channels.hops_in
         self._forward_inputs(session, channels)
         if self.process_group is None or session.is_last_attached(channels.id):
@@ -300,7 +311,12 @@ class IsolatedProcessor(Processor):
             port = self.inputs[name]
             frames = port.read_all()
             for sent, frame in enumerate(frames):
-                if not self._send(publisher, frame, session):
+                try:
+                    delivered = self._send(publisher, frame, session)
+                except BackpressureTimeout:
+                    channels.given_up_in += len(frames) - sent  # read, never sent: counted
+                    raise
+                if not delivered:
                     # The worker failed: the rest of the batch is lost with it, counted.
                     channels.lost_in_crashes += len(frames) - sent
                     return
@@ -319,21 +335,29 @@ class IsolatedProcessor(Processor):
                 written += 1
         return written
 
-    @staticmethod
-    def _send(publisher: FramePublisher, frame: Frame, session: WorkerSession) -> bool:
+    def _send(self, publisher: FramePublisher, frame: Frame, session: WorkerSession) -> bool:
         """Send, waiting for room on a lossless channel in short slices, so a worker
         that died is noticed at once instead of after the whole write timeout; False
-        when it failed. (Its error is raised later, outside this ``except``: chained
-        to the timeout, it would keep the timeout's traceback, which holds the
-        channel's iceoryx2 listener, its node and its shared memory, for as long as
-        anyone keeps the error, as a log handler does.)"""
+        when it failed. While the runtime is paused the wait never times out (as a
+        lossless connection's in one process); when it runs again (resumed, or
+        stopping, which unpauses it to drain) a worker still paused is told at once.
+        (Its error is raised later, outside this ``except``: chained to the timeout,
+        it would keep the timeout's traceback, which holds the channel's iceoryx2
+        listener, its node and its shared memory, for as long as anyone keeps the
+        error, as a log handler does.)"""
         deadline = time.monotonic() + DEFAULT_WRITE_TIMEOUT_S
         while True:
             try:
                 publisher.send(frame)
                 return True
             except BackpressureTimeout:
-                if not session.failed and time.monotonic() >= deadline:
+                now = time.monotonic()
+                if self.runtime_paused():
+                    deadline = now + DEFAULT_WRITE_TIMEOUT_S
+                elif session.worker_paused:
+                    session.resume_worker()
+                    deadline = now + DEFAULT_WRITE_TIMEOUT_S
+                elif not session.failed and now >= deadline:
                     raise
             if session.failed:
                 return False

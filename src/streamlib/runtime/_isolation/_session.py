@@ -81,6 +81,9 @@ class MemberChannels:
         self.hops_out_direct = 0
         self.direct_before = (0, 0)  # (in, out) on earlier workers
         self.direct_lost_at_stop = 0  # left in a direct channel when this end stopped
+        # Read from an input but never sent: the worker made no room in time (the error
+        # policy then applies to the processor).
+        self.given_up_in = 0
 
     def carry(self, earlier: MemberChannels) -> None:
         """Count on from the same member's ends on an earlier worker."""
@@ -94,6 +97,7 @@ class MemberChannels:
         self.hops_out_direct += earlier.hops_out_direct
         self.direct_before = (self.hops_in_direct, self.hops_out_direct)
         self.direct_lost_at_stop += earlier.direct_lost_at_stop
+        self.given_up_in += earlier.given_up_in
 
 
 class WorkerSession:
@@ -116,6 +120,7 @@ class WorkerSession:
         self._receiving = threading.Event()
         self._receivers: list[threading.Thread] = []
         self._finishing = False
+        self._worker_paused = False
         self.closed = False
         self.internal: frozenset[ConnectionId] = frozenset(
             port.connection.id
@@ -276,7 +281,9 @@ class WorkerSession:
             "hops_in": channels.hops_in + channels.hops_in_direct,
             "hops_out": channels.hops_out + channels.hops_out_direct,
             "hops_out_in_place": stats.pop("hops_out_in_place", 0),
-            "hop_drops_in": stats.pop("hop_drops_in", 0) + channels.direct_lost_at_stop,
+            "hop_drops_in": stats.pop("hop_drops_in", 0)
+            + channels.direct_lost_at_stop
+            + channels.given_up_in,
             "hop_drops_out": channels.lost_at_stop
             + stats.pop("hop_drops_out", 0)
             + sum(s.statistics().dropped for s in channels.subscribers.values()),
@@ -471,8 +478,23 @@ class WorkerSession:
         if self.closed:
             return
         if isinstance(event, RuntimePaused):
+            self._worker_paused = True
             self.worker.send("pause")
         elif isinstance(event, RuntimeResumed):
+            self._worker_paused = False
+            self.worker.send("resume")
+
+    @property
+    def worker_paused(self) -> bool:
+        """The worker was told to pause and not yet to resume."""
+        return self._worker_paused
+
+    def resume_worker(self) -> None:
+        """Tell a paused worker to resume now, the runtime runs again: a stop unpauses
+        it without a ``RuntimeResumed`` (to drain), and a resume's event may still be on
+        its way; a paused worker would take in none of what its stand-ins send it."""
+        if self._worker_paused and not self.failed:
+            self._worker_paused = False
             self.worker.send("resume")
 
 
