@@ -120,6 +120,7 @@ class WorkerSession:
         self._receiving = threading.Event()
         self._receivers: list[threading.Thread] = []
         self._finishing = False
+        self._finished = threading.Event()
         self._worker_paused = False
         self.closed = False
         self.internal: frozenset[ConnectionId] = frozenset(
@@ -314,17 +315,21 @@ class WorkerSession:
         outlets sent last waits in the inboxes, for the stand-ins to write on before
         they let go (idempotent; the channels stay open until the last one does)."""
         with self._lock:
-            if self._finishing:
-                return
-            self._finishing = True
-        self._subscription.close()
-        # The receivers keep taking the worker's frames while it stops in order: a
-        # lossless outlet there would otherwise wait for room that never comes.
-        self.worker.stop(_STOP_TIMEOUT_S)
-        self._receiving.set()
-        for thread in self._receivers:
-            thread.join(_STOP_TIMEOUT_S)
-        self._receivers.clear()
+            started, self._finishing = self._finishing, True
+        if started:  # by another thread, perhaps still at it: the caller may close next
+            self._finished.wait(2 * _STOP_TIMEOUT_S)
+            return
+        try:
+            self._subscription.close()
+            # The receivers keep taking the worker's frames while it stops in order: a
+            # lossless outlet there would otherwise wait for room that never comes.
+            self.worker.stop(_STOP_TIMEOUT_S)
+            self._receiving.set()
+            for thread in self._receivers:
+                thread.join(_STOP_TIMEOUT_S)
+            self._receivers.clear()
+        finally:
+            self._finished.set()
 
     def _stop(self) -> None:
         """Stop the worker (see :meth:`finish`) and close every channel."""
