@@ -49,6 +49,8 @@ from streamlib.processors import Collector, TestPattern  # noqa: E402
 from worker_support import (  # noqa: E402
     FAST_RESTARTS,
     errors_of,
+    every_frame_arrived,
+    flat_out_through,
     pids_that_said,
     process_of,
     registry,
@@ -405,23 +407,12 @@ def test_a_stop_while_frames_are_in_flight_loses_none_of_them(runtime: sl.Runtim
     worker and on its way back all reach the sink, and nothing is counted as given up."""
     rt = runtime
     log = EventLog(rt.events)
-    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
     first = rt.add(AddGain, id="first", isolation="process", gain=1)
     second = rt.add(AddGain, id="second", isolation="process", gain=1)
-    out = rt.add(Collector, id="out", max_frames=10**6)
-    rt.connect(src.video, first.video_in, profile="lossless")
-    rt.connect(first.video_out, second.video_in, profile="lossless")
-    rt.connect(second.video_out, out.video, profile="lossless")
-    rt.start()
-    collector = rt.processor("out")
-    wait_until(lambda: len(collector.received()) >= 50, what="frames through both workers")
+    collector = flat_out_through(rt, first, second)
     rt.stop()
 
-    stats = rt.statistics()
-    made = stats.processors["src"].frames_out
-    numbers = [f.frame_number for f in collector.received()]
-    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
-    assert all(c.dropped == 0 for c in stats.connections)
+    every_frame_arrived(rt, collector)
     assert [e.message for e in log.of(sl.RuntimeWarned) if "given up" in e.message] == []
 
 
@@ -432,24 +423,14 @@ def test_a_stop_while_paused_resumes_the_worker_and_loses_nothing(runtime: sl.Ru
     worker used to make the stand-in's send time out: an error, frames given up)."""
     rt = runtime
     log = EventLog(rt.events)
-    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
     fx = rt.add(AddGain, id="fx", isolation="process", gain=1)
-    out = rt.add(Collector, id="out", max_frames=10**6)
-    rt.connect(src.video, fx.video_in, profile="lossless", capacity=64)
-    rt.connect(fx.video_out, out.video, profile="lossless")
-    rt.start()
-    collector = rt.processor("out")
-    wait_until(lambda: len(collector.received()) >= 50, what="frames through the worker")
+    collector = flat_out_through(rt, fx, capacity=64)
     rt.pause()
     wait_until(lambda: bool(log.of(RuntimePaused)), what="the pause to reach the worker's stand-in")
     time.sleep(0.3)  # the source fills the connection, the stand-in waits on the channel
     rt.stop()
 
-    stats = rt.statistics()
-    made = stats.processors["src"].frames_out
-    numbers = [f.frame_number for f in collector.received()]
-    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
-    assert all(c.dropped == 0 for c in stats.connections)
+    every_frame_arrived(rt, collector)
     assert log.of(sl.ProcessorErrored) == []
 
 

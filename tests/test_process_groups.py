@@ -36,6 +36,8 @@ from streamlib.processors import Collector, Passthrough, TestPattern
 from worker_support import (
     FAST_RESTARTS,
     errors_of,
+    every_frame_arrived,
+    flat_out_through,
     pids_that_said,
     process_of,
     registry,
@@ -117,23 +119,12 @@ def test_a_stop_while_frames_are_in_flight_through_a_named_process_loses_none(
     stand-in stops the worker in order and writes on all it sent, so every frame made
     reaches the sink, as in one process."""
     rt = runtime
-    src = rt.add(TestPattern, id="src", **small_pattern(frames=10**6, realtime=False))
     a = rt.add(AddGain, id="a", process="dsp", gain=1)
     b = rt.add(AddGain, id="b", process="dsp", gain=2)
-    out = rt.add(Collector, id="out", max_frames=10**6)
-    rt.connect(src.video, a.video_in, profile="lossless")
-    rt.connect(a.video_out, b.video_in, profile="lossless")
-    rt.connect(b.video_out, out.video, profile="lossless")
-    rt.start()
-    collector = rt.processor("out")
-    wait_until(lambda: len(collector.received()) >= 50, what="frames through the group")
+    collector = flat_out_through(rt, a, b)
     rt.stop()
 
-    stats = rt.statistics()
-    made = stats.processors["src"].frames_out
-    numbers = [f.frame_number for f in collector.received()]
-    assert numbers == list(range(made)), f"{made} made, {len(numbers)} reached the sink"
-    assert all(c.dropped == 0 for c in stats.connections)
+    stats = every_frame_arrived(rt, collector)
     assert (stats.processors["b"].process or {})["hop_drops_out"] == 0
 
 
