@@ -5,6 +5,10 @@ connections: an :class:`IpcInlet` writes what arrives on a channel (its stream
 ends when the channel's does), an :class:`IpcOutlet` publishes what it reads (and
 ends the channel when its input ends).
 
+An inlet that is its processor's only producer is fused with it: the processor
+(and its outlets) run on the inlet's thread, right after each batch the inlet
+receives, so a frame reaches the processor without waking another thread.
+
 An outlet fused onto its producer's thread (the runtime does so when the outlet
 is that processor's only consumer) lends the channel's shared memory to the
 ``BufferPool`` of every processor on that thread (``streamlib.ipc.PoolLender``):
@@ -48,7 +52,6 @@ class ChannelConfig(ProcessorConfig):
 class IpcInlet(Processor[ChannelConfig]):
     """Writes the frames arriving on a channel from the parent process."""
 
-    fusible = False
     frames_out = Output(Frame, description="What the parent sent, read in place.")
 
     def __init__(self, config: Any = None, **fields: Any) -> None:
@@ -69,7 +72,12 @@ class IpcInlet(Processor[ChannelConfig]):
         assert subscriber is not None
         if not subscriber.wait(_WAIT_S):
             return
-        while (frame := subscriber.receive()) is not None:
+        # A batch at a time: fused, its member runs right after it on this thread and
+        # may make an output (a loan, while they last) for each frame of it.
+        for _ in range(min(self.config.capacity, _POOL_LOANS)):
+            frame = subscriber.receive()
+            if frame is None:
+                break
             self.frames_out.write(frame)
         if subscriber.ended:
             self.end_outputs()

@@ -182,7 +182,8 @@ def _inlet_queue(channel_capacity: int) -> int:
     and the one it just received, ``2 * queue + 2``. The subscriber may borrow only
     ``channel_capacity + 4``; past that it copies each frame out (6 MB at 1080p, on
     the inlet's thread), so the queue stays short enough never to get there. The
-    channel buffers the rest.
+    channel buffers the rest. (Fused with its member, an inlet writes at most four
+    frames before the member takes them.)
     """
     return max(1, min(4, (channel_capacity + 1) // 2))
 
