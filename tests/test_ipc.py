@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -396,6 +397,63 @@ def test_receive_latest_skips_to_the_newest_and_counts_the_skipped() -> None:
         assert newest.frame_number == 4
         assert sub.statistics().dropped == 4
         assert sub.statistics().received == 1
+
+
+def test_a_batch_received_at_once_makes_room_for_all_of_it_with_one_event() -> None:
+    """receive_batch: oldest first, at most ``limit``; a lossless publisher hears of them all."""
+    channel = channel_name()
+    with (
+        subscriber(channel, profile="lossless", capacity=4) as sub,
+        publisher(channel, profile="lossless", capacity=4, write_timeout_s=0.5) as pub,
+    ):
+        for number in range(4):
+            pub.send(numbered_video(number))
+        assert [f.frame_number for f in sub.receive_batch(3)] == [0, 1, 2]
+        for number in range(4, 7):  # room for three more, at once
+            pub.send(numbered_video(number))
+        assert pub.statistics().backpressure_waits == 0
+        with pytest.raises(sl.BackpressureTimeout):
+            pub.send(numbered_video(7))  # full again: 3 to 6
+        assert [f.frame_number for f in sub.receive_batch(10)] == [3, 4, 5, 6]
+        assert sub.receive_batch(10) == []
+        pub.end()
+        assert sub.receive_batch(10) == []
+        assert sub.ended
+        assert pub.wait_until_end_taken(PEER_TIMEOUT_S)
+        assert sub.statistics().received == 7
+
+
+def test_a_batch_of_sends_wakes_a_waiting_subscriber_before_it_waits_for_room_and_at_its_end() -> (
+    None
+):
+    """Inside ``batch()`` sends wake nobody, so a lossless send that finds no room must
+    wake the subscriber first (it would sleep on, and the send time out), and the end of
+    the batch wakes it for the rest (it would sleep until its own timeout)."""
+    channel = channel_name()
+    with (
+        subscriber(channel, profile="lossless", capacity=2) as sub,
+        publisher(channel, profile="lossless", capacity=2, write_timeout_s=5.0) as pub,
+    ):
+        numbers: list[int] = []
+        asleep = threading.Event()
+
+        def consume() -> None:
+            while len(numbers) < 5:
+                asleep.set()
+                if sub.wait(timeout_s=4 * PEER_TIMEOUT_S):
+                    numbers.extend(f.frame_number for f in sub.receive_batch(2))
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        asleep.wait(PEER_TIMEOUT_S)
+        time.sleep(0.1)  # (asleep in its wait by now; if not, it only finds more waiting)
+        with pub.batch():
+            for number in range(5):
+                pub.send(numbered_video(number))
+        consumer.join(PEER_TIMEOUT_S)
+        assert not consumer.is_alive(), f"the subscriber was never woken for {numbers}"
+        assert numbers == list(range(5))
+        assert pub.statistics().backpressure_waits > 0
 
 
 # -- in one process: errors and limits ---------------------------------------------------

@@ -34,13 +34,16 @@ REQUIREMENT: Final = Requirement("process", ("iceoryx2",))
 """What ``streamlib.ipc`` needs installed: iceoryx2, from the ``process`` extra."""
 
 _SERVICE_PREFIX: Final = "streamlib/"
-_WIRE_VERSION: Final = "1"
+_WIRE_VERSION: Final = "2"
 PAYLOAD_ALIGNMENT: Final = 64
 
 # Event ids on a channel's feedback event service (subscriber -> publisher).
 CONSUMED_EVENT: Final = 0
 SUBSCRIBER_CONNECTED_EVENT: Final = 1
 END_TAKEN_EVENT: Final = 2
+CONSUMED_MANY_EVENT: Final = 16
+"""``CONSUMED_MANY_EVENT + n``: n messages taken out at once (one event, not n)."""
+MAX_EVENT_ID: Final = 255
 
 _loaded: Any = None
 _load_lock = threading.Lock()
@@ -197,7 +200,12 @@ def open_channel(
 def _event_service(node: Any, name: str) -> Any:
     iox2 = iceoryx2()
     try:
-        return node.service_builder(iox2.ServiceName.new(name)).event().open_or_create()
+        return (
+            node.service_builder(iox2.ServiceName.new(name))
+            .event()
+            .event_id_max_value(MAX_EVENT_ID)
+            .open_or_create()
+        )
     except iox2.EventOpenOrCreateError as error:
         raise SharedMemoryError(f"could not open the event service {name!r}: {error}") from None
 

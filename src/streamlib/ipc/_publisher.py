@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
@@ -23,6 +25,7 @@ from ..core import (
     StreamEndedError,
 )
 from ._iceoryx import (
+    CONSUMED_MANY_EVENT,
     END_TAKEN_EVENT,
     SUBSCRIBER_CONNECTED_EVENT,
     SharedMemoryError,
@@ -159,6 +162,8 @@ class FramePublisher:
         self._ended = False
         self._end_taken = False
         self._closed = False
+        self._batching = False  # inside batch(): the subscriber is woken at its end
+        self._unannounced = False  # sent in a batch, and the subscriber not woken yet
 
     # -- sending ---------------------------------------------------------------------
 
@@ -299,12 +304,41 @@ class FramePublisher:
                 f"channel {self.channel!r}: could not loan {size} bytes of shared memory: {error}"
             ) from None
 
+    @contextmanager
+    def batch(self) -> Iterator[FramePublisher]:
+        """Send several frames with one wake-up of the subscriber, at the end::
+
+            with publisher.batch():
+                for frame in frames:
+                    publisher.send(frame)
+
+        Each wake-up is a system call (and a context switch for a subscriber that
+        waits), so a producer that has several frames at hand sends them this way.
+        A lossless send that must wait for room wakes the subscriber first, so it
+        can make that room. Batches do not nest.
+        """
+        self._batching = True
+        try:
+            yield self
+        finally:
+            self._batching = False
+            self._announce()
+
+    def _announce(self) -> None:
+        """Wake the subscriber for what a batch sent so far."""
+        if self._unannounced:
+            self._unannounced = False
+            self._notifier.notify()
+
     def _deliver(self, sample: Any) -> None:
         try:
             recipients = self._assume_init(sample).send()
         except self._send_error as error:
             raise SharedMemoryError(f"channel {self.channel!r}: send failed: {error}") from None
-        self._notifier.notify()
+        if self._batching:
+            self._unannounced = True
+        else:
+            self._notifier.notify()
         self._sequence += 1
         if recipients == 0:
             self._undelivered += 1
@@ -326,6 +360,7 @@ class FramePublisher:
         self._take_credits(self._feedback.try_wait())
         if self._has_room():
             return
+        self._announce()  # a batch's subscriber must know of what it holds to make room
         self._waits += 1
         deadline = time.monotonic() + self.write_timeout_s
         while not self._has_room():
@@ -352,7 +387,8 @@ class FramePublisher:
             elif event == END_TAKEN_EVENT:
                 self._end_taken = True
             else:
-                self._in_flight = max(0, self._in_flight - activation.count)
+                taken = event - CONSUMED_MANY_EVENT if event > CONSUMED_MANY_EVENT else 1
+                self._in_flight = max(0, self._in_flight - taken * activation.count)
 
     # -- state -------------------------------------------------------------------------
 
@@ -418,6 +454,7 @@ class FramePublisher:
                 f"channel {self.channel!r} has not ended; call end() before waiting for "
                 "the subscriber to take the end"
             )
+        self._announce()
         deadline = time.monotonic() + timeout_s
         self._take_credits(self._feedback.try_wait())
         while not self._end_taken:
@@ -438,6 +475,7 @@ class FramePublisher:
         """
         if self._closed:
             return
+        self._announce()
         if self._ended and linger_s > 0:
             self.wait_until_end_taken(linger_s)
         self._closed = True

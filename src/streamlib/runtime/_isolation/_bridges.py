@@ -74,10 +74,7 @@ class IpcInlet(Processor[ChannelConfig]):
             return
         # A batch at a time: fused, its member runs right after it on this thread and
         # may make an output (a loan, while they last) for each frame of it.
-        for _ in range(min(self.config.capacity, _POOL_LOANS)):
-            frame = subscriber.receive()
-            if frame is None:
-                break
+        for frame in subscriber.receive_batch(min(self.config.capacity, _POOL_LOANS)):
             self.frames_out.write(frame)
         if subscriber.ended:
             self.end_outputs()
@@ -133,9 +130,14 @@ class IpcOutlet(Processor[ChannelConfig]):
         self._lend_to_producer(self._lender)  # set up on the worker's thread: its first frame
 
     def process(self) -> None:
-        lender = self._lender
+        lender, publisher = self._lender, self._publisher
         assert lender is not None
+        assert publisher is not None
         self._lend_to_producer(lender)
+        with publisher.batch():  # one wake-up for what the producer made since the last call
+            self._send_all(lender)
+
+    def _send_all(self, lender: PoolLender) -> None:
         while (frame := self.frames_in.read()) is not None:
             if self._consumer_gone and not self._consumer_back():
                 self.dropped += 1

@@ -310,17 +310,18 @@ class IsolatedProcessor(Processor):
         for name, publisher in channels.publishers.items():
             port = self.inputs[name]
             frames = port.read_all()
-            for sent, frame in enumerate(frames):
-                try:
-                    delivered = self._send(publisher, frame, session)
-                except BackpressureTimeout:
-                    channels.given_up_in += len(frames) - sent  # read, never sent: counted
-                    raise
-                if not delivered:
-                    # The worker failed: the rest of the batch is lost with it, counted.
-                    channels.lost_in_crashes += len(frames) - sent
-                    return
-                channels.hops_in += 1
+            with publisher.batch():  # one wake-up of the worker for them all
+                for sent, frame in enumerate(frames):
+                    try:
+                        delivered = self._send(publisher, frame, session)
+                    except BackpressureTimeout:
+                        channels.given_up_in += len(frames) - sent  # read, never sent: counted
+                        raise
+                    if not delivered:
+                        # The worker failed: the rest of the batch is lost with it, counted.
+                        channels.lost_in_crashes += len(frames) - sent
+                        return
+                    channels.hops_in += 1
             if port.is_ended() and not publisher.ended:
                 publisher.end()
 

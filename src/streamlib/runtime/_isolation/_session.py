@@ -456,8 +456,8 @@ class WorkerSession:
                 while not self._receiving.is_set():
                     if not subscriber.wait(_RECEIVE_WAIT_S):
                         continue
-                    while (frame := subscriber.receive()) is not None:
-                        inbox.append(frame)
+                    # All its buffer holds (at most its capacity), with one event back.
+                    inbox.extend(subscriber.receive_batch(subscriber.capacity))
                     if subscriber.ended:
                         channels.ended_outputs.add(name)
                         channels.wake()
