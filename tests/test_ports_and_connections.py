@@ -808,6 +808,8 @@ def test_buffer_pool_makes_a_frozen_buffer_writable_again() -> None:
 def test_buffer_pool_needs_at_least_one_buffer() -> None:
     with pytest.raises(ConfigError, match="max_buffers must be at least 1, got 0"):
         BufferPool((2, 2), np.uint8, max_buffers=0)
+    with pytest.raises(ConfigError, match="no negative sizes, got"):
+        BufferPool((2, -2), np.uint8)
 
 
 def test_read_latest_on_a_lossless_connection_skips_nothing() -> None:

@@ -55,7 +55,9 @@ class BufferPool:
     def __init__(self, shape: tuple[int, ...], dtype: Any, *, max_buffers: int = 8) -> None:
         if max_buffers < 1:
             raise ConfigError(f"max_buffers must be at least 1, got {max_buffers}")
-        self.shape = tuple(shape)
+        self.shape = tuple(map(int, shape))
+        if any(n < 0 for n in self.shape):
+            raise ConfigError(f"a buffer's shape has no negative sizes, got {self.shape}")
         self.dtype = np.dtype(dtype)
         self.max_buffers = max_buffers
         self._buffers: list[np.ndarray[Any, Any]] = []

@@ -94,7 +94,7 @@ class PoolLender:
             self._refused += 1
             return None
         try:
-            loan = publisher.loan(shape, dtype)
+            loan = publisher._loan_array(shape, dtype)  # (checked above: a pool's shape and type)
         except (SharedMemoryError, ConnectionClosedError):  # no memory now, or closed
             self._refused += 1
             return None

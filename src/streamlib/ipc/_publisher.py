@@ -189,8 +189,14 @@ class FramePublisher:
             )
         dt = np.dtype(dtype)
         dtype_code(dt)  # uint8 pixels or float32 samples
-        payload = math.prod(map(int, shape)) * dt.itemsize
-        capacity = payload + max(0, metadata_bytes)
+        return self._loan_array(tuple(map(int, shape)), dt, metadata_bytes)
+
+    def _loan_array(
+        self, shape: tuple[int, ...], dt: np.dtype[Any], metadata_bytes: int = 1024
+    ) -> np.ndarray[Any, Any]:
+        """``loan`` without its checks, for a caller that made them already (a
+        ``PoolLender``, once per frame: every step on that path costs microseconds)."""
+        capacity = math.prod(shape) * dt.itemsize + max(0, metadata_bytes)
         sample = self._loan_sample(HEADER_BYTES + capacity)
         buffer = LoanedBuffer(
             sample,
