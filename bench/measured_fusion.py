@@ -14,10 +14,12 @@ Variants, all in the same run: ``auto`` (measured fusion, the default), ``struct
 ``isolation="process"``: frames cross in shared memory). Each runs ``--seconds``;
 frames reaching the sink after the first ``--warmup`` seconds count (measured
 fusion needs a review or two to split).
-Also a paced case from the issue: a 30 fps TestPattern feeding two 20 ms stages.
-Prints JSON; ``--quick`` is a smoke test.
+Each variant runs ``--repeats`` times (3), the variants alternated; the run with
+the median rate is reported, and every run's rate beside it. Also a paced case
+from the issue: a 30 fps TestPattern feeding two 20 ms stages. Prints JSON;
+``--quick`` is a smoke test (one run each).
 
-    python bench/measured_fusion.py            # about 2 minutes
+    python bench/measured_fusion.py            # about 6 minutes
 """
 
 from __future__ import annotations
@@ -248,6 +250,12 @@ def run_paced(fuse: Fuse, seconds: float, warmup: float) -> float:
     return round((after - before) / (seconds - warmup), 1)
 
 
+def median_run(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median rate (the lower middle one of an even count)."""
+    ordered = sorted(rows, key=lambda row: float(row["msgs_per_s"]))
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
@@ -256,23 +264,33 @@ def main() -> None:
     parser.add_argument(
         "--no-processes", action="store_true", help="leave out the process-per-stage runs"
     )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each variant (the median is reported)"
+    )
     args = parser.parse_args()
     seconds, warmup = (4.0, 2.5) if args.quick else (args.seconds, args.warmup)
+    repeats = 1 if args.quick else args.repeats
 
     table: dict[str, dict[str, Any]] = {}
+    every_run: dict[str, dict[str, list[float]]] = {}
     for work in WORKS:
-        table[work] = {}
-        for variant, fuse in VARIANTS.items():
-            if fuse is None:
-                row = run_queue(work, seconds, warmup)
-            else:
-                row = run_streamlib(work, fuse, seconds, warmup)
-            table[work][variant] = row
-            print(json.dumps({"work": work, "variant": variant, **row}), file=sys.stderr)
-        if work != "cheap" and not args.no_processes:  # a process per stage
-            row = run_streamlib(work, True, seconds, warmup, isolation="process")
-            table[work]["processes"] = row
-            print(json.dumps({"work": work, "variant": "processes", **row}), file=sys.stderr)
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(repeats):  # the variants alternated, so a slow minute hits them all
+            for variant, fuse in VARIANTS.items():
+                if fuse is None:
+                    row = run_queue(work, seconds, warmup)
+                else:
+                    row = run_streamlib(work, fuse, seconds, warmup)
+                runs.setdefault(variant, []).append(row)
+                print(json.dumps({"work": work, "variant": variant, **row}), file=sys.stderr)
+            if work != "cheap" and not args.no_processes:  # a process per stage
+                row = run_streamlib(work, True, seconds, warmup, isolation="process")
+                runs.setdefault("processes", []).append(row)
+                print(json.dumps({"work": work, "variant": "processes", **row}), file=sys.stderr)
+        table[work] = {variant: median_run(rows) for variant, rows in runs.items()}
+        every_run[work] = {
+            variant: [row["msgs_per_s"] for row in rows] for variant, rows in runs.items()
+        }
     paced = {
         variant: run_paced(fuse, seconds, warmup)
         for variant, fuse in VARIANTS.items()
@@ -292,7 +310,9 @@ def main() -> None:
                 "stages": STAGES,
                 "seconds": seconds,
                 "warmup_s": warmup,
+                "repeats": repeats,
                 "throughput": table,
+                "msgs_per_s_of_every_run": every_run,
                 "paced_30fps_two_20ms_stages_fps": paced,
                 "ratios": {
                     work: {
