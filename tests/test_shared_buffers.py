@@ -35,7 +35,8 @@ from shared_buffers_support import (  # noqa: E402
 )
 from streamlib.ipc import FramePublisher, FrameSubscriber, PoolLender  # noqa: E402
 from streamlib.processors import Brightness, Collector  # noqa: E402
-from streamlib.runtime._isolation._bridges import IpcOutlet  # noqa: E402
+from streamlib.runtime._isolation._bridges import POOL_LOANS, IpcOutlet  # noqa: E402
+from streamlib.runtime._isolation._child import _inlet_batch, _inlet_queue  # noqa: E402
 
 CAPACITY = 8
 
@@ -293,6 +294,19 @@ def test_a_pool_on_a_thread_without_a_lender_is_unchanged() -> None:
     assert pool.lent == 0
     assert pool.acquire() is not again
     assert pool.misses == 1
+
+
+@pytest.mark.parametrize("capacity", range(1, 17))
+def test_an_inlet_never_holds_more_received_frames_than_its_channel_may_lend(
+    capacity: int,
+) -> None:
+    """A full queue to the member, as many in the member's hands and the batch the
+    inlet waits to write stay within the subscriber's borrowing limit (capacity + 4),
+    so no frame is copied out of shared memory on its way in; and a batch is never
+    larger than what the member's pool may have loans for."""
+    queue, batch = _inlet_queue(capacity), _inlet_batch(capacity)
+    assert 1 <= batch <= min(capacity, POOL_LOANS)
+    assert 2 * queue + batch <= capacity + 4
 
 
 # -- real worker processes --------------------------------------------------------------

@@ -31,14 +31,14 @@ from ...core import (
 )
 from ...ipc import FramePublisher, FrameSubscriber, PoolLender
 
-__all__ = ["ChannelConfig", "IpcInlet", "IpcOutlet"]
+__all__ = ["POOL_LOANS", "ChannelConfig", "IpcInlet", "IpcOutlet"]
 
 _WAIT_S = 0.1  # an inlet looks at its stop flag at least this often
 # Loans a producer's pools may hold at once (a processor that reads all its input,
 # 4 frames deep in a worker, makes as many outputs before the outlet runs), plus
 # one kept for copies and the end of stream. Each is one more sample's worth of
 # shared memory, used only when lent.
-_POOL_LOANS = 4
+POOL_LOANS = 4
 
 
 class ChannelConfig(ProcessorConfig):
@@ -47,6 +47,8 @@ class ChannelConfig(ProcessorConfig):
     capacity: int = 8
     direct: bool = False
     """The other end is another worker's bridge, not the parent's (see ``_direct``)."""
+    batch: int = 1
+    """An inlet's most frames taken off the channel at a time (with one event back)."""
 
 
 class IpcInlet(Processor[ChannelConfig]):
@@ -72,9 +74,9 @@ class IpcInlet(Processor[ChannelConfig]):
         assert subscriber is not None
         if not subscriber.wait(_WAIT_S):
             return
-        # A batch at a time: fused, its member runs right after it on this thread and
-        # may make an output (a loan, while they last) for each frame of it.
-        for frame in subscriber.receive_batch(min(self.config.capacity, _POOL_LOANS)):
+        # A batch at a time: fused, its member runs right after it on this thread
+        # (and may make an output, a loan while they last, for each frame of it).
+        for frame in subscriber.receive_batch(self.config.batch):
             self.frames_out.write(frame)
         if subscriber.ended:
             self.end_outputs()
@@ -124,7 +126,7 @@ class IpcOutlet(Processor[ChannelConfig]):
         super().setup(ctx)
         cfg = self.config
         self._publisher = FramePublisher(
-            cfg.channel, profile=cfg.profile, capacity=cfg.capacity, max_loans=_POOL_LOANS + 1
+            cfg.channel, profile=cfg.profile, capacity=cfg.capacity, max_loans=POOL_LOANS + 1
         )
         self._lender = PoolLender(self._publisher, spare=1)
         self._lend_to_producer(self._lender)  # set up on the worker's thread: its first frame

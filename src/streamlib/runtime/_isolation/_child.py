@@ -23,7 +23,7 @@ from typing import Any
 from ...core import CustomEvent, Event, ProcessorEnded, ProcessorError, ProcessorErrored, Registry
 from ...ipc import cleanup_dead_nodes
 from .._runtime import Runtime
-from ._bridges import IpcInlet, IpcOutlet
+from ._bridges import POOL_LOANS, IpcInlet, IpcOutlet
 from ._protocol import MessageWriter, read_message
 
 __all__ = ["main"]
@@ -151,7 +151,7 @@ def _add_member(runtime: Runtime, bridges: _Bridges, member: dict[str, Any]) -> 
     bridges.direct_inlets[pid] = {}
     bridges.direct_outlets[pid] = {}
     for port, channel in member["inputs"].items():
-        inlet = IpcInlet(**channel)
+        inlet = IpcInlet(**channel, batch=_inlet_batch(channel["capacity"]))
         bridges.inlets[pid].append(inlet)
         if inlet.config.direct:
             bridges.direct_inlets[pid][port] = inlet
@@ -178,14 +178,23 @@ def _inlet_queue(channel_capacity: int) -> int:
     """The depth of the queue from an inlet to its member.
 
     Every frame received and not yet gone keeps its sample borrowed: a full queue, a
-    batch as large in the member's hands (``read_all``), one the inlet waits to write
-    and the one it just received, ``2 * queue + 2``. The subscriber may borrow only
-    ``channel_capacity + 4``; past that it copies each frame out (6 MB at 1080p, on
-    the inlet's thread), so the queue stays short enough never to get there. The
-    channel buffers the rest. (Fused with its member, an inlet writes at most four
-    frames before the member takes them.)
+    batch as large in the member's hands (``read_all``) and the batch the inlet
+    received and waits to write, ``2 * queue + batch`` (:func:`_inlet_batch`). The
+    subscriber may borrow only ``channel_capacity + 4``; past that it copies each
+    frame out (6 MB at 1080p, on the inlet's thread), so the queue stays short
+    enough never to get there. The channel buffers the rest. (An inlet fused with
+    its member writes straight to it: a batch is all it holds.)
     """
     return max(1, min(4, (channel_capacity + 1) // 2))
+
+
+def _inlet_batch(channel_capacity: int) -> int:
+    """How many frames an inlet takes off its channel at a time (with one event back):
+    at most what its member's pool may have loans for (a member that reads all its
+    input makes as many outputs), and what fits beside a full queue (``_inlet_queue``)
+    under the subscriber's borrowing limit."""
+    room = channel_capacity + 4 - 2 * _inlet_queue(channel_capacity)
+    return max(1, min(channel_capacity, POOL_LOANS, room))
 
 
 def _report_events(
