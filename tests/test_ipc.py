@@ -39,6 +39,7 @@ from streamlib.ipc import (  # noqa: E402
     cleanup_dead_nodes,
     resource_files,
 )
+from streamlib.ipc._wire import OutgoingFrame  # noqa: E402
 
 PEER_TIMEOUT_S = 30.0
 # Every channel of this module lives in a domain of its own, so the clean-up checks
@@ -421,6 +422,24 @@ def test_a_batch_received_at_once_makes_room_for_all_of_it_with_one_event() -> N
         assert sub.ended
         assert pub.wait_until_end_taken(PEER_TIMEOUT_S)
         assert sub.statistics().received == 7
+
+
+def test_a_message_that_cannot_be_read_fails_after_the_frames_before_it_in_a_batch() -> None:
+    channel = channel_name()
+    with subscriber(channel, capacity=4) as sub, publisher(channel, capacity=4) as pub:
+        pub.send(numbered_video(0))
+        pub.send(numbered_video(1))
+        sample = pub._loan_sample(HEADER_BYTES)  # a message of a kind nobody knows
+        OutgoingFrame(99).write(
+            sample.payload_ptr, stream_id=pub._stream_id, sequence=pub._sequence
+        )
+        pub._deliver(sample)
+        pub.send(numbered_video(2))
+        assert [f.frame_number for f in sub.receive_batch(4)] == [0, 1]
+        with pytest.raises(sl.FrameError, match="unknown kind 99"):
+            sub.receive_batch(4)
+        assert [f.frame_number for f in sub.receive_batch(4)] == [2]
+        assert sub.statistics().received == 3
 
 
 def test_a_batch_of_sends_wakes_a_waiting_subscriber_before_it_waits_for_room_and_at_its_end() -> (

@@ -132,6 +132,7 @@ class FrameSubscriber:
         )
         self._consumed_id: Any = iceoryx2().EventId.new(CONSUMED_EVENT)
         self._consumed_many_ids: dict[int, Any] = {}  # by count, made when first used
+        self._deferred_error: FrameError | SharedMemoryError | None = None
         self._end_taken_id: Any = iceoryx2().EventId.new(END_TAKEN_EVENT)
         self._receive_error: type[Exception] = iceoryx2().ReceiveError
         self._subscriber: Any = create_port(
@@ -153,6 +154,8 @@ class FrameSubscriber:
         """The oldest frame waiting, or None (none yet, or the stream ended)."""
         if self._closed:
             self._check_open()
+        if self._deferred_error is not None:
+            self._raise_deferred()
         if self._ended:
             return None
         sample = self._next_sample()
@@ -179,21 +182,34 @@ class FrameSubscriber:
         frames: list[Frame] = []
         taken = 0
         limit = min(limit, MAX_EVENT_ID - CONSUMED_MANY_EVENT)
-        while taken < limit and not self._ended:
-            sample = self._next_sample()
-            if sample is None:
-                break
-            taken += 1
-            frame = self._frame_from(sample)
-            # Let go now: a sample copied out (at the borrow limit) must be back
-            # before the next receive, which iceoryx2 refuses past the limit.
-            del sample
-            if frame is not None:  # None: it was the end of stream
-                frames.append(frame)
-        self._received += len(frames)
-        if taken and self._lossless:
-            self._feedback.notify_with_custom_event_id(self._consumed_event(taken))
+        self._raise_deferred()
+        try:
+            while taken < limit and not self._ended:
+                sample = self._next_sample()
+                if sample is None:
+                    break
+                taken += 1
+                frame = self._frame_from(sample)
+                # Let go now: a sample copied out (at the borrow limit) must be back
+                # before the next receive, which iceoryx2 refuses past the limit.
+                del sample
+                if frame is not None:  # None: it was the end of stream
+                    frames.append(frame)
+        except (FrameError, SharedMemoryError) as error:
+            if not frames:
+                raise
+            self._deferred_error = error  # the frames before it first: none is lost
+        finally:  # (a message that failed to decode was taken out too: its credit)
+            self._received += len(frames)
+            if taken and self._lossless:
+                self._feedback.notify_with_custom_event_id(self._consumed_event(taken))
         return frames
+
+    def _raise_deferred(self) -> None:
+        """Raise what failed in a batch after the frames before it were returned."""
+        error, self._deferred_error = self._deferred_error, None
+        if error is not None:
+            raise error
 
     def _next_sample(self) -> Any:
         try:
