@@ -22,6 +22,9 @@ to one :class:`FrameSubscriber`; each end may be opened first::
 - No copy at all: a producer fills ``FramePublisher.loan`` arrays itself, or a
   :class:`PoolLender` installed on its thread makes its ``BufferPool`` hand out
   loans and sends each frame in place when nothing else holds it.
+- Bursts: ``with pub.batch():`` sends several frames with one wake-up of the
+  subscriber, and ``sub.receive_batch(n)`` takes up to n with one event back (each
+  event is a system call, and a context switch for a process that sleeps on it).
 - Delivery profiles: ``latest``/``fifo`` never block (the oldest message in a full
   buffer gives way); ``lossless`` waits for room, with a timeout. Drops are counted
   by the subscriber from sequence-number gaps.
