@@ -42,7 +42,9 @@ before direct channels). Two more rows make every frame in a source: it fills a
 ``BufferPool`` buffer (``np.copyto`` from its picture), as a decoder or a camera makes a
 new frame per message: ``unfused_pooled_source`` (threads, as ``unfused``) and
 ``processes_pooled_source`` (the source in a worker too, so it fills the channel's
-shared memory and no frame is ever copied on its way). Each row: frames per second at
+shared memory and no frame is ever copied on its way). ``one_worker`` puts the four
+stages in one named worker process (``process="chain"``): fused inside it, as in
+``fused``, with the source's frames copied into its channel once. Each row: frames per second at
 the sink after the warm-up, and CPU time per frame of this process and its workers over
 the same span.
 """
@@ -267,6 +269,7 @@ CHAIN_VARIANTS = (
     "processes_via_parent",
     "unfused_pooled_source",
     "processes_pooled_source",
+    "one_worker",
 )
 
 
@@ -368,11 +371,13 @@ def run_chain(variant: str, seconds: float, warmup: float) -> dict[str, Any]:
         else:
             source = rt.add(ChainSource(), id="source")
         chain = [source]
+        one_worker = variant == "one_worker"  # all four in one named worker, fused there
         chain += [
             rt.add(
                 PooledStage,
                 id=f"stage{n}",
-                isolation="process" if isolated else "thread",
+                isolation="process" if isolated or one_worker else "thread",
+                process="chain" if one_worker else None,
                 lend=variant != "processes_copy",
             )
             for n in range(CHAIN_STAGES)
@@ -434,6 +439,8 @@ def chain_report(seconds: float, warmup: float, repeats: int) -> dict[str, Any]:
             "processes_pooled_source_vs_unfused_pooled_source": round(
                 rates["processes_pooled_source"] / rates["unfused_pooled_source"], 2
             ),
+            "one_worker_vs_fused": round(rates["one_worker"] / rates["fused"], 2),
+            "one_worker_vs_unfused": round(rates["one_worker"] / rates["unfused"], 2),
         },
         "runs": runs,
     }

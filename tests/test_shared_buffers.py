@@ -307,6 +307,8 @@ def test_an_inlet_never_holds_more_received_frames_than_its_channel_may_lend(
     queue, batch = _inlet_queue(capacity), _inlet_batch(capacity)
     assert 1 <= batch <= min(capacity, POOL_LOANS)
     assert 2 * queue + batch <= capacity + 4
+    # In a named process the members run fused: one frame through all of them at a time.
+    assert _inlet_batch(capacity, alone=False) == 1
 
 
 # -- real worker processes --------------------------------------------------------------
