@@ -56,13 +56,11 @@ _IDLE_WAIT_S = 0.05
 _T = TypeVar("_T")
 
 _made: dict[type[Processor], type[IsolatedProcessor]] = {}
+_made_lock = threading.Lock()
 
 
 def _not_paused() -> bool:
     return False  # outside a runtime
-
-
-_made_lock = threading.Lock()
 
 
 def isolated(target: type[Processor]) -> type[IsolatedProcessor]:
